@@ -1,0 +1,3 @@
+"""transflow: translation workflow for multilingual newsrooms."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,6 @@
+"""`python -m transflow`."""
+
+from transflow.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""The `transflow` command line: the click group, its commands and the exit-code table.
+
+This is the only module that imports click. Each command parses its options, calls one
+library function and renders the result. Exit codes: 0 ok, 1 findings (check errors,
+status under --fail-under, build --strict fallbacks), 2 usage/configuration/input errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ContextManager, NoReturn
+
+import click
+
+from transflow import __version__
+from transflow.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, TransflowError
+from transflow.progress import Progress, no_progress
+from transflow.project import Project, load_project
+
+
+@dataclass
+class Settings:
+    """Global options shared by every command."""
+
+    directory: Path | None
+    verbosity: int
+
+    def project(self) -> Project:
+        return load_project(self.directory)
+
+    def echo(self, message: str, level: int = 0, err: bool = False) -> None:
+        """Print unless quieter than `level` (-q is -1, -v is 1)."""
+        if self.verbosity >= level:
+            click.echo(message, err=err)
+
+    @property
+    def color(self) -> bool:
+        return use_color(sys.stdout)
+
+    def progress(self) -> Progress:
+        """A progress bar on a terminal (stderr), silence elsewhere or with -q."""
+        if self.verbosity < 0 or not sys.stderr.isatty():
+            return no_progress
+
+        def bar(items: Sequence[Any], label: str) -> ContextManager[Iterable[Any]]:
+            return click.progressbar(items, label=label, file=sys.stderr, show_pos=True)
+
+        return bar
+
+
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, never with NO_COLOR set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def fail(error: TransflowError) -> NoReturn:
+    click.echo(f"transflow: {error.format()}", err=True)
+    sys.exit(error.exit_code)
+
+
+class LanguageType(click.ParamType):
+    """A language code known to Babel."""
+
+    name = "LANG"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from transflow.locales import is_known_language
+
+        if not is_known_language(str(value)):
+            self.fail(f"unknown language code {value!r}", param, ctx)
+        return str(value)
+
+
+LANG = LanguageType()
+
+
+class TransflowGroup(click.Group):
+    """Turns every `TransflowError` raised by a command into a one-line message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TransflowError as e:
+            fail(e)
+        except OSError as e:
+            # The environment, not a bug: a full disk, a permission denied.
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            click.echo(f"transflow: {where}{e.strerror or e}", err=True)
+            sys.exit(EXIT_INPUT)
+        except KeyboardInterrupt:
+            click.echo("transflow: interrupted", err=True)
+            sys.exit(130)
+
+
+def _select_languages(project: Project, langs: tuple[str, ...]) -> list[str]:
+    from transflow.errors import ConfigError
+
+    for lang in langs:
+        if lang not in project.languages:
+            raise ConfigError(
+                f"language {lang!r} is not in this project (languages: {', '.join(project.languages)})"
+            )
+    return list(langs) or list(project.languages)
+
+
+lang_option = click.option(
+    "--lang", "langs", multiple=True, type=LANG, help="Only this language (repeatable)."
+)
+articles_argument = click.argument("articles", nargs=-1, metavar="[ARTICLE]...")
+
+
+@click.group(cls=TransflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="transflow")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run as if started in DIR (the project is found from there).",
+)
+@click.option("-q", "--quiet", count=True, help="Print less (errors and findings only).")
+@click.option("-v", "--verbose", count=True, help="Print more (every file touched).")
+@click.pass_context
+def main(ctx: click.Context, directory: Path | None, quiet: int, verbose: int) -> None:
+    """Translation workflow for multilingual newsrooms.
+
+    Segments HTML articles into gettext catalogues, enforces the terminology glossary,
+    reports completeness and builds the translated pages.
+    """
+    if directory is not None and not directory.is_dir():
+        raise click.BadParameter(f"no such folder: {directory}", param_hint="-C")
+    ctx.obj = Settings(directory=directory, verbosity=verbose - quiet)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--languages", default="ka,ru", show_default=True, help="Comma-separated target languages.")
+@click.option("--force", is_flag=True, help="Write into a folder that already has files.")
+@click.pass_obj
+def init(settings: Settings, directory: Path | None, languages: str, force: bool) -> None:
+    """Create a new project in DIRECTORY (default: the current folder)."""
+    from transflow.scaffold import init_project
+
+    base = settings.directory or Path.cwd()
+    target = base / directory if directory is not None else base
+    langs = [lang.strip() for lang in languages.split(",") if lang.strip()]
+    created = init_project(target, langs, force=force)
+    for path in created:
+        settings.echo(f"created {path}", level=1)
+    settings.echo(f"Initialised a transflow project in {target} ({len(created)} files).")
+    settings.echo("Next: transflow -C {} extract && transflow -C {} status".format(target, target))
+
+
+@main.command()
+@articles_argument
+@click.pass_obj
+def extract(settings: Settings, articles: tuple[str, ...]) -> None:
+    """Segment source articles into POT templates and merge them into every PO catalogue."""
+    from transflow.extract import extract_project
+
+    project = settings.project()
+    report = extract_project(project, project.resolve_articles(articles), progress=settings.progress())
+    for line in report.detail_lines():
+        settings.echo(line, level=1)
+    settings.echo(report.summary())
+
+
+@main.command()
+@lang_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format of the findings.",
+)
+@articles_argument
+@click.pass_obj
+def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[str, ...]) -> None:
+    """Check translations: glossary, markup, numbers, copies, whitespace, plurals."""
+    from transflow.check import check_project
+    from transflow.report import findings_exit_code, render_findings
+
+    project = settings.project()
+    findings = check_project(
+        project, _select_languages(project, langs), project.resolve_articles(articles)
+    )
+    output = render_findings(findings, fmt, color=settings.color and fmt == "text",
+                             summary=settings.verbosity >= 0 or fmt != "text")
+    if output:
+        click.echo(output)
+    sys.exit(findings_exit_code(findings))
+
+
+@main.command()
+@lang_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (always per article).")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit 1 when a selected language is under PCT percent translated.")
+@click.option("--articles", "per_article", is_flag=True, help="Add the per-article table.")
+@articles_argument
+@click.pass_obj
+def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under: float | None,
+           per_article: bool, articles: tuple[str, ...]) -> None:
+    """Report translation completeness per language (and per article)."""
+    from transflow.report import render_status_json, render_status_table
+    from transflow.status import project_status
+
+    project = settings.project()
+    result = project_status(
+        project, _select_languages(project, langs), project.resolve_articles(articles)
+    )
+    if as_json:
+        click.echo(render_status_json(result))
+    else:
+        click.echo(render_status_table(result, per_article=per_article, color=settings.color))
+    if fail_under is not None and result.below(fail_under):
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@lang_option
+@click.option("--min-complete", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Skip articles under PCT percent translated (default from transflow.toml).")
+@click.option("--include-fuzzy", is_flag=True, default=None,
+              help="Use fuzzy translations instead of falling back to the source.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any unit fell back or an article was skipped.")
+@click.option("--force", is_flag=True, help="Rebuild everything, even unchanged pages.")
+@articles_argument
+@click.pass_obj
+def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None,
+          include_fuzzy: bool | None, strict: bool, force: bool, articles: tuple[str, ...]) -> None:
+    """Write the translated HTML pages to build/<lang>/ (and the source to build/en/)."""
+    from transflow.build import build_project
+
+    project = settings.project()
+    report = build_project(
+        project,
+        _select_languages(project, langs),
+        project.resolve_articles(articles),
+        min_complete=project.min_complete if min_complete is None else min_complete,
+        include_fuzzy=project.include_fuzzy if include_fuzzy is None else include_fuzzy,
+        force=force,
+        progress=settings.progress(),
+    )
+    for line in report.detail_lines():
+        settings.echo(line, level=1)
+    for line in report.warning_lines():
+        settings.echo(line, level=0, err=True)
+    settings.echo(report.summary())
+    if strict and report.incomplete:
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.group()
+def glossary() -> None:
+    """Show the terminology glossary."""
+
+
+@glossary.command("list")
+@lang_option
+@click.pass_obj
+def glossary_list(settings: Settings, langs: tuple[str, ...]) -> None:
+    """List every term with its renderings."""
+    from transflow.glossary import load_project_glossary
+    from transflow.report import render_glossary_list
+
+    project = settings.project()
+    click.echo(render_glossary_list(load_project_glossary(project), _select_languages(project, langs)))
+
+
+@glossary.command("show")
+@click.argument("term_id")
+@lang_option
+@click.pass_obj
+def glossary_show(settings: Settings, term_id: str, langs: tuple[str, ...]) -> None:
+    """Show one term: renderings, the forms the matcher accepts, forbidden variants, note."""
+    from transflow.glossary import load_project_glossary
+    from transflow.report import render_glossary_term
+
+    project = settings.project()
+    click.echo(render_glossary_term(load_project_glossary(project), term_id,
+                                    _select_languages(project, langs)))
+
+
+if __name__ == "__main__":
+    main()
+
+__all__ = ["main", "EXIT_OK"]
