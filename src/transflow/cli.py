@@ -153,7 +153,7 @@ def init(settings: Settings, directory: Path | None, languages: str, force: bool
     for path in created:
         settings.echo(f"created {path}", level=1)
     settings.echo(f"Initialised a transflow project in {target} ({len(created)} files).")
-    settings.echo("Next: transflow -C {} extract && transflow -C {} status".format(target, target))
+    settings.echo(f"Next: transflow -C {target} extract && transflow -C {target} status")
 
 
 @main.command()
@@ -161,9 +161,9 @@ def init(settings: Settings, directory: Path | None, languages: str, force: bool
 @click.pass_obj
 def extract(settings: Settings, articles: tuple[str, ...]) -> None:
     """Segment source articles into POT templates and merge them into every PO catalogue."""
+    project = settings.project()
     from transflow.extract import extract_project
 
-    project = settings.project()
     report = extract_project(project, project.resolve_articles(articles), progress=settings.progress())
     for line in report.detail_lines():
         settings.echo(line, level=1)
@@ -184,13 +184,12 @@ def extract(settings: Settings, articles: tuple[str, ...]) -> None:
 @click.pass_obj
 def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[str, ...]) -> None:
     """Check translations: glossary, markup, numbers, copies, whitespace, plurals."""
+    project = settings.project()
+    selected = _select_languages(project, langs)
     from transflow.check import check_project
     from transflow.report import findings_exit_code, render_findings
 
-    project = settings.project()
-    findings = check_project(
-        project, _select_languages(project, langs), project.resolve_articles(articles)
-    )
+    findings = check_project(project, selected, project.resolve_articles(articles))
     output = render_findings(findings, fmt, color=settings.color and fmt == "text",
                              summary=settings.verbosity >= 0 or fmt != "text")
     if output:
@@ -209,13 +208,12 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
 def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under: float | None,
            per_article: bool, articles: tuple[str, ...]) -> None:
     """Report translation completeness per language (and per article)."""
+    project = settings.project()
+    selected = _select_languages(project, langs)
     from transflow.report import render_status_json, render_status_table
     from transflow.status import project_status
 
-    project = settings.project()
-    result = project_status(
-        project, _select_languages(project, langs), project.resolve_articles(articles)
-    )
+    result = project_status(project, selected, project.resolve_articles(articles))
     if as_json:
         click.echo(render_status_json(result))
     else:
@@ -237,12 +235,13 @@ def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under
 def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None,
           include_fuzzy: bool | None, strict: bool, force: bool, articles: tuple[str, ...]) -> None:
     """Write the translated HTML pages to build/<lang>/ (and the source to build/en/)."""
+    project = settings.project()
+    selected = _select_languages(project, langs)
     from transflow.build import build_project
 
-    project = settings.project()
     report = build_project(
         project,
-        _select_languages(project, langs),
+        selected,
         project.resolve_articles(articles),
         min_complete=project.min_complete if min_complete is None else min_complete,
         include_fuzzy=project.include_fuzzy if include_fuzzy is None else include_fuzzy,

@@ -8,7 +8,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.plurals import get_plural
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse_locale(tag: str) -> Locale:
     """Parse a BCP 47 / POSIX tag (`ka`, `pt-BR`, `sr_Latn`); raise ValueError if unknown."""
     try:
@@ -36,7 +36,7 @@ def native_name(tag: str) -> str:
     return parse_locale(tag).get_display_name() or tag
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def plural_forms(tag: str) -> str:
     """The `Plural-Forms` header value from CLDR, e.g. `nplurals=2; plural=(n != 1);`."""
     try:

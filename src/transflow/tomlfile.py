@@ -33,7 +33,9 @@ def load_toml(path: Path, error: type[InputError] = InputError) -> tuple[dict[st
         msg = str(e)
         m = _LINE_IN_MESSAGE.search(msg)
         line = int(m.group(1)) if m else None
-        msg = _LINE_IN_MESSAGE.sub("", msg).strip()
+        if line is None and "end of document" in msg:
+            line = len(text.rstrip().splitlines()) or 1
+        msg = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", msg).strip()
         raise error(f"TOML syntax error: {msg}", path, line) from e
     return data, text
 

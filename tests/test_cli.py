@@ -1,0 +1,85 @@
+"""The CLI skeleton: version, help, -C, init, and clean errors (exit 2, one line, no traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from transflow import __version__
+from transflow.cli import main
+
+COMMANDS = ["init", "extract", "check", "status", "build", "glossary"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert __version__ in out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_everywhere(command: str) -> None:
+    code, out, _ = run(command, "--help")
+    assert code == 0
+    assert "Usage:" in out
+
+
+def test_init_makes_a_working_project(tmp_path: Path) -> None:
+    code, out, err = run("-C", str(tmp_path), "init", "news")
+    assert code == 0, err
+    project = tmp_path / "news"
+    assert (project / "transflow.toml").is_file()
+    assert (project / "glossary.toml").is_file()
+    assert (project / "source" / "welcome.html").is_file()
+    # A second init refuses to overwrite.
+    code, _, err = run("-C", str(project), "init")
+    assert code == 2
+    assert "already exists" in err
+
+
+def test_init_rejects_unknown_language(tmp_path: Path) -> None:
+    code, _, err = run("-C", str(tmp_path), "init", "x", "--languages", "ka,qq-zz")
+    assert code == 2
+    assert "qq-zz" in err
+    assert not (tmp_path / "x" / "transflow.toml").exists()
+
+
+def test_malformed_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "transflow.toml").write_text('[project]\nlanguages = ["ka"]\nfoo = 1\n')
+    for command in ("status", "check", "build", "extract"):
+        code, out, err = run("-C", str(tmp_path), command)
+        assert code == 2, (command, out, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert "transflow.toml:3:" in lines[0]
+        assert "Traceback" not in err + out
+
+
+def test_no_project_is_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("-C", str(tmp_path), "status")
+    assert code == 2
+    assert "no transflow.toml" in err
+
+
+def test_unknown_lang_option(tmp_path: Path) -> None:
+    run("-C", str(tmp_path), "init", "p")
+    code, _, err = run("-C", str(tmp_path / "p"), "status", "--lang", "de")
+    assert code == 2
+    assert "'de' is not in this project" in err
+
+
+def test_python_dash_m() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "transflow", "--version"], capture_output=True, text=True, check=True
+    )
+    assert __version__ in out.stdout
