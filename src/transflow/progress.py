@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ContextManager, TypeVar
+from contextlib import AbstractContextManager as ContextManager
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
