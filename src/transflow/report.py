@@ -2,6 +2,190 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transflow.status import Counts, ProjectStatus
+
 # ---------------------------------------------------------------------------
 # Status renderers (owner: status helper). Findings renderers live in their own section.
 # ---------------------------------------------------------------------------
+
+# Colours as plain ANSI SGR codes (click.style is kept to cli.py), each with its use.
+_ANSI: dict[str, str] = {
+    "bold": "\x1b[1m",  # headers and language names
+    "dim": "\x1b[2m",  # the empty part of a bar, footnotes
+    "green": "\x1b[32m",  # complete
+    "yellow": "\x1b[33m",  # half-way or better
+    "red": "\x1b[31m",  # under half, and glossary errors
+    "reset": "\x1b[0m",
+}
+STATUS_BAR_WIDTH = 12  # cells of the per-language bar
+_BAR_EIGHTHS = " ▏▎▍▌▋▊▉"  # partial cells, so a bar moves with every 1/96th
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{_ANSI[style]}{text}{_ANSI['reset']}" if color and text else text
+
+
+_ANSI_RE_PATTERN = "\x1b\\[[0-9;]*m"
+
+
+def _display_width(text: str) -> int:
+    """Terminal cells taken by `text`: colour codes 0, wide East Asian characters 2, marks 0."""
+    import re
+    import unicodedata
+
+    width = 0
+    for ch in re.sub(_ANSI_RE_PATTERN, "", text):
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    gap = " " * max(0, width - _display_width(text))
+    return text + gap if align == "<" else gap + text
+
+
+def _status_bar(percent: float) -> str:
+    """A fixed-width bar of block characters: `█████▌░░░░░░`."""
+    eighths = int(percent / 100 * STATUS_BAR_WIDTH * 8)
+    full, part = divmod(min(eighths, STATUS_BAR_WIDTH * 8), 8)
+    bar = "█" * full + (_BAR_EIGHTHS[part] if part else "")
+    return bar + "░" * (STATUS_BAR_WIDTH - _display_width(bar))
+
+
+def _shown_percent(translated: int, total: int, percent: float) -> float:
+    """Percent rounded to 1 decimal, never 100.0 before the end nor 0.0 after the start."""
+    shown = round(percent, 1)
+    if shown >= 100.0 and translated < total:
+        return 99.9
+    if shown <= 0.0 and translated > 0:
+        return 0.1
+    return shown
+
+
+def _percent_of(c: Counts) -> float:
+    if c.words_total:
+        return _shown_percent(c.words_translated, c.words_total, c.percent)
+    return _shown_percent(c.translated, c.total, c.percent)
+
+
+def _percent_style(percent: float, complete: bool) -> str:
+    if complete or percent >= 100.0:
+        return "green"
+    return "yellow" if percent >= 50.0 else "red"
+
+
+def _table(header: list[str], rows: list[list[str]], aligns: str,
+           styles: list[list[str | None]], color: bool) -> list[str]:
+    """Aligned columns separated by two spaces; `styles[r][c]` colours one cell."""
+    widths = [max(_display_width(x) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = ["  ".join(_paint(_pad(h, w, a), "bold", color)
+                       for h, w, a in zip(header, widths, aligns, strict=True)).rstrip()]
+    for row, row_styles in zip(rows, styles, strict=True):
+        cells = []
+        for cell, w, a, style in zip(row, widths, aligns, row_styles, strict=True):
+            padded = _pad(cell, w, a)
+            cells.append(_paint(padded, style, color) if style else padded)
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _num(n: int) -> str:
+    return f"{n:,}"
+
+
+def render_status_table(status: ProjectStatus, *, per_article: bool, color: bool) -> str:
+    """A terminal table per language (and per article, most words left first)."""
+    from transflow.locales import language_name, native_name
+
+    header = ["Language", "Entries", "Translated", "Fuzzy", "Untranslated", "Words",
+              "Words left", "%", "", "Glossary errors"]
+    aligns = "<>>>>>>><>"
+    rows: list[list[str]] = []
+    styles: list[list[str | None]] = []
+    for lang in status.languages:
+        c = lang.counts
+        english, native = language_name(lang.lang), native_name(lang.lang)
+        name = english if native == english else f"{english} — {native}"
+        pct = _percent_of(c)
+        pstyle = _percent_style(pct, c.complete)
+        bar = _status_bar(pct)
+        filled = bar.rstrip("░")
+        bar_cell = _paint(filled, pstyle, color) + _paint(bar[len(filled):], "dim", color)
+        rows.append([f"{name} ({lang.lang})", _num(c.total), _num(c.translated), _num(c.fuzzy),
+                     _num(c.untranslated), _num(c.words_total), _num(c.words_left),
+                     f"{pct:.1f}%", bar_cell,
+                     _num(c.glossary_errors) if status.glossary else "-"])
+        styles.append(["bold", None, None, "yellow" if c.fuzzy else None, None, None, None,
+                       pstyle, None, "red" if c.glossary_errors else None])
+    lines = _table(header, rows, aligns, styles, color)
+    notes = ["% = translated source words / all source words (fuzzy is not translated); "
+             "words left = untranslated + fuzzy."]
+    if not status.glossary:
+        notes.append("Glossary errors: no glossary to check (or the glossary check is not an error).")
+    if per_article:
+        lines += ["", *_article_table(status, color)]
+    lines += [""] + [_paint(n, "dim", color) for n in notes]
+    return "\n".join(lines)
+
+
+def _article_table(status: ProjectStatus, color: bool) -> list[str]:
+    header = ["Article", "Lang", "Entries", "Translated", "Fuzzy", "Untranslated", "Words",
+              "Words left", "%", "Glossary errors"]
+    aligns = "<<>>>>>>>>"
+    order = sorted(status.catalogs,
+                   key=lambda cat: (-cat.counts.words_left, -cat.counts.untranslated,
+                                    cat.article, cat.lang))
+    rows, styles = [], []
+    for cat in order:
+        c = cat.counts
+        pct = _percent_of(c)
+        rows.append([cat.article, cat.lang, _num(c.total), _num(c.translated), _num(c.fuzzy),
+                     _num(c.untranslated), _num(c.words_total), _num(c.words_left),
+                     f"{pct:.1f}%" if cat.exists else "no PO",
+                     _num(c.glossary_errors) if status.glossary else "-"])
+        styles.append([None, None, None, None, "yellow" if c.fuzzy else None, None, None, None,
+                       _percent_style(pct, c.complete) if cat.exists else "red",
+                       "red" if c.glossary_errors else None])
+    if not rows:
+        return ["No articles."]
+    return _table(header, rows, aligns, styles, color)
+
+
+def _status_counts_json(c: Counts) -> dict[str, Any]:
+    return {
+        "total": c.total,
+        "translated": c.translated,
+        "fuzzy": c.fuzzy,
+        "untranslated": c.untranslated,
+        "obsolete": c.obsolete,
+        "words": {"total": c.words_total, "translated": c.words_translated,
+                  "fuzzy": c.words_fuzzy, "untranslated": c.words_untranslated},
+        "percent": _percent_of(c),
+        "glossary_errors": c.glossary_errors,
+    }
+
+
+def render_status_json(status: ProjectStatus) -> str:
+    """The SPEC §6 JSON document: per language, and always per article."""
+    import json
+
+    from transflow.locales import language_name
+
+    doc = {
+        "source_language": status.source_language,
+        "languages": {
+            lang.lang: {"name": language_name(lang.lang), **_status_counts_json(lang.counts)}
+            for lang in status.languages
+        },
+        "articles": [
+            {"article": cat.article, "lang": cat.lang, "file": cat.file,
+             **_status_counts_json(cat.counts)}
+            for cat in status.catalogs
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2)

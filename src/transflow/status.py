@@ -1,0 +1,401 @@
+"""Translation completeness: per-catalogue counts → `CatalogStatus`, summed per language.
+
+Entries are classified exactly as GNU `msgfmt --statistics` does, so the figures agree with it
+on every valid PO file: the header is not counted, obsolete (`#~`) entries are counted apart,
+an entry whose first msgstr is empty is untranslated (fuzzy or not), a fuzzy entry with a
+msgstr is fuzzy, anything else is translated (a plural entry counts as translated once its
+`msgstr[0]` is filled; the `plurals` check reports the empty forms). Fuzzy is never translated.
+
+Percentages are by source words (`count_words`): inline tags, URLs and placeholders are not
+words. Per-catalogue counts are cached in `build/.cache/status.json`, keyed by the file's
+size, mtime and content hash (and the glossary's hash for glossary errors), so an unchanged
+project answers without parsing a single PO file. The cache is always safe to delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import polib
+
+from transflow import __version__
+from transflow.catalog import read_catalog
+from transflow.files import atomic_write
+from transflow.project import Project
+
+CACHE_FILE = "status.json"
+# Bumped whenever counting rules change, so old cached figures are never trusted.
+CACHE_FORMAT = 1
+# A file modified this close to the moment it was counted may change again within the same
+# mtime tick without changing size ("racy git"): such entries are re-hashed next time.
+RACY_WINDOW_NS = 2_000_000_000
+
+# What is not a word in a source string, each with the reason.
+NON_WORDS: dict[str, str] = {
+    # Inline tags in the light notation (`<a1>`, `</a1>`, `<br1/>`) or raw HTML (`<a href=…>`).
+    "tag": r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>",
+    # URLs and e-mail addresses are copied, not translated.
+    "url": r"(?:https?|ftp)://\S+|www\.\S+|mailto:\S+|[\w.+-]+@[\w-]+\.[\w.-]+",
+    # printf placeholders: %s, %d, %1$s, %.2f, %(name)s, %%.
+    "printf": r"%(?:\([^)]*\))?[-+ #0]*(?:\d+\$)?(?:\d+|\*)?(?:\.\d+)?[hlLqjzt]*[diouxXeEfFgGcrsa%]",
+    # Brace placeholders: {0}, {name}, {count:d}, and Ruby/ICU-style %{name}.
+    "brace": r"%?\{[\w.:!\[\]-]*\}",
+    # HTML character references in raw-HTML notation: &rsquo; &#8217; &nbsp;.
+    "entity": r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);",
+}
+_NON_WORD_RE = re.compile("|".join(f"(?:{p})" for p in NON_WORDS.values()))
+# A word: letters and digits of any script (combining marks included), possibly joined by an
+# apostrophe, hyphen, dot or comma between them (`don't`, `well-known`, `e.g`, `1,000`).
+_WORD_RE = re.compile(r"[^\W_]+(?:['’\-.,][^\W_]+)*")
+
+
+def count_words(text: str) -> int:
+    """Count the words of a source string, ignoring inline tags, URLs and placeholders.
+
+    >>> count_words("Read on <a1>OC Media</a1>, %(count)s times: https://oc-media.org/")
+    4
+    >>> count_words("Тбилиси — столица Грузии")
+    3
+    """
+    return len(_WORD_RE.findall(_NON_WORD_RE.sub(" ", text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Entries and source words of one catalogue (or a sum of catalogues), by state."""
+
+    total: int = 0
+    translated: int = 0
+    fuzzy: int = 0
+    untranslated: int = 0
+    obsolete: int = 0
+    words_total: int = 0
+    words_translated: int = 0
+    words_fuzzy: int = 0
+    words_untranslated: int = 0
+    glossary_errors: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Counts)))
+
+    @property
+    def percent(self) -> float:
+        """Translated words / source words × 100 (by entries when no entry has a word)."""
+        if self.words_total:
+            return 100.0 * self.words_translated / self.words_total
+        if self.total:
+            return 100.0 * self.translated / self.total
+        return 0.0
+
+    @property
+    def words_left(self) -> int:
+        """Words still to translate or to review (untranslated + fuzzy)."""
+        return self.words_untranslated + self.words_fuzzy
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.translated == self.total
+
+    def with_glossary_errors(self, errors: int) -> Counts:
+        """The same counts with `glossary_errors` replaced."""
+        values = {f.name: getattr(self, f.name) for f in fields(Counts)}
+        values["glossary_errors"] = errors
+        return Counts(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogStatus:
+    """The counts of one article in one language."""
+
+    article: str
+    lang: str
+    file: str  # as the user sees it, relative to the project root
+    exists: bool  # False: no PO yet (counted from the POT when there is one)
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageStatus:
+    """The counts of one language, summed over the selected articles."""
+
+    lang: str
+    counts: Counts
+    catalogs: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStatus:
+    """The status of a project: per language and per catalogue."""
+
+    source_language: str
+    languages: tuple[LanguageStatus, ...]
+    catalogs: tuple[CatalogStatus, ...]
+    glossary: bool = False  # True when glossary errors were counted
+    stats: dict[str, int] = field(default_factory=dict, compare=False)  # cache hits, parses
+
+    def below(self, pct: float) -> bool:
+        """True when any selected language is under `pct` percent translated (by words)."""
+        return any(lang.counts.percent < pct for lang in self.languages)
+
+
+def classify(entry: polib.POEntry) -> str:
+    """`translated`, `fuzzy` or `untranslated`, with msgfmt's rules (see the module docstring)."""
+    first = entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
+    if not first:
+        return "untranslated"
+    if "fuzzy" in entry.flags:
+        return "fuzzy"
+    return "translated"
+
+
+def count_catalog(po: polib.POFile, *, as_template: bool = False) -> Counts:
+    """Count the entries and source words of a parsed catalogue (a POT: everything untranslated)."""
+    tally = {"translated": [0, 0], "fuzzy": [0, 0], "untranslated": [0, 0]}
+    obsolete = 0
+    for entry in po:
+        if entry.obsolete:
+            obsolete += 1
+            continue
+        if not entry.msgid and not entry.msgctxt:
+            continue  # a stray header-like entry: msgfmt does not count the header
+        state = "untranslated" if as_template else classify(entry)
+        slot = tally[state]
+        slot[0] += 1
+        slot[1] += count_words(entry.msgid)
+    return Counts(
+        total=sum(n for n, _ in tally.values()),
+        translated=tally["translated"][0],
+        fuzzy=tally["fuzzy"][0],
+        untranslated=tally["untranslated"][0],
+        obsolete=obsolete,
+        words_total=sum(w for _, w in tally.values()),
+        words_translated=tally["translated"][1],
+        words_fuzzy=tally["fuzzy"][1],
+        words_untranslated=tally["untranslated"][1],
+    )
+
+
+# --- glossary errors -------------------------------------------------------------------------
+
+GlossaryCounter = Callable[[polib.POFile, str, str], int]
+
+
+def _glossary_counter(project: Project) -> tuple[str, GlossaryCounter] | None:
+    """(cache key, counter) for glossary errors, or None when there is nothing to count.
+
+    The key changes with the glossary file, the transflow version and the check's severity;
+    the counter gives the number of error-severity glossary findings in one catalogue.
+    """
+    if project.checks.get("glossary", "error") != "error":
+        return None
+    path = project.glossary_path
+    if path is None or not path.is_file():
+        if project.glossary_required and path is not None:
+            _load_glossary(project)  # raises the glossary helper's error for a missing file
+        return None
+    if importlib.util.find_spec("transflow.glossary") is None:
+        return None  # no glossary engine in this build
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    key = f"{digest}:{__version__}"
+    state: dict[str, Any] = {}
+
+    def counter(po: polib.POFile, lang: str, article: str) -> int:
+        if "glossary" not in state:
+            state["glossary"] = _load_glossary(project)
+        glossary = state["glossary"]
+        if glossary is None:
+            return 0
+        return _count_glossary_errors(glossary, po, lang, project, article)
+
+    return key, counter
+
+
+def _load_glossary(project: Project) -> Any:
+    return importlib.import_module("transflow.glossary").load_project_glossary(project)
+
+
+def _count_glossary_errors(glossary: Any, po: polib.POFile, lang: str, project: Project,
+                           article: str) -> int:
+    """Error-severity glossary findings in one catalogue, through the check engine."""
+    check_catalog_glossary = None
+    if importlib.util.find_spec("transflow.check") is not None:
+        check_module = importlib.import_module("transflow.check")
+        check_catalog_glossary = getattr(check_module, "check_catalog_glossary", None)
+    if check_catalog_glossary is not None:
+        return int(check_catalog_glossary(project, glossary, po, lang, article))
+    errors = 0
+    for entry in po:
+        if entry.obsolete or "fuzzy" in entry.flags or classify(entry) != "translated":
+            continue
+        msgstrs = (
+            [entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
+            if entry.msgid_plural else [entry.msgstr]
+        )
+        for msgstr in msgstrs:
+            errors += len(glossary.check_entry(entry.msgid, msgstr, lang, set()))
+    return errors
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+class StatusCache:
+    """Per-file counts in `build/.cache/status.json`; a missing or corrupt cache is empty."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if (
+            isinstance(data, dict)
+            and data.get("format") == CACHE_FORMAT
+            and data.get("transflow") == __version__
+            and isinstance(data.get("files"), dict)
+        ):
+            self.entries = {k: v for k, v in data["files"].items() if isinstance(v, dict)}
+
+    def lookup(self, key: str, st: os.stat_result, path: Path) -> tuple[dict[str, Any] | None, str]:
+        """The cached record of a file if its content is unchanged, and the content hash."""
+        record = self.entries.get(key)
+        if record is not None and _valid_record(record):
+            same_stat = record["size"] == st.st_size and record["mtime_ns"] == st.st_mtime_ns
+            racy = record["mtime_ns"] >= record["checked_ns"] - RACY_WINDOW_NS
+            if same_stat and not racy:
+                return record, str(record["sha256"])
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if record is not None and _valid_record(record) and record["sha256"] == digest:
+            if record["size"] != st.st_size or record["mtime_ns"] != st.st_mtime_ns or racy:
+                record.update(size=st.st_size, mtime_ns=st.st_mtime_ns, checked_ns=time.time_ns())
+                self.dirty = True
+            return record, digest
+        return None, digest
+
+    def store(self, key: str, st: os.stat_result, digest: str, counts: Counts,
+              glossary: tuple[str, int] | None) -> None:
+        record: dict[str, Any] = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "checked_ns": time.time_ns(),
+            "sha256": digest,
+            "counts": _counts_to_list(counts.with_glossary_errors(0)),
+        }
+        if glossary is not None:
+            record["glossary_key"], record["glossary_errors"] = glossary
+        self.entries[key] = record
+        self.dirty = True
+
+    def save(self, keep: Iterable[str] | None = None) -> None:
+        """Write the cache atomically if anything changed; never fail the command over it."""
+        if not self.dirty:
+            return
+        data = {"format": CACHE_FORMAT, "transflow": __version__,
+                "files": dict(sorted(self.entries.items()))}
+        try:
+            atomic_write(self.path, json.dumps(data, separators=(",", ":")))
+        except OSError:
+            pass  # a read-only checkout: status still works, only slower next time
+
+
+_COUNT_FIELDS = [f.name for f in fields(Counts) if f.name != "glossary_errors"]
+
+
+def _counts_to_list(counts: Counts) -> list[int]:
+    return [getattr(counts, name) for name in _COUNT_FIELDS]
+
+
+def _counts_from_list(values: list[int]) -> Counts:
+    return Counts(**dict(zip(_COUNT_FIELDS, values, strict=True)))
+
+
+def _valid_record(record: dict[str, Any]) -> bool:
+    counts = record.get("counts")
+    return (
+        all(isinstance(record.get(k), int) for k in ("size", "mtime_ns", "checked_ns"))
+        and isinstance(record.get("sha256"), str)
+        and isinstance(counts, list)
+        and len(counts) == len(_COUNT_FIELDS)
+        and all(isinstance(v, int) for v in counts)
+    )
+
+
+# --- the project -----------------------------------------------------------------------------
+
+
+def project_status(project: Project, langs: list[str], articles: list[str]) -> ProjectStatus:
+    """Count every selected article in every selected language (using and refreshing the cache)."""
+    cache = StatusCache(project.cache_dir / CACHE_FILE)
+    glossary = _glossary_counter(project)
+    stats = {"cached": 0, "parsed": 0}
+    catalogs: list[CatalogStatus] = []
+    for lang in langs:
+        for article in articles:
+            po_path = project.po_path(lang, article)
+            counts, exists = _catalog_counts(project, cache, glossary, po_path, lang, article, stats)
+            catalogs.append(CatalogStatus(article, lang, project.relative(po_path), exists, counts))
+    cache.save()
+    per_lang = []
+    for lang in langs:
+        rows = [c for c in catalogs if c.lang == lang]
+        total = sum((c.counts for c in rows), Counts())
+        per_lang.append(LanguageStatus(lang, total, sum(c.exists for c in rows)))
+    catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
+    return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
+                         glossary=glossary is not None, stats=stats)
+
+
+def _catalog_counts(project: Project, cache: StatusCache,
+                    glossary: tuple[str, GlossaryCounter] | None, po_path: Path, lang: str,
+                    article: str, stats: dict[str, int]) -> tuple[Counts, bool]:
+    """The counts of one PO (or of its POT when the PO does not exist yet), cached."""
+    path, exists = po_path, True
+    try:
+        st = po_path.stat()
+    except FileNotFoundError:
+        exists = False
+        path = project.pot_path(article)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return Counts(), False
+    key = project.relative(path)
+    record, digest = cache.lookup(key, st, path)
+    want_glossary = glossary is not None and exists
+    if record is not None:
+        counts = _counts_from_list(record["counts"])
+        if not want_glossary:
+            stats["cached"] += 1
+            return counts, exists
+        assert glossary is not None
+        if record.get("glossary_key") == glossary[0] and isinstance(
+            record.get("glossary_errors"), int
+        ):
+            stats["cached"] += 1
+            return counts.with_glossary_errors(record["glossary_errors"]), exists
+    po = read_catalog(path)
+    stats["parsed"] += 1
+    counts = count_catalog(po, as_template=not exists)
+    glossary_result = None
+    if want_glossary:
+        assert glossary is not None
+        errors = glossary[1](po, lang, article)
+        glossary_result = (glossary[0], errors)
+        counts = counts.with_glossary_errors(errors)
+    cache.store(key, st, digest, counts, glossary_result)
+    return counts, exists
