@@ -1,0 +1,481 @@
+"""HTML → translatable units (`Segment`s): the one segmenter shared by extract and build.
+
+`walk_units(root)` decides what a unit is and keeps handles to the DOM (build replaces the
+units in place); `extract_segments` is the pure view of the same walk that extract uses.
+
+How a document is cut: every element that is not inline is a container; its content is cut into
+*runs* of inline content between its block-level children, and every run with a letter or a
+digit is a unit (so `<p>`, `<li>`, `<td>`, … are units, and text sitting directly in `<body>`,
+`<div>` or `<ul>` is one too).  Inline elements become the light tags of `transflow.inline`;
+a run wholly wrapped in one inline element (`<li><a href>Home</a></li>`) is shown without it.
+Elements whose content is not text to translate but which sit inside a sentence (`<img>`,
+`<br>`, `<time>`, inline `<code>`, `<svg>`, `<math>`, anything under `translate="no"`) are
+void tags (`<time1/>`): build keeps them, content included, and localises `<time datetime>`
+itself.  Comments, scripts and styles inside a run are invisible to translators and put back
+by build next to the same inline tag.  `<svg>` and `<math>` internals are never extracted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from transflow.errors import InputError
+from transflow.inline import escape_text, notation_name
+
+# --- policy -------------------------------------------------------------------------------
+
+# Elements that end a run of inline content: their own content is cut into units separately.
+BLOCK_TAGS = frozenset({
+    "html", "body", "head",  # document structure
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dd", "dir",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "frameset",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "legend", "li", "listing",
+    "main", "menu", "nav", "ol", "p", "search", "section", "summary", "table", "caption",
+    "colgroup", "col", "thead", "tbody", "tfoot", "tr", "td", "th", "ul", "optgroup", "option",
+    "select", "datalist", "label", "button", "title",  # units of their own per SPEC §3
+    "frame", "noframes",
+})
+# Never looked into: no units, no attributes (the brief and SPEC §3: code, scripts, styles).
+SKIP_TAGS = frozenset({
+    "script", "style", "template",  # not text
+    "noscript",  # fallback for browsers without JS: tracking pixels and "enable JS" notices
+    "pre", "listing", "xmp", "plaintext",  # preformatted code blocks
+    "svg", "math",  # graphics and formulas: their text is not prose
+    "textarea", "datalist",  # form values, not page text
+    "iframe", "object", "embed", "noembed", "noframes", "frameset", "frame",  # foreign content
+    "video", "audio", "canvas", "map",  # media: only their attributes could matter
+    "head",  # handled field by field (title, meta), see HEAD_UNITS
+})
+# Inside a run: never shown to translators, kept by build next to the same inline tag.
+HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "link", "meta", "base"})
+# Inside a run: shown as a void tag (`<img1/>`); the element is kept whole by build.
+OPAQUE_TAGS = frozenset({
+    "br", "wbr", "img", "input", "hr", "area", "source", "track", "param", "embed", "col",  # void
+    "time",  # its text is localised by build from `datetime`, not by translators
+    "code", "kbd", "samp", "var", "tt",  # code in running text is not translated
+    "svg", "math", "video", "audio", "canvas", "iframe", "object", "picture", "noembed",
+    "textarea", "select", "datalist", "progress", "meter", "output", "map", "xmp", "pre",
+    "listing", "plaintext", "noframes",
+})
+# Known inline (phrasing) elements; an unknown element is inline too unless it holds a block.
+INLINE_TAGS = frozenset({
+    "a", "abbr", "acronym", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em",
+    "font", "i", "ins", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "small", "span",
+    "strike", "strong", "sub", "sup", "u",
+})
+# Attributes that are text for readers (SPEC §3); each value is an entry of its own.
+TRANSLATABLE_ATTRS = ("alt", "title", "aria-label", "placeholder")
+# Elements whose translatable-looking attributes are not shown to readers.
+ATTR_SKIP_ELEMENTS = frozenset({"html", "head", "link", "meta", "base", "script", "style"})
+# `<meta name|property=…>` whose `content` is translated (SPEC §3).
+META_FIELDS = frozenset({
+    "description", "og:title", "og:description", "twitter:title", "twitter:description",
+})
+# Inside `<head>`, only these are units: the title and the meta fields above.
+HEAD_UNITS = frozenset({"title", "meta"})
+# Classes that mean "do not translate" besides HTML5 `translate="no"` (Google's convention).
+NO_TRANSLATE_CLASSES = frozenset({"notranslate"})
+# A unit that is only a URL or an e-mail address is not text to translate (SPEC §3).
+URL_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)\S+|[^\s@]+@[^\s@]+\.\w+", re.I)
+# A unit is only worth a translator's time if it has a letter or a digit.
+_WORDY_RE = re.compile(r"\w", re.UNICODE)
+_WS_RE = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace; U+00A0 is a character, not spacing
+_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_HIDE_RE = re.compile(rb"<script\b.*?</script\s*>|<!--.*?-->|<style\b.*?</style\s*>", re.I | re.S)
+# Encodings a page may declare, read as the WHATWG Encoding Standard says browsers read them.
+ENCODING_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-1": "cp1252",
+    "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252",
+    "iso-8859-9": "cp1254", "tis-620": "cp874", "shift_jis": "cp932", "euc-kr": "cp949",
+    "big5": "big5hkscs",
+}
+
+
+# --- values -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One translatable unit as extract sees it."""
+
+    msgid: str
+    line: int
+    context: str
+
+
+@dataclass(slots=True)
+class Inline:
+    """An inline element of a unit, as the notation tag `key` (`a1`, `br1/`)."""
+
+    key: str
+    element: Any  # lxml element
+    void: bool
+    content: list[Item] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Hidden:
+    """A node inside a run that translators never see (comment, script…), kept by build."""
+
+    node: Any
+
+
+Item = Union[str, Inline, Hidden]
+
+
+@dataclass(slots=True)
+class Unit:
+    """A unit with its handles into the DOM; build replaces it in place.
+
+    Text units: `content` is the run's items; the run is either the whole content of
+    `element` (`members is None`) or the inline children `members` of `element` whose
+    leading text is `element.text` (`lead_owner is None`) or `lead_owner.tail`.
+    Attribute units: `attr` names the attribute of `element`.
+    """
+
+    msgid: str
+    line: int
+    context: str
+    element: Any
+    attr: str | None = None
+    content: list[Item] = field(default_factory=list)
+    members: list[Any] | None = None
+    lead_owner: Any = None
+    tags: dict[str, Inline] = field(default_factory=dict)
+
+    def segment(self) -> Segment:
+        """The `Segment` value of this unit."""
+        return Segment(self.msgid, self.line, self.context)
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+def decode_html(data: bytes, path: Path | str) -> bytes:
+    """The document as UTF-8 bytes: valid UTF-8 wins over any declaration, else BOM or charset."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"not valid UTF-16 text: {e.reason}", path) from e
+    if b"\x00" in data[:8192]:
+        raise InputError("not an HTML file (binary data)", path)
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    encoding = declared_encoding(data) or "cp1252"
+    return data.decode(encoding, errors="replace").encode("utf-8")
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The Python codec of the page's `<meta charset>` (scripts and comments ignored), if any."""
+    head = _HIDE_RE.sub(b"", data[:65536])
+    m = _CHARSET_RE.search(head)
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "replace").lower()
+    name = ENCODING_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_blank_text=False)
+
+
+def parse_html(data: bytes, path: Path | str) -> Any:
+    """Parse a whole HTML document (bytes in any encoding) into an lxml tree."""
+    if not data.strip():
+        raise InputError("empty file: not an HTML document", path)
+    utf8 = decode_html(data, path)
+    try:
+        root = etree.fromstring(utf8, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
+        raise InputError(f"cannot parse HTML: {e}", path) from e
+    if root is None:
+        raise InputError("not an HTML document (nothing to parse)", path)
+    return root.getroottree()
+
+
+# --- the walk -----------------------------------------------------------------------------
+
+def normalise_space(text: str) -> str:
+    """Collapse HTML whitespace to single spaces and strip the ends."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _is_no_translate(el: Any) -> bool:
+    if el.get("translate", "").strip().lower() == "no":
+        return True
+    cls = el.get("class")
+    return bool(cls) and not NO_TRANSLATE_CLASSES.isdisjoint(cls.split())
+
+
+def _tag(node: Any) -> str | None:
+    """Lower-case tag name of an element; None for comments, PIs and entities."""
+    tag = node.tag
+    return tag if isinstance(tag, str) else None  # libxml2's HTML parser lower-cases names
+
+
+def _block_holders(root: Any) -> set[Any]:
+    """Elements with a block-level element somewhere below them (they cannot be inline)."""
+    holders: set[Any] = set()
+    breaking = BLOCK_TAGS - {"html", "body", "head"}
+    for el in root.iter(*breaking):
+        parent = el.getparent()
+        while parent is not None and parent not in holders:
+            holders.add(parent)
+            parent = parent.getparent()
+    return holders
+
+
+class _Walker:
+    """One pass over a document that yields its units in document order."""
+
+    def __init__(self, root: Any):
+        self.root = root
+        self.holders = _block_holders(root)
+        self.units: list[Unit] = []
+
+    # Classification of a child inside a container: "hidden", "opaque", "inline" or "block".
+    def kind(self, node: Any) -> str:
+        tag = _tag(node)
+        if tag is None:
+            return "hidden"
+        if tag in HIDDEN_TAGS:
+            return "hidden"
+        if tag in BLOCK_TAGS:
+            return "block"
+        if tag in OPAQUE_TAGS or _is_no_translate(node):
+            return "opaque"
+        if node in self.holders:
+            return "block"
+        if len(node) == 0 and not (node.text or "").strip():
+            return "hidden"  # an empty icon or anchor: nothing to place for a translator
+        return "inline"
+
+    def run(self) -> list[Unit]:
+        root = self.root
+        if _is_no_translate(root):
+            return []
+        head = root.find("head")
+        if head is not None:
+            self.walk_head(head)
+        # Iterative depth-first walk: frames of [container, children, next index, run start].
+        stack: list[list[Any]] = [[root, list(root), 0, 0]]
+        self.attr_units(root)
+        while stack:
+            frame = stack[-1]
+            container, children, i, start = frame
+            if i >= len(children):
+                self.emit_run(container, children, start, len(children))
+                stack.pop()
+                continue
+            child = children[i]
+            frame[2] = i + 1
+            if self.kind(child) != "block":
+                continue
+            self.emit_run(container, children, start, i)
+            frame[3] = i + 1
+            tag = _tag(child)
+            if tag in SKIP_TAGS or _is_no_translate(child):
+                continue
+            self.attr_units(child)
+            stack.append([child, list(child), 0, 0])
+        return self.units
+
+    def walk_head(self, head: Any) -> None:
+        for el in head:
+            tag = _tag(el)
+            if tag == "title":
+                text = normalise_space(el.text or "")
+                if _WORDY_RE.search(text) and not _is_no_translate(el):
+                    self.units.append(Unit(escape_text(text), el.sourceline or 1, "title", el,
+                                           content=[el.text or ""]))
+            elif tag == "meta":
+                key = (el.get("property") or el.get("name") or "").strip().lower()
+                if key in META_FIELDS:
+                    self.attr_unit(el, "content", f"meta {key}")
+
+    def attr_unit(self, el: Any, attr: str, context: str) -> None:
+        value = el.get(attr)
+        if not value:
+            return
+        text = normalise_space(value)
+        if _WORDY_RE.search(text) and not URL_RE.fullmatch(text):
+            self.units.append(Unit(escape_text(text), el.sourceline or 1, context, el, attr=attr))
+
+    def attr_units(self, el: Any) -> None:
+        tag = _tag(el)
+        if tag is None or tag in ATTR_SKIP_ELEMENTS:
+            return
+        for attr in TRANSLATABLE_ATTRS:
+            if attr in el.attrib:
+                self.attr_unit(el, attr, f"{tag} {attr}")
+
+    def emit_run(self, container: Any, children: list[Any], start: int, end: int) -> None:
+        """Make a unit of children[start:end] (all inline) and the text before/between them."""
+        lead_owner = None if start == 0 else children[start - 1]
+        lead = (container.text if start == 0 else children[start - 1].tail) or ""
+        members = children[start:end]
+        if not members and not lead.strip():
+            return
+        whole = start == 0 and end == len(children)
+        unit_el = container
+        # Unwrap: a run that is one inline element (plus spacing and hidden nodes) is shown
+        # without it, so `<li><a href>Home</a></li>` gives `Home`.
+        while True:
+            wrapper = self.sole_inline(lead, members)
+            if wrapper is None:
+                break
+            unit_el, whole = wrapper, True
+            members = list(wrapper)
+            lead = wrapper.text or ""
+            lead_owner = None
+        counters: dict[str, int] = {}
+        tags: dict[str, Inline] = {}
+        attr_holders: list[Any] = []
+        if unit_el is not container:
+            attr_holders.append(unit_el)
+        content = self.items(lead, members, counters, tags, attr_holders)
+        msgid = normalise_space(_notation(content))
+        plain = _strip_for_check(msgid)
+        if _WORDY_RE.search(plain) and not URL_RE.fullmatch(plain):
+            line = _first_line(unit_el, members, lead_owner)
+            context = _tag(unit_el) or "text"
+            self.units.append(Unit(msgid, line, context, unit_el, content=content,
+                                   members=None if whole else members,
+                                   lead_owner=lead_owner, tags=tags))
+        for el in attr_holders:
+            self.attr_units(el)
+
+    def sole_inline(self, lead: str, members: list[Any]) -> Any:
+        if lead.strip():
+            return None
+        found = None
+        for m in members:
+            kind = self.kind(m)
+            if kind == "hidden":
+                if (m.tail or "").strip():
+                    return None
+                continue
+            if kind != "inline" or found is not None or (m.tail or "").strip():
+                return None
+            found = m
+        return found
+
+    def items(self, lead: str, members: list[Any], counters: dict[str, int],
+              tags: dict[str, Inline], attr_holders: list[Any]) -> list[Item]:
+        """The content of a run (or of an inline element) as notation items."""
+        out: list[Item] = []
+        if lead:
+            out.append(lead)
+        for m in members:
+            kind = self.kind(m)
+            if kind == "hidden":
+                out.append(Hidden(m))
+            else:
+                name = notation_name(_tag(m) or "x")
+                counters[name] = counters.get(name, 0) + 1
+                key = f"{name}{counters[name]}"
+                inline = Inline(key, m, void=kind == "opaque")
+                tags[key] = inline
+                out.append(inline)
+                if kind == "opaque":
+                    tag = _tag(m)
+                    if tag not in SKIP_TAGS and not _is_no_translate(m):
+                        # e.g. <picture><img alt></picture>: its attributes are still text.
+                        attr_holders.extend(e for e in m.iter() if isinstance(e.tag, str))
+                else:
+                    attr_holders.append(m)
+                    inline.content = self.items(m.text or "", list(m), counters, tags,
+                                                attr_holders)
+            if m.tail:
+                out.append(m.tail)
+        return out
+
+
+def _notation(items: list[Item]) -> str:
+    """The notation text of items (before whitespace normalisation)."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(escape_text(item))
+        elif isinstance(item, Inline):
+            if item.void:
+                out.append(f"<{item.key}/>")
+            else:
+                out.append(f"<{item.key}>")
+                out.append(_notation(item.content))
+                out.append(f"</{item.key}>")
+    return "".join(out)
+
+
+_TAGS_RE = re.compile(r"</?[a-z]+(?:-[a-z]+)*[1-9][0-9]*/?>")
+
+
+def _strip_for_check(msgid: str) -> str:
+    return _TAGS_RE.sub("", msgid)
+
+
+def _first_line(unit_el: Any, members: list[Any], lead_owner: Any) -> int:
+    for m in members:
+        if m.sourceline:
+            return int(m.sourceline)
+    return int(unit_el.sourceline or 1)
+
+
+def walk_units(tree: Any) -> list[Unit]:
+    """Every unit of a parsed document, in document order, with its DOM handles."""
+    root = tree.getroot() if hasattr(tree, "getroot") else tree
+    try:
+        return _Walker(root).run()
+    except RecursionError as e:
+        raise InputError("markup nested too deeply to segment") from e
+
+
+def split_unit(msgid: str, sentences: bool) -> list[str]:
+    """The msgids of one unit: itself, or its sentences in sentence mode."""
+    if not sentences:
+        return [msgid]
+    splitter = _sentence_splitter()
+    if splitter is None:
+        return [msgid]
+    parts = [normalise_space(s) for s in splitter(msgid)]
+    return [p for p in parts if p] or [msgid]
+
+
+def _sentence_splitter() -> Callable[[str], list[str]] | None:
+    try:
+        from transflow.sentences import split_sentences
+    except ImportError:
+        return None
+    return split_sentences
+
+
+def extract_segments(data: bytes, path: Path, *, sentences: bool = False) -> list[Segment]:
+    """The translatable segments of an HTML document (bytes), in document order."""
+    tree = parse_html(data, path)
+    try:
+        units = walk_units(tree)
+    except InputError as e:
+        raise InputError(e.message, path) from e
+    segments: list[Segment] = []
+    for unit in units:
+        if sentences and unit.attr is None:
+            for part in split_unit(unit.msgid, True):
+                segments.append(Segment(part, unit.line, unit.context))
+        else:
+            segments.append(unit.segment())
+    return segments
