@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 # A notation tag: a name of letters (and inner hyphens) then a positive index; `/` marks a void.
 # Names never end in a digit, so `<h1>`-like HTML cannot pass for a notation tag by accident.
@@ -64,7 +63,7 @@ class Tag:
     children: tuple[Node, ...]
 
 
-Node = Union[str, Tag]
+Node = str | Tag
 
 
 class NotationError(ValueError):

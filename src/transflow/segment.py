@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -127,7 +127,7 @@ class Hidden:
     node: Any
 
 
-Item = Union[str, Inline, Hidden]
+Item = str | Inline | Hidden
 
 
 @dataclass(slots=True)
