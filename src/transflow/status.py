@@ -15,6 +15,7 @@ project answers without parsing a single PO file. The cache is always safe to de
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib
 import importlib.util
 import json
@@ -22,7 +23,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,9 @@ NON_WORDS: dict[str, str] = {
     "printf": r"%(?:\([^)]*\))?[-+ #0]*(?:\d+\$)?(?:\d+|\*)?(?:\.\d+)?[hlLqjzt]*[diouxXeEfFgGcrsa%]",
     # Brace placeholders: {0}, {name}, {count:d}, and Ruby/ICU-style %{name}.
     "brace": r"%?\{[\w.:!\[\]-]*\}",
-    # HTML character references in raw-HTML notation: &rsquo; &#8217; &nbsp;.
-    "entity": r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);",
 }
-_NON_WORD_RE = re.compile("|".join(f"(?:{p})" for p in NON_WORDS.values()))
+_TAG_RE = re.compile(NON_WORDS["tag"])
+_NON_WORD_RE = re.compile("|".join(f"(?:{p})" for k, p in NON_WORDS.items() if k != "tag"))
 # A word: letters and digits of any script (combining marks included), possibly joined by an
 # apostrophe, hyphen, dot or comma between them (`don't`, `well-known`, `e.g`, `1,000`).
 _WORD_RE = re.compile(r"[^\W_]+(?:['’\-.,][^\W_]+)*")
@@ -67,6 +67,9 @@ def count_words(text: str) -> int:
     >>> count_words("Тбилиси — столица Грузии")
     3
     """
+    text = _TAG_RE.sub(" ", text)
+    if "&" in text:  # raw-HTML notation: `It&rsquo;s` is one word, `&nbsp;` a space
+        text = html.unescape(text)
     return len(_WORD_RE.findall(_NON_WORD_RE.sub(" ", text)))
 
 
@@ -86,7 +89,7 @@ class Counts:
     glossary_errors: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Counts)))
+        return sum_counts([self, other])
 
     @property
     def percent(self) -> float:
@@ -108,9 +111,7 @@ class Counts:
 
     def with_glossary_errors(self, errors: int) -> Counts:
         """The same counts with `glossary_errors` replaced."""
-        values = {f.name: getattr(self, f.name) for f in fields(Counts)}
-        values["glossary_errors"] = errors
-        return Counts(**values)
+        return replace(self, glossary_errors=errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,23 @@ class ProjectStatus:
     def below(self, pct: float) -> bool:
         """True when any selected language is under `pct` percent translated (by words)."""
         return any(lang.counts.percent < pct for lang in self.languages)
+
+
+def sum_counts(items: Iterable[Counts]) -> Counts:
+    """The field-wise sum of many `Counts` (fast: thousands of catalogues per language)."""
+    totals = [0] * len(_ALL_FIELDS)
+    for c in items:
+        for i, value in enumerate(_as_tuple(c)):
+            totals[i] += value
+    return Counts(*totals)
+
+
+def _as_tuple(c: Counts) -> tuple[int, ...]:
+    return (c.total, c.translated, c.fuzzy, c.untranslated, c.obsolete, c.words_total,
+            c.words_translated, c.words_fuzzy, c.words_untranslated, c.glossary_errors)
+
+
+_ALL_FIELDS = [f.name for f in fields(Counts)]
 
 
 def classify(entry: polib.POEntry) -> str:
@@ -269,18 +287,19 @@ class StatusCache:
             and data.get("transflow") == __version__
             and isinstance(data.get("files"), dict)
         ):
-            self.entries = {k: v for k, v in data["files"].items() if isinstance(v, dict)}
+            self.entries = {k: v for k, v in data["files"].items() if _valid_record(v)}
 
-    def lookup(self, key: str, st: os.stat_result, path: Path) -> tuple[dict[str, Any] | None, str]:
+    def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[dict[str, Any] | None, str]:
         """The cached record of a file if its content is unchanged, and the content hash."""
         record = self.entries.get(key)
-        if record is not None and _valid_record(record):
-            same_stat = record["size"] == st.st_size and record["mtime_ns"] == st.st_mtime_ns
+        racy = False
+        if record is not None:
             racy = record["mtime_ns"] >= record["checked_ns"] - RACY_WINDOW_NS
-            if same_stat and not racy:
+            if record["size"] == st.st_size and record["mtime_ns"] == st.st_mtime_ns and not racy:
                 return record, str(record["sha256"])
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if record is not None and _valid_record(record) and record["sha256"] == digest:
+        with open(path, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        if record is not None and record["sha256"] == digest:
             if record["size"] != st.st_size or record["mtime_ns"] != st.st_mtime_ns or racy:
                 record.update(size=st.st_size, mtime_ns=st.st_mtime_ns, checked_ns=time.time_ns())
                 self.dirty = True
@@ -313,18 +332,20 @@ class StatusCache:
             pass  # a read-only checkout: status still works, only slower next time
 
 
-_COUNT_FIELDS = [f.name for f in fields(Counts) if f.name != "glossary_errors"]
+_COUNT_FIELDS = _ALL_FIELDS[:-1]  # the cache stores glossary errors apart, under their own key
 
 
 def _counts_to_list(counts: Counts) -> list[int]:
-    return [getattr(counts, name) for name in _COUNT_FIELDS]
+    return list(_as_tuple(counts)[:-1])
 
 
 def _counts_from_list(values: list[int]) -> Counts:
-    return Counts(**dict(zip(_COUNT_FIELDS, values, strict=True)))
+    return Counts(*values)
 
 
-def _valid_record(record: dict[str, Any]) -> bool:
+def _valid_record(record: Any) -> bool:
+    if not isinstance(record, dict):
+        return False
     counts = record.get("counts")
     return (
         all(isinstance(record.get(k), int) for k in ("size", "mtime_ns", "checked_ns"))
@@ -344,37 +365,42 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
     glossary = _glossary_counter(project)
     stats = {"cached": 0, "parsed": 0}
     catalogs: list[CatalogStatus] = []
-    for lang in langs:
-        for article in articles:
-            po_path = project.po_path(lang, article)
-            counts, exists = _catalog_counts(project, cache, glossary, po_path, lang, article, stats)
-            catalogs.append(CatalogStatus(article, lang, project.relative(po_path), exists, counts))
-    cache.save()
     per_lang = []
+    # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
+    root = str(project.root)
+    locales = project.relative(project.locales_dir)
+    templates = project.relative(project.templates_dir)
     for lang in langs:
-        rows = [c for c in catalogs if c.lang == lang]
-        total = sum((c.counts for c in rows), Counts())
-        per_lang.append(LanguageStatus(lang, total, sum(c.exists for c in rows)))
+        rows = []
+        for article in articles:
+            po_rel = f"{locales}/{lang}/{article}.po"
+            pot_rel = f"{templates}/{article}.pot"
+            counts, exists = _catalog_counts(root, po_rel, pot_rel, cache, glossary, lang, article,
+                                             stats)
+            rows.append(CatalogStatus(article, lang, po_rel, exists, counts))
+        per_lang.append(LanguageStatus(lang, sum_counts(c.counts for c in rows),
+                                       sum(c.exists for c in rows)))
+        catalogs += rows
+    cache.save()
     catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
     return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
                          glossary=glossary is not None, stats=stats)
 
 
-def _catalog_counts(project: Project, cache: StatusCache,
-                    glossary: tuple[str, GlossaryCounter] | None, po_path: Path, lang: str,
-                    article: str, stats: dict[str, int]) -> tuple[Counts, bool]:
+def _catalog_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
+                    glossary: tuple[str, GlossaryCounter] | None, lang: str, article: str,
+                    stats: dict[str, int]) -> tuple[Counts, bool]:
     """The counts of one PO (or of its POT when the PO does not exist yet), cached."""
-    path, exists = po_path, True
+    key, exists = po_rel, True
     try:
-        st = po_path.stat()
+        st = os.stat(os.path.join(root, po_rel))
     except FileNotFoundError:
-        exists = False
-        path = project.pot_path(article)
+        key, exists = pot_rel, False
         try:
-            st = path.stat()
+            st = os.stat(os.path.join(root, pot_rel))
         except FileNotFoundError:
             return Counts(), False
-    key = project.relative(path)
+    path = os.path.join(root, key)
     record, digest = cache.lookup(key, st, path)
     want_glossary = glossary is not None and exists
     if record is not None:
@@ -388,7 +414,7 @@ def _catalog_counts(project: Project, cache: StatusCache,
         ):
             stats["cached"] += 1
             return counts.with_glossary_errors(record["glossary_errors"]), exists
-    po = read_catalog(path)
+    po = read_catalog(Path(path))
     stats["parsed"] += 1
     counts = count_catalog(po, as_template=not exists)
     glossary_result = None

@@ -1,0 +1,347 @@
+"""Status: msgfmt-compatible counts, word counts, the cache, and the CLI table and JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import transflow.status as status_mod
+from transflow.catalog import read_catalog
+from transflow.cli import main
+from transflow.errors import CatalogError
+from transflow.project import read_project
+from transflow.report import render_status_json, render_status_table
+from transflow.status import CACHE_FILE, count_catalog, count_words, project_status
+
+from .conftest import CORPUS_PO, corpus_po_files
+
+HEADER = (
+    'msgid ""\nmsgstr ""\n'
+    '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+    '"Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && '
+    'n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n"\n\n'
+)
+
+# Every case msgfmt counts in its own way: partial plurals, fuzzy with and without msgstr,
+# msgctxt, obsolete entries.
+EDGE_PO = HEADER + """\
+msgid "Read on <a1>OC Media</a1>"
+msgstr "Читать на <a1>OC Media</a1>"
+
+msgid "one apple"
+msgid_plural "%d apples"
+msgstr[0] "одно яблоко"
+msgstr[1] ""
+msgstr[2] "%d яблок"
+
+msgid "a pear"
+msgid_plural "%d pears"
+msgstr[0] ""
+msgstr[1] "%d груши"
+msgstr[2] "%d груш"
+
+#, fuzzy
+msgid "Nothing here yet"
+msgstr ""
+
+#, fuzzy
+#| msgid "Old text"
+msgid "New text"
+msgstr "Старый текст"
+
+msgctxt "main menu"
+msgid "News"
+msgstr ""
+
+#~ msgid "Gone"
+#~ msgstr "Ушло"
+"""
+
+
+def msgfmt_statistics(path: Path) -> dict[str, int]:
+    """Run `msgfmt --statistics` and parse its (C locale) summary line."""
+    result = subprocess.run(
+        ["msgfmt", "--statistics", "-o", os.devnull, str(path)],
+        capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"}, check=True,
+    )
+    counts = {"translated": 0, "fuzzy": 0, "untranslated": 0}
+    for number, kind in re.findall(r"(\d+) (translated|fuzzy|untranslated)", result.stderr):
+        counts[kind] = int(number)
+    return counts
+
+
+def our_statistics(path: Path) -> dict[str, int]:
+    c = count_catalog(read_catalog(path))
+    return {"translated": c.translated, "fuzzy": c.fuzzy, "untranslated": c.untranslated}
+
+
+needs_msgfmt = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU msgfmt not installed")
+
+
+@needs_msgfmt
+@pytest.mark.skipif(not corpus_po_files(), reason=f"PO corpus not found at {CORPUS_PO}")
+def test_counts_agree_with_msgfmt_on_the_real_corpus() -> None:
+    files = corpus_po_files()
+    assert len(files) == 26
+    disagreements = {
+        f"{p.parent.name}/{p.name}": (msgfmt_statistics(p), our_statistics(p))
+        for p in files
+        if msgfmt_statistics(p) != our_statistics(p)
+    }
+    assert disagreements == {}
+
+
+@needs_msgfmt
+@pytest.mark.skipif(not corpus_po_files(), reason=f"PO corpus not found at {CORPUS_PO}")
+def test_a_file_msgfmt_c_rejects_is_still_counted_as_msgfmt_counts_it() -> None:
+    path = CORPUS_PO / "ru" / "arctica-greeter.po"
+    strict = subprocess.run(["msgfmt", "-c", "-o", os.devnull, str(path)], capture_output=True)
+    assert strict.returncode != 0  # the format-string mismatch
+    assert our_statistics(path) == msgfmt_statistics(path) == {
+        "translated": 106, "fuzzy": 0, "untranslated": 0}
+
+
+@needs_msgfmt
+def test_edge_cases_agree_with_msgfmt(tmp_path: Path) -> None:
+    path = tmp_path / "edge.po"
+    path.write_text(EDGE_PO, encoding="utf-8")
+    expected = msgfmt_statistics(path)
+    assert our_statistics(path) == expected
+    # msgfmt: an empty msgstr[0] is untranslated, fuzzy or not; a filled one is enough.
+    assert expected == {"translated": 2, "fuzzy": 1, "untranslated": 3}
+    c = count_catalog(read_catalog(path))
+    assert c.obsolete == 1 and c.total == 6
+
+
+def test_count_words_ignores_tags_urls_and_placeholders() -> None:
+    assert count_words("Read on <a1>OC Media</a1>") == 4
+    assert count_words("Line one<br1/>line two") == 4
+    assert count_words('See <a href="https://x.org/a-b">the report</a>') == 3
+    assert count_words("Visit https://oc-media.org/features/ or www.example.com today") == 3
+    assert count_words("%(count)s files in %s, %d left, {0} of {name}") == 4
+    assert count_words("Deleted %1$s and 100%% of it") == 5
+    assert count_words("It&rsquo;s a well-known fact, don't you think?") == 7
+    assert count_words("Тбилиси — столица Грузии") == 3
+    assert count_words("საქართველოს პარლამენტი") == 2
+    assert count_words("1,000 people on 12.05.2024") == 4
+    assert count_words("") == 0
+    assert count_words("<a1></a1> %s https://x.org") == 0
+
+
+def test_percent_is_by_words_and_fuzzy_is_never_translated(tmp_path: Path) -> None:
+    path = tmp_path / "edge.po"
+    path.write_text(EDGE_PO, encoding="utf-8")
+    c = count_catalog(read_catalog(path))
+    # translated: "Read on OC Media" (4) + "one apple" (2); fuzzy: "New text" (2)
+    assert (c.words_translated, c.words_fuzzy) == (6, 2)
+    assert c.words_total == 6 + 2 + 2 + 3 + 1  # + "a pear", "Nothing here yet", "News"
+    assert c.percent == pytest.approx(100 * 6 / 14)
+
+
+# --- a small project on disk ----------------------------------------------------------------
+
+PO_KA = HEADER.replace("nplurals=3", "nplurals=2").replace(
+    "(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2)",
+    "(n != 1)",
+) + """\
+msgid "The parliament in Tbilisi"
+msgstr "პარლამენტი თბილისში"
+
+msgid "Two more words"
+msgstr ""
+
+#, fuzzy
+msgid "A fuzzy one"
+msgstr "ბუნდოვანი"
+"""
+
+POT = """\
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "Hello world"
+msgstr ""
+
+msgid "Goodbye"
+msgstr ""
+"""
+
+
+def make_project(tmp_path: Path) -> Path:
+    (tmp_path / "transflow.toml").write_text('[project]\nlanguages = ["ka", "ru"]\n')
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "x.html").write_text("<p>The parliament in Tbilisi</p>")
+    (tmp_path / "source" / "y.html").write_text("<p>Hello world</p><p>Goodbye</p>")
+    (tmp_path / "locales" / "ka").mkdir(parents=True)
+    (tmp_path / "locales" / "ka" / "x.po").write_text(PO_KA, encoding="utf-8")
+    (tmp_path / "locales" / "templates").mkdir(parents=True)
+    (tmp_path / "locales" / "templates" / "y.pot").write_text(POT, encoding="utf-8")
+    return tmp_path
+
+
+def status_of(root: Path) -> status_mod.ProjectStatus:
+    project = read_project(root / "transflow.toml")
+    return project_status(project, list(project.languages), project.articles())
+
+
+def test_project_status_counts_missing_po_from_the_pot(tmp_path: Path) -> None:
+    result = status_of(make_project(tmp_path))
+    by_key = {(c.article, c.lang): c for c in result.catalogs}
+    ka_x = by_key["x", "ka"].counts
+    assert (ka_x.total, ka_x.translated, ka_x.fuzzy, ka_x.untranslated) == (3, 1, 1, 1)
+    assert (ka_x.words_total, ka_x.words_translated) == (10, 4)
+    # No PO for y: the POT's entries are all untranslated; no PO nor POT for ru/x: nothing.
+    assert by_key["y", "ka"].exists is False
+    assert by_key["y", "ka"].counts.untranslated == 2
+    assert by_key["x", "ru"].counts.total == 0
+    ka = {lang.lang: lang for lang in result.languages}["ka"].counts
+    assert (ka.total, ka.words_total, ka.words_translated) == (5, 13, 4)
+    # ru has nothing translated (only y's POT): 0 %, under any positive threshold.
+    assert result.below(0.1) and not result.below(0.0)
+    ka_only = project_status(read_project(tmp_path / "transflow.toml"), ["ka"], ["x", "y"])
+    assert ka_only.below(31.0) and not ka_only.below(30.0)
+
+
+def test_second_run_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path)
+    first = status_of(root)
+    assert (root / "build" / ".cache" / CACHE_FILE).is_file()
+
+    def refuse(path: Path) -> None:
+        raise AssertionError(f"parsed {path} although nothing changed")
+
+    monkeypatch.setattr(status_mod, "read_catalog", refuse)
+    second = status_of(root)
+    assert second.catalogs == first.catalogs
+    assert second.stats == {"cached": 3, "parsed": 0}
+
+
+def test_a_changed_file_is_recounted(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    status_of(root)
+    po = root / "locales" / "ka" / "x.po"
+    po.write_text(PO_KA.replace('msgstr ""\n\n#, fuzzy', 'msgstr "ორი სიტყვა"\n\n#, fuzzy'))
+    result = status_of(root)
+    assert result.stats["parsed"] == 1
+    ka_x = next(c for c in result.catalogs if (c.article, c.lang) == ("x", "ka")).counts
+    assert ka_x.translated == 2
+
+
+def test_same_size_and_mtime_but_new_content_is_caught_when_racy(tmp_path: Path) -> None:
+    # Written and counted within the same second: stat alone cannot be trusted, the hash is.
+    root = make_project(tmp_path)
+    status_of(root)
+    po = root / "locales" / "ka" / "x.po"
+    st = po.stat()
+    po.write_text(PO_KA.replace('"ბუნდოვანი"', '"ბუნდოვანა"'), encoding="utf-8")
+    os.utime(po, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert po.stat().st_size == st.st_size
+    result = status_of(root)
+    assert result.stats["parsed"] == 1  # counted moments ago: stat is not trusted, the hash is
+    po.write_text(PO_KA.replace('msgstr "ბუნდოვანი"', 'msgstr ""'), encoding="utf-8")
+    result = status_of(root)
+    ka_x = next(c for c in result.catalogs if (c.article, c.lang) == ("x", "ka")).counts
+    assert (ka_x.fuzzy, ka_x.untranslated) == (0, 2)
+
+
+@pytest.mark.parametrize("garbage", [b"{not json", b'{"format": 1, "files": []}', b"\xff\x00",
+                                     b'{"format": 1, "transflow": "0.1.0", "files": {"a": 1}}'])
+def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) -> None:
+    root = make_project(tmp_path)
+    expected = status_of(root).catalogs
+    cache = root / "build" / ".cache" / CACHE_FILE
+    cache.write_bytes(garbage)
+    assert status_of(root).catalogs == expected
+    assert json.loads(cache.read_bytes())["format"] == status_mod.CACHE_FORMAT
+
+
+def test_renderers(tmp_path: Path) -> None:
+    result = status_of(make_project(tmp_path))
+    table = render_status_table(result, per_article=True, color=False)
+    assert "Georgian — ქართული (ka)" in table
+    assert "\x1b[" not in table
+    assert "█" in table and "░" in table
+    colored = render_status_table(result, per_article=False, color=True)
+    assert "\x1b[" in colored
+    doc = json.loads(render_status_json(result))
+    assert list(doc) == ["source_language", "languages", "articles"]
+    assert list(doc["languages"]) == ["ka", "ru"]
+
+
+# --- through the CLI ------------------------------------------------------------------------
+
+
+def run(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["-C", str(root), "status", *args])
+    return result.exit_code, result.output
+
+
+def test_cli_table(tmp_path: Path) -> None:
+    code, out = run(make_project(tmp_path), "--articles")
+    assert code == 0
+    lines = out.splitlines()
+    header = lines[0]
+    assert header.split()[:3] == ["Language", "Entries", "Translated"]
+    ka = next(line for line in lines if line.startswith("Georgian — ქართული (ka)"))
+    assert re.search(r"\b5\s+1\s+1\s+3\s+13\s+9\s+30\.8%", ka)
+    assert next(line for line in lines if line.startswith("Russian — русский (ru)"))
+    # The per-article table is sorted by words left: y/ka (3 words) after x/ka (6 words).
+    article_rows = [line.split()[:2] for line in lines if re.match(r"^[xy]\s+(ka|ru)\b", line)]
+    assert article_rows[:2] == [["x", "ka"], ["y", "ka"]]
+    # Columns line up: every "%" of the language table ends in the same column.
+    ends = {line.index("%") for line in lines[1:3]}
+    assert len(ends) == 1
+
+
+def test_cli_json(tmp_path: Path) -> None:
+    code, out = run(make_project(tmp_path), "--json", "--lang", "ka")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["source_language"] == "en"
+    assert doc["languages"] == {"ka": {
+        "name": "Georgian", "total": 5, "translated": 1, "fuzzy": 1, "untranslated": 3,
+        "obsolete": 0, "words": {"total": 13, "translated": 4, "fuzzy": 3, "untranslated": 6},
+        "percent": 30.8, "glossary_errors": 0}}
+    assert [(a["article"], a["lang"], a["file"]) for a in doc["articles"]] == [
+        ("x", "ka", "locales/ka/x.po"), ("y", "ka", "locales/ka/y.po")]
+    assert list(doc["articles"][0]) == [
+        "article", "lang", "file", "total", "translated", "fuzzy", "untranslated", "obsolete",
+        "words", "percent", "glossary_errors"]
+    # Deterministic: the same document twice.
+    assert run(tmp_path, "--json", "--lang", "ka")[1] == out
+
+
+def test_cli_one_article(tmp_path: Path) -> None:
+    code, out = run(make_project(tmp_path), "--json", "y")
+    assert code == 0
+    assert {a["article"] for a in json.loads(out)["articles"]} == {"y"}
+
+
+def test_cli_fail_under(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    assert run(root, "--lang", "ka", "--fail-under", "30")[0] == 0
+    assert run(root, "--lang", "ka", "--fail-under", "31")[0] == 1
+    assert run(root, "--fail-under", "0")[0] == 0
+
+
+def test_cli_invalid_po_exits_2(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "locales" / "ka" / "x.po").write_bytes(b'msgid "a"\nmsgstr "b"\nnonsense here\n')
+    code, out = run(root)
+    assert code == 2
+    assert "locales/ka/x.po" in out and "Traceback" not in out
+
+
+def test_invalid_po_raises_catalog_error(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "locales" / "ka" / "x.po").write_bytes(b"this is not a PO file at all\n")
+    with pytest.raises(CatalogError):
+        status_of(root)
