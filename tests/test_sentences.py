@@ -329,6 +329,19 @@ def test_empty_and_single_word() -> None:
     assert split_sentences("Tbilisi.") == ["Tbilisi."]
 
 
+def test_hyphenated_tag_names_are_tags() -> None:
+    text = "<my-widget1>The talks failed. Both sides left.</my-widget1> A new round is planned."
+    assert split_sentences(text) == [
+        "<my-widget1>The talks failed. Both sides left.</my-widget1>",
+        "A new round is planned.",
+    ]
+
+
+def test_html_lookalikes_are_text() -> None:
+    # `<h1>` is not a notation tag (names never end in a digit): it is text, not markup.
+    assert split_sentences("See &lt;h1&gt; here. Then go.") == ["See &lt;h1&gt; here.", "Then go."]
+
+
 def test_unbalanced_tags_are_never_cut() -> None:
     text = "The talks failed.</a1> Both sides left. <em1>A new round"
     assert split_sentences(text) == [text]
@@ -341,7 +354,7 @@ def test_policy_data_is_lowercase_and_periodless() -> None:
 
 # ---------------------------------------------------------------- properties
 
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(/?)>")
+_TAG = re.compile(r"<(/?)([a-z]+(?:-[a-z]+)*[1-9][0-9]*)(/?)>")
 
 
 def _balanced(piece: str) -> bool:
@@ -364,7 +377,7 @@ _WORDS = st.sampled_from(
     2020. &lt; &amp; ბაქო. Ереван. 中文。 x “ ”
     """.split()
 )
-_TAG_NAMES = st.sampled_from(["a1", "a2", "em1", "strong1", "span1"])
+_TAG_NAMES = st.sampled_from(["a1", "a2", "em1", "strong1", "span1", "my-widget1"])
 _VOIDS = st.sampled_from(["<br1/>", "<br2/>", "<img1/>"])
 
 

@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from transflow.inline import TAG_RE
+
 
 class AbbreviationKind(Enum):
     """How an abbreviation followed by a period behaves at a possible sentence boundary."""
@@ -89,8 +91,6 @@ CLOSERS = "\"'”’»)]}›"
 # and a leading ellipsis ("…And then").
 OPENERS = "\"'“‘«([{‹¿¡.…"
 
-# A light tag: `<a1>`, `</a1>` or the void `<br1/>`; literal `<` in text is always `&lt;`.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(/?)>")
 # An initial: "W." in "George W. Bush".
 _INITIAL = re.compile(r"[A-Z]")
 # A dotted acronym not in the list: "Ph.D.", "U.S.A.", "N.Y."
@@ -109,7 +109,7 @@ def split_sentences(text: str) -> list[str]:
     depths = _open_tags_after_each(words)
     if depths is None:  # unbalanced tags: never guess where a piece could be cut
         return [text]
-    plains = [_TAG.sub("", w) if "<" in w else w for w in words]
+    plains = [TAG_RE.sub("", w) if "<" in w else w for w in words]
     pieces: list[str] = []
     start = 0
     last = ""  # the last word with visible text in the current piece
@@ -133,8 +133,9 @@ def _open_tags_after_each(words: list[str]) -> list[int] | None:
     depths: list[int] = []
     for word in words:
         if "<" in word:
-            for m in _TAG.finditer(word):
-                closing, name, void = m.groups()
+            for m in TAG_RE.finditer(word):  # the notation's tags: `<a1>`, `</a1>`, `<br1/>`
+                closing, name, index, void = m.groups()
+                name += index
                 if closing and void:
                     return None
                 if void:
