@@ -1,0 +1,473 @@
+"""The terminology glossary (`glossary.toml`): loading, validation, and term matching.
+
+A term is *triggered* when one of its source forms occurs in a msgid as whole words; the
+translation must then contain one of its renderings in some grammatical form of the target
+language (`transflow.morphology` generates the forms from data), and no forbidden rendering
+may appear anywhere unless a triggered term approves it.
+
+>>> g = Glossary.from_data([{"id": "stepanakert", "en": "Stepanakert", "ru": "Степанакерт",
+...                          "forbidden": {"ru": ["Ханкенди"]}}])
+>>> g.hints("Talks in <a1>Stepanakert</a1>’s centre", "ru")
+['Stepanakert → Степанакерт']
+>>> g.check_entry("Talks in Stepanakert", "Переговоры в Степанакерте", "ru", set())
+[]
+>>> [p.kind for p in g.check_entry("Talks in Stepanakert", "Переговоры в Ханкенди", "ru", set())]
+['forbidden']
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from transflow.errors import GlossaryError, InputError
+from transflow.locales import is_known_language
+from transflow.morphology import Morphology, Phrase, Tokens, find_phrase, load_morphology
+from transflow.tomlfile import key_line, load_toml
+
+if TYPE_CHECKING:
+    from transflow.project import Project
+
+# The keys a [[term]] may have besides language codes, each with the type it must be.
+TERM_KEYS: dict[str, str] = {
+    "id": "a string of lowercase letters, digits and '-'",  # stable name for ignore= and show
+    "note": "a string",  # guidance for translators and editors
+    "forbidden": "a table of language = list of strings",  # renderings that must not appear
+    "forms": "a table of language = list of strings",  # irregular forms the rules miss
+    "translate": "true or false",  # false: the source form must appear unchanged
+    "case_sensitive": "true or false",  # compare letter case too (brands, acronyms)
+}
+TERM_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Light notation tags and any raw HTML tag: neither is text a term can occur in.
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+# A translator comment that silences glossary findings (or a whole check) on one entry.
+IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
+KEEP_SUFFIX = " (keep)"  # hint suffix for translate = false terms
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One glossary entry."""
+
+    id: str
+    source: tuple[str, ...]
+    renderings: dict[str, tuple[str, ...]]
+    forbidden: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    note: str = ""
+    translate: bool = True
+    case_sensitive: bool = False
+    line: int | None = None
+
+    def approved(self, lang: str) -> tuple[str, ...]:
+        """The approved renderings in `lang` (the source forms for a term never translated)."""
+        if not self.translate:
+            return self.source
+        return self.renderings.get(lang, ())
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryProblem:
+    """A glossary violation in one translation: a missing or a forbidden rendering."""
+
+    term: str
+    kind: str  # "missing" or "forbidden"
+    message: str
+    rendering: str | None = None
+
+
+def plain_text(text: str) -> str:
+    """Text without inline tags or HTML markup, entities read: what terms are matched in."""
+    if "<" in text:
+        text = _TAG_RE.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def parse_ignore(comment: str | None) -> set[str]:
+    """The ids named by `# transflow: ignore=ID[,ID…]` lines of a translator comment.
+
+    >>> sorted(parse_ignore("checked\\ntransflow: ignore=georgia, shusha"))
+    ['georgia', 'shusha']
+    """
+    found: set[str] = set()
+    for m in IGNORE_RE.finditer(comment or ""):
+        found.update(x.strip() for x in re.split(r"[,\s]+", m.group(1)) if x.strip())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A source form indexed for triggering: its words (folded, and as written)."""
+
+    term: Term
+    words: tuple[str, ...]
+    cased: tuple[str, ...]
+    seps: tuple[str, ...]  # between the words, hyphens read as spaces
+
+
+class Glossary:
+    """The loaded glossary: terms, source-side index, and per-language form caches."""
+
+    def __init__(self, terms: Sequence[Term], path: Path | None = None,
+                 source_language: str = "en"):
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self.path = path
+        self.source_language = source_language
+        self.by_id = {t.id: t for t in self.terms}
+        self._index: dict[str, list[_Source]] = {}
+        self._source_morph = Morphology(lang=source_language)
+        for term in self.terms:
+            for form in term.source:
+                tokens = self._source_morph.tokenize(form, keep_case=True)
+                if not tokens.words:
+                    continue
+                entry = _Source(term, tuple(w.lower() for w in tokens.words), tokens.words,
+                                tuple(_source_sep(s) for s in tokens.seps[1:]))
+                self._index.setdefault(entry.words[0], []).append(entry)
+        for entries in self._index.values():
+            entries.sort(key=lambda e: -len(e.words))
+        self._accepted: dict[tuple[str, str], list[Phrase]] = {}
+        self._forbidden_index: dict[str, dict[str, list[tuple[Term, str, Phrase]]]] = {}
+        self._trigger_cache: dict[str, list[Term]] = {}
+
+    @classmethod
+    def from_data(cls, data: Iterable[dict[str, Any]], source_language: str = "en") -> Glossary:
+        """Build a glossary from term tables (as in the TOML file), validating them."""
+        items = list(data)
+        text = "".join("[[term]]\n" + "".join(f"{k} = 0\n" for k in item) for item in items)
+        return cls(_parse_terms({"term": items}, text, Path("glossary.toml"), source_language),
+                   None, source_language)
+
+    def term(self, term_id: str) -> Term:
+        """The term with this id; `GlossaryError` if there is none."""
+        try:
+            return self.by_id[term_id]
+        except KeyError:
+            raise GlossaryError(f"no term with id {term_id!r} "
+                                f"(`transflow glossary list` shows them)", self.path) from None
+
+    # --- the source side ---------------------------------------------------------------------
+
+    def triggered(self, msgid: str) -> list[Term]:
+        """The terms whose source form occurs in `msgid` (longest match first, in text order)."""
+        cached = self._trigger_cache.get(msgid)
+        if cached is not None:
+            return cached
+        found: list[Term] = []
+        tokens = self._source_morph.tokenize(plain_text(msgid), keep_case=True)
+        words = tokens.words
+        lower = [w.lower() for w in words]
+        # Between the words of a source form, a space and a hyphen are the same separator
+        # (Nagorno-Karabakh, Nagorno Karabakh).
+        seps = [_source_sep(s) for s in tokens.seps]
+        i, n = 0, len(words)
+        while i < n:
+            step = 1
+            for cand in self._index.get(lower[i], ()):
+                k = len(cand.words)
+                if i + k > n:
+                    continue
+                if k > 1 and tuple(seps[i + 1 : i + k]) != cand.seps:
+                    continue
+                got = lower[i : i + k] if not cand.term.case_sensitive else list(words[i : i + k])
+                want = cand.cased if cand.term.case_sensitive else cand.words
+                if tuple(got) == want:
+                    if cand.term not in found:
+                        found.append(cand.term)
+                    step = k
+                    break
+            i += step
+        if len(self._trigger_cache) > 200_000:
+            self._trigger_cache.clear()
+        self._trigger_cache[msgid] = found
+        return found
+
+    def hints(self, msgid: str, lang: str) -> list[str]:
+        """One `source → rendering` line per term the msgid triggers (for `#. glossary:`)."""
+        out = []
+        for term in self.triggered(msgid):
+            if not term.translate:
+                out.append(f"{term.source[0]} → {term.source[0]}{KEEP_SUFFIX}")
+            elif term.renderings.get(lang):
+                out.append(f"{term.source[0]} → {' / '.join(term.renderings[lang])}")
+        return out
+
+    # --- the target side ---------------------------------------------------------------------
+
+    def accepted_phrases(self, term: Term, lang: str) -> list[Phrase]:
+        """Every accepted phrase of a term in `lang`: generated forms and listed `forms`."""
+        key = (term.id, lang)
+        cached = self._accepted.get(key)
+        if cached is not None:
+            return cached
+        morph = load_morphology(lang)
+        keep = term.case_sensitive
+        phrases = [morph.phrase(r, keep_case=keep, inflect=term.translate)
+                   for r in term.approved(lang)]
+        phrases += [morph.listed_phrase(f, keep_case=keep) for f in term.forms.get(lang, ())]
+        phrases = [p for p in phrases if p.words]
+        self._accepted[key] = phrases
+        return phrases
+
+    def _forbidden(self, lang: str) -> dict[str, list[tuple[Term, str, Phrase]]]:
+        """Forbidden renderings of `lang`, indexed by every form of their first word."""
+        index = self._forbidden_index.get(lang)
+        if index is not None:
+            return index
+        morph = load_morphology(lang)
+        index = {}
+        for term in self.terms:
+            for rendering in term.forbidden.get(lang, ()):
+                phrase = morph.phrase(rendering, keep_case=term.case_sensitive)
+                if not phrase.words:
+                    continue
+                for first in phrase.words[0]:
+                    index.setdefault(first.lower(), []).append((term, rendering, phrase))
+        self._forbidden_index[lang] = index
+        return index
+
+    def check_entry(self, msgid: str, msgstr: str, lang: str,
+                    ignore: set[str]) -> list[GlossaryProblem]:
+        """Glossary problems of one translation: missing renderings, forbidden renderings."""
+        morph = load_morphology(lang)
+        triggered = self.triggered(msgid)
+        forbidden = self._forbidden(lang)
+        if not triggered and not forbidden:
+            return []
+        text = plain_text(msgstr)
+        tokens = morph.tokenize(text)
+        cased: list[Tokens] = []
+
+        def tokens_for(term: Term) -> Tokens:
+            if not term.case_sensitive:
+                return tokens
+            if not cased:
+                cased.append(morph.tokenize(text, keep_case=True))
+            return cased[0]
+
+        missing: list[Term] = []
+        approved_spans: list[tuple[int, int]] = []
+        approved_renderings: set[str] = set()
+        for term in triggered:
+            phrases = self.accepted_phrases(term, lang)
+            if not phrases:
+                continue
+            approved_renderings.update(morph.normalize(r) for r in term.approved(lang))
+            spans = [s for p in phrases for s in find_phrase(tokens_for(term), p)]
+            if spans:
+                approved_spans.extend(spans)
+            else:
+                missing.append(term)
+
+        problems: list[GlossaryProblem] = []
+        reported: set[str] = set()
+        flagged_terms: set[str] = set()
+        if forbidden:
+            for word in dict.fromkeys(tokens.words):
+                for term, rendering, phrase in forbidden.get(word, ()):
+                    key = morph.normalize(rendering)
+                    if key in reported or key in approved_renderings:
+                        continue
+                    spans = [s for s in find_phrase(tokens_for(term), phrase)
+                             if not any(a <= s[0] and s[1] <= b for a, b in approved_spans)]
+                    if not spans:
+                        continue
+                    owner = _forbidding_owner(term, rendering, lang, triggered)
+                    reported.add(key)
+                    flagged_terms.add(owner.id)
+                    problems.append(GlossaryProblem(
+                        owner.id, "forbidden", _forbidden_message(owner, rendering, lang),
+                        rendering))
+        for term in missing:
+            if term.id not in flagged_terms:
+                problems.append(GlossaryProblem(term.id, "missing", _missing_message(term, lang)))
+        return [p for p in problems if p.term not in ignore]
+
+    def word_forms(self, term: Term, lang: str) -> list[tuple[str, list[str]]]:
+        """(rendering, sorted forms of each word) for display in `glossary show`."""
+        morph = load_morphology(lang)
+        out = []
+        for rendering in term.approved(lang):
+            phrase = morph.phrase(rendering, keep_case=term.case_sensitive, inflect=term.translate)
+            out.append((rendering, [" ".join(sorted(w)) for w in phrase.words]))
+        return out
+
+
+def _source_sep(sep: str) -> str:
+    """A separator between source words: a hyphen reads as a space (Nagorno-Karabakh)."""
+    return " " if sep == "-" else sep.replace("\u2019", "'")
+
+
+def _forbidding_owner(term: Term, rendering: str, lang: str, triggered: list[Term]) -> Term:
+    """The term a forbidden rendering is reported under: a triggered one that forbids it first."""
+    for other in triggered:
+        if rendering in other.forbidden.get(lang, ()):
+            return other
+    return term
+
+
+def _quote_all(items: Sequence[str]) -> str:
+    return " or ".join(f"'{x}'" for x in items)
+
+
+def _missing_message(term: Term, lang: str) -> str:
+    if not term.translate:
+        return (f"'{term.source[0]}' must appear unchanged in the translation "
+                f"(term {term.id}, not translated)")
+    return (f"'{term.source[0]}' must be rendered {_quote_all(term.approved(lang))} "
+            f"(any grammatical form): not found (term {term.id})")
+
+
+def _forbidden_message(term: Term, rendering: str, lang: str) -> str:
+    use = term.approved(lang)
+    hint = f": use {_quote_all(use)}" if use else ""
+    return f"forbidden rendering '{rendering}' (term {term.id}{hint})"
+
+
+# --- loading and validation -------------------------------------------------------------------
+
+
+def load_project_glossary(project: Project) -> Glossary | None:
+    """The project's glossary, or None when it has none and does not require one."""
+    path = project.glossary_path
+    if path is None or not path.exists():
+        if project.glossary_required and path is not None:
+            raise GlossaryError(
+                "glossary file not found (set in transflow.toml [project] glossary)",
+                project.relative(path),
+            )
+        return None
+    return load_glossary(path, project.source_language, display=project.relative(path))
+
+
+def load_glossary(path: Path, source_language: str = "en", *,
+                  display: str | None = None) -> Glossary:
+    """Load and validate a glossary file; errors are `GlossaryError` with `path:line`."""
+    try:
+        data, text = load_toml(path, GlossaryError)
+    except GlossaryError:
+        raise
+    except InputError as e:
+        raise GlossaryError(e.message, e.path, e.line) from e
+    shown = Path(display) if display else path
+    return Glossary(_parse_terms(data, text, shown, source_language), shown, source_language)
+
+
+def _parse_terms(data: dict[str, Any], text: str, path: Path,
+                 source_language: str) -> list[Term]:
+    for key in data:
+        if key != "term":
+            raise GlossaryError(f"unknown key {key!r} (a glossary holds only [[term]] tables)",
+                                path, key_line(text, None, key) or key_line(text, key))
+    raw_terms = data.get("term", [])
+    if not isinstance(raw_terms, list) or not all(isinstance(t, dict) for t in raw_terms):
+        raise GlossaryError("`term` must be an array of tables ([[term]])", path,
+                            key_line(text, None, "term"))
+    terms: list[Term] = []
+    seen_ids: dict[str, int] = {}
+    seen_sources: dict[tuple[str, bool], str] = {}
+    for index, raw in enumerate(raw_terms):
+        term = _parse_term(raw, index, text, path, source_language)
+        if term.id in seen_ids:
+            raise GlossaryError(f"duplicate term id {term.id!r} (first used in term "
+                                f"{seen_ids[term.id] + 1})", path, key_line(text, "term", "id", index))
+        seen_ids[term.id] = index
+        for form in term.source:
+            seen = (form if term.case_sensitive else form.lower(), term.case_sensitive)
+            if seen in seen_sources:
+                raise GlossaryError(
+                    f"source form {form!r} of term {term.id!r} is already a source form of "
+                    f"term {seen_sources[seen]!r}", path,
+                    key_line(text, "term", source_language, index))
+            seen_sources[seen] = term.id
+        terms.append(term)
+    return terms
+
+
+def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
+                source_language: str) -> Term:
+    def fail(message: str, key: str | None = None) -> GlossaryError:
+        return GlossaryError(message, path, key_line(text, "term", key, index))
+
+    def strings(key: str, value: Any, what: str) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or not all(isinstance(x, str) for x in items):
+            raise fail(f"{what} must be a string or a non-empty list of strings, not {value!r}",
+                       key)
+        out = []
+        for item in items:
+            if not item.strip():
+                raise fail(f"{what} has an empty rendering", key)
+            if not any(ch.isalnum() for ch in item):
+                raise fail(f"{what} {item!r} has no letters or digits", key)
+            out.append(" ".join(item.split()))
+        if len(set(out)) != len(out):
+            raise fail(f"{what} lists the same string twice", key)
+        return tuple(out)
+
+    label = f"term {index + 1}"
+    term_id = raw.get("id")
+    if term_id is None:
+        raise fail(f"{label}: missing required key 'id'")
+    if not isinstance(term_id, str) or not TERM_ID_RE.fullmatch(term_id):
+        raise fail(f"{label}: id must be {TERM_KEYS['id']}, not {term_id!r}", "id")
+    label = f"term {term_id!r}"
+    renderings: dict[str, tuple[str, ...]] = {}
+    for key, value in raw.items():
+        if key in TERM_KEYS or key == source_language:
+            continue
+        if not is_known_language(key):
+            expected = ", ".join([*TERM_KEYS, source_language])
+            raise fail(f"{label}: unknown key {key!r} (expected {expected} or a language code)",
+                       key)
+        renderings[key] = strings(key, value, f"{label}: {key}")
+    if source_language not in raw:
+        raise fail(f"{label}: missing the source form {source_language!r}")
+    source = strings(source_language, raw[source_language], f"{label}: {source_language}")
+    flags = {}
+    for key in ("translate", "case_sensitive"):
+        value = raw.get(key, key == "translate")
+        if not isinstance(value, bool):
+            raise fail(f"{label}: {key} must be true or false, not {value!r}", key)
+        flags[key] = value
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise fail(f"{label}: note must be a string, not {note!r}", "note")
+    tables: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key in ("forbidden", "forms"):
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise fail(f"{label}: {key} must be {TERM_KEYS[key]} (e.g. {key} = {{ ru = [\"…\"] }})",
+                       key)
+        table = {}
+        for lang, items in value.items():
+            if lang == source_language or not is_known_language(lang):
+                raise fail(f"{label}: {key} has an unknown language {lang!r}", key)
+            table[lang] = strings(key, items, f"{label}: {key}.{lang}")
+        tables[key] = table
+    if not flags["translate"] and renderings:
+        raise fail(f"{label}: translate = false, so it cannot have renderings "
+                   f"({', '.join(renderings)}): the source form is kept in every language",
+                   next(iter(renderings)))
+    for lang, bad in tables["forbidden"].items():
+        clash = set(bad) & set(renderings.get(lang, ()))
+        if clash:
+            raise fail(f"{label}: {sorted(clash)[0]!r} is both approved and forbidden in {lang}",
+                       "forbidden")
+    return Term(
+        id=term_id,
+        source=source,
+        renderings=renderings,
+        forbidden=tables["forbidden"],
+        forms=tables["forms"],
+        note=" ".join(note.split()),
+        translate=flags["translate"],
+        case_sensitive=flags["case_sensitive"],
+        line=key_line(text, "term", None, index),
+    )
