@@ -22,7 +22,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,9 @@ from typing import Any
 import polib
 
 from transflow import __version__
+from transflow import errors as errors_module
 from transflow.catalog import read_catalog
+from transflow.errors import TransflowError
 from transflow.files import atomic_write
 from transflow.project import Project
 
@@ -40,6 +42,10 @@ CACHE_FORMAT = 1
 # A file modified this close to the moment it was counted may change again within the same
 # mtime tick without changing size ("racy git"): such entries are re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
+# Parse in worker processes only when there are at least this many catalogues per worker:
+# below it, starting the workers costs more than it saves.
+PARALLEL_MIN_JOBS = 50
+MAX_WORKERS = 8  # more processes than this only fight over the disk
 
 # What is not a word in a source string, each with the reason.
 NON_WORDS: dict[str, str] = {
@@ -63,7 +69,7 @@ def count_words(text: str) -> int:
     """Count the words of a source string, ignoring inline tags, URLs and placeholders.
 
     >>> count_words("Read on <a1>OC Media</a1>, %(count)s times: https://oc-media.org/")
-    4
+    5
     >>> count_words("Тбилиси — столица Грузии")
     3
     """
@@ -205,45 +211,43 @@ def count_catalog(po: polib.POFile, *, as_template: bool = False) -> Counts:
 
 # --- glossary errors -------------------------------------------------------------------------
 
-GlossaryCounter = Callable[[polib.POFile, str, str], int]
+def _glossary_key(project: Project) -> str | None:
+    """The cache key of glossary errors, or None when there are no glossary errors to count.
 
-
-def _glossary_counter(project: Project) -> tuple[str, GlossaryCounter] | None:
-    """(cache key, counter) for glossary errors, or None when there is nothing to count.
-
-    The key changes with the glossary file, the transflow version and the check's severity;
-    the counter gives the number of error-severity glossary findings in one catalogue.
+    The key changes with the glossary file and the transflow version (its matcher and
+    morphology rules); None when the glossary check is not an error or there is no glossary.
     """
     if project.checks.get("glossary", "error") != "error":
         return None
     path = project.glossary_path
     if path is None or not path.is_file():
         if project.glossary_required and path is not None:
-            _load_glossary(project)  # raises the glossary helper's error for a missing file
+            _load_glossary(project)  # the glossary helper's error for a required, missing file
         return None
     if importlib.util.find_spec("transflow.glossary") is None:
         return None  # no glossary engine in this build
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    key = f"{digest}:{__version__}"
-    state: dict[str, Any] = {}
+    return f"{digest}:{__version__}"
 
-    def counter(po: polib.POFile, lang: str, article: str) -> int:
-        if "glossary" not in state:
-            state["glossary"] = _load_glossary(project)
-        glossary = state["glossary"]
-        if glossary is None:
-            return 0
-        return _count_glossary_errors(glossary, po, lang, project, article)
 
-    return key, counter
+# One loaded glossary per process (and per glossary content), shared by every catalogue.
+_GLOSSARIES: dict[tuple[Path, str], Any] = {}
 
 
 def _load_glossary(project: Project) -> Any:
     return importlib.import_module("transflow.glossary").load_project_glossary(project)
 
 
-def _count_glossary_errors(glossary: Any, po: polib.POFile, lang: str, project: Project,
-                           article: str) -> int:
+def _glossary_for(project: Project, key: str) -> Any:
+    cache_key = (project.root, key)
+    if cache_key not in _GLOSSARIES:
+        _GLOSSARIES.clear()
+        _GLOSSARIES[cache_key] = _load_glossary(project)
+    return _GLOSSARIES[cache_key]
+
+
+def count_glossary_errors(glossary: Any, po: polib.POFile, lang: str, project: Project,
+                          article: str) -> int:
     """Error-severity glossary findings in one catalogue, through the check engine."""
     check_catalog_glossary = None
     if importlib.util.find_spec("transflow.check") is not None:
@@ -251,16 +255,20 @@ def _count_glossary_errors(glossary: Any, po: polib.POFile, lang: str, project: 
         check_catalog_glossary = getattr(check_module, "check_catalog_glossary", None)
     if check_catalog_glossary is not None:
         return int(check_catalog_glossary(project, glossary, po, lang, article))
+    parse_ignore = getattr(importlib.import_module("transflow.glossary"), "parse_ignore", None)
     errors = 0
     for entry in po:
-        if entry.obsolete or "fuzzy" in entry.flags or classify(entry) != "translated":
+        if entry.obsolete or classify(entry) != "translated":
             continue
-        msgstrs = (
-            [entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
-            if entry.msgid_plural else [entry.msgstr]
-        )
-        for msgstr in msgstrs:
-            errors += len(glossary.check_entry(entry.msgid, msgstr, lang, set()))
+        ignore = set(parse_ignore(entry.tcomment)) if parse_ignore is not None else set()
+        if entry.msgid_plural:
+            pairs = [(entry.msgid if i == 0 else entry.msgid_plural, msgstr)
+                     for i, msgstr in sorted(entry.msgstr_plural.items()) if msgstr]
+        else:
+            pairs = [(entry.msgid, entry.msgstr)]
+        problems = {(p.term, p.kind) for msgid, msgstr in pairs
+                    for p in glossary.check_entry(msgid, msgstr, lang, ignore)}
+        errors += len(problems)
     return errors
 
 
@@ -359,38 +367,61 @@ def _valid_record(record: Any) -> bool:
 # --- the project -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One catalogue to parse and count (the cache could not answer for it)."""
+
+    key: str  # the cache key: the path relative to the project root
+    path: str
+    st: os.stat_result
+    digest: str
+    as_template: bool  # no PO yet: count its POT, everything untranslated
+    lang: str
+    article: str
+    glossary_key: str | None  # count glossary errors too (with this glossary)
+
+
 def project_status(project: Project, langs: list[str], articles: list[str]) -> ProjectStatus:
     """Count every selected article in every selected language (using and refreshing the cache)."""
     cache = StatusCache(project.cache_dir / CACHE_FILE)
-    glossary = _glossary_counter(project)
-    stats = {"cached": 0, "parsed": 0}
-    catalogs: list[CatalogStatus] = []
-    per_lang = []
+    glossary_key = _glossary_key(project)
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
     root = str(project.root)
     locales = project.relative(project.locales_dir)
     templates = project.relative(project.templates_dir)
+    found: dict[tuple[str, str], tuple[Counts, bool]] = {}
+    jobs: list[_Job] = []
     for lang in langs:
-        rows = []
         for article in articles:
             po_rel = f"{locales}/{lang}/{article}.po"
-            pot_rel = f"{templates}/{article}.pot"
-            counts, exists = _catalog_counts(root, po_rel, pot_rel, cache, glossary, lang, article,
-                                             stats)
-            rows.append(CatalogStatus(article, lang, po_rel, exists, counts))
+            answer = _cached_counts(root, po_rel, f"{templates}/{article}.pot", cache,
+                                    glossary_key, lang, article)
+            if isinstance(answer, _Job):
+                jobs.append(answer)
+            else:
+                found[lang, article] = answer
+    stats = {"cached": len(found), "parsed": len(jobs)}
+    for job, counts in zip(jobs, _run_jobs(project, jobs), strict=True):
+        glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
+        cache.store(job.key, job.st, job.digest, counts, glossary)
+        found[job.lang, job.article] = (counts, not job.as_template)
+    cache.save()
+    per_lang, catalogs = [], []
+    for lang in langs:
+        rows = [CatalogStatus(article, lang, f"{locales}/{lang}/{article}.po",
+                              found[lang, article][1], found[lang, article][0])
+                for article in articles]
         per_lang.append(LanguageStatus(lang, sum_counts(c.counts for c in rows),
                                        sum(c.exists for c in rows)))
         catalogs += rows
-    cache.save()
     catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
     return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
-                         glossary=glossary is not None, stats=stats)
+                         glossary=glossary_key is not None, stats=stats)
 
 
-def _catalog_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
-                    glossary: tuple[str, GlossaryCounter] | None, lang: str, article: str,
-                    stats: dict[str, int]) -> tuple[Counts, bool]:
-    """The counts of one PO (or of its POT when the PO does not exist yet), cached."""
+def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
+                   glossary_key: str | None, lang: str, article: str) -> tuple[Counts, bool] | _Job:
+    """The cached counts of one PO (or of its POT when there is no PO yet), or a job to count."""
     key, exists = po_rel, True
     try:
         st = os.stat(os.path.join(root, po_rel))
@@ -402,26 +433,56 @@ def _catalog_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
             return Counts(), False
     path = os.path.join(root, key)
     record, digest = cache.lookup(key, st, path)
-    want_glossary = glossary is not None and exists
+    want_glossary = glossary_key if exists else None
     if record is not None:
         counts = _counts_from_list(record["counts"])
-        if not want_glossary:
-            stats["cached"] += 1
+        if want_glossary is None:
             return counts, exists
-        assert glossary is not None
-        if record.get("glossary_key") == glossary[0] and isinstance(
+        if record.get("glossary_key") == want_glossary and isinstance(
             record.get("glossary_errors"), int
         ):
-            stats["cached"] += 1
             return counts.with_glossary_errors(record["glossary_errors"]), exists
-    po = read_catalog(Path(path))
-    stats["parsed"] += 1
-    counts = count_catalog(po, as_template=not exists)
-    glossary_result = None
-    if want_glossary:
-        assert glossary is not None
-        errors = glossary[1](po, lang, article)
-        glossary_result = (glossary[0], errors)
-        counts = counts.with_glossary_errors(errors)
-    cache.store(key, st, digest, counts, glossary_result)
-    return counts, exists
+    return _Job(key, path, st, digest, not exists, lang, article, want_glossary)
+
+
+def _count_job(project: Project, job: _Job) -> Counts:
+    """Parse one catalogue and count it (and its glossary errors when asked)."""
+    po = read_catalog(Path(job.path))
+    counts = count_catalog(po, as_template=job.as_template)
+    if job.glossary_key is not None:
+        glossary = _glossary_for(project, job.glossary_key)
+        if glossary is not None:
+            errors = count_glossary_errors(glossary, po, job.lang, project, job.article)
+            counts = counts.with_glossary_errors(errors)
+    return counts
+
+
+def _count_job_safely(project: Project, job: _Job) -> Counts | tuple[str, str, str | None, int | None]:
+    """`_count_job` for a worker process: a TransflowError comes back as plain data."""
+    try:
+        return _count_job(project, job)
+    except TransflowError as e:
+        return (type(e).__name__, e.message, None if e.path is None else str(e.path), e.line)
+
+
+def _run_jobs(project: Project, jobs: list[_Job]) -> list[Counts]:
+    """Count the jobs, in worker processes when there are many (a cold status of a newsroom)."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(jobs) // PARALLEL_MIN_JOBS)
+    if workers < 2:
+        return [_count_job(project, job) for job in jobs]
+    import concurrent.futures
+    import functools
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        results = list(pool.map(functools.partial(_count_job_safely, project), jobs,
+                                chunksize=max(1, len(jobs) // (workers * 8))))
+    counts = []
+    for result in results:
+        if isinstance(result, tuple):
+            name, message, path, line = result
+            error_type = getattr(errors_module, name, TransflowError)
+            raise error_type(message, path, line)
+        counts.append(result)
+    return counts
