@@ -1,0 +1,182 @@
+"""Line breaking as GNU gettext 0.21 does it through libunistring 1.0 (UAX #14, pair-table style).
+
+`msgcat` wraps PO strings with libunistring's `ulc_width_linebreaks`; this module reproduces it
+for UTF-8 text from a table derived from the library itself (`data/linebreak.txt`), so that
+transflow writes catalogues byte-identical to gettext's without needing libunistring at run time.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+# Break opportunities, with libunistring's numbering.
+BREAK_UNDEFINED = 0  # no override (gettext's overrides array)
+BREAK_PROHIBITED = 1
+BREAK_POSSIBLE = 2
+BREAK_MANDATORY = 3
+
+# Classes handled outside the pair table, as libunistring does.
+_SPECIAL = ("SP", "CM", "ZWJ", "ZW", "BK")
+
+
+class _Tables:
+    """The class of every code point, the pair table and the column widths."""
+
+    def __init__(self, text: str) -> None:
+        names: list[str] = []
+        rows: dict[str, str] = {}
+        ranges: list[tuple[int, int, str]] = []
+        widths: list[tuple[int, int, int]] = []
+        for line in text.splitlines():
+            if not line or line[0] == "#":
+                continue
+            kind, *rest = line.split()
+            if kind == "K":
+                names = rest
+            elif kind == "P":
+                rows[rest[0]] = rest[1]
+            elif kind == "C":
+                ranges.append((int(rest[0], 16), int(rest[1], 16), rest[2]))
+            elif kind == "W":
+                widths.append((int(rest[0], 16), int(rest[1], 16), int(rest[2])))
+        self.names = names + list(_SPECIAL)
+        index = {name: i for i, name in enumerate(self.names)}
+        self.SP, self.CM, self.ZWJ, self.ZW, self.BK = (index[n] for n in _SPECIAL)
+        self.ID, self.AL, self.HL = index["ID"], index["AL"], index["HL"]
+        self.HY, self.BA, self.RI = index["HY"], index["BA"], index["RI"]
+        cls = bytearray([self.AL]) * 0x110000
+        for first, last, name in ranges:
+            cls[first : last + 1] = bytes([index[name]]) * (last - first + 1)
+        self.cls = bytes(cls)
+        # pair[a * n + b]: 0 direct, 1 indirect (only after spaces), 2 prohibited.
+        n = len(self.names)
+        self.n = n
+        code = {"D": 0, "I": 1, "P": 2}
+        pair = bytearray([2]) * (n * n)
+        for a, row in rows.items():
+            for j, mark in enumerate(row):
+                pair[index[a] * n + j] = code[mark]
+        self.pair = bytes(pair)
+        # Column widths, stored +1 so that a control character (-1) fits in a byte.
+        width = bytearray([2]) * 0x110000
+        for first, last, w in widths:
+            width[first : last + 1] = bytes([w + 1]) * (last - first + 1)
+        self.width = bytes(width)
+
+
+@functools.lru_cache(maxsize=1)
+def _tables() -> _Tables:
+    text = resources.files("transflow").joinpath("data/linebreak.txt").read_text("utf-8")
+    return _Tables(text)
+
+
+def char_width(ch: str) -> int:
+    """Columns a character takes, as libunistring's `uc_width` says (-1 for controls)."""
+    return _tables().width[ord(ch)] - 1
+
+
+def text_width(text: str) -> int:
+    """Columns a string takes (controls count 0), e.g. `text_width("日本") == 4`."""
+    if text.isascii():
+        return len(text) - sum(1 for c in text if c < " " or c == "\x7f")
+    width = _tables().width
+    return sum(w - 1 for w in map(width.__getitem__, map(ord, text)) if w)
+
+
+def possible_linebreaks(text: str) -> list[int]:
+    """Break opportunities before each character, as libunistring 1.0's `u32_possible_linebreaks`."""
+    t = _tables()
+    cls, pair, n = t.cls, t.pair, t.n
+    SP, CM, ZWJ, ZW, BK, AL = t.SP, t.CM, t.ZWJ, t.ZW, t.BK, t.AL
+    HL, HY, BA, RI = t.HL, t.HY, t.BA, t.RI
+    out = [BREAK_PROHIBITED] * len(text)
+    last = BK  # class of the last character that is not a space or combining mark
+    after_zwj = False  # the immediately preceding character is a zero-width joiner
+    hl_hyphen = False  # this character follows Hebrew + hyphen directly (LB21a)
+    seen_space = False
+    prev = BK  # class of the immediately preceding character
+    ri_run = 0  # regional indicators immediately before this character (LB30a)
+    for i, ch in enumerate(text):
+        prop = cls[ord(ch)]
+        before, prev = prev, prop
+        ri_count, ri_run = ri_run, (ri_run + 1 if prop == RI else 0)
+        hl_rule, hl_hyphen = hl_hyphen, False
+        if prop == BK:
+            out[i] = BREAK_MANDATORY
+            last = BK
+            seen_space = after_zwj = False
+            continue
+        if prop == SP:
+            seen_space = True
+            after_zwj = False
+            continue
+        if prop == ZW:
+            last = ZW
+            seen_space = after_zwj = False
+            continue
+        if prop == CM or prop == ZWJ:
+            if last == BK:
+                last = AL
+            elif last == ZW or seen_space:
+                if not after_zwj:
+                    out[i] = BREAK_POSSIBLE
+                last = AL
+            seen_space = False
+            after_zwj = prop == ZWJ
+            continue
+        if last == BK or after_zwj:
+            pass
+        elif last == ZW:
+            out[i] = BREAK_POSSIBLE
+        elif hl_rule:
+            pass
+        elif last == RI and prop == RI and not seen_space:
+            if ri_count % 2 == 0:
+                out[i] = BREAK_POSSIBLE
+        else:
+            rule = pair[last * n + prop]
+            if rule == 0 or (rule == 1 and seen_space):
+                out[i] = BREAK_POSSIBLE
+        hl_hyphen = (prop == HY or prop == BA) and before == HL
+        last = prop
+        seen_space = after_zwj = False
+    return out
+
+
+def width_linebreaks(
+    text: str, width: int, start_column: int, overrides: list[int] | None = None
+) -> list[int]:
+    """Where to break `text` to fit `width` columns, as libunistring's `u32_width_linebreaks`.
+
+    Returns BREAK_POSSIBLE before each character where a line break goes, else
+    BREAK_PROHIBITED (or BREAK_MANDATORY at line-break characters).
+    """
+    p = possible_linebreaks(text)
+    wtab = _tables().width
+    last_p = -1
+    last_column = start_column
+    piece_width = 0
+    for i, ch in enumerate(text):
+        if overrides is not None and overrides[i] != BREAK_UNDEFINED:
+            p[i] = overrides[i]
+        if p[i] == BREAK_POSSIBLE or p[i] == BREAK_MANDATORY:
+            if last_p >= 0 and last_column + piece_width > width:
+                p[last_p] = BREAK_POSSIBLE
+                last_column = 0
+        if p[i] == BREAK_MANDATORY:
+            last_p = -1
+            last_column = 0
+            piece_width = 0
+        else:
+            if p[i] == BREAK_POSSIBLE:
+                last_p = i
+                last_column += piece_width
+                piece_width = 0
+            p[i] = BREAK_PROHIBITED
+            w = wtab[ord(ch)] - 1
+            if w > 0:
+                piece_width += w
+    if last_p >= 0 and last_column + piece_width > width:
+        p[last_p] = BREAK_POSSIBLE
+    return p
