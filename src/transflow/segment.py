@@ -59,7 +59,7 @@ HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript", "link", "met
 # Inside a run: shown as a void tag (`<img1/>`); the element is kept whole by build.
 OPAQUE_TAGS = frozenset({
     "br", "wbr", "img", "input", "hr", "area", "source", "track", "param", "embed", "col",  # void
-    "time",  # its text is localised by build from `datetime`, not by translators
+    "time",  # with `datetime`: its text is localised by build, not by translators
     "code", "kbd", "samp", "var", "tt",  # code in running text is not translated
     "svg", "math", "video", "audio", "canvas", "iframe", "object", "picture", "noembed",
     "textarea", "select", "datalist", "progress", "meter", "output", "map", "xmp", "pre",
@@ -205,7 +205,35 @@ def parse_html(data: bytes, path: Path | str) -> Any:
         raise InputError(f"cannot parse HTML: {e}", path) from e
     if root is None:
         raise InputError("not an HTML document (nothing to parse)", path)
+    _hoist_void_content(root)
     return root.getroottree()
+
+
+# Void elements that libxml2's HTML 4 parser opens as containers, swallowing what follows
+# (`mozilla<wbr>.org` puts `.org` inside the `<wbr>`); browsers never do.
+LIBXML2_OPEN_VOIDS = ("wbr", "source", "track", "embed", "bgsound", "keygen")
+
+
+def _hoist_void_content(root: Any) -> None:
+    """Move what libxml2 put inside a void element back after it, as a browser has it."""
+    found = [el for el in root.iter(*LIBXML2_OPEN_VOIDS) if el.text or len(el)]
+    for el in reversed(found):  # innermost first
+        parent = el.getparent()
+        if parent is None:
+            continue
+        after = el.tail or ""
+        el.tail = el.text
+        el.text = None
+        index = parent.index(el)
+        children = list(el)
+        for offset, child in enumerate(children, 1):
+            parent.insert(index + offset, child)
+        if children:
+            children[-1].tail = (children[-1].tail or "") + after
+        else:
+            el.tail = (el.tail or "") + after
+        if not el.tail:
+            el.tail = None
 
 
 # --- the walk -----------------------------------------------------------------------------
@@ -257,8 +285,10 @@ class _Walker:
             return "hidden"
         if tag in BLOCK_TAGS:
             return "block"
-        if tag in OPAQUE_TAGS or _is_no_translate(node):
+        if _is_no_translate(node):
             return "opaque"
+        if tag in OPAQUE_TAGS and (tag != "time" or node.get("datetime") is not None):
+            return "opaque"  # (a <time> without `datetime` is ordinary text to translate)
         if node in self.holders:
             return "block"
         if len(node) == 0 and not (node.text or "").strip():

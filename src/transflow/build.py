@@ -1,0 +1,813 @@
+"""Source tree + catalogue → translated tree: `transflow build` (SPEC §7).
+
+The source is parsed once and serialised once into a *template*: literal HTML with numbered
+slots where a language changes something (a unit's content, a translatable attribute,
+`<html lang>`, `og:locale`, `<time>` text, the hreflang links).  Each language then only fills
+the slots.  A translated unit is rebuilt from the notation tree of its msgstr, each notation tag
+written as the start tag of the SOURCE element it stands for (attributes from the source), and
+all translator text written as escaped text: no translation can create an element or attribute.
+The serialiser is our own (not libxml2's): libxml2 URI-escapes `href` values and escapes the
+text of raw-text elements such as `<noembed>`, both of which change the DOM on re-parse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from transflow import __version__
+from transflow.errors import InputError
+from transflow.files import read_bytes, write_if_changed
+from transflow.inline import NotationError, parse_notation, strip_tags, tag_problems
+from transflow.locales import og_locale, text_direction
+from transflow.progress import Progress
+from transflow.segment import (
+    LIBXML2_OPEN_VOIDS,
+    SKIP_TAGS,
+    Hidden,
+    Inline,
+    Item,
+    Unit,
+    _is_no_translate,
+    parse_html,
+    split_unit,
+    walk_units,
+)
+
+# --- policy -------------------------------------------------------------------------------
+
+# Elements with no end tag (HTML Living Standard "void elements").
+VOID_TAGS = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame", "keygen", "isindex",
+})
+# Elements whose text libxml2 reads raw (no entity decoding): written back unescaped.
+RAW_TEXT_TAGS = frozenset({"script", "style", "noembed", "noframes", "xmp", "iframe", "plaintext"})
+# Where the time shows a clock time in its source text, the translation shows one too.
+_CLOCK_RE = re.compile(r"\d:\d\d|\b[ap]\.?m\b\.?", re.I)
+_WS_RE = re.compile(r"[ \t\n\r\f]+")
+_SPACES = " \t\n\r\f"
+_BAD_ATTR_NAME_RE = re.compile(r"[\s/>=]|^$")
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+MANIFEST_NAME = "build-manifest.json"
+
+_TEXT_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR_ESC = str.maketrans({"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"})
+
+
+def _esc_text(text: str) -> str:
+    return text.translate(_TEXT_ESC)
+
+
+def _esc_attr(text: str) -> str:
+    return text.translate(_ATTR_ESC)
+
+
+def _collapse(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip()
+
+
+# --- translations -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A usable msgstr for a msgid, and where it is in its catalogue."""
+
+    msgstr: str
+    line: int
+
+
+@dataclass(slots=True)
+class PageStats:
+    """What happened to the units of one output page."""
+
+    units: int = 0
+    fallbacks: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+Lookup = Callable[[str], "Translation | None"]
+
+
+def _catalog_lookup(po: Any, include_fuzzy: bool) -> dict[str, Translation]:
+    """msgid → usable translation (non-obsolete, singular, translated; fuzzy if allowed)."""
+    table: dict[str, Translation] = {}
+    for entry in po:
+        if entry.obsolete or entry.msgid_plural or not entry.msgstr:
+            continue
+        if "fuzzy" in entry.flags and not include_fuzzy:
+            continue
+        table.setdefault(entry.msgid, Translation(entry.msgstr, entry.linenum))
+    return table
+
+
+def _catalog_percent(po: Any, include_fuzzy: bool) -> float:
+    """Percent of source words in usable translated entries (100 for an empty catalogue)."""
+    total = done = 0
+    for entry in po:
+        if entry.obsolete or not entry.msgid:
+            continue
+        words = len(strip_tags(entry.msgid).split())
+        total += words
+        if entry.msgstr and ("fuzzy" not in entry.flags or include_fuzzy):
+            done += words
+    return 100.0 if total == 0 else round(100.0 * done / total, 2)
+
+
+# --- the template -------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Slot:
+    """A place in the template that a language fills."""
+
+    kind: str  # "attr", "lang", "unit", "time", "head"
+    element: Any = None
+    name: str = ""
+    unit: int = -1
+
+
+class Template:
+    """A parsed source document serialised once, with slots for what each language changes."""
+
+    def __init__(self, tree: Any, units: list[Unit], source_language: str):
+        self.tree = tree
+        self.root = tree.getroot()
+        self.head = self.root.find("head")
+        self.units = units
+        self.source_language = source_language
+        self.slots: list[_Slot] = []
+        # What the writer must treat specially, keyed by element.
+        self.attr_slot: dict[Any, dict[str, int]] = {}
+        self.lang_slot: dict[Any, int] = {}
+        self.content_slot: dict[Any, int] = {}
+        self.text_slot: dict[Any, int] = {}
+        self.tail_slot: dict[Any, int] = {}
+        self.skip: set[Any] = set()
+        self.time_slot: dict[Any, int] = {}
+        self.head_slot: int | None = None
+        self._emitted: dict[Any, list[str | int]] = {}
+        self._unit_source: dict[int, list[str | int]] = {}
+        self._prepare()
+        self.parts = self._emit_document()
+
+    # -- slots
+    def _new_slot(self, slot: _Slot) -> int:
+        self.slots.append(slot)
+        return len(self.slots) - 1
+
+    def _prepare(self) -> None:
+        for index, unit in enumerate(self.units):
+            el = unit.element
+            if unit.attr is not None:
+                self.attr_slot.setdefault(el, {})[unit.attr] = self._new_slot(
+                    _Slot("attr", el, unit.attr, index))
+                continue
+            slot = self._new_slot(_Slot("unit", el, unit=index))
+            if unit.members is None:
+                self.content_slot[el] = slot
+                self.lang_slot[el] = self._new_slot(_Slot("lang", el, unit=index))
+            else:
+                if unit.lead_owner is None:
+                    self.text_slot[el] = slot
+                else:
+                    self.tail_slot[unit.lead_owner] = slot
+                self.skip.update(unit.members)
+        root = self.root
+        self.lang_slot[root] = self._new_slot(_Slot("lang", root, unit=-1))
+        head = self.head
+        for meta in (head.iter("meta") if head is not None else ()):
+            prop = (meta.get("property") or "").strip().lower()
+            if prop == "og:locale" and meta.get("content") is not None:
+                self.attr_slot.setdefault(meta, {})["content"] = self._new_slot(
+                    _Slot("attr", meta, "content", -2))
+            if meta.get("charset") is not None:
+                self.attr_slot.setdefault(meta, {})["charset"] = self._new_slot(
+                    _Slot("attr", meta, "charset", -3))
+            if (meta.get("http-equiv") or "").strip().lower() == "content-type":
+                self.attr_slot.setdefault(meta, {})["content"] = self._new_slot(
+                    _Slot("attr", meta, "content", -3))
+        for link in root.iter("link"):
+            if link.get("hreflang") is not None and "alternate" in (link.get("rel") or "").lower():
+                self.skip.add(link)  # replaced by links between this build's versions
+        if head is not None:
+            self.head_slot = self._new_slot(_Slot("head", head))
+        for time in root.iter("time"):
+            if time.get("datetime") is not None and not _in_skipped(time):
+                self.time_slot[time] = self._new_slot(_Slot("time", time))
+
+    # -- the writer
+    def start_tag(self, el: Any, out: list[str | int]) -> None:
+        """Append the start tag of a source element (attribute slots included)."""
+        tag = el.tag
+        buf = "<" + tag
+        slots = self.attr_slot.get(el)
+        lang_slot = self.lang_slot.get(el)
+        for name, value in el.attrib.items():
+            if lang_slot is not None and name in ("lang", "dir"):
+                continue
+            if slots is not None and name in slots:
+                out.append(buf)
+                out.append(slots[name])
+                buf = ""
+                continue
+            if name.startswith(_XML_NS):
+                name = "xml:" + name[len(_XML_NS):]
+            if _BAD_ATTR_NAME_RE.search(name):
+                continue  # cannot be written back; a browser would not have read it either
+            buf += f' {name}="{_esc_attr(value)}"'
+        if lang_slot is not None:
+            out.append(buf)
+            out.append(lang_slot)
+            buf = ""
+        # `<wbr/>`: the slash keeps libxml2 from opening these as containers; browsers ignore it.
+        out.append(buf + ("/>" if tag in LIBXML2_OPEN_VOIDS else ">"))
+
+    def emit(self, node: Any, out: list[str | int], tail: bool = True) -> None:
+        """Append the serialisation of a source node (iteratively: no recursion limit)."""
+        stack: list[tuple[Any, bool]] = [(node, False)]
+        while stack:
+            n, closing = stack.pop()
+            if closing:
+                if self.head_slot is not None and n.tag == "head" and n is self.head:
+                    out.append(self.head_slot)  # the hreflang links go last in <head>
+                out.append(f"</{n.tag}>")
+                self._tail(n, node, tail, out)
+                continue
+            tag = n.tag
+            if not isinstance(tag, str):
+                if tag is etree.Comment:
+                    out.append(f"<!--{n.text or ''}-->")
+                elif tag is etree.ProcessingInstruction:
+                    out.append(f"<?{n.target}{' ' + n.text if n.text else ''}>")
+                elif tag is etree.Entity:
+                    out.append(n.text or "")
+                self._tail(n, node, tail, out)
+                continue
+            self.start_tag(n, out)
+            if tag in VOID_TAGS:
+                self._tail(n, node, tail, out)
+                continue
+            slot = self.content_slot.get(n)
+            if slot is None:
+                slot = self.time_slot.get(n)
+            if slot is not None:
+                out.append(slot)
+                stack.append((n, True))
+                continue
+            slot = self.text_slot.get(n)
+            if slot is not None:
+                out.append(slot)
+            elif n.text:
+                out.append(n.text if tag in RAW_TEXT_TAGS else _esc_text(n.text))
+            stack.append((n, True))
+            for child in reversed(n):
+                if child not in self.skip:
+                    stack.append((child, False))
+
+    def _tail(self, n: Any, top: Any, tail: bool, out: list[str | int]) -> None:
+        if n is top and not tail:
+            return
+        slot = self.tail_slot.get(n)
+        if slot is not None:
+            out.append(slot)
+        elif n.tail:
+            out.append(_esc_text(n.tail))
+
+    def _emit_document(self) -> list[str | int]:
+        out: list[str | int] = []
+        doctype = self.tree.docinfo.doctype
+        if doctype:
+            out.append(doctype + "\n")
+        for sib in reversed(list(self.root.itersiblings(preceding=True))):
+            self.emit(sib, out, tail=False)
+        self.emit(self.root, out, tail=False)
+        for sib in self.root.itersiblings():
+            self.emit(sib, out, tail=False)
+        return out
+
+    def emitted(self, node: Any) -> list[str | int]:
+        """The serialisation of one node without its tail (cached: languages share it)."""
+        parts = self._emitted.get(node)
+        if parts is None:
+            parts = []
+            self.emit(node, parts, tail=False)
+            self._emitted[node] = parts
+        return parts
+
+    def unit_source(self, index: int) -> list[str | int]:
+        """The source content of a text unit (its text, inline children and their tails)."""
+        parts = self._unit_source.get(index)
+        if parts is None:
+            parts = []
+            self._emit_items(self.units[index].content, parts)
+            self._unit_source[index] = parts
+        return parts
+
+    def _emit_items(self, items: list[Item], out: list[str | int]) -> None:
+        for item in items:
+            if isinstance(item, str):
+                out.append(_esc_text(item))
+            elif isinstance(item, Hidden):
+                self.emit(item.node, out, tail=False)
+            elif item.void:
+                self.emit(item.element, out, tail=False)
+            else:
+                self.start_tag(item.element, out)
+                self._emit_items(item.content, out)
+                out.append(f"</{item.element.tag}>")
+
+
+def _in_skipped(el: Any) -> bool:
+    for anc in el.iterancestors():
+        if anc.tag in SKIP_TAGS or _is_no_translate(anc):
+            return True
+    return _is_no_translate(el)
+
+
+# --- one language -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PageSettings:
+    """What one output page depends on besides the source and the catalogue."""
+
+    lang: str
+    source_language: str
+    alternates: tuple[tuple[str, str], ...] = ()  # (hreflang, relative href)
+    sentences: bool = False
+
+    @property
+    def is_source(self) -> bool:
+        return self.lang == self.source_language
+
+
+class _Renderer:
+    """Fills a template's slots for one language."""
+
+    def __init__(self, template: Template, settings: PageSettings,
+                 lookup: dict[str, Translation], po_label: str):
+        self.t = template
+        self.s = settings
+        self.lookup = lookup
+        self.po_label = po_label
+        self.values: list[str] = [""] * len(template.slots)
+        self.fell_back: set[int] = set()
+        self.translated: set[int] = set()
+        self.stats = PageStats()
+
+    def fill(self, parts: Iterable[str | int]) -> str:
+        values = self.values
+        return "".join(p if isinstance(p, str) else values[p] for p in parts)
+
+    def render(self) -> str:
+        slots = self.t.slots
+        order = ("attr", "time", "head", "unit", "lang")
+        by_kind: dict[str, list[int]] = {k: [] for k in order}
+        for i, slot in enumerate(slots):
+            by_kind[slot.kind].append(i)
+        for kind in order:
+            method = getattr(self, f"_fill_{kind}")
+            for i in by_kind[kind]:
+                self.values[i] = method(slots[i])
+        return self.fill(self.t.parts)
+
+    # -- translations
+    def _translate(self, unit: Unit, index: int) -> str | None:
+        """The usable msgstr of a unit, or None (then it falls back to the source)."""
+        self.stats.units += 1
+        if self.s.is_source:
+            return None
+        pieces = split_unit(unit.msgid, self.s.sentences and unit.attr is None)
+        found = [self.lookup.get(p) for p in pieces]
+        if not any(found):
+            return self._fall_back(index)
+        texts: list[str] = []
+        for piece, tr in zip(pieces, found, strict=True):
+            if tr is None:
+                texts.append(piece)  # one untranslated sentence: the source sentence
+                continue
+            problems = tag_problems(piece, tr.msgstr)
+            if problems:
+                self.stats.warnings.append(
+                    f"{self.po_label}:{tr.line}: markup: {'; '.join(problems)}; "
+                    "the source text is used instead")
+                return self._fall_back(index)
+            texts.append(tr.msgstr)
+        if not all(found):
+            self.stats.fallbacks += 1
+        text = " ".join(texts)
+        if text != unit.msgid:  # a translation equal to its source is still in that language
+            self.translated.add(index)
+        return text
+
+    def _fall_back(self, index: int) -> str | None:
+        self.stats.fallbacks += 1
+        self.fell_back.add(index)
+        return None
+
+    # -- slot kinds
+    def _fill_attr(self, slot: _Slot) -> str:
+        el, name = slot.element, slot.name
+        value = el.get(name) or ""
+        if slot.unit >= 0:
+            text = self._translate(self.t.units[slot.unit], slot.unit)
+            if text is not None:
+                value = strip_tags(text)
+        elif slot.unit == -2 and not self.s.is_source:
+            value = og_locale(self.s.lang)
+        elif slot.unit == -3:
+            value = "utf-8" if name == "charset" else "text/html; charset=utf-8"
+        return f' {name}="{_esc_attr(value)}"'
+
+    def _fill_time(self, slot: _Slot) -> str:
+        el = slot.element
+        original = self.fill(_content_parts(self.t, el))
+        if self.s.is_source:
+            return original
+        text = localise_time(el.get("datetime") or "", "".join(el.itertext()), self.s.lang)
+        return original if text is None else _esc_text(text)
+
+    def _fill_head(self, slot: _Slot) -> str:
+        links = [f'<link rel="alternate" hreflang="{_esc_attr(code)}" href="{_esc_attr(href)}">'
+                 for code, href in self.s.alternates]
+        return "".join(links)
+
+    def _fill_unit(self, slot: _Slot) -> str:
+        index = slot.unit
+        unit = self.t.units[index]
+        text = self._translate(unit, index)
+        if text is not None:
+            try:
+                tree = parse_notation(text)
+            except NotationError:  # cannot happen after tag_problems; fall back all the same
+                self.translated.discard(index)
+                self._fall_back(index)
+            else:
+                out: list[str] = []
+                self._render_nodes(unit, unit.content, tree, out, root=True)
+                return "".join(out)
+        source = self.fill(self.t.unit_source(index))
+        if index in self.fell_back and unit.members is not None:
+            return f'<span lang="{_esc_attr(self.s.source_language)}">{source}</span>'
+        return source
+
+    def _fill_lang(self, slot: _Slot) -> str:
+        el = slot.element
+        lang, direction = el.get("lang"), el.get("dir")
+        if slot.unit == -1:  # <html>
+            if self.s.is_source:
+                lang = lang or self.s.source_language
+            else:
+                lang = self.s.lang
+                rtl = text_direction(self.s.lang)
+                direction = rtl if direction is not None or rtl == "rtl" else None
+        elif slot.unit in self.fell_back:
+            lang = lang or self.s.source_language
+        elif slot.unit in self.translated:
+            lang = self.s.lang if lang is not None else None
+            direction = text_direction(self.s.lang) if direction is not None else None
+        out = ""
+        if lang is not None:
+            out += f' lang="{_esc_attr(lang)}"'
+        if direction is not None:
+            out += f' dir="{_esc_attr(direction)}"'
+        return out
+
+    # -- rebuilding a unit from its translation
+    def _render_nodes(self, unit: Unit, src_items: list[Item], nodes: list[Any] | tuple[Any, ...],
+                      out: list[str], root: bool = False) -> None:
+        """Write translated nodes; tags become the source's own elements, text is escaped."""
+        # The source's text between tags, and the hidden nodes there, keyed by the tag before.
+        segments: dict[str | None, list[str | Hidden]] = {}
+        key: str | None = None
+        for item in src_items:
+            if isinstance(item, Inline):
+                key = item.key
+                continue
+            segments.setdefault(key, []).append(item)
+        start = len(out)
+        key = None
+        text = ""
+        used: set[str | None] = set()
+        for node in nodes:
+            if isinstance(node, str):
+                text += node
+                continue
+            self._render_segment(segments.get(key), text, out)
+            used.add(key)
+            text = ""
+            inline = unit.tags[node.key]
+            if node.void:
+                out.append(self.fill(self.t.emitted(inline.element)))
+            else:
+                parts: list[str | int] = []
+                self.t.start_tag(inline.element, parts)
+                out.append(self.fill(parts))
+                self._render_nodes(unit, inline.content, node.children, out)
+                out.append(f"</{inline.element.tag}>")
+            key = node.key
+        self._render_segment(segments.get(key), text, out)
+        used.add(key)
+        for orphan_key, seg in segments.items():  # the tag they followed moved elsewhere
+            if orphan_key not in used:
+                out.extend(self.fill(self.t.emitted(h.node)) for h in seg if isinstance(h, Hidden))
+        if root and src_items:
+            first, last = src_items[0], src_items[-1]
+            lead = first[: len(first) - len(first.lstrip(_SPACES))] if isinstance(first, str) else ""
+            trail = last[len(last.rstrip(_SPACES)):] if isinstance(last, str) else ""
+            if lead and len(out) > start and not out[start][:1].isspace():
+                out.insert(start, lead)
+            if trail and out and not out[-1][-1:].isspace():
+                out.append(trail)
+
+    def _render_segment(self, source: list[str | Hidden] | None, text: str,
+                        out: list[str]) -> None:
+        hidden = [h for h in source or () if isinstance(h, Hidden)]
+        if not hidden:
+            if text:
+                out.append(_esc_text(text))
+            return
+        assert source is not None
+        src_text = "".join(s for s in source if isinstance(s, str))
+        if _collapse(src_text) == _collapse(text):
+            # Same words: keep each comment (or script) exactly where it was among them.
+            for s in source:
+                if isinstance(s, str):
+                    out.append(_esc_text(s))
+                else:
+                    out.append(self.fill(self.t.emitted(s.node)))
+            return
+        # Changed words: what came before any text stays first, the rest goes after the text.
+        before = True
+        head: list[str] = []
+        tail: list[str] = []
+        for s in source:
+            if isinstance(s, str):
+                if s.strip():
+                    before = False
+                continue
+            (head if before else tail).append(self.fill(self.t.emitted(s.node)))
+        out.extend(head)
+        if text:
+            out.append(_esc_text(text))
+        out.extend(tail)
+
+
+def _content_parts(template: Template, el: Any) -> list[str | int]:
+    """The serialisation of an element's content (text and children), without its tags."""
+    parts: list[str | int] = []
+    if el.text:
+        parts.append(_esc_text(el.text))
+    for child in el:
+        template.emit(child, parts, tail=True)
+    return parts
+
+
+def localise_time(value: str, source_text: str, lang: str) -> str | None:
+    """`<time datetime>` text in `lang` via Babel, date only unless the source shows a clock.
+
+    >>> localise_time("2023-04-05", "April 5, 2023", "ru").replace("\u202f", " ")
+    '5 апреля 2023 г.'
+    >>> localise_time("2023-04-05T10:30:00Z", "April 5, 2023, 10:30 AM", "ka")
+    '5 აპრილი, 2023, 10:30'
+    """
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    value = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    locale = lang.replace("-", "_")
+    try:
+        date_text = format_date(moment.date(), "long", locale=locale)
+        has_time = len(value) > 10 and (not source_text.strip() or _CLOCK_RE.search(source_text))
+        if not has_time:
+            return date_text
+        time_text = format_time(moment.time(), "short", locale=locale)
+        pattern = str(get_datetime_format("medium", locale=locale))
+    except (ValueError, LookupError):
+        return None
+    return pattern.replace("{1}", date_text).replace("{0}", time_text)
+
+
+def render_page(template: Template, settings: PageSettings,
+                lookup: dict[str, Translation] | None = None,
+                po_label: str = "") -> tuple[str, PageStats]:
+    """Fill a template for one language: the page's HTML and what fell back."""
+    renderer = _Renderer(template, settings, lookup or {}, po_label)
+    html = renderer.render()
+    return html, renderer.stats
+
+
+def make_template(data: bytes, path: Path, source_language: str = "en") -> Template:
+    """Parse a source page once into a template all languages share."""
+    tree = parse_html(data, path)
+    try:
+        units = walk_units(tree)
+        return Template(tree, units, source_language)
+    except RecursionError as e:
+        raise InputError("markup nested too deeply to build", path) from e
+    except InputError as e:
+        raise InputError(e.message, path) from e
+
+
+# --- the project build --------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What build did with one output page."""
+
+    lang: str
+    article: str
+    output: str  # path as shown to the user
+    status: str  # "built", "up to date", "skipped"
+    percent: float = 100.0
+    units: int = 0
+    fallbacks: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """The outcome of `transflow build`."""
+
+    pages: list[PageResult] = field(default_factory=list)
+    min_complete: float = 0.0
+
+    @property
+    def incomplete(self) -> bool:
+        """True when a unit fell back to the source or a page was skipped (`--strict`)."""
+        return any(p.status == "skipped" or p.fallbacks for p in self.pages)
+
+    def count(self, status: str) -> int:
+        """How many pages have this status."""
+        return sum(1 for p in self.pages if p.status == status)
+
+    def summary(self) -> str:
+        """One line: pages built, up to date, skipped, units that fell back."""
+        built, fresh, skipped = self.count("built"), self.count("up to date"), self.count("skipped")
+        fallbacks = sum(p.fallbacks for p in self.pages)
+        text = f"Built {built} page{'s' if built != 1 else ''}, {fresh} up to date"
+        if skipped:
+            text += f", {skipped} skipped (under {self.min_complete:g}% translated)"
+        if fallbacks:
+            text += f"; {fallbacks} unit{'s' if fallbacks != 1 else ''} fell back to the source text"
+        return text + "."
+
+    def detail_lines(self) -> list[str]:
+        """One line per page."""
+        lines = []
+        for p in self.pages:
+            if p.status == "skipped":
+                continue  # reported by warning_lines
+            extra = f", {p.fallbacks} fell back" if p.fallbacks else ""
+            lines.append(f"{p.output}: {p.status} ({p.percent:g}% translated{extra})")
+        return lines
+
+    def warning_lines(self) -> list[str]:
+        """Skipped pages and translations that could not be used."""
+        lines = []
+        for p in self.pages:
+            if p.status == "skipped":
+                lines.append(f"{p.output}: skipped: {p.percent:g}% translated, under "
+                             f"min_complete {self.min_complete:g}%")
+            lines.extend(p.warnings)
+        return lines
+
+
+def _sha(data: bytes | None) -> str:
+    return "-" if data is None else hashlib.sha256(data).hexdigest()
+
+
+def _read_optional(path: Path) -> bytes | None:
+    return read_bytes(path) if path.is_file() else None
+
+
+def _load_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("version") == __version__ else {}
+
+
+def _href(from_lang: str, to_lang: str, slug: str) -> str:
+    """Relative URL from build/<from_lang>/<slug>.html to build/<to_lang>/<slug>.html."""
+    here = posixpath.dirname(f"{from_lang}/{slug}.html")
+    return posixpath.relpath(f"{to_lang}/{slug}.html", here)
+
+
+class _Catalogs:
+    """The catalogues of one article, each read at most once per build."""
+
+    def __init__(self, project: Any, slug: str, reader: Callable[[Path], Any]):
+        self.project, self.slug, self.reader = project, slug, reader
+        self.cache: dict[str, Any] = {}
+
+    def get(self, lang: str) -> Any:
+        if lang not in self.cache:
+            path = self.project.po_path(lang, self.slug)
+            self.cache[lang] = self.reader(path) if path.is_file() else None
+        return self.cache[lang]
+
+
+def build_project(project: Any, langs: list[str], articles: list[str], *,
+                  min_complete: float = 0.0, include_fuzzy: bool = False, force: bool = False,
+                  progress: Progress | None = None) -> BuildReport:
+    """Write build/<lang>/<slug>.html for each language and build/<source>/<slug>.html."""
+    from transflow.catalog import read_catalog
+    from transflow.progress import no_progress
+
+    progress = progress or no_progress
+    source_lang = project.source_language
+    sentences = project.segmentation == "sentence"
+    manifest_path = project.cache_dir / MANIFEST_NAME
+    manifest = _load_manifest(manifest_path)
+    pages_seen: dict[str, Any] = dict(manifest.get("pages", {}))
+    percents: dict[str, Any] = dict(manifest.get("percent", {}))
+    report = BuildReport(min_complete=min_complete)
+    with progress(articles, "Building") as items:
+        for slug in items:
+            src_path = project.source_path(slug)
+            src_bytes = read_bytes(src_path)
+            src_sha = _sha(src_bytes)
+            template: Template | None = None
+            catalogs = _Catalogs(project, slug, read_catalog)
+
+            # Which languages get this page (they link each other with hreflang).
+            eligible: list[str] = []
+            page_percent: dict[str, float] = {}
+            for lang in project.languages:
+                po_path = project.po_path(lang, slug)
+                key = f"{lang}/{slug}|{int(include_fuzzy)}"
+                raw = _read_optional(po_path)
+                cached = percents.get(key)
+                if cached and cached[0] == _sha(raw):
+                    pct = float(cached[1])
+                else:
+                    po = catalogs.get(lang)
+                    pct = 0.0 if po is None else _catalog_percent(po, include_fuzzy)
+                    percents[key] = [_sha(raw), pct]
+                page_percent[lang] = pct
+                if pct >= min_complete:
+                    eligible.append(lang)
+            versions = [source_lang, *eligible]
+            for lang in [source_lang, *langs]:
+                out_path = project.build_path(lang, slug)
+                shown = project.relative(out_path)
+                is_source = lang == source_lang
+                pct = 100.0 if is_source else page_percent.get(lang, 0.0)
+                if not is_source and lang not in eligible:
+                    report.pages.append(PageResult(lang, slug, shown, "skipped", pct))
+                    if out_path.is_file():
+                        out_path.unlink()  # a stale page would contradict the report
+                    pages_seen.pop(f"{lang}/{slug}", None)
+                    continue
+                po_raw = None if is_source else _read_optional(project.po_path(lang, slug))
+                alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
+                                   + [("x-default", _href(lang, source_lang, slug))])
+                key_data = json.dumps([__version__, src_sha, _sha(po_raw), lang, source_lang,
+                                       alternates, include_fuzzy, sentences], sort_keys=True)
+                key = hashlib.sha256(key_data.encode()).hexdigest()
+                old = pages_seen.get(f"{lang}/{slug}")
+                if (not force and old and old.get("key") == key and out_path.is_file()
+                        and _sha(out_path.read_bytes()) == old.get("output")):
+                    report.pages.append(PageResult(lang, slug, shown, "up to date", pct,
+                                                   old.get("units", 0), old.get("fallbacks", 0),
+                                                   tuple(old.get("warnings", ()))))
+                    continue
+                if template is None:
+                    template = make_template(src_bytes, src_path, source_lang)
+                lookup: dict[str, Translation] = {}
+                po_label = ""
+                if not is_source:
+                    po = catalogs.get(lang)
+                    po_label = project.relative(project.po_path(lang, slug))
+                    if po is not None:
+                        lookup = _catalog_lookup(po, include_fuzzy)
+                settings = PageSettings(lang, source_lang, alternates, sentences)
+                html, stats = render_page(template, settings, lookup, po_label)
+                data = html.encode("utf-8")
+                write_if_changed(out_path, data)
+                fallbacks = 0 if is_source else stats.fallbacks
+                pages_seen[f"{lang}/{slug}"] = {
+                    "key": key, "output": _sha(data), "units": stats.units,
+                    "fallbacks": fallbacks, "warnings": stats.warnings,
+                }
+                report.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
+                                               fallbacks, tuple(stats.warnings)))
+    new_manifest = {"version": __version__, "pages": dict(sorted(pages_seen.items())),
+                    "percent": dict(sorted(percents.items()))}
+    write_if_changed(manifest_path, json.dumps(new_manifest, indent=1, ensure_ascii=False) + "\n")
+    return report
