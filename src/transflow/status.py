@@ -182,6 +182,12 @@ def classify(entry: polib.POEntry) -> str:
     return "translated"
 
 
+# msgid -> word count. Every language's catalogue of an article has the same msgids, and menus,
+# footers and bylines repeat on every page: most strings are counted once per process.
+_WORDS: dict[str, int] = {}
+WORD_MEMO_SIZE = 200_000
+
+
 def count_catalog(po: polib.POFile, *, as_template: bool = False) -> Counts:
     """Count the entries and source words of a parsed catalogue (a POT: everything untranslated)."""
     tally = {"translated": [0, 0], "fuzzy": [0, 0], "untranslated": [0, 0]}
@@ -195,7 +201,12 @@ def count_catalog(po: polib.POFile, *, as_template: bool = False) -> Counts:
         state = "untranslated" if as_template else classify(entry)
         slot = tally[state]
         slot[0] += 1
-        slot[1] += count_words(entry.msgid)
+        words = _WORDS.get(entry.msgid)
+        if words is None:
+            if len(_WORDS) >= WORD_MEMO_SIZE:
+                _WORDS.clear()
+            words = _WORDS[entry.msgid] = count_words(entry.msgid)
+        slot[1] += words
     return Counts(
         total=sum(n for n, _ in tally.values()),
         translated=tally["translated"][0],
@@ -391,8 +402,9 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
     templates = project.relative(project.templates_dir)
     found: dict[tuple[str, str], tuple[Counts, bool]] = {}
     jobs: list[_Job] = []
-    for lang in langs:
-        for article in articles:
+    # Article by article, so one worker counts an article's languages (shared word counts).
+    for article in articles:
+        for lang in langs:
             po_rel = f"{locales}/{lang}/{article}.po"
             answer = _cached_counts(root, po_rel, f"{templates}/{article}.pot", cache,
                                     glossary_key, lang, article)
