@@ -6,10 +6,11 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from .conftest import corpus_html_pages, needs_corpus
 
 from transflow.errors import InputError
 from transflow.segment import Segment, extract_segments, parse_html, walk_units
+
+from .conftest import corpus_html_pages, needs_corpus
 
 P = Path("source/t.html")
 
