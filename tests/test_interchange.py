@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from transflow.errors import GlossaryError, InputError
+from transflow.inline import escape_text
 from transflow.interchange import (
     XLIFF_NS,
     apply_xliff,
@@ -403,6 +404,17 @@ def test_xliff_export_structure() -> None:
     assert b"Old text" not in xliff  # obsolete entries are not exported
 
 
+def test_tag_only_text_is_not_reindented(tmp_path: Path) -> None:
+    po = polib.POFile()
+    po.append(polib.POEntry(msgid="<a1>OC Media</a1>", msgstr="<a1>OC Media</a1>"))
+    po.append(polib.POEntry(msgid="<br1/><em1><a1>Baku</a1></em1>"))
+    xliff = render_xliff(po, original="x")
+    assert b'<source><g id="a1">OC Media</g></source>' in xliff
+    assert b'<source><x id="br1"/><g id="em1"><g id="a1">Baku</g></g></source>' in xliff
+    result = apply_xliff(po, xliff, tmp_path / "x.xlf")
+    assert (result.unchanged, result.problems) == (2, ())
+
+
 def test_reimporting_an_untouched_export_changes_nothing(tmp_path: Path) -> None:
     po = _catalogue()
     before = str(po)
@@ -430,6 +442,41 @@ def _edit(xliff: bytes, uid: str, text: str | None, state: str | None) -> bytes:
     if "approved" in unit.attrib:
         del unit.attrib["approved"]
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+_XML_CHARS = st.characters(
+    blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"
+) | st.sampled_from("\n\t\r&<> ")
+
+
+@st.composite
+def notation_texts(draw: st.DrawFn, depth: int = 0) -> str:
+    """Random well-formed notation: escaped text, void tags and nested tag pairs."""
+    parts: list[str] = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.integers(0, 5 if depth < 2 else 3))
+        if kind <= 2:
+            parts.append(escape_text(draw(st.text(_XML_CHARS, max_size=12))))
+        elif kind == 3:
+            parts.append(f"<br{len(parts) + 1}/>")
+        else:
+            name = f"{draw(st.sampled_from(['a', 'em', 'span-x']))}{depth + 1}{len(parts) + 1}"
+            parts.append(f"<{name}>{draw(notation_texts(depth + 1))}</{name}>")
+    return "".join(parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(notation_texts(), notation_texts(), st.booleans())
+def test_xliff_carries_any_notation_text_exactly(msgid: str, msgstr: str, fuzzy: bool) -> None:
+    source = polib.POFile()
+    source.append(polib.POEntry(msgid=msgid, msgstr=msgstr, flags=["fuzzy"] if fuzzy else []))
+    xliff = render_xliff(source, original="x")
+    fresh = polib.POFile()
+    fresh.append(polib.POEntry(msgid=msgid))
+    result = apply_xliff(fresh, xliff, Path("x.xlf"))
+    assert result.problems == ()
+    assert fresh[0].msgstr == msgstr
+    assert ("fuzzy" in fresh[0].flags) == (fuzzy and bool(msgstr))
 
 
 def test_translated_target_is_written_and_clears_fuzzy(tmp_path: Path) -> None:

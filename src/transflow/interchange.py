@@ -529,7 +529,25 @@ def render_xliff(
             raise InputError(
                 f"entry cannot be written as XLIFF: {e}", po.fpath, entry.linenum
             ) from e
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    _indent(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+# Elements whose content is text (maybe with inline `<g>`/`<x/>`): never re-indented, since
+# lxml's pretty printer would add whitespace inside a `<source>` that holds only tags.
+_TEXT_ELEMENTS = frozenset({"source", "target", "note", "context", "tool"})
+
+
+def _indent(el: etree._Element, level: int = 0) -> None:
+    """Indent the structure of an XLIFF document, leaving text content untouched."""
+    if _local(el) in _TEXT_ELEMENTS or len(el) == 0:
+        return
+    inner = "\n" + "  " * (level + 1)
+    el.text = inner
+    for child in el:
+        _indent(child, level + 1)
+        child.tail = inner
+    el[-1].tail = "\n" + "  " * level
 
 
 def _add_entry(body: etree._Element, entry: polib.POEntry, nplurals: int) -> None:
