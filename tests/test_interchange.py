@@ -194,6 +194,19 @@ def test_tbx3_with_status_variants_and_definition(tmp_path: Path) -> None:
     )
 
 
+def test_languages_filter_and_map_to_project_codes(tmp_path: Path) -> None:
+    data = TBX3.replace('xml:lang="ka"', 'xml:lang="ka-GE"').encode()
+    result = parse_tbx(data, tmp_path / "t.tbx", languages=["ka"])
+    assert result.terms[0]["ka"] == "ცხინვალი"
+    assert "ru" not in result.terms[0] and "forbidden" not in result.terms[0]
+    assert result.terms[0]["forms"] == {"ka": ["ცხინვალში"]}
+
+
+def test_missing_tbx_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        import_tbx(tmp_path / "absent.tbx")
+
+
 def test_existing_terms_are_not_duplicated_and_ids_do_not_clash(tmp_path: Path) -> None:
     data = """<martif type="TBX"><text><body>
 <termEntry><langSet xml:lang="en"><tig><term>Baku</term></tig></langSet>

@@ -28,6 +28,7 @@ import polib
 from lxml import etree
 
 from transflow.errors import GlossaryError, InputError
+from transflow.files import read_bytes
 from transflow.inline import NotationError, Tag, parse_notation, render_notation
 from transflow.tomlfile import key_line, load_toml
 
@@ -166,14 +167,17 @@ def import_tbx(
     path: Path,
     *,
     source_language: str = "en",
+    languages: Sequence[str] | None = None,
     existing: Sequence[Mapping[str, Any]] = (),
 ) -> TbxImport:
     """Read a TBX file into glossary terms (see `parse_tbx`)."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", path) from e
-    return parse_tbx(data, path, source_language=source_language, existing=existing)
+    return parse_tbx(
+        read_bytes(path),
+        path,
+        source_language=source_language,
+        languages=languages,
+        existing=existing,
+    )
 
 
 def parse_tbx(
@@ -181,9 +185,14 @@ def parse_tbx(
     path: Path,
     *,
     source_language: str = "en",
+    languages: Sequence[str] | None = None,
     existing: Sequence[Mapping[str, Any]] = (),
 ) -> TbxImport:
-    """Turn TBX bytes into glossary term dicts; entries already in `existing` are skipped."""
+    """Turn TBX bytes into glossary term dicts; entries already in `existing` are skipped.
+
+    With `languages` (the project's target languages), a langSet is kept only if its
+    language is one of them, and is filed under the project's code (`ka-GE` → `ka`).
+    """
     root = parse_xml(data, path)
     if _local(root) not in {"martif", "tbx"}:
         raise InputError(f"not a TBX file: the root element is <{_local(root)}>", path, 1)
@@ -201,7 +210,7 @@ def parse_tbx(
     for entry in root.iter():
         if _local(entry) not in ENTRY_TAGS:
             continue
-        term = _read_entry(entry, source, root)
+        term = _read_entry(entry, source, root, languages)
         line = entry.sourceline
         sources = _as_list(term.get(_SOURCE))
         if not sources:
@@ -259,7 +268,20 @@ def _union(first: list[str], second: list[str]) -> list[str]:
 _SOURCE = "\x00source"
 
 
-def _read_entry(entry: etree._Element, source: str, root: etree._Element) -> dict[str, Any]:
+def _language_key(lang: str, source: str, languages: Sequence[str] | None) -> str | None:
+    """The glossary key for a TBX language: `_SOURCE`, a project language, or None (skip)."""
+    if _primary(lang) == source:
+        return _SOURCE
+    if languages is None:
+        return lang
+    if lang in languages:
+        return lang
+    return next((code for code in languages if _primary(code) == _primary(lang)), None)
+
+
+def _read_entry(
+    entry: etree._Element, source: str, root: etree._Element, languages: Sequence[str] | None
+) -> dict[str, Any]:
     """One TBX entry as a glossary dict, the source forms under the key `_SOURCE`."""
     approved: dict[str, list[str]] = {}
     forbidden: dict[str, list[str]] = {}
@@ -272,7 +294,9 @@ def _read_entry(entry: etree._Element, source: str, root: etree._Element) -> dic
             notes.append(_text(child))
         elif name in LANG_TAGS:
             lang = child.get(f"{{{XML_NS}}}lang") or child.get("lang") or default_lang
-            key = _SOURCE if _primary(lang) == source else lang
+            key = _language_key(lang, source, languages)
+            if key is None:
+                continue
             for node in child:
                 if _local(node) in NOTE_TAGS and key == _SOURCE:
                     notes.append(_text(node))
