@@ -29,8 +29,9 @@ from lxml import etree
 
 from transflow.errors import GlossaryError, InputError
 from transflow.files import read_bytes
+from transflow.glossary import Glossary, load_glossary
 from transflow.inline import NotationError, Tag, parse_notation, render_notation
-from transflow.tomlfile import key_line, load_toml
+from transflow.tomlfile import load_toml
 
 # ----------------------------------------------------------------------------- safe XML
 
@@ -205,6 +206,7 @@ def parse_tbx(
     }
     terms: list[dict[str, Any]] = []
     in_file: dict[str, dict[str, Any]] = {}  # lowercased source form → term read from this file
+    lines: dict[str, int | None] = {}  # term id → line of its (first) entry
     skipped: list[str] = []
     where = str(path)
     for entry in root.iter():
@@ -238,8 +240,18 @@ def parse_tbx(
         ordered: dict[str, Any] = {"id": term_id, source_language: term.pop(_SOURCE)}
         ordered |= term
         terms.append(ordered)
+        lines[term_id] = line if isinstance(line, int) else None
         in_file.update((s.lower(), ordered) for s in sources)
-    return TbxImport(tuple(terms), tuple(skipped))
+    valid: list[dict[str, Any]] = []
+    for term in terms:  # what the glossary loader would refuse is reported, not imported
+        try:
+            Glossary.from_data([term], source_language)
+        except GlossaryError as e:
+            reason = re.sub(r"^term '[^']*': ", "", e.message)
+            skipped.append(f"{where}:{lines[term['id']]}: {term['id']!r} not imported: {reason}")
+            continue
+        valid.append(term)
+    return TbxImport(tuple(valid), tuple(skipped))
 
 
 def _merge_term(into: dict[str, Any], other: dict[str, Any], source_language: str) -> None:
@@ -315,7 +327,9 @@ def _read_entry(
                     elif kind == "termtype" and value == "variant" and bucket is approved:
                         bucket = forms
                 values = bucket.setdefault(key, [])
-                if text not in values:
+                # Source forms match ignoring case, so case variants are one form.
+                fold = str.casefold if key == _SOURCE else str
+                if fold(text) not in {fold(v) for v in values}:
                     values.append(text)
     term: dict[str, Any] = {}
     if approved.get(_SOURCE):
@@ -334,20 +348,11 @@ def _read_entry(
     return term
 
 
-def read_glossary_terms(path: Path) -> list[dict[str, Any]]:
-    """The `[[term]]` tables of a glossary.toml, checked just enough to export them."""
-    data, text = load_toml(path, GlossaryError)
-    terms = data.get("term", [])
-    if not isinstance(terms, list):
-        raise GlossaryError("`term` must be an array of tables ([[term]])", path, 1)
-    for i, term in enumerate(terms):
-        line = key_line(text, "term", None, i)
-        if not isinstance(term.get("id"), str) or not TERM_ID_RE.fullmatch(term["id"]):
-            raise GlossaryError(
-                "term needs an `id` of lowercase letters, digits and '-'", path, line
-            )
-        if not _as_list(term.get("en")):
-            raise GlossaryError(f"term {term['id']!r} has no `en` source form", path, line)
+def read_glossary_terms(path: Path, source_language: str = "en") -> list[dict[str, Any]]:
+    """The `[[term]]` tables of a glossary.toml as written, after the glossary loader's checks."""
+    load_glossary(path, source_language)  # raises GlossaryError path:line on a bad glossary
+    data, _ = load_toml(path, GlossaryError)
+    terms: list[dict[str, Any]] = data.get("term", [])
     return terms
 
 
