@@ -485,6 +485,13 @@ class _Renderer:
     def _render_nodes(self, unit: Unit, src_items: list[Item], nodes: list[Any] | tuple[Any, ...],
                       out: list[str], root: bool = False) -> None:
         """Write translated nodes; tags become the source's own elements, text is escaped."""
+        if root and len(src_items) == 1 and len(nodes) == 1 and isinstance(nodes[0], str):
+            only = src_items[0]
+            if isinstance(only, str):  # plain text unit: the common case
+                lead = only[: len(only) - len(only.lstrip(_SPACES))]
+                trail = only[len(only.rstrip(_SPACES)):]
+                out.append(lead + _esc_text(nodes[0]) + trail)
+                return
         # The source's text between tags, and the hidden nodes there, keyed by the tag before.
         segments: dict[str | None, list[str | Hidden]] = {}
         key: str | None = None

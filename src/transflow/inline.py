@@ -152,6 +152,8 @@ def _scan(text: str) -> tuple[list[Node], list[str], list[tuple[str, bool]]]:
 
 def parse_notation(text: str) -> list[Node]:
     """Parse notation text into plain-text strings and `Tag`s; raise NotationError if malformed."""
+    if "<" not in text:
+        return [unescape_text(text)] if text else []
     tree, problems, _ = _scan(text)
     if problems:
         raise NotationError(problems)
@@ -164,6 +166,8 @@ def tag_problems(msgid: str, msgstr: str) -> list[str]:
     Translators may move tags, and change how they nest, but not add, drop, duplicate or rename
     them, nor turn a void tag into a pair; any other markup is reported.
     """
+    if "<" not in msgstr and "<" not in msgid:
+        return []  # the common case: plain text on both sides (a literal `<` is `&lt;`)
     _, src_problems, src_seen = _scan(msgid)
     _, problems, seen = _scan(msgstr)
     if src_problems:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from transflow.errors import InputError
 from transflow.inline import escape_text, notation_name
@@ -191,7 +190,7 @@ def declared_encoding(data: bytes) -> str | None:
         return None
 
 
-_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_blank_text=False)
+_PARSER = etree.HTMLParser(encoding="utf-8")  # plain elements: no Python class lookup per node
 
 
 def parse_html(data: bytes, path: Path | str) -> Any:
@@ -268,30 +267,39 @@ def _block_holders(root: Any) -> set[Any]:
     return holders
 
 
+_STATIC_KIND: dict[str, str] = {
+    **{t: "opaque" for t in OPAQUE_TAGS}, **{t: "block" for t in BLOCK_TAGS},
+    **{t: "hidden" for t in HIDDEN_TAGS},
+}
+_NO_TRANSLATE_XPATH = etree.XPath(
+    "//*[translate(normalize-space(@translate), 'NO', 'no') = 'no'"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' notranslate ')]")
+
+
 class _Walker:
     """One pass over a document that yields its units in document order."""
 
     def __init__(self, root: Any):
         self.root = root
         self.holders = _block_holders(root)
+        self.no_translate: set[Any] = set(_NO_TRANSLATE_XPATH(root))
         self.units: list[Unit] = []
 
     # Classification of a child inside a container: "hidden", "opaque", "inline" or "block".
     def kind(self, node: Any) -> str:
-        tag = _tag(node)
-        if tag is None:
-            return "hidden"
-        if tag in HIDDEN_TAGS:
-            return "hidden"
-        if tag in BLOCK_TAGS:
-            return "block"
-        if _is_no_translate(node):
+        tag = node.tag
+        if not isinstance(tag, str):
+            return "hidden"  # comment, processing instruction
+        static = _STATIC_KIND.get(tag)
+        if static == "hidden" or static == "block":
+            return static
+        if self.no_translate and node in self.no_translate:
             return "opaque"
-        if tag in OPAQUE_TAGS and (tag != "time" or node.get("datetime") is not None):
+        if static == "opaque" and (tag != "time" or node.get("datetime") is not None):
             return "opaque"  # (a <time> without `datetime` is ordinary text to translate)
         if node in self.holders:
             return "block"
-        if len(node) == 0 and not (node.text or "").strip():
+        if not len(node) and not (node.text or "").strip():
             return "hidden"  # an empty icon or anchor: nothing to place for a translator
         return "inline"
 
@@ -319,7 +327,7 @@ class _Walker:
             self.emit_run(container, children, start, i)
             frame[3] = i + 1
             tag = _tag(child)
-            if tag in SKIP_TAGS or _is_no_translate(child):
+            if tag in SKIP_TAGS or child in self.no_translate:
                 continue
             self.attr_units(child)
             stack.append([child, list(child), 0, 0])
@@ -424,7 +432,7 @@ class _Walker:
                 out.append(inline)
                 if kind == "opaque":
                     tag = _tag(m)
-                    if tag not in SKIP_TAGS and not _is_no_translate(m):
+                    if tag not in SKIP_TAGS and m not in self.no_translate:
                         # e.g. <picture><img alt></picture>: its attributes are still text.
                         attr_holders.extend(e for e in m.iter() if isinstance(e.tag, str))
                 else:
