@@ -1,0 +1,515 @@
+#!/usr/bin/env python3
+"""Benchmark transflow beside Translate Toolkit and GNU gettext on a synthetic newsroom.
+
+Run by hand (not in CI), from anywhere:
+
+    python3 benchmarks/run.py --articles 200
+    python3 benchmarks/run.py --articles 2000 --repeat 3 --only status-cold,status-warm
+
+See benchmarks/README.md for what each operation does and the targets. Every operation runs
+as a subprocess; transflow and its peers run alternately, repetition after repetition, so a
+noisy machine slows both sides alike. Time is wall-clock (`time.perf_counter`), memory the
+peak RSS of the process tree (`os.wait4`'s `ru_maxrss`: the largest of the process and its
+waited-for descendants). Results: benchmarks/results/bench-<N>.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = Path(os.environ.get("TRANSFLOW_SHARED", REPO.parent / "shared"))
+GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+CORPORA = HERE / ".corpora"  # git-ignored: generated corpora and working copies
+RESULTS = HERE / "results"
+PEERS_BIN = HERE / ".venv-peers" / "bin"  # translate-toolkit==3.20.4 (see README)
+TRANSFLOW_PY = REPO / ".venv" / "bin" / "python"
+SEED = "1"
+LANGS = ("ka", "ru")
+OPERATION_NAMES = ("extract-cold", "extract-warm", "build-ka", "build-warm", "status-cold",
+                   "status-warm", "check-64", "check-1000", "one-changed", "floor-read",
+                   "floor-polib")
+NOTES: list[str] = []  # caveats of this run, printed under the table
+
+
+def transflow(*args: str) -> list[str]:
+    return [str(TRANSFLOW_PY), "-m", "transflow", *args]
+
+
+def peer(tool: str) -> str:
+    return str(PEERS_BIN / tool)
+
+
+# --- corpora and working copies --------------------------------------------------------------
+
+
+def corpus_path(articles: int, terms: int = 0) -> Path:
+    return CORPORA / (f"a{articles}-s{SEED}" + (f"-t{terms}" if terms else ""))
+
+
+@functools.cache
+def corpus(articles: int, terms: int = 0) -> Path:
+    """The generated corpus for these parameters (generated once, then reused)."""
+    out = corpus_path(articles, terms)
+    name = out.name
+    if not (out / "manifest.json").is_file():
+        cmd = [sys.executable, str(GEN_CORPUS), str(out), "--articles", str(articles),
+               "--seed", SEED, "--force"]
+        if terms:
+            cmd += ["--terms", str(terms)]
+        print(f"generating {name} ...", file=sys.stderr)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def fresh_copy(src: Path, name: str) -> Path:
+    """A working copy of a corpus or project (untimed), replacing any previous one."""
+    dst = CORPORA / "work" / name
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+    return dst
+
+
+@functools.cache
+def native_project(articles: int, terms: int = 0) -> Path:
+    """The corpus after one `transflow extract` (POT + POs in transflow's notation), cached."""
+    src = corpus(articles, terms)
+    out = CORPORA / f"native-{src.name}"
+    stamp = out / ".native-ok"
+    if not stamp.is_file():
+        fresh = fresh_copy(src, f"native-{src.name}")
+        if out.exists():
+            shutil.rmtree(out)
+        fresh.rename(out)
+        print(f"migrating {src.name} with transflow extract ...", file=sys.stderr)
+        done = subprocess.run(transflow("-q", "extract"), cwd=out, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            # No working extract yet: measure on the generator's POs as they are.
+            print("  transflow extract failed: using the raw corpus", file=sys.stderr)
+            NOTES.append(f"{src.name}: transflow extract failed, transflow ran on the "
+                         "generator's raw-notation POs")
+            return out
+        stamp.write_text("ok\n")
+    return out
+
+
+def rm(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def removing(path: Path, cwd: Path) -> Callable[[], Path]:
+    """A setup that deletes `path` (an output of the last run) and runs in `cwd`."""
+    def setup() -> Path:
+        rm(path)
+        return cwd
+    return setup
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """One contender of an operation: a command run in a folder prepared by `setup`."""
+
+    label: str
+    setup: Callable[[], Path]  # untimed; returns the working folder
+    command: list[str] | str | Callable[[], list[str] | str]  # argv or bash script (or maker)
+    ok_codes: tuple[int, ...] = (0,)
+
+
+@dataclass
+class Operation:
+    name: str
+    what: str
+    transflow: Side
+    peers: list[Side] = field(default_factory=list)
+    target: str = ""
+    # (peer label or None for an absolute limit, max ratio or seconds)
+    goal: tuple[str | None, float] | None = None
+
+
+def shell(script: str) -> str:
+    return "set -e\n" + script
+
+
+def msgmerge_all(pot_dir: str) -> str:
+    return "".join(
+        f"for f in locales/{lang}/*.po; do b=${{f##*/}}; "
+        f"msgmerge -q -U --backup=off --previous \"$f\" \"{pot_dir}/${{b%.po}}.pot\"; done\n"
+        for lang in LANGS
+    )
+
+
+def operations(n: int) -> list[Operation]:
+    """Every operation of issue 7 for an n-article newsroom."""
+    raw = corpus(n)
+    ops: list[Operation] = []
+
+    # extract, cold: the corpus as generated (POs, no POT): segment every page, write every POT,
+    # merge every PO (the generator's POs are in html2po's raw-HTML notation: transflow migrates
+    # them, fuzzy-matching what changed notation: the real cost of adopting transflow).
+    ops.append(Operation(
+        "extract-cold", "extract: no POT yet, POs exist (ka, ru)",
+        Side("transflow extract", lambda: fresh_copy(raw, "tf-extract"), transflow("-q", "extract")),
+        [Side("html2po -P + msgmerge (ka, ru)", lambda: fresh_copy(raw, "tt-extract"),
+              shell(f"{peer('html2po')} -P --progress=none -i source -o locales/templates\n"
+                    + msgmerge_all("locales/templates")))],
+        "≥2× faster than the Translate Toolkit equivalent", ("html2po -P + msgmerge (ka, ru)", 0.5)))
+
+    # extract, warm: nothing changed since the last extract.
+    def warm_tf() -> Path:
+        work = CORPORA / "work" / "tf-extract-warm"
+        if not (work / "locales" / "templates").is_dir():
+            work = fresh_copy(raw, "tf-extract-warm")
+            subprocess.run(transflow("-q", "extract"), cwd=work, check=True,
+                           stdout=subprocess.DEVNULL)
+        return work
+
+    def warm_tt() -> Path:
+        work = CORPORA / "work" / "tt-extract-warm"
+        if not (work / "locales" / "templates").is_dir():
+            work = fresh_copy(raw, "tt-extract-warm")
+        return work
+
+    ops.append(Operation(
+        "extract-warm", "extract again, nothing changed",
+        Side("transflow extract", warm_tf, transflow("-q", "extract")),
+        [Side("html2po -P + msgmerge (ka, ru)", warm_tt,
+              shell(f"{peer('html2po')} -P --progress=none -i source -o locales/templates\n"
+                    + msgmerge_all("locales/templates")))],
+        "under 1 s", (None, 1.0)))
+
+    # build of one language, from a clean build folder.
+    native = native_project(n)
+
+    tt_build = CORPORA / "work" / "tt-build"
+    ops.append(Operation(
+        "build-ka", "build one language (ka) from scratch",
+        Side("transflow build --lang ka", removing(native / "build", native),
+             transflow("-q", "build", "--lang", "ka")),
+        [Side("po2html (ka)", removing(tt_build, raw),
+              shell(f"mkdir -p {tt_build}\n"
+                    f"{peer('po2html')} --progress=none -i locales/ka -t source -o {tt_build}/ka"))],
+        "≥3× faster than po2html", ("po2html (ka)", 1 / 3)))
+
+    def built() -> Path:
+        if not (native / "build" / "ka").is_dir():
+            subprocess.run(transflow("-q", "build", "--lang", "ka"), cwd=native, check=True,
+                           stdout=subprocess.DEVNULL)
+        return native
+
+    ops.append(Operation(
+        "build-warm", "build ka again, nothing changed",
+        Side("transflow build --lang ka", built, transflow("-q", "build", "--lang", "ka")),
+        [], "under 1 s", (None, 1.0)))
+
+    # status: cold (no cache) and warm (nothing changed), both languages.
+    def no_cache() -> Path:
+        rm(native / "build" / ".cache" / "status.json")
+        return native
+
+    status_peers = [
+        Side("pocount (ka+ru)", lambda: native,
+             [peer("pocount"), *(f"{raw}/locales/{lang}" for lang in LANGS)]),
+        Side("msgfmt --statistics loop (ka+ru)", lambda: native,
+             shell(f"for f in {raw}/locales/ka/*.po {raw}/locales/ru/*.po; do "
+                   "msgfmt --statistics -o /dev/null \"$f\" 2>/dev/null; done")),
+    ]
+    ops.append(Operation(
+        "status-cold", "status of ka+ru, no cache",
+        Side("transflow status", no_cache, transflow("status")), status_peers,
+        "faster than the msgfmt --statistics loop",
+        ("msgfmt --statistics loop (ka+ru)", 1.0)))
+
+    def with_cache() -> Path:
+        if not (native / "build" / ".cache" / "status.json").is_file():
+            subprocess.run(transflow("status"), cwd=native, check=True, stdout=subprocess.DEVNULL)
+        return native
+
+    ops.append(Operation(
+        "status-warm", "status of ka+ru, nothing changed",
+        Side("transflow status", with_cache, transflow("status")), status_peers,
+        "under 0.3 s", (None, 0.3)))
+
+    # check, 64-term glossary and 1,000 terms, one language (ka) like the pofilter reference.
+    for terms, label in ((0, "64"), (1000, "1000")):
+        # The 1,000-term corpus is generated and migrated only when this operation runs.
+        src = corpus_path(n, terms)
+        out = CORPORA / "work" / f"pofilter-{label}"
+
+        def pofilter_setup(terms: int = terms, out: Path = out) -> Path:
+            rm(out)
+            return corpus(n, terms)
+
+        ops.append(Operation(
+            f"check-{label}", f"check ka, {label}-term glossary",
+            Side("transflow check --lang ka", functools.partial(native_project, n, terms),
+                 transflow("check", "--lang", "ka"), ok_codes=(0, 1)),
+            [Side("pofilter (ka, default checks)", pofilter_setup,
+                  [peer("pofilter"), "--progress=none", "-i", f"{src}/locales/ka", "-o", str(out)])],
+            "≥2× faster than pofilter" if terms else "",
+            ("pofilter (ka, default checks)", 0.5) if terms else None))
+
+    # One article changed in the newsroom: extract + check + build of what changed.
+    slug_file = sorted((native / "source").glob("*.html"))[n // 2]
+    slug = slug_file.stem
+    counter = {"n": 0}
+
+    def edit(base: Path, prepare: str) -> Callable[[], Path]:
+        def setup() -> Path:
+            work = CORPORA / "work" / f"{prepare}-one-changed"
+            if not (work / ".ready").is_file():
+                work = fresh_copy(base, f"{prepare}-one-changed")
+                if prepare == "tf":
+                    for cmd in (transflow("-q", "build"),):
+                        subprocess.run(cmd, cwd=work, check=True, stdout=subprocess.DEVNULL)
+                (work / ".ready").write_text("ok\n")
+            counter["n"] += 1
+            page = work / "source" / f"{slug}.html"
+            text = page.read_text(encoding="utf-8")
+            text = re.sub(r"(<h1[^>]*>)(?:\(update \d+\) )?", rf"\1(update {counter['n']}) ",
+                          text, count=1)
+            page.write_text(text, encoding="utf-8")
+            return work
+        return setup
+
+    tt_script = shell(
+        "mkdir -p locales/templates\n"
+        f"{peer('html2po')} -P --progress=none -i source/{slug}.html "
+        f"-o locales/templates/{slug}.pot\n"
+        + "".join(
+            f"msgmerge -q -U --backup=off --previous locales/{lang}/{slug}.po "
+            f"locales/templates/{slug}.pot\n"
+            f"{peer('pofilter')} --progress=none -i locales/{lang}/{slug}.po -o /dev/null "
+            "|| true\n"
+            f"mkdir -p build/{lang}\n"
+            f"{peer('po2html')} --progress=none -i locales/{lang}/{slug}.po "
+            f"-t source/{slug}.html -o build/{lang}/{slug}.html\n"
+            for lang in LANGS))
+    ops.append(Operation(
+        "one-changed", f"one article edited ({slug}): extract + check + build (ka, ru)",
+        Side("transflow extract; check ARTICLE; build", edit(native, "tf"),
+             shell(f"{' '.join(transflow('-q', 'extract'))}\n"
+                   f"{' '.join(transflow('check', slug))} > /dev/null || true\n"
+                   f"{' '.join(transflow('-q', 'build'))}")),
+        [Side("html2po + msgmerge + pofilter + po2html (1 file)", edit(raw, "tt"), tt_script)],
+        "under 1 s", (None, 1.0)))
+
+    # The floor: reading every file; parsing every PO with polib.
+    read_all = ("import os,sys\nn=0\nfor d,_,fs in os.walk(sys.argv[1]):\n"
+                "    for f in fs:\n        n+=len(open(os.path.join(d,f),'rb').read())\n")
+    parse_all = ("import glob,sys,polib\nfor f in sorted(glob.glob(sys.argv[1]+'/locales/*/*.po')):"
+                 "\n    polib.pofile(f)\n")
+    ops.append(Operation("floor-read", "read every file of the corpus",
+                         Side("python: read every file", lambda: raw,
+                              [sys.executable, "-c", read_all, str(raw)])))
+    ops.append(Operation("floor-polib", "polib.pofile() on every PO (ka+ru)",
+                         Side("python: polib.pofile every PO", lambda: raw,
+                              [str(TRANSFLOW_PY), "-c", parse_all, str(raw)])))
+    return ops
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    seconds: float
+    max_rss_kb: int
+
+
+def run_once(side: Side) -> Sample:
+    """Prepare (untimed), then run the command once as a subprocess and measure it."""
+    cwd = side.setup()
+    command = side.command() if callable(side.command) else side.command
+    argv = ["bash", "-c", command] if isinstance(command, str) else command
+    env = {**os.environ, "NO_COLOR": "1", "LC_ALL": "C.UTF-8"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in side.ok_codes:
+        raise RuntimeError(f"{side.label} exited {proc.returncode}:\n{err.decode()[-2000:]}")
+    return Sample(seconds, usage.ru_maxrss)
+
+
+def summarise(samples: list[Sample]) -> dict[str, float]:
+    times = [s.seconds for s in samples]
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "runs": len(times), "max_rss_mb": max(s.max_rss_kb for s in samples) / 1024}
+
+
+def measure(op: Operation, repeat: int, warmup: int) -> dict[str, dict[str, float]]:
+    sides = [op.transflow, *op.peers]
+    samples: dict[str, list[Sample]] = {s.label: [] for s in sides}
+    for i in range(warmup + repeat):
+        for side in sides:  # alternate: tf, peer, peer…, tf, peer…
+            sample = run_once(side)
+            if i >= warmup:
+                samples[side.label].append(sample)
+            print(f"  {op.name:13} {side.label:48} {sample.seconds:8.2f} s "
+                  f"{sample.max_rss_kb / 1024:7.0f} MB{'  (warm-up)' if i < warmup else ''}",
+                  file=sys.stderr)
+    return {label: summarise(s) for label, s in samples.items()}
+
+
+# --- machine and report ----------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    def first(cmd: list[str]) -> str:
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "not available"
+
+    cpu = "unknown"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text()).group(1)  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        pass
+    mem = "unknown"
+    try:
+        kb = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "transflow": first([str(TRANSFLOW_PY), "-m", "transflow", "--version"]),
+        "translate-toolkit": first([peer("python"), "-c",
+                                    "from translate.__version__ import sver; print(sver)"]),
+        "gettext": first(["msgfmt", "--version"]),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def ratio_and_verdict(op: Operation, res: dict[str, dict[str, float]]) -> tuple[str, str]:
+    tf = res[op.transflow.label]["median"]
+    ratios = [f"{tf / res[p.label]['median']:.2f}× vs {p.label.split(' (')[0]}"
+              for p in op.peers if res[p.label]["median"] > 0]
+    verdict = ""
+    if op.goal is not None:
+        against, limit = op.goal
+        if against is None:
+            verdict = "met" if tf < limit else "missed"
+        else:
+            verdict = "met" if tf / res[against]["median"] <= limit else "missed"
+    return "; ".join(ratios), verdict
+
+
+def fmt_time(r: dict[str, float]) -> str:
+    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f})"
+
+
+def markdown(n: int, info: dict[str, str], ops: list[Operation],
+             results: dict[str, dict[str, dict[str, float]]], repeat: int, warmup: int) -> str:
+    lines = [
+        f"# transflow benchmarks: {n:,} articles, ka + ru",
+        "",
+        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; median of {repeat} runs "
+        f"(min–max) after {warmup} warm-up; transflow and peers alternate. "
+        "Ratio = transflow time / peer time (under 1: transflow faster). "
+        "RSS = peak resident memory of the process tree.",
+        "",
+        "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()),
+        "",
+        "| operation | transflow | RSS | peer | peer time | peer RSS | ratio | target | |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for op in ops:
+        if op.name not in results:
+            continue
+        res = results[op.name]
+        tf = res[op.transflow.label]
+        _, verdict = ratio_and_verdict(op, res)
+        peers = op.peers or [None]
+        for i, p in enumerate(peers):
+            cells = [f"**{op.name}**: {op.what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
+                if i == 0 else ["", "", ""]
+            if p is None:
+                cells += ["—", "", "", ""]
+            else:
+                pr = res[p.label]
+                cells += [p.label, fmt_time(pr), f"{pr['max_rss_mb']:.0f} MB",
+                          f"{tf['median'] / pr['median']:.2f}"]
+            cells += [op.target, verdict] if i == 0 else ["", ""]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", *(f"- {note}" for note in NOTES)] if NOTES else []
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=200,
+                        help="corpus size (200, 2000, 10000…; default 200)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per side (default 3)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
+    parser.add_argument("--only", default="", help="comma-separated operation names")
+    parser.add_argument("--list", action="store_true", help="list the operations and exit")
+    args = parser.parse_args()
+    if not GEN_CORPUS.is_file():
+        parser.error(f"{GEN_CORPUS} not found (set TRANSFLOW_SHARED)")
+    if not PEERS_BIN.is_dir():
+        parser.error(f"peers not installed: see benchmarks/README.md ({PEERS_BIN})")
+    if args.list:
+        print("\n".join(OPERATION_NAMES))
+        return 0
+    ops = operations(args.articles)
+    chosen = [op for op in ops if not args.only or op.name in args.only.split(",")]
+    info = machine()
+    out_json = RESULTS / f"bench-{args.articles}.json"
+    previous = json.loads(out_json.read_text()) if out_json.is_file() and args.only else {}
+    results: dict[str, dict[str, dict[str, float]]] = previous.get("results", {})
+    for op in chosen:
+        print(f"{op.name}: {op.what}", file=sys.stderr)
+        results[op.name] = measure(op, args.repeat, args.warmup)
+    RESULTS.mkdir(exist_ok=True)
+    doc = {
+        "articles": args.articles, "repeat": args.repeat, "warmup": args.warmup,
+        "machine": info, "results": results,
+        "operations": {op.name: {"what": op.what, "target": op.target,
+                                 "transflow": op.transflow.label,
+                                 "peers": [p.label for p in op.peers],
+                                 "verdict": ratio_and_verdict(op, results[op.name])[1]}
+                       for op in ops if op.name in results},
+    }
+    out_json.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    table = markdown(args.articles, info, ops, results, args.repeat, args.warmup)
+    (RESULTS / f"bench-{args.articles}.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
