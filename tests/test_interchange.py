@@ -132,12 +132,13 @@ def test_weblate_georgian_tbx() -> None:
     result = import_tbx(path)
     terms = {t["id"]: t for t in result.terms}
     assert terms["bug"] == {"id": "bug", "en": "bug", "ka": "შეცდომა"}
+    assert terms["gerrit"] == {"id": "gerrit", "en": "Gerrit", "translate": False}
     assert terms["changelog"]["ka"] == "ცვლილებათა სია"
     # `<term/>` targets are untranslated entries: skipped, with path:line.
     assert f"{path}:21: 'pull request' has no translation" in result.skipped
     assert "pull-request" not in terms
     assert len(result.terms) + len(result.skipped) == 93  # every entry accounted for
-    assert all(t["ka"] for t in result.terms)
+    assert all(t.get("ka") or t.get("translate") is False for t in result.terms)
 
 
 @needs_tbx
@@ -279,13 +280,12 @@ def test_tbx_export_round_trips_the_glossary(tmp_path: Path) -> None:
     back = {t["id"]: t for t in parse_tbx(tbx, tmp_path / "out.tbx").terms}
     for term in terms[:2]:
         assert _comparable(back[term["id"]]) == _comparable(term)
-    # translate = false: the source form is the rendering in every language.
-    assert back["oc-media"] == {
-        "id": "oc-media",
-        "en": "OC Media",
-        "ka": "OC Media",
-        "ru": "OC Media",
-    }
+    # translate = false: the source form is the rendering in every language, and back.
+    oc_media = etree.fromstring(tbx).find(".//termEntry[@id='oc-media']")
+    assert oc_media is not None
+    assert oc_media.xpath("langSet/@xml:lang") == ["en", "ka", "ru"]
+    assert set(oc_media.xpath(".//term/text()")) == {"OC Media"}
+    assert back["oc-media"] == {"id": "oc-media", "en": "OC Media", "translate": False}
 
 
 def test_tbx_export_marks_forbidden_and_variants(tmp_path: Path) -> None:
@@ -305,9 +305,12 @@ def test_tbx_export_marks_forbidden_and_variants(tmp_path: Path) -> None:
 @pytest.mark.skipif(not (REPO / "glossary.toml").is_file(), reason="no newsroom glossary")
 def test_newsroom_glossary_round_trips_through_tbx(tmp_path: Path) -> None:
     terms = read_glossary_terms(REPO / "glossary.toml")
-    back = {t["id"]: t for t in parse_tbx(render_tbx(terms), tmp_path / "n.tbx").terms}
+    tbx = render_tbx(terms, languages=["ka", "ru"])
+    back = {t["id"]: t for t in parse_tbx(tbx, tmp_path / "n.tbx").terms}
+    assert len(back) == len(terms)
     for term in terms:
         if term.get("translate") is False:
+            assert back[term["id"]].get("translate") is False, term["id"]
             continue
         got = _comparable(back[term["id"]])
         want = _comparable(term)

@@ -244,6 +244,7 @@ def parse_tbx(
         in_file.update((s.lower(), ordered) for s in sources)
     valid: list[dict[str, Any]] = []
     for term in terms:  # what the glossary loader would refuse is reported, not imported
+        _mark_untranslatable(term, source_language)
         try:
             Glossary.from_data([term], source_language)
         except GlossaryError as e:
@@ -252,6 +253,21 @@ def parse_tbx(
             continue
         valid.append(term)
     return TbxImport(tuple(valid), tuple(skipped))
+
+
+def _mark_untranslatable(term: dict[str, Any], source_language: str) -> None:
+    """A term rendered as its own source form in every language becomes `translate = false`.
+
+    This is how `render_tbx` writes such terms, so export and import are inverses.
+    """
+    langs = [k for k in term if _is_language_key(k, source_language)]
+    if not langs or "forbidden" in term or "forms" in term:
+        return
+    sources = _as_list(term[source_language])
+    if all(_as_list(term[lang]) == sources for lang in langs):
+        for lang in langs:
+            del term[lang]
+        term["translate"] = False
 
 
 def _merge_term(into: dict[str, Any], other: dict[str, Any], source_language: str) -> None:
