@@ -271,6 +271,19 @@ CASES: list[tuple[str, list[str]]] = [
         "Profits at AT&amp;T fell. Costs rose &gt; 5 percent.",
         ["Profits at AT&amp;T fell.", "Costs rose &gt; 5 percent."],
     ),
+    # list enumerators at the start of a unit
+    (
+        "1. The ceasefire holds. Both sides say so.",
+        ["1. The ceasefire holds.", "Both sides say so."],
+    ),
+    (
+        "A. The mission has 200 monitors.",
+        ["A. The mission has 200 monitors."],
+    ),
+    (
+        "The mission listed point 2. The second point was access.",
+        ["The mission listed point 2.", "The second point was access."],
+    ),
     # non-English scripts pass through
     (
         "მთავრობამ განცხადება გაავრცელა. ოპოზიცია არ ეთანხმება.",

@@ -95,6 +95,8 @@ OPENERS = "\"'“‘«([{‹¿¡.…"
 _INITIAL = re.compile(r"[A-Z]")
 # A dotted acronym not in the list: "Ph.D.", "U.S.A.", "N.Y."
 _DOTTED = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
+# A list enumerator opening a unit: "1.", "(2)", "iv.", "B)".
+_ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[ivxIVX]{1,4}|[A-Za-z])[.)]")
 # The leading run of letters of a word, for the opener lookup ("It's" → "It").
 _LEADING_WORD = re.compile(r"[^\W\d_]+")
 # Georgian Mkhedruli is written caseless although Unicode calls it lowercase.
@@ -113,16 +115,20 @@ def split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     last = ""  # the last word with visible text in the current piece
+    visible = 0  # how many words with visible text the current piece has
     for k in range(len(words) - 1):
         if plains[k]:
             last = plains[k]
+            visible += 1
         if depths[k] or not last or not plains[k + 1]:
             continue
-        nxt = plains[k + 2] if k + 2 < len(plains) else ""
-        if _is_boundary(last, plains[k + 1], nxt):
+        if visible == 1 and _ENUMERATOR.fullmatch(last):
+            continue  # "1. The talks…": a list number, not a sentence
+        if _is_boundary(last, plains[k + 1]):
             pieces.append(" ".join(words[start : k + 1]))
             start = k + 1
             last = ""
+            visible = 0
     pieces.append(" ".join(words[start:]))
     return pieces
 
@@ -150,7 +156,7 @@ def _open_tags_after_each(words: list[str]) -> list[int] | None:
     return None if stack else depths
 
 
-def _is_boundary(left: str, right: str, after: str) -> bool:
+def _is_boundary(left: str, right: str) -> bool:
     """Decide whether a sentence ends between the visible words `left` and `right`."""
     body = left.rstrip(CLOSERS)
     if not body or body[-1] not in TERMINATORS:
