@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -60,16 +61,20 @@ _BAD_ATTR_NAME_RE = re.compile(r"[\s/>=]|^$")
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 MANIFEST_NAME = "build-manifest.json"
 
-_TEXT_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_ATTR_ESC = str.maketrans({"&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;"})
-
-
 def _esc_text(text: str) -> str:
-    return text.translate(_TEXT_ESC)
+    # str.replace beats str.translate with a dict by far on CPython; most text needs none.
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def _esc_attr(text: str) -> str:
-    return text.translate(_ATTR_ESC)
+    text = _esc_text(text)
+    return text.replace('"', "&quot;") if '"' in text else text
 
 
 def _collapse(text: str) -> str:
@@ -116,7 +121,8 @@ def _catalog_percent(po: Any, include_fuzzy: bool) -> float:
     for entry in po:
         if entry.obsolete or not entry.msgid:
             continue
-        words = len(strip_tags(entry.msgid).split())
+        msgid = entry.msgid
+        words = len((strip_tags(msgid) if "<" in msgid else msgid).split())
         total += words
         if entry.msgstr and ("fuzzy" not in entry.flags or include_fuzzy):
             done += words
@@ -729,92 +735,192 @@ class _Catalogs:
         return self.cache[lang]
 
 
+@dataclass(frozen=True, slots=True)
+class _BuildJob:
+    """Everything a worker needs to build one article in every language (picklable)."""
+
+    project: Any
+    langs: tuple[str, ...]
+    min_complete: float
+    include_fuzzy: bool
+    force: bool
+
+
+@dataclass(slots=True)
+class _ArticleOutcome:
+    pages: list[PageResult] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)  # "lang/slug" → entry or None
+    percents: dict[str, Any] = field(default_factory=dict)
+    hashes: dict[str, Any] = field(default_factory=dict)
+
+
+class _Hasher:
+    """sha256 of files, skipped when (mtime, size) match the manifest's record, as git's index."""
+
+    def __init__(self, known: dict[str, Any]):
+        self.known = known
+        self.new: dict[str, Any] = {}
+
+    def sha(self, path: Path) -> str:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return "-"
+        key = str(path)
+        old = self.known.get(key)
+        if old and old[0] == st.st_mtime_ns and old[1] == st.st_size:
+            return str(old[2])
+        digest = _sha(read_bytes(path))
+        self.new[key] = [st.st_mtime_ns, st.st_size, digest]
+        return digest
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _ArticleOutcome:
+    """Build one article in the source language and every selected language."""
+    from transflow.catalog import read_catalog
+
+    project = job.project
+    source_lang = project.source_language
+    sentences = project.segmentation == "sentence"
+    outcome = _ArticleOutcome()
+    hasher = _Hasher(manifest.get("hashes", {}))
+    src_path = project.source_path(slug)
+    src_sha = hasher.sha(src_path)
+    if src_sha == "-":
+        raise InputError("no such file", src_path)
+    template: Template | None = None
+    catalogs = _Catalogs(project, slug, read_catalog)
+    # Which languages get this page (all versions link each other with hreflang).
+    eligible: list[str] = []
+    page_percent: dict[str, float] = {}
+    for lang in project.languages:
+        if job.min_complete <= 0 and lang not in job.langs:
+            eligible.append(lang)  # every page is built: no need to read this catalogue
+            continue
+        po_sha = hasher.sha(project.po_path(lang, slug))
+        key = f"{lang}/{slug}|{int(job.include_fuzzy)}"
+        cached = manifest.get("percent", {}).get(key)
+        if cached and cached[0] == po_sha:
+            pct = float(cached[1])
+        else:
+            po = catalogs.get(lang)
+            pct = 0.0 if po is None else _catalog_percent(po, job.include_fuzzy)
+            outcome.percents[key] = [po_sha, pct]
+        page_percent[lang] = pct
+        if pct >= job.min_complete:
+            eligible.append(lang)
+    versions = [source_lang, *eligible]
+    for lang in [source_lang, *job.langs]:
+        out_path = project.build_path(lang, slug)
+        shown = project.relative(out_path)
+        page_key = f"{lang}/{slug}"
+        is_source = lang == source_lang
+        pct = 100.0 if is_source else page_percent.get(lang, 0.0)
+        if not is_source and lang not in eligible:
+            outcome.pages.append(PageResult(lang, slug, shown, "skipped", pct))
+            if out_path.is_file():
+                out_path.unlink()  # a stale page would contradict the report
+            outcome.manifest[page_key] = None
+            continue
+        po_sha = "-" if is_source else hasher.sha(project.po_path(lang, slug))
+        alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
+                           + [("x-default", _href(lang, source_lang, slug))])
+        key_data = json.dumps([__version__, src_sha, po_sha, lang, source_lang, alternates,
+                               job.include_fuzzy, sentences], sort_keys=True)
+        key = hashlib.sha256(key_data.encode()).hexdigest()
+        old = manifest.get("pages", {}).get(page_key)
+        if (not job.force and old and old.get("key") == key
+                and old.get("stamp") == _stamp(out_path)):
+            outcome.pages.append(PageResult(lang, slug, shown, "up to date", pct,
+                                            old.get("units", 0), old.get("fallbacks", 0),
+                                            tuple(old.get("warnings", ()))))
+            continue
+        if template is None:
+            template = make_template(read_bytes(src_path), src_path, source_lang)
+        lookup: dict[str, Translation] = {}
+        po_label = ""
+        if not is_source:
+            po = catalogs.get(lang)
+            po_label = project.relative(project.po_path(lang, slug))
+            if po is not None:
+                lookup = _catalog_lookup(po, job.include_fuzzy)
+        settings = PageSettings(lang, source_lang, alternates, sentences)
+        html, stats = render_page(template, settings, lookup, po_label)
+        write_if_changed(out_path, html.encode("utf-8"))
+        fallbacks = 0 if is_source else stats.fallbacks
+        outcome.manifest[page_key] = {
+            "key": key, "stamp": _stamp(out_path), "units": stats.units,
+            "fallbacks": fallbacks, "warnings": stats.warnings,
+        }
+        outcome.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
+                                        fallbacks, tuple(stats.warnings)))
+    outcome.hashes = hasher.new
+    return outcome
+
+
+# Below this many articles to rebuild, worker processes cost more than they save.
+PARALLEL_MIN_ARTICLES = 40
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _worker_build(slug: str) -> _ArticleOutcome:
+    return _build_article(_WORKER_STATE["job"], slug, _WORKER_STATE["manifest"])
+
+
+def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
+              jobs: int) -> Iterable[_ArticleOutcome]:
+    """Build every article, in worker processes when there are many (results in order)."""
+    if jobs <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
+        for slug in articles:
+            yield _build_article(job, slug, manifest)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORKER_STATE.update(job=job, manifest=manifest)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield from pool.map(_worker_build, articles, chunksize=8)
+
+
 def build_project(project: Any, langs: list[str], articles: list[str], *,
                   min_complete: float = 0.0, include_fuzzy: bool = False, force: bool = False,
-                  progress: Progress | None = None) -> BuildReport:
+                  progress: Progress | None = None, jobs: int | None = None) -> BuildReport:
     """Write build/<lang>/<slug>.html for each language and build/<source>/<slug>.html."""
-    from transflow.catalog import read_catalog
     from transflow.progress import no_progress
 
     progress = progress or no_progress
-    source_lang = project.source_language
-    sentences = project.segmentation == "sentence"
     manifest_path = project.cache_dir / MANIFEST_NAME
     manifest = _load_manifest(manifest_path)
-    pages_seen: dict[str, Any] = dict(manifest.get("pages", {}))
+    pages: dict[str, Any] = dict(manifest.get("pages", {}))
     percents: dict[str, Any] = dict(manifest.get("percent", {}))
+    hashes: dict[str, Any] = dict(manifest.get("hashes", {}))
+    job = _BuildJob(project, tuple(langs), min_complete, include_fuzzy, force)
+    jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     report = BuildReport(min_complete=min_complete)
-    with progress(articles, "Building") as items:
-        for slug in items:
-            src_path = project.source_path(slug)
-            src_bytes = read_bytes(src_path)
-            src_sha = _sha(src_bytes)
-            template: Template | None = None
-            catalogs = _Catalogs(project, slug, read_catalog)
-
-            # Which languages get this page (they link each other with hreflang).
-            eligible: list[str] = []
-            page_percent: dict[str, float] = {}
-            for lang in project.languages:
-                po_path = project.po_path(lang, slug)
-                key = f"{lang}/{slug}|{int(include_fuzzy)}"
-                raw = _read_optional(po_path)
-                cached = percents.get(key)
-                if cached and cached[0] == _sha(raw):
-                    pct = float(cached[1])
-                else:
-                    po = catalogs.get(lang)
-                    pct = 0.0 if po is None else _catalog_percent(po, include_fuzzy)
-                    percents[key] = [_sha(raw), pct]
-                page_percent[lang] = pct
-                if pct >= min_complete:
-                    eligible.append(lang)
-            versions = [source_lang, *eligible]
-            for lang in [source_lang, *langs]:
-                out_path = project.build_path(lang, slug)
-                shown = project.relative(out_path)
-                is_source = lang == source_lang
-                pct = 100.0 if is_source else page_percent.get(lang, 0.0)
-                if not is_source and lang not in eligible:
-                    report.pages.append(PageResult(lang, slug, shown, "skipped", pct))
-                    if out_path.is_file():
-                        out_path.unlink()  # a stale page would contradict the report
-                    pages_seen.pop(f"{lang}/{slug}", None)
-                    continue
-                po_raw = None if is_source else _read_optional(project.po_path(lang, slug))
-                alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
-                                   + [("x-default", _href(lang, source_lang, slug))])
-                key_data = json.dumps([__version__, src_sha, _sha(po_raw), lang, source_lang,
-                                       alternates, include_fuzzy, sentences], sort_keys=True)
-                key = hashlib.sha256(key_data.encode()).hexdigest()
-                old = pages_seen.get(f"{lang}/{slug}")
-                if (not force and old and old.get("key") == key and out_path.is_file()
-                        and _sha(out_path.read_bytes()) == old.get("output")):
-                    report.pages.append(PageResult(lang, slug, shown, "up to date", pct,
-                                                   old.get("units", 0), old.get("fallbacks", 0),
-                                                   tuple(old.get("warnings", ()))))
-                    continue
-                if template is None:
-                    template = make_template(src_bytes, src_path, source_lang)
-                lookup: dict[str, Translation] = {}
-                po_label = ""
-                if not is_source:
-                    po = catalogs.get(lang)
-                    po_label = project.relative(project.po_path(lang, slug))
-                    if po is not None:
-                        lookup = _catalog_lookup(po, include_fuzzy)
-                settings = PageSettings(lang, source_lang, alternates, sentences)
-                html, stats = render_page(template, settings, lookup, po_label)
-                data = html.encode("utf-8")
-                write_if_changed(out_path, data)
-                fallbacks = 0 if is_source else stats.fallbacks
-                pages_seen[f"{lang}/{slug}"] = {
-                    "key": key, "output": _sha(data), "units": stats.units,
-                    "fallbacks": fallbacks, "warnings": stats.warnings,
-                }
-                report.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
-                                               fallbacks, tuple(stats.warnings)))
-    new_manifest = {"version": __version__, "pages": dict(sorted(pages_seen.items())),
-                    "percent": dict(sorted(percents.items()))}
-    write_if_changed(manifest_path, json.dumps(new_manifest, indent=1, ensure_ascii=False) + "\n")
+    try:
+        with progress(articles, "Building") as items:
+            for _, outcome in zip(items, _outcomes(job, articles, manifest, jobs), strict=True):
+                report.pages.extend(outcome.pages)
+                for key, entry in outcome.manifest.items():
+                    if entry is None:
+                        pages.pop(key, None)
+                    else:
+                        pages[key] = entry
+                percents.update(outcome.percents)
+                hashes.update(outcome.hashes)
+    finally:
+        # Whatever was built is recorded, even if a later article failed.
+        new_manifest = {"version": __version__, "pages": dict(sorted(pages.items())),
+                        "percent": dict(sorted(percents.items())),
+                        "hashes": dict(sorted(hashes.items()))}
+        write_if_changed(manifest_path, json.dumps(new_manifest, indent=0, ensure_ascii=False))
     return report
