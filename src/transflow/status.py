@@ -23,7 +23,7 @@ import os
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,9 @@ class Counts:
 
     def with_glossary_errors(self, errors: int) -> Counts:
         """The same counts with `glossary_errors` replaced."""
-        return replace(self, glossary_errors=errors)
+        return Counts(self.total, self.translated, self.fuzzy, self.untranslated, self.obsolete,
+                      self.words_total, self.words_translated, self.words_fuzzy,
+                      self.words_untranslated, errors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,16 +365,17 @@ def _counts_from_list(values: list[int]) -> Counts:
 
 
 def _valid_record(record: Any) -> bool:
-    if not isinstance(record, dict):
+    try:
+        counts = record["counts"]
+        return (
+            type(record["size"]) is type(record["mtime_ns"]) is type(record["checked_ns"]) is int
+            and type(record["sha256"]) is str
+            and type(counts) is list
+            and len(counts) == len(_COUNT_FIELDS)
+            and set(map(type, counts)) <= {int}
+        )
+    except (TypeError, KeyError):
         return False
-    counts = record.get("counts")
-    return (
-        all(isinstance(record.get(k), int) for k in ("size", "mtime_ns", "checked_ns"))
-        and isinstance(record.get("sha256"), str)
-        and isinstance(counts, list)
-        and len(counts) == len(_COUNT_FIELDS)
-        and all(isinstance(v, int) for v in counts)
-    )
 
 
 # --- the project -----------------------------------------------------------------------------
@@ -397,9 +400,10 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
     cache = StatusCache(project.cache_dir / CACHE_FILE)
     glossary_key = _glossary_key(project)
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
-    root = str(project.root)
     locales = project.relative(project.locales_dir)
     templates = project.relative(project.templates_dir)
+    # `relative` gives an absolute path for a folder outside the project: then no prefix.
+    root = "" if os.path.isabs(locales) else str(project.root) + os.sep
     found: dict[tuple[str, str], tuple[Counts, bool]] = {}
     jobs: list[_Job] = []
     # Article by article, so one worker counts an article's languages (shared word counts).
@@ -435,25 +439,24 @@ def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
                    glossary_key: str | None, lang: str, article: str) -> tuple[Counts, bool] | _Job:
     """The cached counts of one PO (or of its POT when there is no PO yet), or a job to count."""
     key, exists = po_rel, True
+    path = root + po_rel
     try:
-        st = os.stat(os.path.join(root, po_rel))
+        st = os.stat(path)
     except FileNotFoundError:
         key, exists = pot_rel, False
+        path = root + pot_rel
         try:
-            st = os.stat(os.path.join(root, pot_rel))
+            st = os.stat(path)
         except FileNotFoundError:
             return Counts(), False
-    path = os.path.join(root, key)
     record, digest = cache.lookup(key, st, path)
     want_glossary = glossary_key if exists else None
     if record is not None:
-        counts = _counts_from_list(record["counts"])
         if want_glossary is None:
-            return counts, exists
-        if record.get("glossary_key") == want_glossary and isinstance(
-            record.get("glossary_errors"), int
-        ):
-            return counts.with_glossary_errors(record["glossary_errors"]), exists
+            return Counts(*record["counts"]), exists
+        errors = record.get("glossary_errors")
+        if record.get("glossary_key") == want_glossary and type(errors) is int:
+            return Counts(*[*record["counts"], errors]), exists
     return _Job(key, path, st, digest, not exists, lang, article, want_glossary)
 
 
