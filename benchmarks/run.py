@@ -337,6 +337,7 @@ def operations(n: int) -> list[Operation]:
 class Sample:
     seconds: float
     max_rss_kb: int
+    cpu_seconds: float  # user + system of the whole tree: steadier than wall time on a busy box
 
 
 def run_once(side: Side) -> Sample:
@@ -355,13 +356,14 @@ def run_once(side: Side) -> Sample:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in side.ok_codes:
         raise RuntimeError(f"{side.label} exited {proc.returncode}:\n{err.decode()[-2000:]}")
-    return Sample(seconds, usage.ru_maxrss)
+    return Sample(seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 
 
 def summarise(samples: list[Sample]) -> dict[str, float]:
     times = [s.seconds for s in samples]
     return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "runs": len(times), "max_rss_mb": max(s.max_rss_kb for s in samples) / 1024}
+            "runs": len(times), "max_rss_mb": max(s.max_rss_kb for s in samples) / 1024,
+            "cpu_median": statistics.median(s.cpu_seconds for s in samples)}
 
 
 def measure(op: Operation, repeat: int, warmup: int) -> dict[str, dict[str, float]]:
@@ -373,6 +375,7 @@ def measure(op: Operation, repeat: int, warmup: int) -> dict[str, dict[str, floa
             if i >= warmup:
                 samples[side.label].append(sample)
             print(f"  {op.name:13} {side.label:48} {sample.seconds:8.2f} s "
+                  f"(cpu {sample.cpu_seconds:6.2f} s) "
                   f"{sample.max_rss_kb / 1024:7.0f} MB{'  (warm-up)' if i < warmup else ''}",
                   file=sys.stderr)
     return {label: summarise(s) for label, s in samples.items()}
@@ -429,7 +432,7 @@ def ratio_and_verdict(op: Operation, res: dict[str, dict[str, float]]) -> tuple[
 
 
 def fmt_time(r: dict[str, float]) -> str:
-    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f})"
+    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f}); cpu {r['cpu_median']:.2f} s"
 
 
 def markdown(n: int, info: dict[str, str], ops: list[Operation],
@@ -440,7 +443,8 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; median of {repeat} runs "
         f"(min–max) after {warmup} warm-up; transflow and peers alternate. "
         "Ratio = transflow time / peer time (under 1: transflow faster). "
-        "RSS = peak resident memory of the process tree.",
+        "cpu = median user+system time of the process tree (steadier on a busy machine). "
+        "RSS = peak resident memory of the largest process of the tree.",
         "",
         "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()),
         "",
