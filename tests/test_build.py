@@ -241,6 +241,9 @@ def test_html_lang_dir_og_locale_and_hreflang(tmp_path: Path) -> None:
     en = parse((tmp_path / "build/en/a.html").read_text("utf-8"))
     assert en.find(".//meta[@property='og:locale']").get("content") == "en_US"
     assert {ln.get("hreflang") for ln in en.iter("link")} == {"en", "ka", "ar", "x-default"}
+    # og:locale is added where the source has Open Graph tags but none.
+    html, _ = build_one(page("", "<meta property='og:title' content='T'>"), lambda m: None, "ru")
+    assert parse(html).find(".//meta[@property='og:locale']").get("content") == "ru_RU"
 
 
 # --- the project build --------------------------------------------------------------------
@@ -351,3 +354,41 @@ def test_cli_build_strict_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "Built 6 pages" in result.output
     result = runner.invoke(main, ["build", "--strict"])
     assert result.exit_code == 1 and "0 up to date" not in result.output
+
+
+def test_worker_processes_build_the_same_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import transflow.build as build_mod
+
+    proj = make_project(tmp_path)
+    serial = build_project(proj, ["ka", "ru"], ["a", "news/b"], jobs=1)
+    outputs = {p: p.read_bytes() for p in (tmp_path / "build").rglob("*.html")}
+    monkeypatch.setattr(build_mod, "PARALLEL_MIN_ARTICLES", 1)
+    parallel = build_project(proj, ["ka", "ru"], ["a", "news/b"], jobs=2, force=True)
+    assert [(p.lang, p.article, p.fallbacks) for p in parallel.pages] == \
+        [(p.lang, p.article, p.fallbacks) for p in serial.pages]
+    assert {p: p.read_bytes() for p in (tmp_path / "build").rglob("*.html")} == outputs
+
+
+def test_sentence_mode_joins_translated_sentences(tmp_path: Path) -> None:
+    pytest.importorskip("transflow.sentences")
+    html = page("<p>First sentence here. Second <a href=x>one</a> there.</p>")
+    template = make_template(html.encode(), P)
+    lookup = {"First sentence here.": Translation("პირველი.", 3),
+              "Second <a1>one</a1> there.": Translation("მეორე <a1>ერთი</a1>.", 4)}
+    out, stats = render_page(template, PageSettings("ka", "en", (), sentences=True), lookup)
+    p = parse(out).find(".//p")
+    assert p.text_content() == "პირველი. მეორე ერთი." and p.find("a").get("href") == "x"
+    del lookup["First sentence here."]
+    out, stats = render_page(template, PageSettings("ka", "en", (), sentences=True), lookup)
+    assert parse(out).find(".//p").text_content() == "First sentence here. მეორე ერთი."
+    assert stats.fallbacks == 2  # the half-translated paragraph and the title
+
+
+def test_bad_source_is_an_input_error_with_path(tmp_path: Path) -> None:
+    from transflow.errors import InputError
+
+    proj = make_project(tmp_path)
+    (tmp_path / "source/a.html").write_bytes(b"")
+    with pytest.raises(InputError) as info:
+        build_project(proj, ["ka"], ["a"])
+    assert "source/a.html" in str(info.value)

@@ -160,6 +160,7 @@ class Template:
         self.skip: set[Any] = set()
         self.time_slot: dict[Any, int] = {}
         self.head_slot: int | None = None
+        self.add_og_locale = False
         self._emitted: dict[Any, list[str | int]] = {}
         self._unit_source: dict[int, list[str | int]] = {}
         self._prepare()
@@ -206,6 +207,9 @@ class Template:
                 self.skip.add(link)  # replaced by links between this build's versions
         if head is not None:
             self.head_slot = self._new_slot(_Slot("head", head))
+            # A page with Open Graph tags but no og:locale gets one in each translation.
+            props = [(m.get("property") or "").strip().lower() for m in head.iter("meta")]
+            self.add_og_locale = any(p.startswith("og:") for p in props) and "og:locale" not in props
         for time in root.iter("time"):
             if time.get("datetime") is not None and not _in_skipped(time):
                 self.time_slot[time] = self._new_slot(_Slot("time", time))
@@ -444,6 +448,8 @@ class _Renderer:
     def _fill_head(self, slot: _Slot) -> str:
         links = [f'<link rel="alternate" hreflang="{_esc_attr(code)}" href="{_esc_attr(href)}">'
                  for code, href in self.s.alternates]
+        if self.t.add_og_locale and not self.s.is_source:
+            links.append(f'<meta property="og:locale" content="{og_locale(self.s.lang)}">')
         return "".join(links)
 
     def _fill_unit(self, slot: _Slot) -> str:
