@@ -83,3 +83,29 @@ def test_python_dash_m() -> None:
         [sys.executable, "-m", "transflow", "--version"], capture_output=True, text=True, check=True
     )
     assert __version__ in out.stdout
+
+
+def test_glossary_export_import_round_trip(tmp_path: Path) -> None:
+    run("-C", str(tmp_path), "init", "p")
+    project = tmp_path / "p"
+    tbx = tmp_path / "g.tbx"
+    code, _, err = run("-C", str(project), "glossary", "export", "-o", str(tbx))
+    assert code == 0, err
+    assert b"<martif" in tbx.read_bytes()
+    # Importing our own export adds nothing: every term is already there.
+    before = (project / "glossary.toml").read_bytes()
+    code, out, err = run("-C", str(project), "glossary", "import", str(tbx))
+    assert code == 0, err
+    assert out.startswith("0 terms added")
+    assert (project / "glossary.toml").read_bytes() == before
+
+
+def test_glossary_import_bad_xml_is_exit_2(tmp_path: Path) -> None:
+    run("-C", str(tmp_path), "init", "p")
+    bad = tmp_path / "bad.tbx"
+    bad.write_text("<martif><text>\n<body>\n</martif>")
+    before = (tmp_path / "p" / "glossary.toml").read_bytes()
+    code, _, err = run("-C", str(tmp_path / "p"), "glossary", "import", str(bad))
+    assert code == 2
+    assert "bad.tbx:" in err and "Traceback" not in err
+    assert (tmp_path / "p" / "glossary.toml").read_bytes() == before

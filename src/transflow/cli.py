@@ -289,6 +289,125 @@ def glossary_show(settings: Settings, term_id: str, langs: tuple[str, ...]) -> N
                                     _select_languages(project, langs)))
 
 
+@glossary.command("import")
+@click.argument("tbx", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the terms that would be added; change nothing.")
+@click.pass_obj
+def glossary_import(settings: Settings, tbx: Path, dry_run: bool) -> None:
+    """Add the terms of a TBX file (e.g. a Weblate glossary) to glossary.toml."""
+    project = settings.project()
+    from transflow.files import atomic_write
+    from transflow.interchange import import_tbx, read_glossary_terms, render_glossary_toml
+
+    gpath = _glossary_path(project)
+    existing = read_glossary_terms(gpath, project.source_language) if gpath.is_file() else []
+    result = import_tbx(tbx, source_language=project.source_language,
+                        languages=project.languages, existing=existing)
+    for problem in result.skipped:
+        settings.echo(f"skipped: {problem}", level=1, err=True)
+    addition = render_glossary_toml(result.terms, comment=f"imported from {tbx.name}")
+    if dry_run:
+        click.echo(addition, nl=False)
+    elif result.terms:
+        old = gpath.read_text("utf-8") if gpath.is_file() else ""
+        joined = old + ("\n" if old and not old.endswith("\n\n") else "") + addition
+        _validate_glossary_text(joined, gpath, project.source_language)
+        atomic_write(gpath, joined)
+    settings.echo(f"{len(result.terms)} terms {'would be ' if dry_run else ''}added, "
+                  f"{len(result.skipped)} skipped (-v lists them)")
+
+
+@glossary.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the TBX here instead of standard output.")
+@click.pass_obj
+def glossary_export(settings: Settings, output: Path | None) -> None:
+    """Write the glossary as TBX for CAT tools."""
+    project = settings.project()
+    from transflow.files import atomic_write
+    from transflow.interchange import read_glossary_terms, render_tbx
+
+    data = render_tbx(read_glossary_terms(_glossary_path(project), project.source_language),
+                      source_language=project.source_language, languages=project.languages)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        atomic_write(output, data)
+
+
+def _validate_glossary_text(text: str, path: Path, source_language: str) -> None:
+    """Load `text` as a glossary before it replaces the editors' file (raises GlossaryError)."""
+    import tempfile
+
+    from transflow.glossary import load_glossary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / path.name
+        candidate.write_text(text, "utf-8")
+        load_glossary(candidate, source_language, display=str(path))
+
+
+def _glossary_path(project: Project) -> Path:
+    from transflow.errors import GlossaryError
+
+    if project.glossary_path is None:
+        raise GlossaryError("this project has no glossary")
+    return project.glossary_path
+
+
+@main.group()
+def xliff() -> None:
+    """Exchange one catalogue with CAT tools as XLIFF 1.2."""
+
+
+@xliff.command("export")
+@click.argument("lang", type=LANG)
+@click.argument("article")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output.")
+@click.pass_obj
+def xliff_export(settings: Settings, lang: str, article: str, output: Path | None) -> None:
+    """Write locales/LANG/ARTICLE.po as XLIFF."""
+    project = settings.project()
+    _select_languages(project, (lang,))
+    (slug,) = project.resolve_articles([article])
+    from transflow.catalog import read_catalog
+    from transflow.files import atomic_write
+    from transflow.interchange import render_xliff
+
+    po_path = project.po_path(lang, slug)
+    data = render_xliff(read_catalog(po_path), original=project.relative(po_path),
+                        source_language=project.source_language, target_language=lang)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        atomic_write(output, data)
+
+
+@xliff.command("import")
+@click.argument("lang", type=LANG)
+@click.argument("article")
+@click.argument("xliff_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def xliff_import(settings: Settings, lang: str, article: str, xliff_file: Path) -> None:
+    """Apply the translations of an XLIFF file to locales/LANG/ARTICLE.po (never clears one)."""
+    project = settings.project()
+    _select_languages(project, (lang,))
+    (slug,) = project.resolve_articles([article])
+    from transflow.catalog import read_catalog, write_catalog
+    from transflow.files import read_bytes
+    from transflow.interchange import apply_xliff
+
+    po_path = project.po_path(lang, slug)
+    po = read_catalog(po_path)
+    result = apply_xliff(po, read_bytes(xliff_file), xliff_file)
+    for problem in result.problems:
+        settings.echo(problem, level=0, err=True)
+    if result.updated:
+        write_catalog(po_path, po)
+    settings.echo(result.summary())
+
+
 if __name__ == "__main__":
     main()
 
