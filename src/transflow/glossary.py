@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,8 @@ TERM_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 # A translator comment that silences glossary findings (or a whole check) on one entry.
 IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
-KEEP_SUFFIX = " (keep)"  # hint suffix for translate = false terms
+KEEP_SUFFIX = " (keep)"
+_TERM_HEADER_RE = re.compile(r"^\s*\[\[\s*term\s*\]\]")  # hint suffix for translate = false terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,25 @@ def plain_text(text: str) -> str:
     return text
 
 
+def _scripts(word: str) -> set[str]:
+    """The alphabets of a word's letters (LATIN, CYRILLIC, GEORGIAN…)."""
+    return {unicodedata.name(ch, "?").split()[0] for ch in word if ch.isalpha()}
+
+
+def mixed_script_word(text: str) -> str | None:
+    """The first word of `text` whose letters come from two alphabets (`Cухуми` with a Latin C).
+
+    >>> mixed_script_word("Степანакерт")
+    'Степანакерт'
+    >>> mixed_script_word("OC Media-ს") is None
+    True
+    """
+    for word in re.findall(r"\w+", text):
+        if not word.isascii() and len(_scripts(word)) > 1:
+            return word
+    return None
+
+
 def parse_ignore(comment: str | None) -> set[str]:
     """The ids named by `# transflow: ignore=ID[,ID…]` lines of a translator comment.
 
@@ -128,13 +149,15 @@ class Glossary:
                 if not tokens.words:
                     continue
                 entry = _Source(term, tuple(w.lower() for w in tokens.words), tokens.words,
-                                tuple(_source_sep(s) for s in tokens.seps[1:]))
+                                tuple(_source_sep(tokens.sep(j)) for j in range(1, len(tokens.words))))
                 self._index.setdefault(entry.words[0], []).append(entry)
         for entries in self._index.values():
             entries.sort(key=lambda e: -len(e.words))
         self._accepted: dict[tuple[str, str], list[Phrase]] = {}
         self._forbidden_index: dict[str, dict[str, list[tuple[Term, str, Phrase]]]] = {}
         self._trigger_cache: dict[str, list[Term]] = {}
+        self._forbidden_keys: dict[str, frozenset[str]] = {}
+        self._approved_norm: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
     def from_data(cls, data: Iterable[dict[str, Any]], source_language: str = "en") -> Glossary:
@@ -160,29 +183,37 @@ class Glossary:
         if cached is not None:
             return cached
         found: list[Term] = []
-        tokens = self._source_morph.tokenize(plain_text(msgid), keep_case=True)
-        words = tokens.words
-        lower = [w.lower() for w in words]
-        # Between the words of a source form, a space and a hyphen are the same separator
-        # (Nagorno-Karabakh, Nagorno Karabakh).
-        seps = [_source_sep(s) for s in tokens.seps]
-        i, n = 0, len(words)
-        while i < n:
-            step = 1
-            for cand in self._index.get(lower[i], ()):
-                k = len(cand.words)
-                if i + k > n:
+        index = self._index
+        lower = self._source_morph.tokenize(plain_text(msgid))
+        words = lower.words
+        starts = [i for i, w in enumerate(words) if w in index]
+        if starts:
+            cased: list[Tokens] = []
+            n = len(words)
+            done = 0  # words before this index belong to a match already
+            for i in starts:
+                if i < done:
                     continue
-                if k > 1 and tuple(seps[i + 1 : i + k]) != cand.seps:
-                    continue
-                got = lower[i : i + k] if not cand.term.case_sensitive else list(words[i : i + k])
-                want = cand.cased if cand.term.case_sensitive else cand.words
-                if tuple(got) == want:
+                for cand in index[words[i]]:
+                    k = len(cand.words)
+                    if i + k > n:
+                        continue
+                    if cand.term.case_sensitive:
+                        if not cased:
+                            cased.append(self._source_morph.tokenize(plain_text(msgid),
+                                                                     keep_case=True))
+                        got, want = cased[0].words[i : i + k], cand.cased
+                    else:
+                        got, want = words[i : i + k], cand.words
+                    if got != want:
+                        continue
+                    if k > 1 and tuple(_source_sep(lower.sep(j)) for j in range(i + 1, i + k)) \
+                            != cand.seps:
+                        continue
                     if cand.term not in found:
                         found.append(cand.term)
-                    step = k
+                    done = i + k
                     break
-            i += step
         if len(self._trigger_cache) > 200_000:
             self._trigger_cache.clear()
         self._trigger_cache[msgid] = found
@@ -215,6 +246,14 @@ class Glossary:
         self._accepted[key] = phrases
         return phrases
 
+    def _approved_keys(self, term: Term, lang: str, morph: Morphology) -> frozenset[str]:
+        key = (term.id, lang)
+        keys = self._approved_norm.get(key)
+        if keys is None:
+            keys = frozenset(morph.normalize(r) for r in term.approved(lang))
+            self._approved_norm[key] = keys
+        return keys
+
     def _forbidden(self, lang: str) -> dict[str, list[tuple[Term, str, Phrase]]]:
         """Forbidden renderings of `lang`, indexed by every form of their first word."""
         index = self._forbidden_index.get(lang)
@@ -230,6 +269,7 @@ class Glossary:
                 for first in phrase.words[0]:
                     index.setdefault(first.lower(), []).append((term, rendering, phrase))
         self._forbidden_index[lang] = index
+        self._forbidden_keys[lang] = frozenset(index)
         return index
 
     def check_entry(self, msgid: str, msgstr: str, lang: str,
@@ -258,7 +298,7 @@ class Glossary:
             phrases = self.accepted_phrases(term, lang)
             if not phrases:
                 continue
-            approved_renderings.update(morph.normalize(r) for r in term.approved(lang))
+            approved_renderings.update(self._approved_keys(term, lang, morph))
             spans = [s for p in phrases for s in find_phrase(tokens_for(term), p)]
             if spans:
                 approved_spans.extend(spans)
@@ -268,14 +308,22 @@ class Glossary:
         problems: list[GlossaryProblem] = []
         reported: set[str] = set()
         flagged_terms: set[str] = set()
-        if forbidden:
-            for word in dict.fromkeys(tokens.words):
-                for term, rendering, phrase in forbidden.get(word, ()):
+        hits = self._forbidden_keys[lang].intersection(tokens.words) if forbidden else ()
+        if hits:
+            for word in sorted(hits, key=tokens.words.index):
+                for term, rendering, phrase in forbidden[word]:
                     key = morph.normalize(rendering)
                     if key in reported or key in approved_renderings:
                         continue
                     spans = [s for s in find_phrase(tokens_for(term), phrase)
                              if not any(a <= s[0] and s[1] <= b for a, b in approved_spans)]
+                    if spans:
+                        # A form shared with the term's own approved rendering is approved
+                        # (Сухуми is not a form of the forbidden Сухум).
+                        own = [s for p in self.accepted_phrases(term, lang)
+                               for s in find_phrase(tokens_for(term), p)]
+                        spans = [s for s in spans
+                                 if not any(a <= s[0] and s[1] <= b for a, b in own)]
                     if not spans:
                         continue
                     owner = _forbidding_owner(term, rendering, lang, triggered)
@@ -369,11 +417,14 @@ def _parse_terms(data: dict[str, Any], text: str, path: Path,
     if not isinstance(raw_terms, list) or not all(isinstance(t, dict) for t in raw_terms):
         raise GlossaryError("`term` must be an array of tables ([[term]])", path,
                             key_line(text, None, "term"))
+    headers = [i for i, line in enumerate(text.splitlines(), start=1)
+               if _TERM_HEADER_RE.match(line)]
     terms: list[Term] = []
     seen_ids: dict[str, int] = {}
     seen_sources: dict[tuple[str, bool], str] = {}
     for index, raw in enumerate(raw_terms):
-        term = _parse_term(raw, index, text, path, source_language)
+        term = _parse_term(raw, index, text, path, source_language,
+                           headers[index] if index < len(headers) else None)
         if term.id in seen_ids:
             raise GlossaryError(f"duplicate term id {term.id!r} (first used in term "
                                 f"{seen_ids[term.id] + 1})", path, key_line(text, "term", "id", index))
@@ -391,7 +442,7 @@ def _parse_terms(data: dict[str, Any], text: str, path: Path,
 
 
 def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
-                source_language: str) -> Term:
+                source_language: str, header_line: int | None) -> Term:
     def fail(message: str, key: str | None = None) -> GlossaryError:
         return GlossaryError(message, path, key_line(text, "term", key, index))
 
@@ -406,6 +457,10 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
                 raise fail(f"{what} has an empty rendering", key)
             if not any(ch.isalnum() for ch in item):
                 raise fail(f"{what} {item!r} has no letters or digits", key)
+            mixed = mixed_script_word(item)
+            if mixed:
+                raise fail(f"{what} {item!r}: the word {mixed!r} mixes alphabets "
+                           f"({', '.join(sorted(_scripts(mixed)))}): a typing slip?", key)
             out.append(" ".join(item.split()))
         if len(set(out)) != len(out):
             raise fail(f"{what} lists the same string twice", key)
@@ -469,5 +524,5 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
         note=" ".join(note.split()),
         translate=flags["translate"],
         case_sensitive=flags["case_sensitive"],
-        line=key_line(text, "term", None, index),
+        line=header_line,
     )

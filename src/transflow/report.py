@@ -189,3 +189,148 @@ def render_status_json(status: ProjectStatus) -> str:
         ],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+# ---------------------------------------------------------------------------
+# Findings and glossary renderers (owner: glossary helper).
+# ---------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from transflow.check import Finding
+    from transflow.glossary import Glossary, Term
+
+# Colours of the findings report, each with its use.
+_FINDING_STYLE: dict[str, str] = {
+    "error": "\x1b[1;31m",  # error severity
+    "warning": "\x1b[33m",  # warning severity
+    "where": "\x1b[1m",  # file:line
+    "check": "\x1b[36m",  # [check] tag
+    "reset": "\x1b[0m",
+}
+GITHUB_LEVELS = {"error": "error", "warning": "warning"}  # severity -> workflow command
+
+
+def _styled(text: str, style: str, color: bool) -> str:
+    return f"{_FINDING_STYLE[style]}{text}{_FINDING_STYLE['reset']}" if color else text
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def findings_summary(findings: list[Finding]) -> str:
+    """`2 errors, 1 warning in 2 files` or `No problems found.`"""
+    if not findings:
+        return "No problems found."
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    files = len({f.file for f in findings})
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(files, 'file')}."
+
+
+def _github_escape(text: str, prop: bool = False) -> str:
+    """Escape a workflow-command value (and, for properties, `:` and `,`)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_findings(findings: list[Finding], fmt: str, *, color: bool, summary: bool) -> str:
+    """Findings as `text` (one line each), `json` (SPEC §5) or `github` workflow commands."""
+    import json
+
+    if fmt == "json":
+        doc = {
+            "findings": [f.to_json() for f in findings],
+            "summary": {"errors": sum(f.severity == "error" for f in findings),
+                        "warnings": sum(f.severity == "warning" for f in findings)},
+        }
+        return json.dumps(doc, ensure_ascii=False, indent=2)
+    lines = []
+    for f in findings:
+        if fmt == "github":
+            title = f"transflow {f.check}" + (f" ({f.term})" if f.term else "")
+            lines.append(
+                f"::{GITHUB_LEVELS.get(f.severity, 'warning')} file={_github_escape(f.file, True)},"
+                f"line={f.line},title={_github_escape(title, True)}::{_github_escape(f.message)}"
+            )
+        elif fmt == "text":
+            where = _styled(f"{f.file}:{f.line}:", "where", color)
+            severity = _styled(f"{f.severity}:", f.severity if f.severity in _FINDING_STYLE
+                               else "warning", color)
+            check = _styled(f"[{f.check}]", "check", color)
+            lines.append(f"{where} {severity} {check} {f.message}")
+        else:
+            raise ValueError(f"unknown findings format {fmt!r}")
+    if summary:
+        lines.append(findings_summary(findings))
+    return "\n".join(lines)
+
+
+def findings_exit_code(findings: list[Finding]) -> int:
+    """1 when any finding has error severity, else 0."""
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _no_glossary() -> str:
+    return "No glossary in this project (create glossary.toml; see `transflow init`)."
+
+
+def render_glossary_list(glossary: Glossary | None, langs: list[str]) -> str:
+    """One line per term: id, source form(s), renderings per language."""
+    if glossary is None:
+        return _no_glossary()
+    if not glossary.terms:
+        return "The glossary has no terms."
+    lines = []
+    width = max(len(t.id) for t in glossary.terms)
+    for term in glossary.terms:
+        parts = [" / ".join(term.source)]
+        for lang in langs:
+            approved = term.approved(lang)
+            shown = " / ".join(approved) if approved else "—"
+            if not term.translate:
+                shown = "(kept)"
+            parts.append(f"{lang}: {shown}")
+        lines.append(f"{term.id.ljust(width)}  " + "  |  ".join(parts))
+    lines.append(f"{_plural(len(glossary.terms), 'term')}.")
+    return "\n".join(lines)
+
+
+def render_glossary_term(glossary: Glossary | None, term_id: str, langs: list[str]) -> str:
+    """A term in full: source forms, flags, note, and per language the renderings, the forms
+    the matcher accepts (word by word), listed extra forms and forbidden renderings."""
+    from transflow.errors import GlossaryError
+    from transflow.morphology import load_morphology
+
+    if glossary is None:
+        raise GlossaryError(_no_glossary())
+    term: Term = glossary.term(term_id)
+    lines = [f"{term.id}", f"  source: {' / '.join(term.source)}"]
+    flags = []
+    if not term.translate:
+        flags.append("never translated (must appear unchanged)")
+    if term.case_sensitive:
+        flags.append("case-sensitive")
+    if flags:
+        lines.append(f"  {'; '.join(flags)}")
+    if term.note:
+        lines.append(f"  note: {term.note}")
+    for lang in langs:
+        morph = load_morphology(lang)
+        rules = "no rules: exact matching" if not morph.inflects else morph.source
+        lines.append(f"  {lang} ({rules}):")
+        approved = term.approved(lang)
+        if not approved:
+            lines.append("    no rendering (not checked in this language)")
+        for rendering, words in glossary.word_forms(term, lang):
+            lines.append(f"    rendering: {rendering}")
+            for i, forms in enumerate(words, start=1):
+                label = f"word {i}" if len(words) > 1 else "forms"
+                lines.append(f"      {label}: {forms}")
+        for form in term.forms.get(lang, ()):
+            lines.append(f"    listed form: {form} (+ clitics)")
+        for bad in term.forbidden.get(lang, ()):
+            lines.append(f"    forbidden: {bad} (in any form)")
+    return "\n".join(lines)

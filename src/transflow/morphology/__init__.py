@@ -34,6 +34,9 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u0301\u0300\u00ad\u200b\u200c\u200d\u2060\
 # Separators between the tokens of a phrase, as the matcher classifies them.
 _HYPHENS = frozenset("-\u2010\u2011")
 WORD_RE = re.compile(r"\w+")
+_SPLIT_RE = re.compile(r"(\w+)")
+_INVISIBLE_RE = re.compile("[\u0301\u0300\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_SEP_KINDS: dict[str, str] = {}  # separator text → kind, memoised (separators repeat a lot)
 POSITIONS = ("head", "modifier", "fixed")
 CASES = ("any", "lower", "capitalized", "upper", "not-upper")
 AFTER = ("any", "vowel", "consonant")
@@ -68,12 +71,37 @@ class Phrase:
     seps: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Tokens:
-    """The words of a text (folded for comparison) and the separator before each word."""
+    """The words of a text (folded for comparison) and the text before each word.
 
-    words: tuple[str, ...]
-    seps: tuple[str, ...]
+    `sep(i)` classifies the separator before word `i` (see `separator_kind`).
+    """
+
+    __slots__ = ("words", "raw_seps", "_positions")
+
+    def __init__(self, words: tuple[str, ...], raw_seps: tuple[str, ...]):
+        self.words = words
+        self.raw_seps = raw_seps
+        self._positions: dict[str, list[int]] | None = None
+
+    def sep(self, i: int) -> str:
+        """The kind of separator before word `i`: `" "`, `"-"`, `""` or the text itself."""
+        raw = self.raw_seps[i]
+        kind = _SEP_KINDS.get(raw)
+        if kind is None:
+            kind = separator_kind(raw)
+            if len(_SEP_KINDS) < 10_000:
+                _SEP_KINDS[raw] = kind
+        return kind
+
+    def positions(self, word: str) -> list[int]:
+        """The indexes where `word` occurs."""
+        if self._positions is None:
+            index: dict[str, list[int]] = {}
+            for i, w in enumerate(self.words):
+                index.setdefault(w, []).append(i)
+            self._positions = index
+        return self._positions.get(word, [])
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +123,11 @@ class Morphology:
 
     def normalize(self, text: str, *, keep_case: bool = False) -> str:
         """Fold text for comparison: NFC, invisible marks dropped, letters folded, lower case."""
-        text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+        if not text.isascii():
+            if not unicodedata.is_normalized("NFC", text):
+                text = unicodedata.normalize("NFC", text)
+            if _INVISIBLE_RE.search(text):
+                text = text.translate(_INVISIBLE)
         if not keep_case:
             text = text.lower()
         for a, b in self.fold.items():
@@ -107,15 +139,8 @@ class Morphology:
 
     def tokenize(self, text: str, *, keep_case: bool = False) -> Tokens:
         """Split folded text into words and the separator kind before each (`" "`, `"-"`, other)."""
-        text = self.normalize(text, keep_case=keep_case)
-        words: list[str] = []
-        seps: list[str] = []
-        last = 0
-        for m in WORD_RE.finditer(text):
-            seps.append(separator_kind(text[last : m.start()]))
-            words.append(m.group())
-            last = m.end()
-        return Tokens(tuple(words), tuple(seps))
+        parts = _SPLIT_RE.split(self.normalize(text, keep_case=keep_case))
+        return Tokens(tuple(parts[1::2]), tuple(parts[0:-1:2]))
 
     def _is_foreign(self, word: str) -> bool:
         return bool(self.letters) and any(ch.isalpha() and ch.lower() not in self.letters
@@ -252,17 +277,22 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
     n = len(phrase.words)
     if not n:
         return []
-    first = phrase.words[0]
+    hits = phrase.words[0].intersection(tokens.words)
+    if not hits:
+        return []
     words = tokens.words
+    last = len(words) - n
     spans = []
-    for i in range(len(words) - n + 1):
-        if words[i] not in first:
-            continue
-        for k in range(1, n):
-            if tokens.seps[i + k] != phrase.seps[k - 1] or words[i + k] not in phrase.words[k]:
+    for hit in hits:
+        for i in tokens.positions(hit):
+            if i > last:
                 break
-        else:
-            spans.append((i, i + n))
+            for k in range(1, n):
+                if words[i + k] not in phrase.words[k] or tokens.sep(i + k) != phrase.seps[k - 1]:
+                    break
+            else:
+                spans.append((i, i + n))
+    spans.sort()
     return spans
 
 

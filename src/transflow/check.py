@@ -1,0 +1,651 @@
+"""Check functions over translated catalogue entries → `Finding`s (SPEC §5).
+
+Each check is a function of one entry's texts that returns messages; `check_catalog` runs the
+enabled ones over every translated, non-fuzzy entry of a catalogue, and `check_project` over
+the selected languages and articles. Findings are values: `report.py` renders them and decides
+the exit code.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import gettext
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polib
+
+from transflow.catalog import read_catalog
+from transflow.glossary import Glossary, load_project_glossary, parse_ignore, plain_text
+from transflow.inline import tag_problems
+
+if TYPE_CHECKING:
+    from transflow.project import Project
+
+# The checks in the order their findings are listed for one entry.
+CHECK_NAMES = ("glossary", "markup", "numbers", "untranslated-copy", "whitespace", "plurals")
+SEVERITY_RANK = {"error": 0, "warning": 1}
+
+# --- policy -----------------------------------------------------------------------------------
+
+# untranslated-copy: a msgstr equal to its msgid is suspicious only when the msgid is real
+# prose; names, acronyms and short labels are legitimately the same in every language.
+COPY_MIN_WORDS = 3  # words with letters
+COPY_MIN_LETTERS = 15  # letters in all
+# numbers: digit groups, with the group and decimal separators of English, Russian, Georgian
+# (1,000 / 1 000 / 1.5 / 1,5); a space only joins groups of exactly three digits.
+_NUMBER_RE = re.compile(r"\d+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+)*")
+# Markup inside which digits are not the text's numbers: tags (a1, h2, href="/2024/…"), entities,
+# and printf/brace placeholders (%1$s, {0}).
+_NOT_TEXT_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;|%\d+\$|\{\d*\}")
+_DIGIT_RE = re.compile(r"\d")
+_WORD_WITH_LETTER_RE = re.compile(r"\w*[^\W\d_]\w*")
+# printf-style directives as `msgfmt -c` reads them for c-format / python-format entries.
+_C_FORMAT_RE = re.compile(
+    r"%(?:(?P<pos>\d+)\$)?[-+ #0'I]*(?P<width>\*(?:\d+\$)?|\d+)?"
+    r"(?:\.(?P<prec>\*(?:\d+\$)?|\d+))?(?P<size>hh|h|ll|l|L|q|j|z|Z|t)?"
+    r"(?P<conv>[diouxXeEfFgGaAcCsSpnm%])"
+)
+_PY_FORMAT_RE = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[-+ #0]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?"
+    r"(?P<conv>[diouxXeEfFgGcrsa%])"
+)
+_BRACE_FORMAT_RE = re.compile(r"(?<!\{)\{(?P<field>[^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}(?!\})")
+# The conversions msgfmt treats as one argument type.
+_C_TYPES = {**dict.fromkeys("di", "int"), **dict.fromkeys("ouxX", "unsigned int"),
+            **dict.fromkeys("eEfFgGaA", "double"), "c": "char", "C": "wide char",
+            "s": "string", "S": "wide string", "p": "pointer", "n": "count"}
+_PY_TYPES = {**dict.fromkeys("diouxX", "integer"), **dict.fromkeys("eEfFgG", "number"),
+             "c": "character", **dict.fromkeys("rsa", "string")}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in one entry of one catalogue (the JSON fields of SPEC §5)."""
+
+    check: str
+    severity: str
+    lang: str
+    article: str
+    file: str
+    line: int
+    msgctxt: str | None
+    msgid: str
+    msgstr: str
+    term: str | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC §5 JSON object of this finding."""
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "lang": self.lang,
+            "article": self.article,
+            "file": self.file,
+            "line": self.line,
+            "msgctxt": self.msgctxt,
+            "msgid": self.msgid,
+            "msgstr": self.msgstr,
+            "term": self.term,
+            "message": self.message,
+        }
+
+
+# --- single checks (pure functions of an entry's texts) ---------------------------------------
+
+
+def markup_problems(msgid: str, msgstr: str) -> list[str]:
+    """Inline tags of the translation that differ from the source's (via `inline.tag_problems`)."""
+    if "<" not in msgid and "<" not in msgstr:
+        return []
+    return tag_problems(msgid, msgstr)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_values(token: str) -> frozenset[Decimal]:
+    """The values a written number can mean: 1,000 → {1000, 1.000}; 1 000 → {1000}; 1,5 → {1.5}."""
+    token = re.sub(r"[\u00a0\u202f\u2009 ]", "", token)
+    marks = [ch for ch in token if ch in ".,"]
+    if not marks:
+        candidates = [token]
+    elif len(set(marks)) == 2:
+        decimal_mark = token[max(token.rfind("."), token.rfind(","))]
+        group = "," if decimal_mark == "." else "."
+        candidates = [token.replace(group, "").replace(decimal_mark, ".")]
+    elif len(marks) > 1:
+        candidates = [token.replace(marks[0], "")]  # 1,000,000 or 1.000.000: groups
+    else:
+        mark = marks[0]
+        whole, frac = token.split(mark)
+        candidates = [f"{whole}.{frac}"]
+        if len(frac) == 3:
+            candidates.append(whole + frac)  # 1,000 (English) or 1.000 (German-style groups)
+    values = set()
+    for c in candidates:
+        try:
+            values.add(Decimal(c).normalize())
+        except InvalidOperation:
+            continue
+    return frozenset(values)
+
+
+def numbers_of(text: str) -> list[tuple[str, frozenset[Decimal]]]:
+    """The numbers of a text outside markup, each with the values it can mean."""
+    text = _NOT_TEXT_RE.sub(" ", text)
+    return [(m.group(), _number_values(m.group())) for m in _NUMBER_RE.finditer(text)]
+
+
+def number_problems(msgid: str, msgstr: str) -> list[str]:
+    """Numbers of the source that the translation does not contain (in any usual notation)."""
+    if not _DIGIT_RE.search(msgid):
+        return []
+    source = numbers_of(msgid)
+    if not source:
+        return []
+    target_values: set[Decimal] = set()
+    for _, values in numbers_of(msgstr):
+        target_values |= values
+    missing = []
+    for written, values in source:
+        if not values & target_values and written not in missing:
+            missing.append(written)
+    return [f"number {n} of the source is missing from the translation" for n in missing]
+
+
+def copy_problems(msgid: str, msgstr: str) -> list[str]:
+    """A translation identical to a long source text: probably not translated."""
+    if msgstr != msgid:
+        return []
+    words = _WORD_WITH_LETTER_RE.findall(plain_text(msgid))
+    letters = sum(ch.isalpha() for w in words for ch in w)
+    if len(words) >= COPY_MIN_WORDS and letters >= COPY_MIN_LETTERS:
+        return ["the translation is a copy of the source text"]
+    return []
+
+
+def whitespace_problems(msgid: str, msgstr: str) -> list[str]:
+    """Leading/trailing whitespace that differs from the source, and doubled spaces."""
+    out = []
+    if msgid[:1].isspace() != msgstr[:1].isspace() or (
+        msgid[:1] == "\n") != (msgstr[:1] == "\n"):
+        out.append("leading whitespace differs from the source")
+    if msgid[-1:].isspace() != msgstr[-1:].isspace() or (
+        msgid[-1:] == "\n") != (msgstr[-1:] == "\n"):
+        out.append("trailing whitespace differs from the source")
+    if "  " in msgstr.strip() and "  " not in msgid.strip():
+        out.append("double space in the translation")
+    return out
+
+
+def _c_directives(text: str) -> tuple[dict[int, str], list[str]]:
+    """Argument number → type of every printf directive (None: malformed)."""
+    args: dict[int, str] = {}
+    seq = 0
+    errors: list[str] = []
+    for m in _C_FORMAT_RE.finditer(text):
+        conv = m.group("conv")
+        if conv in "%m":
+            continue
+        for part in ("width", "prec"):
+            value = m.group(part)
+            if value and value.startswith("*"):
+                seq += 1
+                args.setdefault(seq, "int")
+        if m.group("pos"):
+            index = int(m.group("pos"))
+        else:
+            seq += 1
+            index = seq
+        kind = f"{m.group('size') or ''} {_C_TYPES.get(conv, conv)}".strip()
+        if args.get(index, kind) != kind:
+            errors.append(f"argument {index} is used with two types")
+        args[index] = kind
+    return args, errors
+
+
+def _py_directives(text: str) -> tuple[dict[int | str, str], list[str]]:
+    args: dict[int | str, str] = {}
+    seq = 0
+    for m in _PY_FORMAT_RE.finditer(text):
+        conv = m.group("conv")
+        if conv == "%":
+            continue
+        name = m.group("name")
+        key: int | str
+        if name is not None:
+            key = name
+        else:
+            seq += 1
+            key = seq
+        args[key] = _PY_TYPES.get(conv, conv)
+    return args, []
+
+
+def _brace_fields(text: str) -> tuple[dict[int | str, str], list[str]]:
+    fields: dict[int | str, str] = {}
+    auto = 0
+    for m in _BRACE_FORMAT_RE.finditer(text):
+        name = m.group("field").split(".")[0].split("[")[0]
+        if name == "":
+            fields[auto] = "field"
+            auto += 1
+        else:
+            fields[name] = "field"
+    return fields, []
+
+
+_FORMAT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "c-format": _c_directives,
+    "python-format": _py_directives,
+    "python-brace-format": _brace_fields,
+}
+
+
+def format_problems(flag: str, source: str, target: str, *, exact: bool,
+                    form: str = "msgstr") -> list[str]:
+    """Format directives of `target` that `msgfmt -c` would reject against `source`.
+
+    With `exact` False (a plural form used for a single n), the translation may omit arguments.
+    """
+    parse = _FORMAT_PARSERS[flag]
+    want, _ = parse(source)
+    got, errors = parse(target)
+    out = [f"{form}: {e}" for e in errors]
+    for key, kind in got.items():
+        if key not in want:
+            out.append(f"{form}: format specification for argument {key} does not exist in "
+                       f"the source")
+        elif want[key] != kind:
+            out.append(f"{form}: format specification for argument {key} is '{kind}' in the "
+                       f"translation but '{want[key]}' in the source")
+    if exact:
+        for key in want:
+            if key not in got:
+                out.append(f"{form}: format specification for argument {key} of the source is "
+                           f"missing")
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _plural_usage(plural_forms: str, nplurals: int) -> list[int]:
+    """How many values of n in 0..999 select each plural form (as msgfmt checks)."""
+    m = re.search(r"plural\s*=\s*([^;]+)", plural_forms)
+    counts = [0] * nplurals
+    if not m:
+        return [2] * nplurals
+    try:
+        func = gettext.c2py(m.group(1).strip())
+        for n in range(1000):
+            index = int(func(n))
+            if 0 <= index < nplurals:
+                counts[index] += 1
+    except (ValueError, SyntaxError, ZeroDivisionError, RecursionError):
+        return [2] * nplurals
+    return counts
+
+
+def _nplurals(metadata: dict[str, str]) -> tuple[int | None, str]:
+    header = metadata.get("Plural-Forms", "")
+    m = re.search(r"nplurals\s*=\s*(\d+)", header)
+    return (int(m.group(1)) if m else None), header
+
+
+def plural_problems(entry: Any, nplurals: int | None,
+                    usage: list[int]) -> list[str]:
+    """Plural forms that are missing, extra or empty, and format directives msgfmt -c rejects."""
+    out: list[str] = []
+    flag = next((f for f in entry.flags if f in _FORMAT_PARSERS), None)
+    if entry.msgid_plural:
+        forms = entry.msgstr_plural
+        if nplurals is not None and len(forms) != nplurals:
+            out.append(f"{len(forms)} plural forms, but the header says nplurals={nplurals}")
+        empty = [f"msgstr[{i}]" for i in sorted(forms) if not forms[i]]
+        if empty:
+            out.append(f"empty plural form{'s' if len(empty) > 1 else ''}: {', '.join(empty)}")
+        if flag:
+            for i in sorted(forms):
+                if not forms[i]:
+                    continue
+                exact = not (i < len(usage) and usage[i] <= 1)
+                out += format_problems(flag, entry.msgid_plural, forms[i], exact=exact,
+                                       form=f"msgstr[{i}]")
+    elif flag and entry.msgstr:
+        out += format_problems(flag, entry.msgid, entry.msgstr, exact=True)
+    return out
+
+
+# --- a fast reader for the check (polib is the model; see `read_entries`) --------------------
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "b": "\b", "f": "\f", "\\": "\\",
+            '"': '"'}
+_ESCAPE_RE = re.compile(r'\\(\\|n|t|r|v|b|f|")')
+
+
+class _FastReadError(Exception):
+    """The fast reader met something unusual: let polib read the file instead."""
+
+
+@dataclass(slots=True)
+class CheckEntry:
+    """The fields of a PO entry that the checks read (the same names as polib's POEntry)."""
+
+    msgid: str = ""
+    msgstr: str = ""
+    msgid_plural: str = ""
+    msgstr_plural: dict[int, str] = field(default_factory=dict)
+    msgctxt: str | None = None
+    flags: list[str] = field(default_factory=list)
+    tcomment: str = ""
+    obsolete: bool = False
+    linenum: int = 0  # the line of the `msgid` keyword
+
+
+_JOINT_RE = re.compile(r'"[ \t]*\n[ \t]*"')  # between the quoted lines of one string
+_KEYWORDS = ("ctxt", "id", "id_plural", "str")
+
+
+def _string_value(rest: str) -> str:
+    """The value of a keyword's quoted lines (`"a"\n"b"` → `ab`), escapes read."""
+    rest = rest.strip()
+    if len(rest) < 2 or rest[0] != '"' or rest[-1] != '"':
+        raise _FastReadError
+    value = _JOINT_RE.sub("", rest[1:-1])
+    if "\n" in value:
+        raise _FastReadError  # a line that is not a quoted string
+    if '"' in value and (value.count('"') != value.count('\\"') or '\\\\"' in value) and \
+            re.search(r'(?<!\\)(?:\\\\)*"', value):
+        raise _FastReadError  # an unescaped quote
+    if "\\" in value:
+        value = _ESCAPE_RE.sub(lambda e: _ESCAPES[e.group(1)], value)
+    return value
+
+
+def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
+    """Parse well-formed UTF-8 PO text as polib would; raise `_FastReadError` on anything else.
+
+    Entries are the blocks between blank lines, as gettext's tools write them.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _FastReadError from error
+    if "\r" in text:
+        raise _FastReadError
+    entries: list[CheckEntry] = []
+    line = 1
+    for block in text.split("\n\n"):
+        first_line = line
+        line += block.count("\n") + 2
+        if not block.strip():
+            continue
+        lead = len(block) - len(block.lstrip("\n"))
+        first_line += lead
+        block = block.strip("\n")
+        entry = CheckEntry()
+        if "#~" in block:
+            lines = block.split("\n")
+            if any(x.startswith("#~") for x in lines):
+                entry.obsolete = True
+                block = "\n".join(x[2:].lstrip(" ") if x.startswith("#~") else x for x in lines)
+        head, *parts = ("\n" + block).split("\nmsg")
+        offset = head.count("\n")
+        for comment in head.split("\n")[1:]:
+            if not comment.startswith("#"):
+                if comment.strip():
+                    raise _FastReadError
+                continue
+            kind = comment[1:2]
+            if kind == ",":
+                entry.flags += [c.strip() for c in comment[2:].split(",")]
+            elif kind in (".", ":", "|", "~"):
+                continue
+            else:
+                body = comment[1:]
+                if body.startswith(" "):
+                    body = body[1:]
+                entry.tcomment = body if not entry.tcomment else entry.tcomment + "\n" + body
+        seen = set()
+        for part in parts:
+            keyword, sep, rest = part.partition(" ")
+            if not sep:
+                raise _FastReadError
+            if keyword in seen or (keyword.startswith("str[") and "id_plural" not in seen):
+                raise _FastReadError
+            seen.add(keyword)
+            value = _string_value(rest)
+            if keyword == "id":
+                entry.msgid = value
+                entry.linenum = first_line + offset
+            elif keyword == "str":
+                entry.msgstr = value
+            elif keyword == "ctxt":
+                entry.msgctxt = value
+            elif keyword == "id_plural":
+                entry.msgid_plural = value
+            elif keyword.startswith("str[") and keyword.endswith("]") and keyword[4:-1].isdigit():
+                entry.msgstr_plural[int(keyword[4:-1])] = value
+            else:
+                raise _FastReadError
+            offset += part.count("\n") + 1
+        if "id" not in seen or not ("str" in seen or entry.msgstr_plural):
+            raise _FastReadError  # comments without an entry, or an entry without msgstr
+        entries.append(entry)
+    metadata: dict[str, str] = {}
+    for item in entries:
+        if item.msgid == "" and item.msgctxt is None and not item.obsolete:
+            for header in item.msgstr.split("\n"):
+                key, sep, value = header.partition(":")
+                if sep:
+                    metadata[key.strip()] = value.strip()
+            break
+    return entries, metadata
+
+
+def read_entries(path: Path) -> tuple[list[Any], dict[str, str]]:
+    """The entries and header fields of a catalogue, for checking.
+
+    A fast reader handles well-formed UTF-8 files (the same entries as polib, verified in
+    tests on the corpus); anything unusual goes through `catalog.read_catalog`, which also
+    reports malformed files as `path:line`. Entry `linenum` is the line of the `msgid`.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    try:
+        if not data:
+            raise _FastReadError
+        fast, metadata = _fast_entries(data)
+        return list(fast), metadata
+    except _FastReadError:
+        po = read_catalog(path)
+        line_of = msgid_line_finder(path)
+        entries: list[Any] = []
+        for e in po:
+            e.linenum = line_of(e.linenum or 0)
+            entries.append(e)
+        return entries, dict(po.metadata)
+
+
+# --- catalogues and projects ------------------------------------------------------------------
+
+
+def is_checked(entry: Any) -> bool:
+    """Translated (some msgstr non-empty), not fuzzy, not obsolete, not the header."""
+    if entry.obsolete or "fuzzy" in entry.flags or not entry.msgid:
+        return False
+    if entry.msgid_plural:
+        return any(entry.msgstr_plural.values())
+    return bool(entry.msgstr)
+
+
+def msgid_line_finder(path: Path | None) -> Callable[[int], int]:
+    """Map polib's entry start line to the line of the entry's `msgid` keyword."""
+    if path is None:
+        return lambda line: line
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError:
+        return lambda line: line
+    starts = [i for i, raw in enumerate(lines, start=1)
+              if raw.startswith(b"msgid ") or raw.startswith(b"#~ msgid ")]
+
+    def find(line: int) -> int:
+        k = bisect.bisect_left(starts, line)
+        return starts[k] if k < len(starts) else line
+
+    return find
+
+
+def _entry_texts(entry: Any) -> list[tuple[str, str, str]]:
+    """(source, translation, label) pairs of an entry: one, or one per plural form."""
+    if not entry.msgid_plural:
+        return [(entry.msgid, entry.msgstr, "")]
+    out = []
+    for i in sorted(entry.msgstr_plural):
+        source = entry.msgid if i == 0 else entry.msgid_plural
+        out.append((source, entry.msgstr_plural[i], f"msgstr[{i}]: "))
+    return out
+
+
+def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str, article: str,
+                  file: str, glossary: Glossary | None,
+                  severities: dict[str, str]) -> list[Finding]:
+    """Every finding of the enabled checks in one catalogue's entries, in file order.
+
+    `entries` are polib `POEntry`s or `CheckEntry`s; `metadata` the header fields.
+    """
+    enabled = {name: severities.get(name, "error") for name in CHECK_NAMES
+               if severities.get(name, "error") != "off"}
+    if glossary is None:
+        enabled.pop("glossary", None)
+    nplurals, plural_header = _nplurals(metadata)
+    usage = _plural_usage(plural_header, nplurals) if nplurals else []
+    findings: list[Finding] = []
+    for entry in entries:
+        if not is_checked(entry):
+            continue
+        ignore = parse_ignore(entry.tcomment) if "transflow" in (entry.tcomment or "") else set()
+        shown = entry.msgstr if not entry.msgid_plural else entry.msgstr_plural.get(0, "")
+        line = entry.linenum or 0
+
+        def add(check: str, message: str, term: str | None = None, shown: str = shown,
+                line: int = line, entry: Any = entry) -> None:
+            findings.append(Finding(check, enabled[check], lang, article, file, line,
+                                    entry.msgctxt, entry.msgid, shown, term, message))
+
+        texts = _entry_texts(entry)
+        if "glossary" in enabled and "glossary" not in ignore and glossary is not None:
+            if entry.msgid_plural:
+                source = entry.msgid + "\n" + entry.msgid_plural
+                target = "\n".join(t for _, t, _ in texts)
+            else:
+                source, target = entry.msgid, entry.msgstr
+            for problem in glossary.check_entry(source, target, lang, ignore):
+                add("glossary", problem.message, problem.term)
+        for name, func in _TEXT_CHECKS:
+            if name not in enabled or name in ignore:
+                continue
+            for source, target, label in texts:
+                if not target:
+                    continue
+                for message in func(source, target):
+                    add(name, label + message)
+        if "plurals" in enabled and "plurals" not in ignore:
+            for message in plural_problems(entry, nplurals, usage):
+                add("plurals", message)
+    return findings
+
+
+_TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
+    ("markup", markup_problems),
+    ("numbers", number_problems),
+    ("untranslated-copy", copy_problems),
+    ("whitespace", whitespace_problems),
+)
+
+
+def check_project(project: Project, langs: list[str], articles: list[str]) -> list[Finding]:
+    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`."""
+    glossary = load_project_glossary(project) if project.checks.get("glossary") != "off" else None
+    jobs = [(lang, article) for lang in langs for article in articles
+            if project.po_path(lang, article).is_file()]
+    workers = _worker_count(len(jobs))
+    if workers > 1:
+        findings = _check_in_workers(project, jobs, workers)
+    else:
+        findings = _check_files(project, glossary, jobs)
+    return sort_findings(findings)
+
+
+PARALLEL_MIN_FILES = 40  # below this, starting worker processes costs more than it saves
+
+
+def _worker_count(files: int) -> int:
+    if files < PARALLEL_MIN_FILES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, files // (PARALLEL_MIN_FILES // 2), 8))
+
+
+def _check_files(project: Project, glossary: Glossary | None,
+                 jobs: list[tuple[str, str]]) -> list[Finding]:
+    findings: list[Finding] = []
+    for lang, article in jobs:
+        path = project.po_path(lang, article)
+        entries, metadata = read_entries(path)
+        findings += check_catalog(entries, metadata, lang=lang, article=article,
+                                  file=project.relative(path), glossary=glossary,
+                                  severities=project.checks)
+    return findings
+
+
+def _check_chunk(project: Project, jobs: list[tuple[str, str]]) -> list[Finding]:
+    """Worker-process entry point: load the glossary once, check a share of the files."""
+    glossary = load_project_glossary(project) if project.checks.get("glossary") != "off" else None
+    return _check_files(project, glossary, jobs)
+
+
+def _check_in_workers(project: Project, jobs: list[tuple[str, str]],
+                      workers: int) -> list[Finding]:
+    """Spread the files over worker processes (by article, so a chunk shares msgids)."""
+    import concurrent.futures
+    import multiprocessing
+
+    jobs = sorted(jobs, key=lambda j: (j[1], j[0]))
+    size = -(-len(jobs) // (workers * 4))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    context = multiprocessing.get_context("fork" if "fork" in
+                                          multiprocessing.get_all_start_methods() else "spawn")
+    findings: list[Finding] = []
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for result in pool.map(_check_chunk, [project] * len(chunks), chunks):
+            findings += result
+    return findings
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Stable report order: file, line, then check order."""
+    order = {name: i for i, name in enumerate(CHECK_NAMES)}
+    return sorted(findings, key=lambda f: (f.file, f.line, order.get(f.check, 99)))
+
+
+def check_catalog_glossary(project: Project, glossary: Glossary | None, po: polib.POFile,
+                           lang: str, article: str) -> int:
+    """The number of error-severity glossary findings in one catalogue (for `status`)."""
+    if glossary is None or project.checks.get("glossary", "error") != "error":
+        return 0
+    severities = {name: "off" for name in CHECK_NAMES} | {"glossary": "error"}
+    findings = check_catalog(list(po), dict(po.metadata), lang=lang, article=article, file="",
+                             glossary=glossary, severities=severities)
+    return len(findings)
