@@ -164,6 +164,14 @@ class Template:
         self._emitted: dict[Any, list[str | int]] = {}
         self._unit_source: dict[int, list[str | int]] = {}
         self._prepare()
+        # Elements the writer must look at closely (everything else is written as it is).
+        self.special: set[Any] = set()
+        for table in (self.attr_slot, self.lang_slot, self.content_slot, self.text_slot,
+                      self.tail_slot, self.time_slot):
+            self.special.update(table)
+        self.special.update(el.getparent() for el in self.skip)
+        if self.head is not None:
+            self.special.add(self.head)
         self.parts = self._emit_document()
 
     # -- slots
@@ -221,7 +229,7 @@ class Template:
         buf = "<" + tag
         slots = self.attr_slot.get(el)
         lang_slot = self.lang_slot.get(el)
-        for name, value in el.attrib.items():
+        for name, value in el.items():
             if lang_slot is not None and name in ("lang", "dir"):
                 continue
             if slots is not None and name in slots:
@@ -229,11 +237,9 @@ class Template:
                 out.append(slots[name])
                 buf = ""
                 continue
-            if name.startswith(_XML_NS):
-                name = "xml:" + name[len(_XML_NS):]
-            if _BAD_ATTR_NAME_RE.search(name):
-                continue  # cannot be written back; a browser would not have read it either
-            buf += f' {name}="{_esc_attr(value)}"'
+            name = _attr_name(name)
+            if name:
+                buf += f' {name}="{_esc_attr(value)}"'
         if lang_slot is not None:
             out.append(buf)
             out.append(lang_slot)
@@ -243,54 +249,73 @@ class Template:
 
     def emit(self, node: Any, out: list[str | int], tail: bool = True) -> None:
         """Append the serialisation of a source node (iteratively: no recursion limit)."""
+        special = self.special
+        append = out.append
         stack: list[tuple[Any, bool]] = [(node, False)]
+        pop, push = stack.pop, stack.append
         while stack:
-            n, closing = stack.pop()
+            n, closing = pop()
             if closing:
-                if self.head_slot is not None and n.tag == "head" and n is self.head:
-                    out.append(self.head_slot)  # the hreflang links go last in <head>
-                out.append(f"</{n.tag}>")
-                self._tail(n, node, tail, out)
+                if n is self.head and self.head_slot is not None:
+                    append(self.head_slot)  # the hreflang links go last in <head>
+                append(f"</{n.tag}>")
+            else:
+                tag = n.tag
+                if not isinstance(tag, str):
+                    if tag is etree.Comment:
+                        append(f"<!--{n.text or ''}-->")
+                    elif tag is etree.ProcessingInstruction:
+                        append(f"<?{n.target}{' ' + n.text if n.text else ''}>")
+                    elif tag is etree.Entity:
+                        append(n.text or "")
+                elif n not in special:
+                    # The common case: an element build never changes.
+                    attrs = "".join([f' {_attr_name(k)}="{_esc_attr(v)}"' if _attr_name(k) else ""
+                                     for k, v in n.items()])
+                    if tag in VOID_TAGS:
+                        append(f"<{tag}{attrs}{'/>' if tag in LIBXML2_OPEN_VOIDS else '>'}")
+                    else:
+                        text = n.text
+                        if text:
+                            append(f"<{tag}{attrs}>"
+                                   + (text if tag in RAW_TEXT_TAGS else _esc_text(text)))
+                        else:
+                            append(f"<{tag}{attrs}>")
+                        push((n, True))
+                        if len(n):
+                            stack.extend([(c, False) for c in reversed(n)])
+                        continue
+                else:
+                    self.start_tag(n, out)
+                    if tag not in VOID_TAGS:
+                        slot = self.content_slot.get(n)
+                        if slot is None:
+                            slot = self.time_slot.get(n)
+                        if slot is not None:
+                            append(slot)
+                            push((n, True))
+                            continue
+                        slot = self.text_slot.get(n)
+                        if slot is not None:
+                            append(slot)
+                        elif n.text:
+                            append(n.text if tag in RAW_TEXT_TAGS else _esc_text(n.text))
+                        push((n, True))
+                        skip = self.skip
+                        for child in reversed(n):
+                            if child not in skip:
+                                push((child, False))
+                        continue
+            # The node is complete: its tail.
+            if n is node and not tail:
                 continue
-            tag = n.tag
-            if not isinstance(tag, str):
-                if tag is etree.Comment:
-                    out.append(f"<!--{n.text or ''}-->")
-                elif tag is etree.ProcessingInstruction:
-                    out.append(f"<?{n.target}{' ' + n.text if n.text else ''}>")
-                elif tag is etree.Entity:
-                    out.append(n.text or "")
-                self._tail(n, node, tail, out)
-                continue
-            self.start_tag(n, out)
-            if tag in VOID_TAGS:
-                self._tail(n, node, tail, out)
-                continue
-            slot = self.content_slot.get(n)
-            if slot is None:
-                slot = self.time_slot.get(n)
-            if slot is not None:
-                out.append(slot)
-                stack.append((n, True))
-                continue
-            slot = self.text_slot.get(n)
-            if slot is not None:
-                out.append(slot)
-            elif n.text:
-                out.append(n.text if tag in RAW_TEXT_TAGS else _esc_text(n.text))
-            stack.append((n, True))
-            for child in reversed(n):
-                if child not in self.skip:
-                    stack.append((child, False))
-
-    def _tail(self, n: Any, top: Any, tail: bool, out: list[str | int]) -> None:
-        if n is top and not tail:
-            return
-        slot = self.tail_slot.get(n)
-        if slot is not None:
-            out.append(slot)
-        elif n.tail:
-            out.append(_esc_text(n.tail))
+            if n in special:
+                slot = self.tail_slot.get(n)
+                if slot is not None:
+                    append(slot)
+                    continue
+            if n.tail:
+                append(_esc_text(n.tail))
 
     def _emit_document(self) -> list[str | int]:
         out: list[str | int] = []
@@ -334,6 +359,20 @@ class Template:
                 self.start_tag(item.element, out)
                 self._emit_items(item.content, out)
                 out.append(f"</{item.element.tag}>")
+
+
+_ATTR_NAMES: dict[str, str] = {}
+
+
+def _attr_name(name: str) -> str:
+    """An attribute name as written back ("" if it cannot be written: the parser's oddities)."""
+    cached = _ATTR_NAMES.get(name)
+    if cached is None:
+        written = "xml:" + name[len(_XML_NS):] if name.startswith(_XML_NS) else name
+        cached = "" if _BAD_ATTR_NAME_RE.search(written) else written
+        if len(_ATTR_NAMES) < 10000:
+            _ATTR_NAMES[name] = cached
+    return cached
 
 
 def _in_skipped(el: Any) -> bool:

@@ -31,8 +31,6 @@ NAME_RE = re.compile(r"[a-z]+(?:-[a-z]+)*")
 # The name used in the notation for an element whose tag name cannot be written as one.
 FALLBACK_NAME = "x"
 
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_ESCAPE_RE = re.compile(r"[&<>]")
 _UNESCAPES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
 _UNESCAPE_RE = re.compile(r"&(?:amp|lt|gt);")
 _TAG_ANY_RE = re.compile(r"<[^<>]*>?")
@@ -40,11 +38,19 @@ _TAG_ANY_RE = re.compile(r"<[^<>]*>?")
 
 def escape_text(text: str) -> str:
     """Write plain text in the notation: `&`, `<`, `>` become entities."""
-    return _ESCAPE_RE.sub(lambda m: _ESCAPES[m.group()], text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def unescape_text(text: str) -> str:
     """Read notation text back to plain text (only `&amp;`, `&lt;`, `&gt;` are entities)."""
+    if "&" not in text:
+        return text
     return _UNESCAPE_RE.sub(lambda m: _UNESCAPES[m.group()], text)
 
 

@@ -355,11 +355,14 @@ class _Walker:
             self.units.append(Unit(escape_text(text), el.sourceline or 1, context, el, attr=attr))
 
     def attr_units(self, el: Any) -> None:
+        names = el.keys()
+        if not names:
+            return
         tag = _tag(el)
         if tag is None or tag in ATTR_SKIP_ELEMENTS:
             return
         for attr in TRANSLATABLE_ATTRS:
-            if attr in el.attrib:
+            if attr in names:
                 self.attr_unit(el, attr, f"{tag} {attr}")
 
     def emit_run(self, container: Any, children: list[Any], start: int, end: int) -> None:
@@ -464,7 +467,7 @@ _TAGS_RE = re.compile(r"</?[a-z]+(?:-[a-z]+)*[1-9][0-9]*/?>")
 
 
 def _strip_for_check(msgid: str) -> str:
-    return _TAGS_RE.sub("", msgid)
+    return _TAGS_RE.sub("", msgid) if "<" in msgid else msgid
 
 
 def _first_line(unit_el: Any, members: list[Any], lead_owner: Any) -> int:
