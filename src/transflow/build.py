@@ -694,6 +694,7 @@ class PageResult:
     units: int = 0
     fallbacks: int = 0
     warnings: tuple[str, ...] = ()
+    is_source: bool = False
 
 
 @dataclass(slots=True)
@@ -729,6 +730,9 @@ class BuildReport:
         for p in self.pages:
             if p.status == "skipped":
                 continue  # reported by warning_lines
+            if p.is_source:
+                lines.append(f"{p.output}: {p.status} (source)")
+                continue
             extra = f", {p.fallbacks} fell back" if p.fallbacks else ""
             lines.append(f"{p.output}: {p.status} ({p.percent:g}% translated{extra})")
         return lines
@@ -886,7 +890,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
                 and old.get("stamp") == _stamp(out_path)):
             outcome.pages.append(PageResult(lang, slug, shown, "up to date", pct,
                                             old.get("units", 0), old.get("fallbacks", 0),
-                                            tuple(old.get("warnings", ()))))
+                                            tuple(old.get("warnings", ())), is_source))
             continue
         if template is None:
             template = make_template(read_bytes(src_path), src_path, source_lang)
@@ -906,7 +910,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
             "fallbacks": fallbacks, "warnings": stats.warnings,
         }
         outcome.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
-                                        fallbacks, tuple(stats.warnings)))
+                                        fallbacks, tuple(stats.warnings), is_source))
     outcome.hashes = hasher.new
     return outcome
 
