@@ -192,3 +192,14 @@ def test_corpus_qq_is_read_as_utf8() -> None:
     path = next(p for p in corpus_html_pages() if p.name == "qq.html")
     first = extract_segments(path.read_bytes(), path)[0]
     assert first.msgid.startswith("DeepMind新电脑")
+
+
+def test_form_and_details_units() -> None:
+    html = page("<form><fieldset><legend>Your details</legend><label>Name <input placeholder=Jane>"
+                "</label><select><option value=1>First choice</option></select><button>Send now</button>"
+                "</fieldset></form><details><summary>More info</summary>Hidden text</details>")
+    assert [(s.msgid, s.context) for s in segs(html)] == [
+        ("Your details", "legend"), ("Name <input1/>", "label"), ("Jane", "input placeholder"),
+        ("First choice", "option"), ("Send now", "button"), ("More info", "summary"),
+        ("Hidden text", "details"),
+    ]
