@@ -8,6 +8,8 @@ transflow writes catalogues byte-identical to gettext's without needing libunist
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from importlib import resources
 
 # Break opportunities, with libunistring's numbering.
@@ -43,7 +45,7 @@ class _Tables:
         self.names = names + list(_SPECIAL)
         index = {name: i for i, name in enumerate(self.names)}
         self.SP, self.CM, self.ZWJ, self.ZW, self.BK = (index[n] for n in _SPECIAL)
-        self.ID, self.AL, self.HL = index["ID"], index["AL"], index["HL"]
+        self.ID, self.AL, self.HL, self.NU = index["ID"], index["AL"], index["HL"], index["NU"]
         self.HY, self.BA, self.RI = index["HY"], index["BA"], index["RI"]
         cls = bytearray([self.AL]) * 0x110000
         for first, last, name in ranges:
@@ -180,3 +182,116 @@ def width_linebreaks(
     if last_p >= 0 and last_column + piece_width > width:
         p[last_p] = BREAK_POSSIBLE
     return p
+
+
+# Blocks searched for one-column characters of ordinary break classes: a compact regex over
+# them answers `is_simple` for Latin, Cyrillic and Georgian text at C speed.
+_COMMON_BLOCKS = (
+    (0x20, 0x7E), (0xA0, 0x2FF), (0x370, 0x52F), (0x10A0, 0x10FF), (0x1C90, 0x1CBF),
+    (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F),
+)  # fmt: skip
+
+
+def _common_class(accept: Callable[[int], bool]) -> str:
+    """A regex character class of the characters of `_COMMON_BLOCKS` that `accept` takes."""
+    t = _tables()
+    ranges: list[tuple[int, int]] = []
+    for first, last in _COMMON_BLOCKS:
+        start = -1
+        for cp in range(first, last + 2):
+            ok = cp <= last and t.width[cp] == 2 and accept(t.cls[cp])
+            if ok and start < 0:
+                start = cp
+            elif not ok and start >= 0:
+                ranges.append((start, cp - 1))
+                start = -1
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+@functools.lru_cache(maxsize=1)
+def _common_simple() -> re.Pattern[str]:
+    """A regex matching runs of common characters that `is_simple` accepts."""
+    t = _tables()
+    special = {t.CM, t.ZWJ, t.ZW, t.BK, t.RI, t.HL}
+    return re.compile("[" + _common_class(lambda c: c not in special) + "]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _not_plain() -> re.Pattern[str]:
+    """A character that is not a one-column letter or digit (AL, NU): those never break
+    between each other without a space, so a run of them needs no look."""
+    t = _tables()
+    return re.compile("[^" + _common_class(lambda c: c == t.AL or c == t.NU) + "]")
+
+
+def is_simple(text: str) -> bool:
+    """True when every character is one column wide and of a class the fast path handles."""
+    if text.isascii():
+        return text.isprintable()
+    if _common_simple().fullmatch(text):
+        return True
+    t = _tables()
+    special = {t.CM, t.ZWJ, t.ZW, t.BK, t.RI, t.HL}
+    width, cls = t.width, t.cls
+    return all(width[cp] == 2 and cls[cp] not in special for cp in map(ord, text))
+
+
+def simple_width_cuts(text: str, width: int, start_column: int, prohibited: set[int]) -> list[int]:
+    """Where `width_linebreaks` breaks a simple text (see `is_simple`), computed line by line.
+
+    Same result as the full algorithm, but the work is per line rather than per character:
+    in a simple text a break opportunity depends only on the last non-space character.
+    """
+    t = _tables()
+    cls, pair, n_cls, SP = t.cls, t.pair, t.n, t.SP
+    n = len(text)
+
+    def opportunity(i: int) -> bool:
+        ci = cls[ord(text[i])]
+        if ci == SP or i in prohibited:
+            return False
+        j = i - 1
+        while j >= 0 and cls[ord(text[j])] == SP:
+            j -= 1
+        if j < 0:
+            return False
+        rule = pair[cls[ord(text[j])] * n_cls + ci]
+        return rule == 0 or (rule == 1 and j < i - 1)
+
+    not_plain = _not_plain()
+
+    def last_opportunity(begin: int, hi: int) -> int:
+        """The last break opportunity in (begin, hi], or -1."""
+        while hi > begin:
+            sp = text.rfind(" ", begin, hi + 1)
+            if sp == hi:
+                hi -= 1
+                continue
+            lo = max(sp + 1, begin + 1)
+            if not_plain.search(text, lo, hi + 1):
+                for i in range(hi, lo - 1, -1):
+                    if opportunity(i):
+                        return i
+            elif opportunity(lo):
+                return lo
+            if sp < 0:
+                break
+            hi = sp - 1
+        return -1
+
+    cuts: list[int] = []
+    begin, column = 0, start_column
+    while column + (n - begin) > width:
+        limit = min(begin + width - column, n - 1)
+        cut = last_opportunity(begin, limit)
+        if cut < 0:
+            # The first piece is longer than the line: it overflows, the break goes after it.
+            for i in range(max(limit + 1, begin + 1), n):
+                if opportunity(i):
+                    cut = i
+                    break
+            if cut < 0:
+                break
+        cuts.append(cut)
+        begin, column = cut, 0
+    return cuts
