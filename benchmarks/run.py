@@ -163,7 +163,7 @@ def msgmerge_all(pot_dir: str) -> str:
 
 def operations(n: int) -> list[Operation]:
     """Every operation of issue 7 for an n-article newsroom."""
-    raw = corpus(n)
+    raw = corpus(n, 0)
     ops: list[Operation] = []
 
     # extract, cold: the corpus as generated (POs, no POT): segment every page, write every POT,
@@ -201,7 +201,7 @@ def operations(n: int) -> list[Operation]:
         "under 1 s", (None, 1.0)))
 
     # build of one language, from a clean build folder.
-    native = native_project(n)
+    native = native_project(n, 0)
 
     tt_build = CORPORA / "work" / "tt-build"
     ops.append(Operation(
@@ -432,7 +432,8 @@ def ratio_and_verdict(op: Operation, res: dict[str, dict[str, float]]) -> tuple[
 
 
 def fmt_time(r: dict[str, float]) -> str:
-    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f}); cpu {r['cpu_median']:.2f} s"
+    cpu = r.get("cpu_median", float("nan"))
+    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f}); cpu {cpu:.2f} s"
 
 
 def markdown(n: int, info: dict[str, str], ops: list[Operation],
