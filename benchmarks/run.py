@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import functools
 import json
+import math
 import os
 import platform
 import re
@@ -482,6 +483,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     parser.add_argument("--only", default="", help="comma-separated operation names")
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="time transflow only (for the 10,000-article scale run)")
+    parser.add_argument("--scaling", action="store_true",
+                        help="only write results/scaling.md from the existing bench-*.json")
     args = parser.parse_args()
     if not GEN_CORPUS.is_file():
         parser.error(f"{GEN_CORPUS} not found (set TRANSFLOW_SHARED)")
@@ -490,8 +495,15 @@ def main() -> int:
     if args.list:
         print("\n".join(OPERATION_NAMES))
         return 0
+    if args.scaling:
+        print(write_scaling())
+        return 0
     ops = operations(args.articles)
     chosen = [op for op in ops if not args.only or op.name in args.only.split(",")]
+    if args.no_peers:
+        for op in ops:
+            op.peers = []
+            op.goal = op.goal if op.goal is None or op.goal[0] is None else None
     info = machine()
     out_json = RESULTS / f"bench-{args.articles}.json"
     previous = json.loads(out_json.read_text()) if out_json.is_file() and args.only else {}
@@ -513,7 +525,48 @@ def main() -> int:
     table = markdown(args.articles, info, ops, results, args.repeat, args.warmup)
     (RESULTS / f"bench-{args.articles}.md").write_text(table)
     print(table)
+    write_scaling()
     return 0
+
+
+def write_scaling() -> str:
+    """results/scaling.md: each operation's transflow time and memory across corpus sizes."""
+    runs = {}
+    for path in RESULTS.glob("bench-*.json"):
+        doc = json.loads(path.read_text())
+        runs[int(doc["articles"])] = doc
+    sizes = sorted(runs)
+    lines = ["# How transflow's time and memory grow with the newsroom", "",
+             "Median wall time (peak RSS) of the transflow side of each operation; "
+             "`growth` is the time ratio per 10× articles between consecutive sizes "
+             "(10 = linear, under 10 = better than linear).", "",
+             "| operation | " + " | ".join(f"{n:,} articles" for n in sizes) + " | growth |",
+             "|---|" + "---|" * (len(sizes) + 1)]
+    for name in OPERATION_NAMES:
+        cells: list[str] = []
+        times: list[tuple[int, float] | None] = []
+        for n in sizes:
+            res = runs[n]["results"].get(name)
+            label = runs[n].get("operations", {}).get(name, {}).get("transflow")
+            if not res or label not in res:
+                cells.append("—")
+                times.append(None)
+                continue
+            r = res[label]
+            cells.append(f"{r['median']:.2f} s ({r['max_rss_mb']:.0f} MB)")
+            times.append((n, r["median"]))
+        growth = []
+        known = [t for t in times if t is not None]
+        for (n1, t1), (n2, t2) in zip(known, known[1:], strict=False):
+            if t1 > 0:
+                per10 = (t2 / t1) ** (1 / max(1e-9, math.log10(n2 / n1)))
+                growth.append(f"{per10:.1f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {' → '.join(growth) or '—'} |")
+    text = "\n".join(lines) + "\n"
+    if sizes:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "scaling.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":
