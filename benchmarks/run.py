@@ -459,7 +459,7 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         res = results[op.name]
         tf = res[op.transflow.label]
         _, verdict = ratio_and_verdict(op, res)
-        peers = op.peers or [None]
+        peers: list[Side | None] = list(op.peers) or [None]
         for i, p in enumerate(peers):
             cells = [f"**{op.name}**: {op.what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
                 if i == 0 else ["", "", ""]
