@@ -361,3 +361,40 @@ def test_parallel_cold_run_gives_the_same_counts(tmp_path: Path,
     with pytest.raises(CatalogError) as info:
         status_of(root)
     assert info.value.path is not None and str(info.value.path).endswith("x.po")
+
+
+GLOSSARY = """\
+[[term]]
+id = "tbilisi"
+en = "Tbilisi"
+ka = "თბილისი"
+ru = "Тбилиси"
+forbidden = { ka = ["ტფილისი"] }
+"""
+
+
+def test_glossary_errors_are_counted_and_cached_with_the_glossary(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "glossary.toml").write_text(GLOSSARY, encoding="utf-8")
+    po = root / "locales" / "ka" / "x.po"
+    po.write_text(PO_KA.replace("თბილისში", "ტფილისში"), encoding="utf-8")
+
+    def ka_x(result: status_mod.ProjectStatus) -> int:
+        return next(c for c in result.catalogs if (c.article, c.lang) == ("x", "ka")) \
+            .counts.glossary_errors
+
+    first = status_of(root)
+    assert first.glossary and ka_x(first) == 1
+    second = status_of(root)
+    assert second.stats["parsed"] == 0 and ka_x(second) == 1
+    # A glossary change re-counts the glossary errors, though no PO changed.
+    (root / "glossary.toml").write_text(GLOSSARY.replace('forbidden = { ka = ["ტფილისი"] }\n',
+                                                         ""), encoding="utf-8")
+    third = status_of(root)
+    assert third.stats["parsed"] == 1
+    code, out = run(root, "--json", "--lang", "ka")
+    assert json.loads(out)["languages"]["ka"]["glossary_errors"] == ka_x(third)
+    # The glossary check turned to a warning: no glossary errors to show.
+    (root / "transflow.toml").write_text(
+        '[project]\nlanguages = ["ka", "ru"]\n\n[checks]\nglossary = "warning"\n')
+    assert status_of(root).glossary is False

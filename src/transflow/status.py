@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib
-import importlib.util
 import json
 import os
 import re
@@ -32,8 +30,10 @@ import polib
 from transflow import __version__
 from transflow import errors as errors_module
 from transflow.catalog import read_catalog
+from transflow.check import check_catalog_glossary
 from transflow.errors import TransflowError
-from transflow.files import atomic_write
+from transflow.files import atomic_write, read_bytes
+from transflow.glossary import Glossary, load_project_glossary
 from transflow.project import Project
 
 CACHE_FILE = "status.json"
@@ -234,55 +234,23 @@ def _glossary_key(project: Project) -> str | None:
         return None
     path = project.glossary_path
     if path is None or not path.is_file():
-        if project.glossary_required and path is not None:
-            _load_glossary(project)  # the glossary helper's error for a required, missing file
+        if project.glossary_required:
+            load_project_glossary(project)  # the glossary's own error for a missing file
         return None
-    if importlib.util.find_spec("transflow.glossary") is None:
-        return None  # no glossary engine in this build
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(read_bytes(path)).hexdigest()
     return f"{digest}:{__version__}"
 
 
 # One loaded glossary per process (and per glossary content), shared by every catalogue.
-_GLOSSARIES: dict[tuple[Path, str], Any] = {}
+_GLOSSARIES: dict[tuple[Path, str], Glossary | None] = {}
 
 
-def _load_glossary(project: Project) -> Any:
-    return importlib.import_module("transflow.glossary").load_project_glossary(project)
-
-
-def _glossary_for(project: Project, key: str) -> Any:
+def _glossary_for(project: Project, key: str) -> Glossary | None:
     cache_key = (project.root, key)
     if cache_key not in _GLOSSARIES:
         _GLOSSARIES.clear()
-        _GLOSSARIES[cache_key] = _load_glossary(project)
+        _GLOSSARIES[cache_key] = load_project_glossary(project)
     return _GLOSSARIES[cache_key]
-
-
-def count_glossary_errors(glossary: Any, po: polib.POFile, lang: str, project: Project,
-                          article: str) -> int:
-    """Error-severity glossary findings in one catalogue, through the check engine."""
-    check_catalog_glossary = None
-    if importlib.util.find_spec("transflow.check") is not None:
-        check_module = importlib.import_module("transflow.check")
-        check_catalog_glossary = getattr(check_module, "check_catalog_glossary", None)
-    if check_catalog_glossary is not None:
-        return int(check_catalog_glossary(project, glossary, po, lang, article))
-    parse_ignore = getattr(importlib.import_module("transflow.glossary"), "parse_ignore", None)
-    errors = 0
-    for entry in po:
-        if entry.obsolete or classify(entry) != "translated":
-            continue
-        ignore = set(parse_ignore(entry.tcomment)) if parse_ignore is not None else set()
-        if entry.msgid_plural:
-            pairs = [(entry.msgid if i == 0 else entry.msgid_plural, msgstr)
-                     for i, msgstr in sorted(entry.msgstr_plural.items()) if msgstr]
-        else:
-            pairs = [(entry.msgid, entry.msgstr)]
-        problems = {(p.term, p.kind) for msgid, msgstr in pairs
-                    for p in glossary.check_entry(msgid, msgstr, lang, ignore)}
-        errors += len(problems)
-    return errors
 
 
 # --- the cache -------------------------------------------------------------------------------
@@ -466,9 +434,8 @@ def _count_job(project: Project, job: _Job) -> Counts:
     counts = count_catalog(po, as_template=job.as_template)
     if job.glossary_key is not None:
         glossary = _glossary_for(project, job.glossary_key)
-        if glossary is not None:
-            errors = count_glossary_errors(glossary, po, job.lang, project, job.article)
-            counts = counts.with_glossary_errors(errors)
+        errors = check_catalog_glossary(project, glossary, po, job.lang, job.article)
+        counts = counts.with_glossary_errors(errors)
     return counts
 
 
