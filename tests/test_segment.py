@@ -61,7 +61,8 @@ def test_never_extracted() -> None:
                 "<pre>code block</pre><code>code</code><svg><text>Svg text</text><title>t</title></svg>"
                 "<math><mi>x</mi></math><p translate='no'>Brand</p><div class='notranslate'>Name</div>"
                 "<textarea>Default</textarea><noscript>Enable JS</noscript>"
-                "<p>https://example.com/x</p><p>www.example.org</p><p>1234</p><p>— · —</p>"
+                "<p>https://example.com/x</p><p>www.example.org</p><p>1234</p><p>— · —</p><p>&amp;</p>"
+                "<p><b>&lt;&gt;</b> &amp;</p>"
                 "<p>Kept</p>")
     assert msgids(html) == ["1234", "Kept"]
 

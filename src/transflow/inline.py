@@ -201,7 +201,7 @@ def strip_tags(text: str) -> str:
     >>> strip_tags("Read on <a1>OC &amp; Media</a1><br1/>")
     'Read on OC & Media'
     """
-    return unescape_text(TAG_RE.sub("", text))
+    return unescape_text(TAG_RE.sub("", text) if "<" in text else text)
 
 
 def render_notation(nodes: list[Node] | tuple[Node, ...]) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from lxml import etree
 
 from transflow.errors import InputError
-from transflow.inline import escape_text, notation_name
+from transflow.inline import escape_text, notation_name, strip_tags
 
 # --- policy -------------------------------------------------------------------------------
 
@@ -271,9 +271,8 @@ _STATIC_KIND: dict[str, str] = {
     **{t: "opaque" for t in OPAQUE_TAGS}, **{t: "block" for t in BLOCK_TAGS},
     **{t: "hidden" for t in HIDDEN_TAGS},
 }
-_NO_TRANSLATE_XPATH = etree.XPath(
-    "//*[translate(normalize-space(@translate), 'NO', 'no') = 'no'"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' notranslate ')]")
+# Candidates only (cheap to evaluate in C); `_is_no_translate` decides.
+_NO_TRANSLATE_XPATH = etree.XPath("//*[@translate or contains(@class, 'notranslate')]")
 
 
 class _Walker:
@@ -282,7 +281,8 @@ class _Walker:
     def __init__(self, root: Any):
         self.root = root
         self.holders = _block_holders(root)
-        self.no_translate: set[Any] = set(_NO_TRANSLATE_XPATH(root))
+        self.no_translate: set[Any] = {
+            el for el in _NO_TRANSLATE_XPATH(root) if _is_no_translate(el)}
         self.units: list[Unit] = []
 
     # Classification of a child inside a container: "hidden", "opaque", "inline" or "block".
@@ -369,9 +369,20 @@ class _Walker:
         """Make a unit of children[start:end] (all inline) and the text before/between them."""
         lead_owner = None if start == 0 else children[start - 1]
         lead = (container.text if start == 0 else children[start - 1].tail) or ""
-        members = children[start:end]
-        if not members and not lead.strip():
+        if start == end:
+            if not lead or lead.isspace():
+                return
+            # Text alone (a heading, a plain paragraph, text after a block): the common case.
+            text = normalise_space(lead)
+            msgid = escape_text(text)
+            if _WORDY_RE.search(text) and not URL_RE.fullmatch(text):
+                whole = start == 0 and end == len(children)
+                line = container.sourceline if lead_owner is None else lead_owner.sourceline
+                self.units.append(Unit(msgid, line or 1, container.tag, container,
+                                       content=[lead], members=None if whole else [],
+                                       lead_owner=lead_owner))
             return
+        members = children[start:end]
         whole = start == 0 and end == len(children)
         unit_el = container
         # Unwrap: a run that is one inline element (plus spacing and hidden nodes) is shown
@@ -391,7 +402,7 @@ class _Walker:
             attr_holders.append(unit_el)
         content = self.items(lead, members, counters, tags, attr_holders)
         msgid = normalise_space(_notation(content))
-        plain = _strip_for_check(msgid)
+        plain = strip_tags(msgid)  # entities read: "&amp;" alone is not a word
         if _WORDY_RE.search(plain) and not URL_RE.fullmatch(plain):
             line = _first_line(unit_el, members, lead_owner)
             context = _tag(unit_el) or "text"
@@ -463,11 +474,6 @@ def _notation(items: list[Item]) -> str:
     return "".join(out)
 
 
-_TAGS_RE = re.compile(r"</?[a-z]+(?:-[a-z]+)*[1-9][0-9]*/?>")
-
-
-def _strip_for_check(msgid: str) -> str:
-    return _TAGS_RE.sub("", msgid) if "<" in msgid else msgid
 
 
 def _first_line(unit_el: Any, members: list[Any], lead_owner: Any) -> int:
