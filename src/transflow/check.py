@@ -448,6 +448,17 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
     return entries, metadata
 
 
+def _read_strictly(path: Path, data: bytes) -> polib.POFile:
+    """polib's model through the strict reader (`pofile.parse_po`) when there is one."""
+    try:
+        from transflow.pofile import parse_po
+    except ImportError:  # pragma: no cover - the strict reader ships with transflow
+        return read_catalog(path)
+    if not data:
+        return read_catalog(path)
+    return parse_po(data, path)
+
+
 def read_entries(path: Path) -> tuple[list[Any], dict[str, str]]:
     """The entries and header fields of a catalogue, for checking.
 
@@ -465,7 +476,7 @@ def read_entries(path: Path) -> tuple[list[Any], dict[str, str]]:
         fast, metadata = _fast_entries(data)
         return list(fast), metadata
     except _FastReadError:
-        po = read_catalog(path)
+        po = _read_strictly(path, data)
         line_of = msgid_line_finder(path)
         entries: list[Any] = []
         for e in po:

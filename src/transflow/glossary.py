@@ -412,7 +412,7 @@ def _parse_terms(data: dict[str, Any], text: str, path: Path,
     for key in data:
         if key != "term":
             raise GlossaryError(f"unknown key {key!r} (a glossary holds only [[term]] tables)",
-                                path, key_line(text, None, key) or key_line(text, key))
+                                path, _top_level_line(text, key))
     raw_terms = data.get("term", [])
     if not isinstance(raw_terms, list) or not all(isinstance(t, dict) for t in raw_terms):
         raise GlossaryError("`term` must be an array of tables ([[term]])", path,
@@ -439,6 +439,15 @@ def _parse_terms(data: dict[str, Any], text: str, path: Path,
             seen_sources[seen] = term.id
         terms.append(term)
     return terms
+
+
+def _top_level_line(text: str, key: str) -> int | None:
+    """The line of a top-level key or table header (`title = …`, `[meta]`)."""
+    pattern = re.compile(rf"^\s*(?:\[+\s*{re.escape(key)}\b|\"?{re.escape(key)}\"?\s*=)")
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return lineno
+    return None
 
 
 def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,

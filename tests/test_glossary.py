@@ -1,0 +1,264 @@
+"""The glossary: validation with `glossary.toml:LINE`, source triggering, hints, entry checks,
+and `transflow glossary list|show` through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from transflow.cli import main
+from transflow.errors import GlossaryError
+from transflow.glossary import Glossary, load_glossary, load_project_glossary, parse_ignore
+from transflow.project import read_project
+
+REPO = Path(__file__).resolve().parent.parent
+
+GOOD = '''\
+[[term]]
+id = "stepanakert"
+en = "Stepanakert"
+ka = "სტეფანაკერტი"
+ru = "Степанакерт"
+forbidden = { ru = ["Ханкенди"], ka = ["ხანქენდი"] }
+note = "House style."
+
+[[term]]
+id = "khankendi"
+en = "Khankendi"
+ru = "Ханкенди"
+
+[[term]]
+id = "nagorno-karabakh"
+en = "Nagorno-Karabakh"
+ru = "Нагорный Карабах"
+ka = "მთიანი ყარაბაღი"
+
+[[term]]
+id = "karabakh"
+en = "Karabakh"
+ru = "Карабах"
+
+[[term]]
+id = "gori"
+en = "Gori"
+ru = "Гори"
+
+[[term]]
+id = "shusha"
+en = ["Shusha", "Shushi"]
+ru = "Шуша"
+
+[[term]]
+id = "oc-media"
+en = "OC Media"
+translate = false
+case_sensitive = true
+
+[[term]]
+id = "peoples-party"
+en = "People's Party"
+ru = "Народная партия"
+'''
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "glossary.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def glossary(tmp_path: Path) -> Glossary:
+    return load_glossary(write(tmp_path, GOOD))
+
+
+BAD = [
+    ('[[term]]\nid = "a"\nen = "A"\nfr = "A"\ncolour = "red"\n', 5, "unknown key 'colour'"),
+    ('[[term]]\nid = "a"\nen = "A"\n\n[[term]]\nid = "a"\nen = "B"\n', 6, "duplicate term id 'a'"),
+    ('[[term]]\nid = "Bad_Id"\nen = "A"\n', 2, "id must be"),
+    ('[[term]]\nen = "A"\n', 1, "missing required key 'id'"),
+    ('[[term]]\nid = "a"\nru = "А"\n', 1, "missing the source form 'en'"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = ""\n', 4, "empty rendering"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = []\n', 4, "non-empty list"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = 3\n', 4, "must be a string or a non-empty list"),
+    ('[[term]]\nid = "a"\nen = "A"\ntranslate = "no"\n', 4, "translate must be true or false"),
+    ('[[term]]\nid = "a"\nen = "A"\nforbidden = { xx = ["B"] }\n', 4, "unknown language 'xx'"),
+    ('[[term]]\nid = "a"\nen = "A"\nforbidden = ["B"]\n', 4, "forbidden must be a table"),
+    ('[[term]]\nid = "a"\nen = "A"\nforms = { ru = [1] }\n', 4, "forms"),
+    ('[[term]]\nid = "a"\nen = "A"\ntranslate = false\nru = "Б"\n', 5, "cannot have renderings"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "Степანакерт"\n', 4, "mixes alphabets"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "Б"\nforbidden = { ru = ["Б"] }\n', 5,
+     "both approved and forbidden"),
+    ('[[term]]\nid = "a"\nen = "Baku"\n\n[[term]]\nid = "b"\nen = "baku"\n', 7,
+     "already a source form of term 'a'"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "—"\n', 4, "no letters or digits"),
+    ('title = "x"\n[[term]]\nid = "a"\nen = "A"\n', 1, "unknown key 'title'"),
+    ('[[term]]\nid = "a"\nen = "A\n', 3, "TOML syntax error"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD)
+def test_invalid_glossaries_name_file_and_line(tmp_path: Path, text: str, line: int,
+                                               message: str) -> None:
+    with pytest.raises(GlossaryError) as info:
+        load_glossary(write(tmp_path, text))
+    error = info.value
+    assert error.line == line, error.format()
+    assert message in error.message
+    assert error.format().startswith(f"{tmp_path / 'glossary.toml'}:{line}: ")
+    assert error.exit_code == 2
+
+
+def test_the_newsroom_glossary_loads() -> None:
+    glossary = load_glossary(REPO / "glossary.toml")
+    assert len(glossary.terms) >= 40
+    assert glossary.term("stepanakert").renderings["ru"] == ("Степанакерт",)
+
+
+def test_project_glossary_missing_optional_or_required(tmp_path: Path) -> None:
+    (tmp_path / "transflow.toml").write_text('[project]\nlanguages = ["ru"]\n')
+    assert load_project_glossary(read_project(tmp_path / "transflow.toml")) is None
+    (tmp_path / "transflow.toml").write_text(
+        '[project]\nlanguages = ["ru"]\nglossary = "terms.toml"\n')
+    with pytest.raises(GlossaryError, match="terms.toml: glossary file not found"):
+        load_project_glossary(read_project(tmp_path / "transflow.toml"))
+    (tmp_path / "terms.toml").write_text(GOOD, encoding="utf-8")
+    glossary = load_project_glossary(read_project(tmp_path / "transflow.toml"))
+    assert glossary is not None and glossary.path == Path("terms.toml")
+
+
+def ids(glossary: Glossary, msgid: str) -> list[str]:
+    return [t.id for t in glossary.triggered(msgid)]
+
+
+@pytest.mark.parametrize(
+    ("msgid", "expected"),
+    [
+        ("Talks in Stepanakert", ["stepanakert"]),
+        ("STEPANAKERT", ["stepanakert"]),
+        ("Stepanakert’s mayor and Stepanakert's", ["stepanakert"]),
+        ("Stepanakertian", []),
+        ("Nagorno-Karabakh’s future", ["nagorno-karabakh"]),
+        ("Nagorno Karabakh", ["nagorno-karabakh"]),
+        ("Nagorno-Karabakh and Karabakh", ["nagorno-karabakh", "karabakh"]),
+        ("Goris is not Gori", ["gori"]),
+        ("Gori-based farmers", ["gori"]),
+        ("Shushi, or Shusha", ["shusha"]),
+        ("Read on <a1>OC Media</a1>", ["oc-media"]),
+        ("Read on OC MEDIA", []),
+        ("The <em1>Stepanakert</em1> office", ["stepanakert"]),
+        ('<a href="/en/stepanakert/">News</a>', []),
+        ("The People's Party and the People’s Party", ["peoples-party"]),
+        ("Karabakh", ["karabakh"]),
+        ("", []),
+    ],
+)
+def test_triggering(glossary: Glossary, msgid: str, expected: list[str]) -> None:
+    assert ids(glossary, msgid) == expected
+
+
+def test_hints(glossary: Glossary) -> None:
+    assert glossary.hints("From Stepanakert to <a1>OC Media</a1>", "ru") == [
+        "Stepanakert → Степанакерт", "OC Media → OC Media (keep)"]
+    assert glossary.hints("Gori", "ka") == []  # no Georgian rendering: no hint
+    assert glossary.hints("Shushi", "ru") == ["Shusha → Шуша"]
+
+
+def kinds(glossary: Glossary, msgid: str, msgstr: str, lang: str = "ru",
+          ignore: frozenset[str] = frozenset()) -> list[str]:
+    return [f"{p.kind}:{p.term}" for p in glossary.check_entry(msgid, msgstr, lang, set(ignore))]
+
+
+def test_check_entry_semantics(glossary: Glossary) -> None:
+    assert kinds(glossary, "In Stepanakert", "В Степанакерте") == []
+    assert kinds(glossary, "In Stepanakert", "В городе") == ["missing:stepanakert"]
+    assert kinds(glossary, "In Stepanakert", "В Ханкенди") == ["forbidden:stepanakert"]
+    assert kinds(glossary, "In Khankendi (Stepanakert)", "В Ханкенди (Степанакерт)") == []
+    assert kinds(glossary, "A town", "Ханкенди") == ["forbidden:stepanakert"]
+    assert kinds(glossary, "In Stepanakert", "В Ханкенди", ignore=frozenset({"stepanakert"})) == []
+    assert kinds(glossary, "OC Media", "OC Media-ს", "ka") == []
+    assert kinds(glossary, "OC Media", "ОС Медиа", "ru") == ["missing:oc-media"]
+    assert kinds(glossary, "Gori", "Gori", "ka") == []  # no Georgian rendering: not checked
+    assert kinds(glossary, "Stepanakert", "სტეფანაკერტიდან", "ka") == []
+    assert kinds(glossary, "Stepanakert", "xx", "de") == []  # no German rendering
+
+
+def test_messages_name_the_term_and_the_rendering(glossary: Glossary) -> None:
+    [missing] = glossary.check_entry("In Stepanakert", "В городе", "ru", set())
+    assert "'Stepanakert'" in missing.message and "'Степанакерт'" in missing.message
+    assert "stepanakert" in missing.message
+    [forbidden] = glossary.check_entry("In Stepanakert", "В Ханкенди", "ru", set())
+    assert "'Ханкенди'" in forbidden.message and "'Степанакерт'" in forbidden.message
+
+
+def test_parse_ignore() -> None:
+    assert parse_ignore("transflow: ignore=georgia") == {"georgia"}
+    assert parse_ignore("checked by Nino\ntransflow: ignore=a, b-c,d") == {"a", "b-c", "d"}
+    assert parse_ignore("nothing here") == set()
+    assert parse_ignore(None) == set()
+
+
+def test_many_terms_trigger_in_one_pass() -> None:
+    terms = [{"id": f"t{i}", "en": f"Place{i}", "ru": f"Место{i}"} for i in range(2000)]
+    glossary = Glossary.from_data(terms)
+    assert [t.id for t in glossary.triggered("From Place7 to Place1999.")] == ["t7", "t1999"]
+
+
+# --- CLI: transflow glossary list|show ---------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "transflow.toml").write_text(
+        '[project]\nlanguages = ["ka", "ru"]\nglossary = "glossary.toml"\n')
+    write(tmp_path, GOOD)
+    return tmp_path
+
+
+def run(project: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["-C", str(project), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_glossary_list(project: Path) -> None:
+    code, out, _ = run(project, "glossary", "list")
+    assert code == 0
+    assert "stepanakert" in out and "ru: Степанакерт" in out and "ka: სტეფანაკერტი" in out
+    assert "oc-media" in out and "(kept)" in out
+    assert "8 terms." in out
+    code, out, _ = run(project, "glossary", "list", "--lang", "ru")
+    assert "ka:" not in out
+
+
+def test_cli_glossary_show(project: Path) -> None:
+    code, out, _ = run(project, "glossary", "show", "stepanakert")
+    assert code == 0
+    assert "source: Stepanakert" in out and "note: House style." in out
+    assert "степанакерта" in out and "сტეფანაკერტში".lower() not in out
+    assert "სტეფანაკერტში" in out
+    assert "forbidden: Ханкенди" in out
+
+
+def test_cli_glossary_show_unknown_id(project: Path) -> None:
+    code, out, err = run(project, "glossary", "show", "nowhere")
+    assert code == 2
+    assert "no term with id 'nowhere'" in err
+    assert "Traceback" not in err
+
+
+def test_cli_glossary_invalid_file(project: Path) -> None:
+    write(project, '[[term]]\nid = "a"\nen = "A"\nbogus = 1\n')
+    code, _, err = run(project, "glossary", "list")
+    assert code == 2
+    assert "glossary.toml:4: " in err and "unknown key 'bogus'" in err
+
+
+def test_cli_glossary_none(project: Path) -> None:
+    (project / "transflow.toml").write_text('[project]\nlanguages = ["ru"]\n')
+    (project / "glossary.toml").unlink()
+    code, out, _ = run(project, "glossary", "list")
+    assert code == 0 and "No glossary" in out
+    code, _, err = run(project, "glossary", "show", "x")
+    assert code == 2 and "No glossary" in err

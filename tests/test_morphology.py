@@ -1,0 +1,162 @@
+"""The morphology engine and its data: generated forms, hard negatives, data self-checks."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+
+import pytest
+
+from transflow.morphology import (
+    Morphology,
+    available_languages,
+    find_phrase,
+    load_morphology,
+    parse_morphology,
+)
+
+
+def accepts(lang: str, lemma: str, text: str) -> bool:
+    """True when `text` (a word or phrase) is an accepted form of `lemma`."""
+    morph = load_morphology(lang)
+    phrase = morph.phrase(lemma)
+    tokens = morph.tokenize(text)
+    return any(span == (0, len(tokens.words)) for span in find_phrase(tokens, phrase))
+
+
+@pytest.mark.parametrize(
+    ("lemma", "form"),
+    [
+        ("Степанакерт", "Степанакерта"), ("Степанакерт", "Степанакерте"),
+        ("Степанакерт", "Степанакертом"), ("Шуша", "Шуши"), ("Шуша", "Шуше"),
+        ("Шуша", "Шушу"), ("Шуша", "Шушой"), ("Горис", "Гориса"), ("Горис", "Горисе"),
+        ("Армения", "Армении"), ("Армения", "Арменией"), ("Грузия", "Грузию"),
+        ("Лачинский коридор", "Лачинского коридора"), ("Лачинский коридор", "Лачинском коридоре"),
+        ("Лачинский коридор", "Лачинскому коридору"),
+        ("российские миротворцы", "российских миротворцев"),
+        ("российские миротворцы", "российскими миротворцами"),
+        ("Южная Осетия", "Южной Осетии"), ("Нагорный Карабах", "Нагорного Карабаха"),
+        ("Министерство иностранных дел", "Министерства иностранных дел"),
+        ("премьер-министр", "премьер-министра"), ("Красный Крест", "Красного Креста"),
+        ("вынужденные переселенцы", "вынужденных переселенцев"), ("власти", "властей"),
+        ("Кёльн", "Кельне"), ("Кремль", "Кремля"), ("МИД", "МИДа"),
+        ("Народный защитник", "Народного защитника"), ("Баку", "баку"),
+    ],
+)
+def test_russian_forms(lemma: str, form: str) -> None:
+    assert accepts("ru", lemma, form)
+
+
+@pytest.mark.parametrize(
+    ("lemma", "text"),
+    [
+        ("Шуша", "Шушенский"), ("Гори", "Горис"), ("Гори", "Гориса"), ("Горис", "Гори"),
+        ("Баку", "Бакуриани"), ("Баку", "Бака"), ("Тбилиси", "Тбилисский"),
+        ("Нино Беридзе", "Нине Беридзе"), ("Сухуми", "Сухуме"), ("Карабах", "карабахский"),
+        ("Нагорный Карабах", "Нагорно-Карабах"),
+    ],
+)
+def test_russian_hard_negatives(lemma: str, text: str) -> None:
+    assert not accepts("ru", lemma, text)
+
+
+@pytest.mark.parametrize(
+    ("lemma", "form"),
+    [
+        ("სტეფანაკერტი", "სტეფანაკერტში"), ("სტეფანაკერტი", "სტეფანაკერტის"),
+        ("სტეფანაკერტი", "სტეფანაკერტიდან"), ("სტეფანაკერტი", "სტეფანაკერტამდე"),
+        ("სტეფანაკერტი", "სტეფანაკერტმა"), ("სტეფანაკერტი", "სტეფანაკერტისთვის"),
+        ("სტეფანაკერტი", "სტეფანაკერტსაც"), ("სტეფანაკერტი", "სტეფანაკერტშიც"),
+        ("შუშა", "შუშის"), ("შუშა", "შუშაში"), ("შუშა", "შუშამდე"), ("შუშა", "შუშიდან"),
+        ("შუშა", "შუშამ"), ("შუშა", "შუშაც"), ("ბაქო", "ბაქოს"), ("ბაქო", "ბაქოში"),
+        ("ბაქო", "ბაქოდან"), ("ბაქო", "ბაქომ"), ("ბაქო", "ბაქოსთან"), ("არცახი", "არცახისა"),
+        ("მთიანი ყარაბაღი", "მთიან ყარაბაღში"), ("მთიანი ყარაბაღი", "მთიანი ყარაბაღის"),
+        ("მთიანი ყარაბაღი", "მთიანმა ყარაბაღმა"), ("პრემიერ-მინისტრი", "პრემიერ-მინისტრმა"),
+        ("რუსი სამშვიდობოები", "რუსი სამშვიდობოების"), ("ბერიძე", "ბერიძის"),
+        ("სომხეთი", "სომხეთებში"),
+    ],
+)
+def test_georgian_forms(lemma: str, form: str) -> None:
+    assert accepts("ka", lemma, form)
+
+
+@pytest.mark.parametrize(
+    ("lemma", "text"),
+    [
+        ("შუშა", "შუშანიკის"), ("გორი", "გორისში"), ("გორისი", "გორში"), ("გორისი", "გორის"),
+        ("თბილისი", "თბილისელები"), ("ყარაბაღი", "ყარაბაღელი"),
+        ("დერეფანი", "დერეფნის"),  # syncope is not guessed: it comes from the term's forms
+    ],
+)
+def test_georgian_hard_negatives(lemma: str, text: str) -> None:
+    assert not accepts("ka", lemma, text)
+
+
+def test_latin_name_in_georgian_takes_endings_after_a_hyphen() -> None:
+    ka = load_morphology("ka")
+    phrase = ka.phrase("OC Media", keep_case=True, inflect=False)
+    for text in ("OC Media-ს", "OC Media-ში", "წაიკითხეთ OC Media-ზე"):
+        assert find_phrase(ka.tokenize(text, keep_case=True), phrase), text
+    assert not find_phrase(ka.tokenize("oc media-ს", keep_case=True), phrase)
+
+
+def test_unknown_language_falls_back_to_exact_matching() -> None:
+    de = load_morphology("de")
+    assert not de.inflects
+    assert de.word_forms("Tiflis") == frozenset({"tiflis"})
+    assert find_phrase(de.tokenize("In TIFLIS"), de.phrase("Tiflis"))
+    assert not find_phrase(de.tokenize("Tiflisser"), de.phrase("Tiflis"))
+
+
+def test_a_new_language_is_data_only() -> None:
+    data = tomllib.loads('''
+        letters = "abcĉdefgĝhĥijĵklmnoprsŝtuŭvz"
+        vowels = "aeiou"
+        [[rule]]
+        name = "noun"
+        ends = ["o"]
+        endings = ["o", "on", "oj", "ojn"]
+    ''')
+    eo = parse_morphology("eo", data, "test")
+    assert eo.word_forms("urbo") == frozenset({"urbo", "urbon", "urboj", "urbojn"})
+
+
+def _examples(morph: Morphology, example: str) -> list[tuple[str, str]]:
+    pairs = []
+    for chunk in example.split(";"):
+        if "→" not in chunk:
+            continue
+        lemma, forms = chunk.split("→", 1)
+        for form in forms.split(","):
+            form = re.sub(r"\(.*?\)|\bbut\b", "", form).strip()
+            if form:
+                pairs.append((lemma.strip(), form))
+    return pairs
+
+
+@pytest.mark.parametrize("lang", ["ru", "ka"])
+def test_every_rule_example_is_generated(lang: str) -> None:
+    """The `example` of each rule in the data file is what the engine produces."""
+    morph = load_morphology(lang)
+    checked = 0
+    for rule in morph.rules:
+        for lemma, form in _examples(morph, rule.example):
+            assert accepts(lang, lemma, form), f"{rule.name}: {lemma} → {form}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_data_files_are_listed_and_valid() -> None:
+    assert {"ru", "ka"} <= set(available_languages())
+    for name in available_languages():
+        text = resources.files("transflow.morphology").joinpath(f"{name}.toml").read_text("utf-8")
+        morph = parse_morphology(name, tomllib.loads(text), name)
+        assert morph.rules
+
+
+def test_bad_data_is_reported_with_the_file() -> None:
+    with pytest.raises(ValueError, match="test: rule 1"):
+        parse_morphology("xx", {"rule": [{"name": "r", "ends": ["a"], "bogus": 1}]}, "test")
+    with pytest.raises(ValueError, match="no ending set"):
+        parse_morphology("xx", {"rule": [{"ends": ["a"], "endings": ["@nope"]}]}, "test")
