@@ -239,7 +239,9 @@ def _hoist_void_content(root: Any) -> None:
 
 def normalise_space(text: str) -> str:
     """Collapse HTML whitespace to single spaces and strip the ends."""
-    return _WS_RE.sub(" ", text).strip()
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\f" in text:
+        text = _WS_RE.sub(" ", text)
+    return text.strip()
 
 
 def _is_no_translate(el: Any) -> bool:
