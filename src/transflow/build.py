@@ -28,7 +28,13 @@ from lxml import etree
 from transflow import __version__
 from transflow.errors import InputError
 from transflow.files import read_bytes, write_if_changed
-from transflow.inline import NotationError, parse_notation, strip_tags, tag_problems
+from transflow.inline import (
+    NotationError,
+    parse_notation,
+    parse_translation,
+    strip_tags,
+    tag_problems,
+)
 from transflow.locales import og_locale, text_direction
 from transflow.progress import Progress
 from transflow.segment import (
@@ -410,11 +416,12 @@ class _Renderer:
         self.values: list[str] = [""] * len(template.slots)
         self.fell_back: set[int] = set()
         self.translated: set[int] = set()
+        self.trees: dict[int, list[Any]] = {}
         self.stats = PageStats()
 
     def fill(self, parts: Iterable[str | int]) -> str:
         values = self.values
-        return "".join(p if isinstance(p, str) else values[p] for p in parts)
+        return "".join([p if p.__class__ is str else values[p] for p in parts])  # type: ignore[index]
 
     def render(self) -> str:
         slots = self.t.slots
@@ -434,7 +441,18 @@ class _Renderer:
         self.stats.units += 1
         if self.s.is_source:
             return None
-        pieces = split_unit(unit.msgid, self.s.sentences and unit.attr is None)
+        if not self.s.sentences or unit.attr is not None:
+            tr = self.lookup.get(unit.msgid)
+            if tr is None:
+                return self._fall_back(index)
+            tree, problems = parse_translation(unit.msgid, tr.msgstr)
+            if problems:
+                return self._reject(index, tr, problems)
+            if tr.msgstr != unit.msgid:  # a translation equal to its source is in that language
+                self.translated.add(index)
+            self.trees[index] = tree
+            return tr.msgstr
+        pieces = split_unit(unit.msgid, True)
         found = [self.lookup.get(p) for p in pieces]
         if not any(found):
             return self._fall_back(index)
@@ -445,10 +463,7 @@ class _Renderer:
                 continue
             problems = tag_problems(piece, tr.msgstr)
             if problems:
-                self.stats.warnings.append(
-                    f"{self.po_label}:{tr.line}: markup: {'; '.join(problems)}; "
-                    "the source text is used instead")
-                return self._fall_back(index)
+                return self._reject(index, tr, problems)
             texts.append(tr.msgstr)
         if not all(found):
             self.stats.fallbacks += 1
@@ -456,6 +471,11 @@ class _Renderer:
         if text != unit.msgid:  # a translation equal to its source is still in that language
             self.translated.add(index)
         return text
+
+    def _reject(self, index: int, tr: Translation, problems: list[str]) -> str | None:
+        self.stats.warnings.append(f"{self.po_label}:{tr.line}: markup: {'; '.join(problems)}; "
+                                   "the source text is used instead")
+        return self._fall_back(index)
 
     def _fall_back(self, index: int) -> str | None:
         self.stats.fallbacks += 1
@@ -497,7 +517,7 @@ class _Renderer:
         text = self._translate(unit, index)
         if text is not None:
             try:
-                tree = parse_notation(text)
+                tree = self.trees.pop(index, None) or parse_notation(text)
             except NotationError:  # cannot happen after tag_problems; fall back all the same
                 self.translated.discard(index)
                 self._fall_back(index)

@@ -19,6 +19,7 @@ entities in msgids, as html2po does: ``&`` → ``&amp;``, ``<`` → ``&lt;``, ``
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -172,12 +173,24 @@ def tag_problems(msgid: str, msgstr: str) -> list[str]:
     Translators may move tags, and change how they nest, but not add, drop, duplicate or rename
     them, nor turn a void tag into a pair; any other markup is reported.
     """
+    return parse_translation(msgid, msgstr)[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_tags(msgid: str) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
+    _, problems, seen = _scan(msgid)
+    return tuple(problems), tuple(seen)
+
+
+def parse_translation(msgid: str, msgstr: str) -> tuple[list[Node], list[str]]:
+    """The tree of `msgstr` and its tag problems against `msgid` (see `tag_problems`)."""
     if "<" not in msgstr and "<" not in msgid:
-        return []  # the common case: plain text on both sides (a literal `<` is `&lt;`)
-    _, src_problems, src_seen = _scan(msgid)
-    _, problems, seen = _scan(msgstr)
+        # The common case: plain text on both sides (a literal `<` is `&lt;`).
+        return ([unescape_text(msgstr)] if msgstr else []), []
+    src_problems, src_seen = _source_tags(msgid)
+    tree, problems, seen = _scan(msgstr)
     if src_problems:
-        return [f"the source text itself is not valid notation: {'; '.join(src_problems)}"]
+        return tree, [f"the source text itself is not valid notation: {'; '.join(src_problems)}"]
     source = dict(src_seen)
     counts: dict[str, int] = {}
     for key, void in seen:
@@ -192,7 +205,7 @@ def tag_problems(msgid: str, msgstr: str) -> list[str]:
     for key, void in src_seen:
         if key not in counts:
             problems.append(f"missing tag <{key}{'/' if void else ''}>")
-    return problems
+    return tree, problems
 
 
 def strip_tags(text: str) -> str:
