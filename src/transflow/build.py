@@ -923,7 +923,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
                 lookup = _catalog_lookup(po, job.include_fuzzy)
         settings = PageSettings(lang, source_lang, alternates, sentences)
         html, stats = render_page(template, settings, lookup, po_label)
-        write_if_changed(out_path, html.encode("utf-8"))
+        write_if_changed(out_path, html.encode("utf-8"), durable=False)  # rebuildable output
         fallbacks = 0 if is_source else stats.fallbacks
         outcome.manifest[page_key] = {
             "key": key, "stamp": _stamp(out_path), "units": stats.units,
@@ -955,6 +955,8 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
     from concurrent.futures import ProcessPoolExecutor
 
     _WORKER_STATE.update(job=job, manifest=manifest)
+    for lang in (job.project.source_language, *job.langs):  # load CLDR data once, before fork
+        og_locale(lang), text_direction(lang), localise_time("2000-01-01T00:00", "0:00", lang)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         yield from pool.map(_worker_build, articles, chunksize=8)

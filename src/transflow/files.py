@@ -11,7 +11,7 @@ from pathlib import Path
 from transflow.errors import ConflictError, InputError
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
     """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
 
     A crash at any moment leaves either the old file or the new one, never half of it.
@@ -24,7 +24,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:  # (build outputs, which can be rebuilt, skip the costly fsync)
+                os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, _mode_of(path))
         os.replace(tmp, path)
@@ -42,7 +43,7 @@ def _mode_of(path: Path) -> int:
         return 0o644
 
 
-def write_if_changed(path: Path, data: bytes | str) -> bool:
+def write_if_changed(path: Path, data: bytes | str, *, durable: bool = True) -> bool:
     """Atomically write `data` unless `path` already holds exactly it; return True if written."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -53,7 +54,7 @@ def write_if_changed(path: Path, data: bytes | str) -> bool:
         pass
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", path) from e
-    atomic_write(path, data)
+    atomic_write(path, data, durable=durable)
     return True
 
 
