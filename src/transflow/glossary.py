@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 
 from transflow.errors import GlossaryError, InputError
 from transflow.locales import is_known_language
-from transflow.morphology import Morphology, Phrase, Tokens, find_phrase, load_morphology
+from transflow.morphology import (
+    Morphology,
+    Phrase,
+    Tokens,
+    contains_phrase,
+    find_phrase,
+    load_morphology,
+)
 from transflow.tomlfile import key_line, load_toml
 
 if TYPE_CHECKING:
@@ -291,6 +298,7 @@ class Glossary:
                 cased.append(morph.tokenize(text, keep_case=True))
             return cased[0]
 
+        hits = self._forbidden_keys[lang].intersection(tokens.words) if forbidden else ()
         missing: list[Term] = []
         approved_spans: list[tuple[int, int]] = []
         approved_renderings: set[str] = set()
@@ -298,17 +306,19 @@ class Glossary:
             phrases = self.accepted_phrases(term, lang)
             if not phrases:
                 continue
-            approved_renderings.update(self._approved_keys(term, lang, morph))
-            spans = [s for p in phrases for s in find_phrase(tokens_for(term), p)]
-            if spans:
+            if hits:  # where the approved renderings are matters only to excuse a forbidden one
+                approved_renderings.update(self._approved_keys(term, lang, morph))
+                spans = [s for p in phrases for s in find_phrase(tokens_for(term), p)]
                 approved_spans.extend(spans)
+                found = bool(spans)
             else:
+                found = any(contains_phrase(tokens_for(term), p) for p in phrases)
+            if not found:
                 missing.append(term)
 
         problems: list[GlossaryProblem] = []
         reported: set[str] = set()
         flagged_terms: set[str] = set()
-        hits = self._forbidden_keys[lang].intersection(tokens.words) if forbidden else ()
         if hits:
             for word in sorted(hits, key=tokens.words.index):
                 for term, rendering, phrase in forbidden[word]:
