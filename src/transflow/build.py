@@ -44,7 +44,7 @@ from transflow.segment import (
     Inline,
     Item,
     Unit,
-    _is_no_translate,
+    is_no_translate,
     parse_html,
     split_unit,
     walk_units,
@@ -383,9 +383,9 @@ def _attr_name(name: str) -> str:
 
 def _in_skipped(el: Any) -> bool:
     for anc in el.iterancestors():
-        if anc.tag in SKIP_TAGS or _is_no_translate(anc):
+        if anc.tag in SKIP_TAGS or is_no_translate(anc):
             return True
-    return _is_no_translate(el)
+    return is_no_translate(el)
 
 
 # --- one language -------------------------------------------------------------------------

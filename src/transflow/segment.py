@@ -11,8 +11,9 @@ a run wholly wrapped in one inline element (`<li><a href>Home</a></li>`) is show
 Elements whose content is not text to translate but which sit inside a sentence (`<img>`,
 `<br>`, `<time>`, inline `<code>`, `<svg>`, `<math>`, anything under `translate="no"`) are
 void tags (`<time1/>`): build keeps them, content included, and localises `<time datetime>`
-itself.  Comments, scripts and styles inside a run are invisible to translators and put back
-by build next to the same inline tag.  `<svg>` and `<math>` internals are never extracted.
+itself.  Comments, scripts, styles and empty inline elements (icons, anchors) inside a run are
+invisible to translators and put back by build next to the same inline tag.  `<svg>` and
+`<math>` internals, `<noscript>` fallbacks and `<pre>` blocks are never extracted.
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ def normalise_space(text: str) -> str:
     return text.strip()
 
 
-def _is_no_translate(el: Any) -> bool:
+def is_no_translate(el: Any) -> bool:
+    """True when an element opts out of translation (`translate="no"`, class `notranslate`)."""
     if el.get("translate", "").strip().lower() == "no":
         return True
     cls = el.get("class")
@@ -273,7 +275,7 @@ _STATIC_KIND: dict[str, str] = {
     **{t: "opaque" for t in OPAQUE_TAGS}, **{t: "block" for t in BLOCK_TAGS},
     **{t: "hidden" for t in HIDDEN_TAGS},
 }
-# Candidates only (cheap to evaluate in C); `_is_no_translate` decides.
+# Candidates only (cheap to evaluate in C); `is_no_translate` decides.
 _NO_TRANSLATE_XPATH = etree.XPath("//*[@translate or contains(@class, 'notranslate')]")
 
 
@@ -284,7 +286,7 @@ class _Walker:
         self.root = root
         self.holders = _block_holders(root)
         self.no_translate: set[Any] = {
-            el for el in _NO_TRANSLATE_XPATH(root) if _is_no_translate(el)}
+            el for el in _NO_TRANSLATE_XPATH(root) if is_no_translate(el)}
         self.units: list[Unit] = []
 
     # Classification of a child inside a container: "hidden", "opaque", "inline" or "block".
@@ -307,7 +309,7 @@ class _Walker:
 
     def run(self) -> list[Unit]:
         root = self.root
-        if _is_no_translate(root):
+        if is_no_translate(root):
             return []
         head = root.find("head")
         if head is not None:
@@ -340,7 +342,7 @@ class _Walker:
             tag = _tag(el)
             if tag == "title":
                 text = normalise_space(el.text or "")
-                if _WORDY_RE.search(text) and not _is_no_translate(el):
+                if _WORDY_RE.search(text) and not is_no_translate(el):
                     self.units.append(Unit(escape_text(text), el.sourceline or 1, "title", el,
                                            content=[el.text or ""]))
             elif tag == "meta":
