@@ -388,3 +388,11 @@ def test_cli_quiet_drops_the_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["-C", str(make_project(tmp_path)), "-q", "check"])
     assert result.exit_code == 1
     assert "errors," not in result.stdout
+
+
+def test_ignore_comment_can_silence_a_whole_check(tmp_path: Path) -> None:
+    po = PO_HEADER + ('\n# transflow: ignore=numbers\nmsgid "In 2023"\nmsgstr "В прошлом году"\n'
+                      '\nmsgid "In 2024"\nmsgstr "В этом году"\n')
+    findings = check_project(read_project(make_project(tmp_path, po=po) / "transflow.toml"),
+                             ["ru"], ["x"])
+    assert [(f.check, f.msgid) for f in findings] == [("numbers", "In 2024")]

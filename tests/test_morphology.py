@@ -160,3 +160,14 @@ def test_bad_data_is_reported_with_the_file() -> None:
         parse_morphology("xx", {"rule": [{"name": "r", "ends": ["a"], "bogus": 1}]}, "test")
     with pytest.raises(ValueError, match="no ending set"):
         parse_morphology("xx", {"rule": [{"ends": ["a"], "endings": ["@nope"]}]}, "test")
+
+
+def test_a_listed_stem_is_inflected_by_the_rules() -> None:
+    ka = load_morphology("ka")
+    phrase = ka.listed_phrase("ლაჩინის დერეფნ-")
+    for text in ("ლაჩინის დერეფნის", "ლაჩინის დერეფნიდან", "ლაჩინის დერეფნამდე",
+                 "ლაჩინის დერეფნისაც"):
+        assert find_phrase(ka.tokenize(text), phrase), text
+    assert not find_phrase(ka.tokenize("ლაჩინის დერეფნი"), phrase)  # not a nominative
+    ru = load_morphology("ru")
+    assert find_phrase(ru.tokenize("в Орле"), ru.listed_phrase("Орл-"))

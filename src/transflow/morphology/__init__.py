@@ -104,6 +104,7 @@ class Morphology:
     fold: dict[str, str] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     clitics: tuple[Clitic, ...] = ()
+    stem_lemma: str = ""  # what a stem listed as `stem-` is completed with to inflect it
     source: str = "exact matching (no morphology data)"
 
     @property
@@ -212,12 +213,23 @@ class Morphology:
         return Phrase(tuple(words), tuple(seps))
 
     def listed_phrase(self, form: str, *, keep_case: bool = False) -> Phrase:
-        """A form listed in the glossary: its words as written, clitics on the last word."""
+        """A form listed in the glossary: its words as written, clitics on the last word.
+
+        A form ending in `-` is a stem: its last word is inflected like the lemma
+        stem + `stem_lemma` of the language data (`დერეფნ-` like `დერეფნი`: დერეფნის,
+        დერეფნით, დერეფნიდან…; Russian `Орл-` like `Орл`: Орла, Орле).
+        """
+        stem = form.rstrip().endswith("-")
         tokens = _raw_tokens(form)
         words = []
         for i, (_, word) in enumerate(tokens):
             last = i == len(tokens) - 1
-            words.append(self.word_forms(word, "fixed", keep_case=keep_case, clitics=last))
+            if last and stem:
+                lemma = word + self.stem_lemma
+                forms = self.word_forms(lemma, "head", keep_case=keep_case)
+                words.append(forms - {self.normalize(lemma, keep_case=keep_case)})
+            else:
+                words.append(self.word_forms(word, "fixed", keep_case=keep_case, clitics=last))
         return Phrase(tuple(words),
                       tuple(separator_kind(sep) for sep, _ in tokens[1:]))
 
@@ -366,6 +378,7 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
         fold=fold,
         rules=tuple(rules),
         clitics=clitics,
+        stem_lemma=str(data.get("stem_lemma", "")),
         source=source,
     )
 
