@@ -285,8 +285,8 @@ class _Walker:
     def __init__(self, root: Any):
         self.root = root
         self.holders = _block_holders(root)
-        self.no_translate: set[Any] = {
-            el for el in _NO_TRANSLATE_XPATH(root) if is_no_translate(el)}
+        candidates: list[Any] = _NO_TRANSLATE_XPATH(root)  # type: ignore[assignment]
+        self.no_translate: set[Any] = {el for el in candidates if is_no_translate(el)}
         self.units: list[Unit] = []
 
     # Classification of a child inside a container: "hidden", "opaque", "inline" or "block".
