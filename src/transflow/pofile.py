@@ -482,7 +482,7 @@ def _directive_inner(value: str, flags: _Flags) -> list[bool] | None:
 class _Flags:
     """An entry's flags as gettext understands them (the last mention of each kind wins)."""
 
-    __slots__ = ("fuzzy", "formats", "range", "wrap", "directive")
+    __slots__ = ("fuzzy", "formats", "range", "wrap", "directive", "_lines")
 
     def __init__(self, flags: list[str]) -> None:
         self.fuzzy = False
@@ -509,6 +509,7 @@ class _Flags:
                 m = re.fullmatch(r"range:\s*(\d+)\s*\.\.\s*(\d+)", flag)
                 if m and int(m.group(1)) < int(m.group(2)):
                     self.range = f"range: {int(m.group(1))}..{int(m.group(2))}"
+        self._lines = (self._line(False), self._line(True))
         # msgcat keeps directives of the first possible format kind unbroken.
         self.directive: re.Pattern[str] | None = None
         for i, state in enumerate(self.formats):
@@ -518,6 +519,9 @@ class _Flags:
 
     def line(self, translated: bool) -> str | None:
         """The `#,` line msgcat writes, or None."""
+        return self._lines[translated]
+
+    def _line(self, translated: bool) -> str | None:
         parts = ["fuzzy"] if self.fuzzy and translated else []
         for i, state in enumerate(self.formats):
             if state in ("yes", "possible"):

@@ -1,0 +1,355 @@
+"""`transflow extract`: source articles → POT templates → every language's PO, safely.
+
+Everything is computed before anything is written, so a bad article stops the run with
+every file as it was. Writes are atomic and only happen when bytes change; a PO that a
+translator saved while extract ran is merged again from its new content, never overwritten
+blindly. A cache in `build/.cache/` lets a run skip articles whose inputs have not changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polib
+
+from transflow import __version__
+from transflow.catalog import (
+    MergeStats,
+    TranslationMemory,
+    build_template,
+    catalog_bytes,
+    creation_date,
+    merge_catalog,
+    parse_catalog,
+    same_entries,
+)
+from transflow.errors import CatalogError, ConflictError, TransflowError
+from transflow.files import atomic_write, file_stamp, project_lock, read_bytes
+from transflow.progress import Progress, no_progress
+from transflow.project import Project
+
+CACHE_FILE = "extract.json"
+CACHE_VERSION = 1  # bump when the output for the same input changes
+MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
+
+Stamp = tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One output file of the run."""
+
+    path: str  # as the user sees it (relative to the project)
+    written: bool
+    stats: MergeStats | None = None  # None for templates
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractReport:
+    """What `extract_project` did."""
+
+    articles: int
+    skipped: int  # articles whose inputs had not changed since the last run (cache)
+    files: tuple[FileResult, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @property
+    def written(self) -> list[FileResult]:
+        return [f for f in self.files if f.written]
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(f.stats, name) for f in self.files if f.stats is not None)
+
+    @property
+    def new(self) -> int:
+        return self._total("new")
+
+    @property
+    def fuzzy(self) -> int:
+        return self._total("fuzzy")
+
+    @property
+    def obsolete(self) -> int:
+        return self._total("obsolete")
+
+    @property
+    def from_memory(self) -> int:
+        return self._total("from_memory")
+
+    def summary(self) -> str:
+        """One line: articles, files written and unchanged, entry counts."""
+        written = len(self.written)
+        unchanged = len(self.files) - written
+        arts = f"{self.articles} article{'s' if self.articles != 1 else ''}"
+        if self.skipped:
+            arts += f" ({self.skipped} unchanged since the last run)"
+        return (f"extract: {arts}; {written} file{'s' if written != 1 else ''} written, "
+                f"{unchanged} unchanged; {self.new} new, {self.fuzzy} fuzzy, "
+                f"{self.obsolete} obsolete entries, {self.from_memory} from memory")
+
+    def detail_lines(self) -> list[str]:
+        """One line per written file, with what changed in it."""
+        lines = []
+        for f in self.written:
+            if f.stats is None:
+                lines.append(f"wrote {f.path}")
+            else:
+                s = f.stats
+                lines.append(f"wrote {f.path} ({s.total} entries: {s.new} new, {s.fuzzy} fuzzy, "
+                             f"{s.obsolete} obsolete, {s.from_memory} from memory)")
+        return lines
+
+
+@dataclass(slots=True)
+class _OldPO:
+    """A language's PO as read at the start, to detect a concurrent save."""
+
+    path: Path
+    stamp: Stamp
+    data: bytes | None
+    po: polib.POFile | None
+
+
+@dataclass(slots=True)
+class _Article:
+    slug: str
+    template: polib.POFile
+    pot_bytes: bytes
+    old: dict[str, _OldPO] = field(default_factory=dict)
+    merged: dict[str, tuple[polib.POFile, MergeStats, bytes]] = field(default_factory=dict)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class _Cache:
+    """`build/.cache/extract.json`: inputs and outputs of each article at its last extract."""
+
+    def __init__(self, project: Project, key: str) -> None:
+        self.path = project.cache_dir / CACHE_FILE
+        self.key = key
+        self.articles: dict[str, dict[str, Any]] = {}
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            if data.get("key") == key and isinstance(data.get("articles"), dict):
+                self.articles = data["articles"]
+        except (OSError, ValueError, AttributeError):
+            pass  # no cache, or an unreadable one: it is only a cache
+
+    def fresh(self, slug: str, source: Path, outputs: list[Path]) -> bool:
+        """True when the source and every output are as the last run left them."""
+        entry = self.articles.get(slug)
+        if not entry:
+            return False
+        stamp = file_stamp(source)
+        if stamp is None or entry.get("source") != list(stamp):
+            return False
+        recorded = entry.get("outputs", {})
+        for path in outputs:
+            stamp = file_stamp(path)
+            if stamp is None or recorded.get(str(path)) != list(stamp):
+                return False
+        return True
+
+    def record(self, slug: str, source: Path, outputs: list[Path]) -> None:
+        stamp = file_stamp(source)
+        if stamp is None:
+            return
+        recorded = {}
+        for path in outputs:
+            out = file_stamp(path)
+            if out is None:
+                return
+            recorded[str(path)] = list(out)
+        self.articles[slug] = {"source": list(stamp), "outputs": recorded}
+
+    def save(self) -> None:
+        data = json.dumps({"key": self.key, "articles": self.articles}, sort_keys=True)
+        try:
+            atomic_write(self.path, data)
+        except OSError:
+            pass  # a cache that cannot be written costs time, never correctness
+
+
+def _glossary(project: Project) -> tuple[Any, str]:
+    """The project glossary (or None) and a key that changes when its file does."""
+    try:
+        from transflow.glossary import load_project_glossary
+    except ImportError:  # pragma: no cover - the glossary module ships with transflow
+        return None, "none"
+    glossary = load_project_glossary(project)
+    if glossary is None or project.glossary_path is None:
+        return None, "none"
+    try:
+        return glossary, _digest(project.glossary_path.read_bytes())
+    except OSError:
+        return glossary, "unreadable"
+
+
+def _segment(project: Project, slug: str) -> tuple[Path, list[Any]]:
+    from transflow.segment import extract_segments
+
+    source = project.source_path(slug)
+    data = read_bytes(source)
+    return source, extract_segments(data, source, sentences=project.segmentation == "sentence")
+
+
+def _read_old_po(path: Path) -> _OldPO:
+    stamp = file_stamp(path)
+    if stamp is None:
+        return _OldPO(path, None, None, None)
+    data = read_bytes(path)
+    return _OldPO(path, stamp, data, parse_catalog(data, path))
+
+
+def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.POFile, bytes]:
+    """The article's POT; its creation date stays the old one when no entry changed."""
+    source_ref = project.relative(project.source_path(slug))
+    pot_path = project.pot_path(slug)
+    template = build_template(segments, source_ref, project_id=slug, date=creation_date())
+    old_data = None
+    try:
+        old_data = pot_path.read_bytes()
+    except OSError:
+        pass
+    if old_data is not None:
+        try:
+            old = parse_catalog(old_data, pot_path)
+        except CatalogError:
+            old = None  # a broken template is regenerated: it is extract's own output
+        if old is not None and same_entries(old, template):
+            date = old.metadata.get("POT-Creation-Date")
+            if date:
+                template.metadata["POT-Creation-Date"] = date
+    return template, catalog_bytes(template)
+
+
+def _memory_for(project: Project, lang: str, slugs: list[str],
+                loaded: dict[str, polib.POFile | None]) -> TranslationMemory:  # fmt: skip
+    """The language's memory: one pass over all its catalogues (already-read ones reused)."""
+    memory = TranslationMemory()
+    for slug in slugs:
+        if slug in loaded:
+            po = loaded[slug]
+        else:
+            path = project.po_path(lang, slug)
+            try:
+                po = parse_catalog(path.read_bytes(), path)
+            except (OSError, CatalogError):
+                po = None  # a catalogue that cannot be read teaches nothing
+        if po is not None:
+            memory.add_catalog(po)
+    return memory
+
+
+def extract_project(
+    project: Project, articles: list[str], *, progress: Progress = no_progress
+) -> ExtractReport:
+    """Extract every article into its POT and merge that into each language's PO."""
+    with project_lock(project.cache_dir / "lock"):
+        return _extract(project, articles, progress)
+
+
+def _extract(project: Project, articles: list[str], progress: Progress) -> ExtractReport:
+    glossary, glossary_key = _glossary(project)
+    langs = tuple(project.languages)
+    key = json.dumps([CACHE_VERSION, __version__, project.segmentation, glossary_key, langs])
+    cache = _Cache(project, key)
+
+    def outputs(slug: str) -> list[Path]:
+        return [project.pot_path(slug)] + [project.po_path(lang, slug) for lang in langs]
+
+    todo = [s for s in articles if not cache.fresh(s, project.source_path(s), outputs(s))]
+    work: list[_Article] = []
+    # 1. Read and compute everything; any bad input stops here, before a single write.
+    with progress(todo, "Reading articles") as items:
+        for slug in items:
+            _, segments = _segment(project, slug)
+            template, pot_bytes = _template(project, slug, segments)
+            article = _Article(slug, template, pot_bytes)
+            for lang in langs:
+                article.old[lang] = _read_old_po(project.po_path(lang, slug))
+            work.append(article)
+    all_slugs = project.articles()
+    for lang in langs:
+        memory: TranslationMemory | None = None
+        loaded = {a.slug: a.old[lang].po for a in work}
+        for article in work:
+            old = article.old[lang]
+            needs_memory = _has_new_entries(article.template, old.po)
+            if needs_memory and memory is None:
+                memory = _memory_for(project, lang, all_slugs, loaded)
+            po, stats = merge_catalog(
+                article.template, old.po, lang, glossary=glossary,
+                memory=memory if needs_memory else None, path=str(old.path),
+            )  # fmt: skip
+            article.merged[lang] = (po, stats, catalog_bytes(po))
+    # 2. Write what changed.
+    results: list[FileResult] = []
+    with progress(work, "Writing catalogues") as items:
+        for article in items:
+            pot_path = project.pot_path(article.slug)
+            results.append(FileResult(project.relative(pot_path),
+                                      _write_if_changed(pot_path, article.pot_bytes)))
+            for lang in langs:
+                results.append(_write_po(project, article, lang, glossary))
+    for slug in todo:
+        cache.record(slug, project.source_path(slug), outputs(slug))
+    cache.save()
+    return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
+                         files=tuple(results), languages=langs)
+
+
+def _has_new_entries(template: polib.POFile, old: polib.POFile | None) -> bool:
+    """True when some template msgid has no entry in the old catalogue (memory may help)."""
+    if old is None:
+        return len(template) > 0
+    known = {(e.msgctxt, e.msgid) for e in old}
+    return any((t.msgctxt, t.msgid) not in known for t in template)
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> FileResult:
+    """Write one merged PO, re-merging first if a translator saved it meanwhile."""
+    old = article.old[lang]
+    po, stats, data = article.merged[lang]
+    path = old.path
+    for _ in range(MAX_CONCURRENT_RETRIES):
+        now = file_stamp(path)
+        current = None
+        if now is not None:
+            try:
+                current = path.read_bytes()
+            except OSError as e:
+                raise ConflictError(f"cannot read before writing: {e.strerror}", path) from e
+        if now == old.stamp and current == old.data:
+            if current == data:
+                return FileResult(project.relative(path), False, stats)
+            atomic_write(path, data)
+            return FileResult(project.relative(path), True, stats)
+        # Changed on disk since we read it: merge again from what the translator saved.
+        try:
+            fresh = parse_catalog(current, path) if current is not None else None
+        except TransflowError as e:
+            raise ConflictError(f"changed on disk during extract and is now unreadable "
+                                f"({e.message}); nothing was written to it", path) from e
+        old = _OldPO(path, now, current, fresh)
+        article.old[lang] = old
+        po, stats = merge_catalog(article.template, fresh, lang, glossary=glossary,
+                                  path=str(path))  # fmt: skip
+        data = catalog_bytes(po)
+    raise ConflictError("keeps changing on disk while extract runs; run extract again", path)
