@@ -448,7 +448,7 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
     return entries, metadata
 
 
-def _read_strictly(path: Path, data: bytes) -> polib.POFile:
+def _read_strictly(path: Path, data: bytes, display: str | None) -> polib.POFile:
     """polib's model through the strict reader (`pofile.parse_po`) when there is one."""
     try:
         from transflow.pofile import parse_po
@@ -456,10 +456,10 @@ def _read_strictly(path: Path, data: bytes) -> polib.POFile:
         return read_catalog(path)
     if not data:
         return read_catalog(path)
-    return parse_po(data, path)
+    return parse_po(data, display or path)
 
 
-def read_entries(path: Path) -> tuple[list[Any], dict[str, str]]:
+def read_entries(path: Path, display: str | None = None) -> tuple[list[Any], dict[str, str]]:
     """The entries and header fields of a catalogue, for checking.
 
     A fast reader handles well-formed UTF-8 files (the same entries as polib, verified in
@@ -476,7 +476,7 @@ def read_entries(path: Path) -> tuple[list[Any], dict[str, str]]:
         fast, metadata = _fast_entries(data)
         return list(fast), metadata
     except _FastReadError:
-        po = _read_strictly(path, data)
+        po = _read_strictly(path, data, display)
         line_of = msgid_line_finder(path)
         entries: list[Any] = []
         for e in po:
@@ -614,7 +614,7 @@ def _check_files(project: Project, glossary: Glossary | None,
     findings: list[Finding] = []
     for lang, article in jobs:
         path = project.po_path(lang, article)
-        entries, metadata = read_entries(path)
+        entries, metadata = read_entries(path, project.relative(path))
         findings += check_catalog(entries, metadata, lang=lang, article=article,
                                   file=project.relative(path), glossary=glossary,
                                   severities=project.checks)
