@@ -290,7 +290,7 @@ def test_corpus_pages_give_msgcat_identical_catalogues(
 ) -> None:
     assert len(corpus_catalogues) == 54
     differ = []
-    for name, pot_path, po_path in corpus_catalogues:
+    for _name, pot_path, po_path in corpus_catalogues:
         for path in (pot_path, po_path):
             cat = subprocess.run(["msgcat", str(path)], capture_output=True, check=True).stdout
             if cat != path.read_bytes():
@@ -302,7 +302,7 @@ def test_corpus_pages_give_msgcat_identical_catalogues(
 @needs_gettext
 def test_corpus_page_catalogues_pass_msgfmt(corpus_catalogues: list[tuple[str, Path, Path]]) -> None:
     failed = []
-    for name, pot_path, po_path in corpus_catalogues:
+    for _name, pot_path, po_path in corpus_catalogues:
         for path in (pot_path, po_path):
             result = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(path)],
                                     capture_output=True, text=True)  # fmt: skip
