@@ -25,12 +25,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import polib
-
 from transflow import __version__
 from transflow import errors as errors_module
-from transflow.catalog import read_catalog
-from transflow.check import check_catalog_glossary
+from transflow.check import CHECK_NAMES, check_catalog, read_entries
 from transflow.errors import TransflowError
 from transflow.files import atomic_write, read_bytes
 from transflow.glossary import Glossary, load_project_glossary
@@ -46,6 +43,8 @@ RACY_WINDOW_NS = 2_000_000_000
 # below it, starting the workers costs more than it saves.
 PARALLEL_MIN_JOBS = 50
 MAX_WORKERS = 8  # more processes than this only fight over the disk
+# Glossary errors are `check`'s glossary findings at error severity, and nothing else.
+GLOSSARY_ERRORS_ONLY = {name: "off" for name in CHECK_NAMES} | {"glossary": "error"}
 
 # What is not a word in a source string, each with the reason.
 NON_WORDS: dict[str, str] = {
@@ -174,7 +173,7 @@ def _as_tuple(c: Counts) -> tuple[int, ...]:
 _ALL_FIELDS = [f.name for f in fields(Counts)]
 
 
-def classify(entry: polib.POEntry) -> str:
+def classify(entry: Any) -> str:
     """`translated`, `fuzzy` or `untranslated`, with msgfmt's rules (see the module docstring)."""
     first = entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
     if not first:
@@ -190,11 +189,14 @@ _WORDS: dict[str, int] = {}
 WORD_MEMO_SIZE = 200_000
 
 
-def count_catalog(po: polib.POFile, *, as_template: bool = False) -> Counts:
-    """Count the entries and source words of a parsed catalogue (a POT: everything untranslated)."""
+def count_catalog(entries: Iterable[Any], *, as_template: bool = False) -> Counts:
+    """Count the entries and source words of a catalogue (a POT: everything untranslated).
+
+    `entries` are polib `POEntry`s (a `POFile`) or the `CheckEntry`s of `check.read_entries`.
+    """
     tally = {"translated": [0, 0], "fuzzy": [0, 0], "untranslated": [0, 0]}
     obsolete = 0
-    for entry in po:
+    for entry in entries:
         if entry.obsolete:
             obsolete += 1
             continue
@@ -430,12 +432,15 @@ def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
 
 def _count_job(project: Project, job: _Job) -> Counts:
     """Parse one catalogue and count it (and its glossary errors when asked)."""
-    po = read_catalog(Path(job.path))
-    counts = count_catalog(po, as_template=job.as_template)
+    entries, metadata = read_entries(Path(job.path))
+    counts = count_catalog(entries, as_template=job.as_template)
     if job.glossary_key is not None:
         glossary = _glossary_for(project, job.glossary_key)
-        errors = check_catalog_glossary(project, glossary, po, job.lang, job.article)
-        counts = counts.with_glossary_errors(errors)
+        if glossary is not None:
+            findings = check_catalog(entries, metadata, lang=job.lang, article=job.article,
+                                     file=job.key, glossary=glossary,
+                                     severities=GLOSSARY_ERRORS_ONLY)
+            counts = counts.with_glossary_errors(len(findings))
     return counts
 
 
