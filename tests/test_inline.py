@@ -88,3 +88,8 @@ def test_parse_rejects_malformed() -> None:
     with pytest.raises(NotationError) as info:
         parse_notation("<a1>x")
     assert info.value.problems == ["unclosed tag <a1>"]
+
+
+def test_problems_are_capped() -> None:
+    problems = tag_problems("<a1>x</a1>", "<a1>" * 10000)
+    assert len(problems) == 11 and problems[-1].startswith("and ")

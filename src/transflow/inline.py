@@ -29,6 +29,8 @@ TAG_RE = re.compile(r"<(/?)([a-z]+(?:-[a-z]+)*)([1-9][0-9]*)(/?)>")
 # Anything a browser could take for markup: `<` followed by a letter, `/`, `!` or `?`.
 MARKUP_START_RE = re.compile(r"<[A-Za-z/!?]")
 NAME_RE = re.compile(r"[a-z]+(?:-[a-z]+)*")
+# At most this many problems are listed for one msgstr.
+MAX_PROBLEMS = 10
 # The name used in the notation for an element whose tag name cannot be written as one.
 FALLBACK_NAME = "x"
 
@@ -205,6 +207,8 @@ def parse_translation(msgid: str, msgstr: str) -> tuple[list[Node], list[str]]:
     for key, void in src_seen:
         if key not in counts:
             problems.append(f"missing tag <{key}{'/' if void else ''}>")
+    if len(problems) > MAX_PROBLEMS:  # a hostile msgstr need not produce a hostile report
+        problems[MAX_PROBLEMS:] = [f"and {len(problems) - MAX_PROBLEMS} more problems"]
     return tree, problems
 
 
