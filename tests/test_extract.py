@@ -1,0 +1,218 @@
+"""`transflow extract` end to end on a small project: outputs, no churn, safety."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import transflow.extract as extract_mod
+from transflow.catalog import read_catalog, render_catalog
+from transflow.cli import main
+from transflow.errors import ConflictError, InputError
+from transflow.extract import extract_project
+from transflow.files import project_lock
+from transflow.project import Project, read_project
+
+from .conftest import needs_gettext
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title}</title>
+<meta name="description" content="A story from Stepanakert."></head>
+<body>
+<h1>{title}</h1>
+{paragraphs}
+<footer><p>Support independent journalism in the Caucasus.</p></footer>
+</body>
+</html>
+"""
+
+
+def page(title: str, *paragraphs: str) -> str:
+    return PAGE.format(title=title, paragraphs="\n".join(f"<p>{p}</p>" for p in paragraphs))
+
+
+def make_project(root: Path, glossary: bool = False) -> Project:
+    (root / "source").mkdir(parents=True)
+    toml = '[project]\nsource_language = "en"\nlanguages = ["ka", "ru"]\n'
+    (root / "transflow.toml").write_text(toml, "utf-8")
+    if glossary:
+        (root / "glossary.toml").write_text(
+            '[[term]]\nid = "stepanakert"\nen = "Stepanakert"\nka = "სტეფანაკერტი"\n'
+            'ru = "Степанакерт"\n', "utf-8")  # fmt: skip
+    write(root / "source" / "a.html", page("Talks resume", "The minister said talks would "
+          "resume on <em>Monday</em>.", "Residents gathered outside the hall."))  # fmt: skip
+    write(root / "source" / "b.html", page("Road closed", "The road to the border was closed.",
+                                           "Residents gathered outside the hall."))  # fmt: skip
+    return read_project(root / "transflow.toml")
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under locales/ with its bytes and modification time."""
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted((root / "locales").rglob("*")) if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return make_project(tmp_path / "news")
+
+
+def test_first_extract_writes_templates_and_catalogues(project: Project) -> None:
+    report = extract_project(project, project.articles())
+    root = project.root
+    assert sorted(snapshot(root)) == [
+        "locales/ka/a.po", "locales/ka/b.po", "locales/ru/a.po", "locales/ru/b.po",
+        "locales/templates/a.pot", "locales/templates/b.pot"]  # fmt: skip
+    assert len(report.written) == 6
+    pot = read_catalog(project.pot_path("a"))
+    assert pot.metadata["POT-Creation-Date"] == "2023-11-14 22:13+0000"
+    title = pot.find("Talks resume")
+    assert title is not None and title.comment == "title, h1"
+    assert [ref for ref, _ in title.occurrences] == ["source/a.html", "source/a.html"]
+    po = read_catalog(project.po_path("ru", "a"))
+    assert po.metadata["Language"] == "ru"
+    assert po.metadata["Plural-Forms"].startswith("nplurals=3;")
+    assert "extract: 2 articles; 6 files written" in report.summary()
+    assert any(line.startswith("wrote locales/ru/a.po") for line in report.detail_lines())
+
+
+@needs_gettext
+def test_outputs_are_as_gettext_writes_them(project: Project) -> None:
+    extract_project(project, project.articles())
+    for path in sorted((project.root / "locales").rglob("*.po*")):
+        subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(path)], check=True)
+        cat = subprocess.run(["msgcat", str(path)], capture_output=True, check=True).stdout
+        assert cat == path.read_bytes(), path
+
+
+def test_second_extract_changes_no_byte(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    extract_project(project, project.articles())
+    before = snapshot(project.root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # a later clock must not matter
+    report = extract_project(project, project.articles())
+    assert report.written == [] and report.skipped == 2
+    assert snapshot(project.root) == before
+    # Without the cache (always safe to delete) every article is redone: still no change.
+    for path in project.cache_dir.glob("*.json"):
+        path.unlink()
+    report = extract_project(project, project.articles())
+    assert report.written == [] and report.skipped == 0
+    assert snapshot(project.root) == before
+
+
+def test_changed_source_keeps_translations(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    extract_project(project, project.articles())
+    po_path = project.po_path("ru", "a")
+    po = read_catalog(po_path)
+    for e in po:
+        e.msgstr = "RU " + e.msgid
+    po_path.write_text(render_catalog(po), "utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    write(project.source_path("a"), page("Talks resume", "The minister said talks would "
+          "resume on <em>Tuesday</em>.", "A new paragraph about the weather."))  # fmt: skip
+    report = extract_project(project, ["a"])
+    assert report.fuzzy == 1 and report.obsolete == 1
+    po = read_catalog(po_path)
+    changed = po.find("The minister said talks would resume on <em1>Tuesday</em1>.")
+    assert changed is not None and "fuzzy" in changed.flags
+    assert changed.previous_msgid == "The minister said talks would resume on <em1>Monday</em1>."
+    gone = [e for e in po if e.obsolete]
+    assert [e.msgstr for e in gone] == ["RU Residents gathered outside the hall."]
+    assert read_catalog(project.pot_path("a")).metadata["POT-Creation-Date"] == (
+        "2027-01-15 08:00+0000")
+    # b.html did not change: its template keeps its date.
+    assert read_catalog(project.pot_path("b")).metadata["POT-Creation-Date"] == (
+        "2023-11-14 22:13+0000")
+
+
+def test_memory_fills_entries_of_a_new_article(project: Project) -> None:
+    extract_project(project, project.articles())
+    po_path = project.po_path("ru", "a")
+    po = read_catalog(po_path)
+    footer = po.find("Support independent journalism in the Caucasus.")
+    assert footer is not None
+    footer.msgstr = "Поддержите независимую журналистику на Кавказе."
+    po_path.write_text(render_catalog(po), "utf-8")
+    write(project.source_path("c"), page("New story", "Something else happened."))
+    report = extract_project(project, ["c"])
+    assert report.from_memory >= 1
+    new = read_catalog(project.po_path("ru", "c")).find(footer.msgid)
+    assert new is not None and new.msgstr == footer.msgstr and "fuzzy" not in new.flags
+
+
+def test_glossary_hints_in_catalogues(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "g", glossary=True)
+    extract_project(project, project.articles())
+    text = project.po_path("ru", "a").read_text("utf-8")
+    assert "#. glossary: Stepanakert → Степанакерт" in text
+    assert "glossary:" not in project.pot_path("a").read_text("utf-8")
+
+
+def test_bad_article_leaves_every_file_as_it_was(project: Project) -> None:
+    extract_project(project, project.articles())
+    before = snapshot(project.root)
+    write(project.source_path("a"), page("Talks resume", "Changed text."))
+    project.source_path("b").write_bytes(b"")  # not an HTML document
+    write(project.source_path("c"), page("Brand new", "A new article."))
+    with pytest.raises(InputError) as info:
+        extract_project(project, project.articles())
+    assert str(info.value).startswith(str(project.source_path("b")))
+    assert snapshot(project.root) == before
+
+
+def test_second_run_at_once_gets_a_conflict(project: Project) -> None:
+    with project_lock(project.cache_dir / "lock"):
+        with pytest.raises(ConflictError) as info:
+            extract_project(project, project.articles())
+    assert "another transflow command" in str(info.value)
+
+
+def test_concurrent_save_is_merged_not_overwritten(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extract_project(project, project.articles())
+    write(project.source_path("a"), page("Talks resume", "A brand new paragraph."))
+    po_path = project.po_path("ru", "a")
+    original = extract_mod._write_po
+    saved = {}
+
+    def translator_saves_first(project: Project, article: object, lang: str, glossary: object):
+        if lang == "ru" and not saved:
+            po = read_catalog(po_path)
+            entry = po.find("Talks resume")
+            assert entry is not None
+            entry.msgstr = "Переговоры возобновились"
+            text = render_catalog(po)
+            po_path.write_text(text, "utf-8")
+            os.utime(po_path, ns=(1, 1))  # even a save that keeps size and mtime odd is seen
+            saved["text"] = text
+        return original(project, article, lang, glossary)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract_mod, "_write_po", translator_saves_first)
+    extract_project(project, ["a"])
+    po = read_catalog(po_path)
+    entry = po.find("Talks resume")
+    assert entry is not None and entry.msgstr == "Переговоры возобновились"
+    assert po.find("A brand new paragraph.") is not None
+
+
+def test_cli_extract_and_bad_input_exit_code(project: Project) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["-C", str(project.root), "extract"])
+    assert result.exit_code == 0, result.output
+    assert "6 files written" in result.output
+    project.source_path("a").write_bytes(b"\x00\x01binary")
+    result = runner.invoke(main, ["-C", str(project.root), "extract"])
+    assert result.exit_code == 2
+    assert "a.html" in result.output and "Traceback" not in result.output
