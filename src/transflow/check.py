@@ -45,6 +45,7 @@ _NUMBER_RE = re.compile(r"\d+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+
 # and printf/brace placeholders (%1$s, {0}).
 _NOT_TEXT_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;|%\d+\$|\{\d*\}")
 _DIGIT_RE = re.compile(r"\d")
+_DIGITS_RE = re.compile(r"\d+")
 _WORD_WITH_LETTER_RE = re.compile(r"\w*[^\W\d_]\w*")
 # printf-style directives as `msgfmt -c` reads them for c-format / python-format entries.
 _C_FORMAT_RE = re.compile(
@@ -146,6 +147,10 @@ def number_problems(msgid: str, msgstr: str) -> list[str]:
     """Numbers of the source that the translation does not contain (in any usual notation)."""
     if not _DIGIT_RE.search(msgid):
         return []
+    # The common case first: every digit run of the source is in the translation as written.
+    if set(_DIGITS_RE.findall(_NOT_TEXT_RE.sub(" ", msgid))) <= set(
+            _DIGITS_RE.findall(_NOT_TEXT_RE.sub(" ", msgstr))):
+        return []
     source = numbers_of(msgid)
     if not source:
         return []
@@ -172,6 +177,10 @@ def copy_problems(msgid: str, msgstr: str) -> list[str]:
 
 def whitespace_problems(msgid: str, msgstr: str) -> list[str]:
     """Leading/trailing whitespace that differs from the source, and doubled spaces."""
+    if (msgid[:1] == msgstr[:1] or not (msgid[:1].isspace() or msgstr[:1].isspace())) and (
+            msgid[-1:] == msgstr[-1:] or not (msgid[-1:].isspace() or msgstr[-1:].isspace())) \
+            and "  " not in msgstr:
+        return []  # the common case
     out = []
     if msgid[:1].isspace() != msgstr[:1].isspace() or (
         msgid[:1] == "\n") != (msgstr[:1] == "\n"):
@@ -540,41 +549,45 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
     nplurals, plural_header = _nplurals(metadata)
     usage = _plural_usage(plural_header, nplurals) if nplurals else []
     findings: list[Finding] = []
+    text_checks = [(name, func) for name, func in _TEXT_CHECKS if name in enabled]
+    check_glossary = glossary is not None and "glossary" in enabled
+    check_plurals = "plurals" in enabled
     for entry in entries:
-        if not is_checked(entry):
+        if entry.obsolete or not entry.msgid or "fuzzy" in entry.flags:
             continue
-        ignore = parse_ignore(entry.tcomment) if "transflow" in (entry.tcomment or "") else set()
-        shown = entry.msgstr if not entry.msgid_plural else entry.msgstr_plural.get(0, "")
-        line = entry.linenum or 0
-
-        def add(check: str, message: str, term: str | None = None, shown: str = shown,
-                line: int = line, entry: Any = entry) -> None:
-            findings.append(Finding(check, enabled[check], lang, article, file, line,
-                                    entry.msgctxt, entry.msgid, shown, term, message))
-
-        texts = _entry_texts(entry)
-        if "glossary" in enabled and "glossary" not in ignore and glossary is not None:
-            if entry.msgid_plural:
+        plural = bool(entry.msgid_plural)
+        if not (any(entry.msgstr_plural.values()) if plural else entry.msgstr):
+            continue
+        tcomment = entry.tcomment
+        ignore = parse_ignore(tcomment) if tcomment and "transflow" in tcomment else _NO_IGNORE
+        found: list[tuple[str, str, str | None]] = []  # (check, message, term)
+        texts = _entry_texts(entry) if plural else [(entry.msgid, entry.msgstr, "")]
+        if check_glossary and "glossary" not in ignore and glossary is not None:
+            if plural:
                 source = entry.msgid + "\n" + entry.msgid_plural
                 target = "\n".join(t for _, t, _ in texts)
             else:
                 source, target = entry.msgid, entry.msgstr
             for problem in glossary.check_entry(source, target, lang, ignore):
-                add("glossary", problem.message, problem.term)
-        for name, func in _TEXT_CHECKS:
-            if name not in enabled or name in ignore:
+                found.append(("glossary", problem.message, problem.term))
+        for name, func in text_checks:
+            if name in ignore:
                 continue
             for source, target, label in texts:
-                if not target:
-                    continue
-                for message in func(source, target):
-                    add(name, label + message)
-        if "plurals" in enabled and "plurals" not in ignore:
-            for message in plural_problems(entry, nplurals, usage):
-                add("plurals", message)
+                if target:
+                    found += [(name, label + message, None) for message in func(source, target)]
+        if check_plurals and "plurals" not in ignore and (plural or entry.flags):
+            found += [("plurals", m, None) for m in plural_problems(entry, nplurals, usage)]
+        if found:
+            shown = entry.msgstr_plural.get(0, "") if plural else entry.msgstr
+            line = entry.linenum or 0
+            findings += [Finding(check, enabled[check], lang, article, file, line,
+                                 entry.msgctxt, entry.msgid, shown, term, message)
+                         for check, message, term in found]
     return findings
 
 
+_NO_IGNORE: frozenset[str] = frozenset()
 _TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
     ("markup", markup_problems),
     ("numbers", number_problems),

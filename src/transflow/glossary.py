@@ -21,6 +21,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -280,7 +281,7 @@ class Glossary:
         return index
 
     def check_entry(self, msgid: str, msgstr: str, lang: str,
-                    ignore: set[str]) -> list[GlossaryProblem]:
+                    ignore: AbstractSet[str]) -> list[GlossaryProblem]:
         """Glossary problems of one translation: missing renderings, forbidden renderings."""
         morph = load_morphology(lang)
         triggered = self.triggered(msgid)
