@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import transflow.check as check_mod
 import transflow.status as status_mod
 from transflow.catalog import read_catalog
 from transflow.check import read_entries
@@ -221,7 +222,7 @@ def test_second_run_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(path: Path) -> None:
         raise AssertionError(f"parsed {path} although nothing changed")
 
-    monkeypatch.setattr(status_mod, "read_entries", refuse)
+    monkeypatch.setattr(check_mod, "read_entries", refuse)
     second = status_of(root)
     assert second.catalogs == first.catalogs
     assert second.stats["parsed"] == 0

@@ -23,15 +23,16 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transflow import __version__
 from transflow import errors as errors_module
-from transflow.check import CHECK_NAMES, check_catalog, read_entries
 from transflow.errors import TransflowError
 from transflow.files import atomic_write, read_bytes
-from transflow.glossary import Glossary, load_project_glossary
 from transflow.project import Project
+
+if TYPE_CHECKING:
+    from transflow.glossary import Glossary
 
 CACHE_FILE = "status.json"
 # Bumped whenever counting rules change, so old cached figures are never trusted.
@@ -43,8 +44,6 @@ RACY_WINDOW_NS = 2_000_000_000
 # below it, starting the workers costs more than it saves.
 PARALLEL_MIN_JOBS = 50
 MAX_WORKERS = 8  # more processes than this only fight over the disk
-# Glossary errors are `check`'s glossary findings at error severity, and nothing else.
-GLOSSARY_ERRORS_ONLY = {name: "off" for name in CHECK_NAMES} | {"glossary": "error"}
 
 # What is not a word in a source string, each with the reason.
 NON_WORDS: dict[str, str] = {
@@ -237,6 +236,8 @@ def _glossary_key(project: Project) -> str | None:
     path = project.glossary_path
     if path is None or not path.is_file():
         if project.glossary_required:
+            from transflow.glossary import load_project_glossary
+
             load_project_glossary(project)  # the glossary's own error for a missing file
         return None
     digest = hashlib.sha256(read_bytes(path)).hexdigest()
@@ -250,6 +251,8 @@ _GLOSSARIES: dict[tuple[Path, str], Glossary | None] = {}
 def _glossary_for(project: Project, key: str) -> Glossary | None:
     cache_key = (project.root, key)
     if cache_key not in _GLOSSARIES:
+        from transflow.glossary import load_project_glossary
+
         _GLOSSARIES.clear()
         _GLOSSARIES[cache_key] = load_project_glossary(project)
     return _GLOSSARIES[cache_key]
@@ -432,6 +435,9 @@ def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
 
 def _count_job(project: Project, job: _Job) -> Counts:
     """Parse one catalogue and count it (and its glossary errors when asked)."""
+    # Imported here: a warm status parses nothing and should not pay for the check engine.
+    from transflow.check import CHECK_NAMES, check_catalog, read_entries
+
     entries, metadata = read_entries(Path(job.path))
     counts = count_catalog(entries, as_template=job.as_template)
     if job.glossary_key is not None:
@@ -439,7 +445,9 @@ def _count_job(project: Project, job: _Job) -> Counts:
         if glossary is not None:
             findings = check_catalog(entries, metadata, lang=job.lang, article=job.article,
                                      file=job.key, glossary=glossary,
-                                     severities=GLOSSARY_ERRORS_ONLY)
+                                     # glossary findings at error severity, nothing else
+                                     severities={name: "off" for name in CHECK_NAMES}
+                                     | {"glossary": "error"})
             counts = counts.with_glossary_errors(len(findings))
     return counts
 
