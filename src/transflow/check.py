@@ -603,7 +603,7 @@ def check_project(project: Project, langs: list[str], articles: list[str]) -> li
             if project.po_path(lang, article).is_file()]
     workers = _worker_count(len(jobs))
     if workers > 1:
-        findings = _check_in_workers(project, jobs, workers)
+        findings = _check_in_workers(project, glossary, jobs, workers)
     else:
         findings = _check_files(project, glossary, jobs)
     return sort_findings(findings)
@@ -634,14 +634,22 @@ def _check_files(project: Project, glossary: Glossary | None,
     return findings
 
 
+# The parent's glossary, inherited by forked workers (None: each worker loads its own).
+_INHERITED: list[Glossary | None] = []
+
+
 def _check_chunk(project: Project, jobs: list[tuple[str, str]]) -> list[Finding]:
-    """Worker-process entry point: load the glossary once, check a share of the files."""
-    glossary = load_project_glossary(project) if project.checks.get("glossary") != "off" else None
+    """Worker-process entry point: check a share of the files with one glossary."""
+    if _INHERITED:
+        glossary = _INHERITED[0]
+    else:
+        glossary = (load_project_glossary(project)
+                    if project.checks.get("glossary") != "off" else None)
     return _check_files(project, glossary, jobs)
 
 
-def _check_in_workers(project: Project, jobs: list[tuple[str, str]],
-                      workers: int) -> list[Finding]:
+def _check_in_workers(project: Project, glossary: Glossary | None,
+                      jobs: list[tuple[str, str]], workers: int) -> list[Finding]:
     """Spread the files over worker processes (by article, so a chunk shares msgids)."""
     import concurrent.futures
     import multiprocessing
@@ -649,12 +657,17 @@ def _check_in_workers(project: Project, jobs: list[tuple[str, str]],
     jobs = sorted(jobs, key=lambda j: (j[1], j[0]))
     size = -(-len(jobs) // (workers * 4))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    context = multiprocessing.get_context("fork" if "fork" in
-                                          multiprocessing.get_all_start_methods() else "spawn")
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     findings: list[Finding] = []
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for result in pool.map(_check_chunk, [project] * len(chunks), chunks):
-            findings += result
+    if fork:
+        _INHERITED[:] = [glossary]
+    try:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for result in pool.map(_check_chunk, [project] * len(chunks), chunks):
+                findings += result
+    finally:
+        _INHERITED.clear()
     return findings
 
 
