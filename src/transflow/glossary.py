@@ -33,6 +33,7 @@ from transflow.morphology import (
     Phrase,
     Tokens,
     contains_phrase,
+    describe_rules,
     find_phrase,
     load_morphology,
 )
@@ -348,13 +349,18 @@ class Glossary:
                 problems.append(GlossaryProblem(term.id, "missing", _missing_message(term, lang)))
         return [p for p in problems if p.term not in ignore]
 
-    def word_forms(self, term: Term, lang: str) -> list[tuple[str, list[str]]]:
-        """(rendering, sorted forms of each word) for display in `glossary show`."""
+    def word_forms(self, term: Term, lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """For display in `glossary show`: each rendering with, per word, the word, the rules
+        that inflect it and the sorted forms the matcher accepts."""
         morph = load_morphology(lang)
         out = []
         for rendering in term.approved(lang):
             phrase = morph.phrase(rendering, keep_case=term.case_sensitive, inflect=term.translate)
-            out.append((rendering, [" ".join(sorted(w)) for w in phrase.words]))
+            rules = describe_rules(morph, rendering, inflect=term.translate)
+            words = [w for _, w, _ in morph.positions(rendering, inflect=term.translate)]
+            out.append((rendering, [(word, rule, " ".join(sorted(forms)))
+                                    for word, rule, forms in zip(words, rules, phrase.words,
+                                                                 strict=True)]))
         return out
 
 

@@ -326,9 +326,8 @@ def render_glossary_term(glossary: Glossary | None, term_id: str, langs: list[st
             lines.append("    no rendering (not checked in this language)")
         for rendering, words in glossary.word_forms(term, lang):
             lines.append(f"    rendering: {rendering}")
-            for i, forms in enumerate(words, start=1):
-                label = f"word {i}" if len(words) > 1 else "forms"
-                lines.append(f"      {label}: {forms}")
+            for word, rules, forms in words:
+                lines.append(f"      {word} ({rules}): {forms}")
         for form in term.forms.get(lang, ()):
             lines.append(f"    listed form: {form} (+ clitics)")
         for bad in term.forbidden.get(lang, ()):

@@ -189,15 +189,16 @@ class Morphology:
             return form + clitic.after_vowel
         return form + clitic.after_consonant
 
-    def phrase(self, rendering: str, *, keep_case: bool = False, inflect: bool = True) -> Phrase:
-        """The accepted forms of a rendering, word by word (non-final parts of `a-b` are fixed)."""
+    def positions(self, rendering: str, *, inflect: bool = True) -> list[tuple[str, str, str]]:
+        """(separator before, word, position) of each word of a rendering.
+
+        The last word is the head; a non-final part of a hyphenated word is fixed
+        (премьер-министр); other words are modifiers.
+        """
         tokens = _raw_tokens(rendering)
         n = len(tokens)
-        words: list[frozenset[str]] = []
-        seps: list[str] = []
+        out = []
         for i, (sep, word) in enumerate(tokens):
-            if i:
-                seps.append(separator_kind(sep))
             nxt = tokens[i + 1][0] if i + 1 < n else ""
             if not inflect:
                 position = "fixed"
@@ -207,9 +208,20 @@ class Morphology:
                 position = "fixed"
             else:
                 position = "modifier"
-            forms = self.word_forms(word, position, keep_case=keep_case,
-                                    clitics=i == n - 1 and inflect)
-            words.append(forms)
+            out.append((sep, word, position))
+        return out
+
+    def phrase(self, rendering: str, *, keep_case: bool = False, inflect: bool = True) -> Phrase:
+        """The accepted forms of a rendering, word by word (non-final parts of `a-b` are fixed)."""
+        words: list[frozenset[str]] = []
+        seps: list[str] = []
+        parts = self.positions(rendering, inflect=inflect)
+        for i, (sep, word, position) in enumerate(parts):
+            if i:
+                seps.append(separator_kind(sep))
+            last = i == len(parts) - 1
+            words.append(self.word_forms(word, position, keep_case=keep_case,
+                                         clitics=last and inflect))
         return Phrase(tuple(words), tuple(seps))
 
     def listed_phrase(self, form: str, *, keep_case: bool = False) -> Phrase:
@@ -401,10 +413,10 @@ def available_languages() -> list[str]:
     )
 
 
-def describe_rules(morph: Morphology, words: Sequence[str]) -> list[str]:
-    """The names of the rules that apply to each word (for `glossary show`)."""
+def describe_rules(morph: Morphology, rendering: str, *, inflect: bool = True) -> list[str]:
+    """For each word of a rendering, the rules that inflect it (for `glossary show`)."""
     out = []
-    for word in words:
-        names = [r.name for r, _ in morph.matching_rules(word, "head")]
-        out.append(f"{word}: {', '.join(names) if names else 'not inflected'}")
+    for _, word, position in morph.positions(rendering, inflect=inflect):
+        names = [r.name for r, _ in morph.matching_rules(word, position)]
+        out.append(", ".join(names) if names else "as written")
     return out
