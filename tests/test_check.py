@@ -65,6 +65,8 @@ def test_untranslated_copy() -> None:
     assert copy_problems("Protesters gathered outside parliament.",
                          "Protesters gathered outside parliament.")
     assert not copy_problems("OC Media", "OC Media")
+    assert not copy_problems("%(class_name)s %(instance)s", "%(class_name)s %(instance)s")
+    assert not copy_problems("{count} {unit_name} left", "{count} {unit_name} left")
     assert not copy_problems("Protesters gathered.", "Протестующие собрались.")
     assert not copy_problems("<a1>EU</a1> and <em1>UN</em1>", "<a1>EU</a1> and <em1>UN</em1>")
 

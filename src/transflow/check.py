@@ -45,6 +45,9 @@ _NUMBER_RE = re.compile(r"\d+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=\d{3}(?!\d)))\d+
 # and printf/brace placeholders (%1$s, {0}).
 _NOT_TEXT_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;|%\d+\$|\{\d*\}")
 _DIGIT_RE = re.compile(r"\d")
+# printf, python and brace placeholders: not words of the text (`%(class_name)s`, `{name}`).
+_PLACEHOLDER_RE = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\d+\$)?\d*(?:\.\d+)?[hlLqjzt]*[a-zA-Z%]"
+                             r"|\{[^{}\s]*\}")
 _DIGITS_RE = re.compile(r"\d+")
 _WORD_WITH_LETTER_RE = re.compile(r"\w*[^\W\d_]\w*")
 # printf-style directives as `msgfmt -c` reads them for c-format / python-format entries.
@@ -168,7 +171,8 @@ def copy_problems(msgid: str, msgstr: str) -> list[str]:
     """A translation identical to a long source text: probably not translated."""
     if msgstr != msgid:
         return []
-    words = _WORD_WITH_LETTER_RE.findall(plain_text(msgid))
+    text = _PLACEHOLDER_RE.sub(" ", plain_text(msgid))
+    words = _WORD_WITH_LETTER_RE.findall(text)
     letters = sum(ch.isalpha() for w in words for ch in w)
     if len(words) >= COPY_MIN_WORDS and letters >= COPY_MIN_LETTERS:
         return ["the translation is a copy of the source text"]
