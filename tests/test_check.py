@@ -398,3 +398,33 @@ def test_ignore_comment_can_silence_a_whole_check(tmp_path: Path) -> None:
     findings = check_project(read_project(make_project(tmp_path, po=po) / "transflow.toml"),
                              ["ru"], ["x"])
     assert [(f.check, f.msgid) for f in findings] == [("numbers", "In 2024")]
+
+
+GEN_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "gen_corpus.py"
+
+
+@pytest.mark.skipif(not GEN_CORPUS.is_file(), reason=f"benchmark generator not found: {GEN_CORPUS}")
+def test_worker_processes_find_what_one_process_finds(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a generated newsroom (50 catalogues, 114-term glossary), forked workers and a single
+    process report the same findings, and the glossary finds the injected violations."""
+    import os
+    import sys
+
+    import transflow.check as check_module
+
+    subprocess.run([sys.executable, str(GEN_CORPUS), str(tmp_path / "news"), "--articles", "25",
+                    "--seed", "3", "--terms", "50", "--jobs", "1"], check=True,
+                   capture_output=True)
+    project = read_project(tmp_path / "news" / "transflow.toml")
+    articles = project.articles()
+    assert check_module._worker_count(2 * len(articles)) > 1 or len(os.sched_getaffinity(0)) == 1
+    parallel = check_project(project, ["ka", "ru"], articles)
+    monkeypatch.setattr(check_module, "PARALLEL_MIN_FILES", 10**9)
+    serial = check_project(project, ["ka", "ru"], articles)
+    assert parallel == serial
+    manifest = json.loads((tmp_path / "news" / "manifest.json").read_text())
+    injected = sum(manifest["languages"][lang]["glossary_violations_injected"]
+                   for lang in ("ka", "ru"))
+    found = sum(f.check == "glossary" for f in serial)
+    assert injected and 0.8 * injected <= found <= injected
