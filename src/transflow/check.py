@@ -420,7 +420,7 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
             elif kind in (".", ":", "|", "~"):
                 continue
             else:
-                body = comment[1:]
+                body = comment.lstrip("#")  # as polib reads `## note`
                 if body.startswith(" "):
                     body = body[1:]
                 entry.tcomment = body if not entry.tcomment else entry.tcomment + "\n" + body
