@@ -171,3 +171,11 @@ def test_a_listed_stem_is_inflected_by_the_rules() -> None:
     assert not find_phrase(ka.tokenize("ლაჩინის დერეფნი"), phrase)  # not a nominative
     ru = load_morphology("ru")
     assert find_phrase(ru.tokenize("в Орле"), ru.listed_phrase("Орл-"))
+
+
+def test_a_georgian_compound_stem_needs_its_hyphen() -> None:
+    ka = load_morphology("ka")
+    phrase = ka.phrase("სომხეთი")
+    assert find_phrase(ka.tokenize("სომხეთ-აზერბაიჯანის საზღვარი"), phrase) == [(0, 1)]
+    assert not find_phrase(ka.tokenize("სომხეთ აზერბაიჯანის"), phrase)
+    assert not find_phrase(ka.tokenize("ის სომხეთ"), phrase)

@@ -53,6 +53,7 @@ class Rule:
     case: str = "any"
     position: str = "any"
     example: str = ""
+    before_hyphen: tuple[str, ...] = ()  # endings accepted only before a hyphen (compounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class Phrase:
 
     words: tuple[frozenset[str], ...]
     seps: tuple[str, ...]
+    # forms of the last word accepted only when a hyphen follows (სომხეთ-აზერბაიჯანის)
+    compound: frozenset[str] = frozenset()
 
 
 class Tokens:
@@ -222,7 +225,13 @@ class Morphology:
             last = i == len(parts) - 1
             words.append(self.word_forms(word, position, keep_case=keep_case,
                                          clitics=last and inflect))
-        return Phrase(tuple(words), tuple(seps))
+        compound: frozenset[str] = frozenset()
+        if parts and inflect:
+            word = parts[-1][1]
+            stems = {word[: len(word) - len(end)] + e
+                     for rule, end in self.matching_rules(word, "head") for e in rule.before_hyphen}
+            compound = frozenset(self.normalize(x, keep_case=keep_case) for x in stems) - words[-1]
+        return Phrase(tuple(words), tuple(seps), compound)
 
     def listed_phrase(self, form: str, *, keep_case: bool = False) -> Phrase:
         """A form listed in the glossary: its words as written, clitics on the last word.
@@ -303,10 +312,11 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
     n = len(phrase.words)
     if not n:
         return []
-    hits = phrase.words[0].intersection(tokens.words)
+    words = tokens.words
+    first = phrase.words[0] | phrase.compound if n == 1 and phrase.compound else phrase.words[0]
+    hits = first.intersection(words)
     if not hits:
         return []
-    words = tokens.words
     last = len(words) - n
     spans = []
     for hit in hits:
@@ -314,17 +324,25 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
             if i > last:
                 break
             for k in range(1, n):
-                if words[i + k] not in phrase.words[k] or tokens.sep(i + k) != phrase.seps[k - 1]:
+                if words[i + k] not in phrase.words[k] and not (
+                    k == n - 1 and words[i + k] in phrase.compound
+                ) or tokens.sep(i + k) != phrase.seps[k - 1]:
                     break
             else:
-                spans.append((i, i + n))
+                end = i + n
+                if phrase.compound and words[end - 1] in phrase.compound and \
+                        words[end - 1] not in phrase.words[-1] and \
+                        (end >= len(words) or tokens.sep(end) != "-"):
+                    continue  # a compound stem needs its hyphen
+                spans.append((i, end))
     spans.sort()
     return spans
 
 
 def contains_phrase(tokens: Tokens, phrase: Phrase) -> bool:
     """True when `phrase` occurs in `tokens` (a faster `bool(find_phrase(...))`)."""
-    if len(phrase.words) == 1:
+    if len(phrase.words) == 1 and not (phrase.compound and
+                                       not phrase.compound.isdisjoint(tokens.words)):
         return not phrase.words[0].isdisjoint(tokens.words)
     return bool(find_phrase(tokens, phrase))
 
@@ -361,7 +379,8 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
     rules = []
     for i, raw in enumerate(data.get("rule", [])):
         where = f"rule {i + 1} ({raw.get('name', '?')})"
-        unknown = set(raw) - {"name", "ends", "endings", "after", "case", "position", "example"}
+        unknown = set(raw) - {"name", "ends", "endings", "after", "case", "position", "example",
+                              "before_hyphen"}
         if unknown:
             raise fail(f"{where}: unknown keys {sorted(unknown)}")
         rule = Rule(
@@ -372,6 +391,7 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
             case=raw.get("case", "any"),
             position=raw.get("position", "any"),
             example=str(raw.get("example", "")),
+            before_hyphen=expand(raw.get("before_hyphen", []), where),
         )
         if rule.after not in AFTER or rule.case not in CASES or rule.position not in (
             "any", "head", "modifier"
