@@ -8,9 +8,11 @@ become obsolete `#~` entries and come back when their text does. No translation 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from transflow.pofile import catalog_charset, parse_po, render_po
 
 FUZZY_THRESHOLD = 60.0  # rapidfuzz ratio (0-100); msgmerge's fstrcmp threshold is 0.6
 MEMORY_FUZZY_THRESHOLD = 75.0  # memory matches come from other articles: ask for more likeness
-MEMORY_CANDIDATES = 200  # at most this many memory strings are scored per lookup (bounded cost)
+MEMORY_CANDIDATES = 100  # at most this many memory strings are scored per lookup (bounded cost)
 MEMORY_RARE_WORDS = 3  # candidates share at least one of the query's N rarest words
 GLOSSARY_PREFIX = "glossary: "  # `#. glossary: Stepanakert → Степанакерт`
 DATE_FORMAT = "%Y-%m-%d %H:%M%z"  # gettext's POT-Creation-Date format
@@ -105,14 +107,19 @@ def _has_translation(entry: polib.POEntry) -> bool:
     return bool(entry.msgstr)
 
 
+_ENTRY_DEFAULTS: dict[str, object] = dict(
+    msgid="", msgstr="", msgid_plural="", msgctxt=None, obsolete=False, encoding="utf-8",
+    comment="", tcomment="", previous_msgctxt=None, previous_msgid=None,
+    previous_msgid_plural=None, linenum=None,
+)  # fmt: skip
+
+
 def _new_entry(**fields: object) -> polib.POEntry:
+    """A `polib.POEntry` built without polib's slow keyword handling (same attributes)."""
     entry = polib.POEntry.__new__(polib.POEntry)
-    entry.__dict__.update(
-        msgid="", msgstr="", msgid_plural="", msgstr_plural={}, msgctxt=None, obsolete=False,
-        encoding="utf-8", comment="", tcomment="", occurrences=[], flags=[],
-        previous_msgctxt=None, previous_msgid=None, previous_msgid_plural=None, linenum=None,
-    )  # fmt: skip
-    entry.__dict__.update(fields)
+    values = dict(_ENTRY_DEFAULTS, msgstr_plural={}, occurrences=[], flags=[])
+    values.update(fields)
+    entry.__dict__ = values
     return entry
 
 
@@ -207,6 +214,7 @@ class TranslationMemory:
     _counts: dict[str, Counter[str]] = field(default_factory=dict)
     _by_word: dict[str, list[str]] = field(default_factory=dict)
     _indexed: bool = False
+    _memo: dict[str, tuple[str, str, float] | None] = field(default_factory=dict)
 
     def add_catalog(self, po: Iterable[polib.POEntry]) -> None:
         """Learn every translated, non-fuzzy singular entry of a catalogue."""
@@ -232,6 +240,7 @@ class TranslationMemory:
             for word in set(_WORD.findall(msgid.lower())):
                 by_word.setdefault(word, []).append(msgid)
         self._by_word = by_word
+        self._memo = {}
         self._indexed = True
 
     def __len__(self) -> int:
@@ -246,23 +255,23 @@ class TranslationMemory:
         found = self.exact.get(msgid)
         if found is not None:
             return msgid, found, 100.0
+        if msgid in self._memo:
+            return self._memo[msgid]
+        result = self._closest(msgid)
+        self._memo[msgid] = result
+        return result
+
+    def _closest(self, msgid: str) -> tuple[str, str, float] | None:
+        by_word = self._by_word
         words = set(_WORD.findall(msgid.lower()))
-        postings = sorted((len(self._by_word[w]), w) for w in words if w in self._by_word)
-        candidates: list[str] = []
-        seen: set[str] = set()
-        for _, word in postings[:MEMORY_RARE_WORDS]:
-            for cand in self._by_word[word]:
-                if cand not in seen:
-                    seen.add(cand)
-                    candidates.append(cand)
-                    if len(candidates) >= MEMORY_CANDIDATES:
-                        break
-            if len(candidates) >= MEMORY_CANDIDATES:
-                break
-        if not candidates:
+        postings = sorted((by_word[w] for w in words if w in by_word), key=len)
+        if not postings:
             return None
-        best = process.extractOne(msgid, candidates, scorer=fuzz.ratio,
-                                  score_cutoff=MEMORY_FUZZY_THRESHOLD)
+        # Candidates share one of the query's rarest words: a bounded set, scored in C.
+        heads = (p[:MEMORY_CANDIDATES] for p in postings[:MEMORY_RARE_WORDS])
+        candidates = list(dict.fromkeys(itertools.chain.from_iterable(heads)))
+        best = process.extractOne(msgid, candidates[:MEMORY_CANDIDATES], scorer=fuzz.ratio,
+                                  score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
         if best is None:
             return None
         return best[0], self.exact[best[0]], float(best[1])
@@ -281,6 +290,24 @@ class MergeStats:
     obsolete: int = 0  # entries newly made obsolete
     revived: int = 0  # obsolete entries whose text came back
     from_memory: int = 0  # entries filled from the translation memory
+
+
+# Per glossary object: (msgid, lang) → `glossary: …` comment lines.
+_HINTS: weakref.WeakKeyDictionary[Hinter, dict[tuple[str, str], list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hints(glossary: Hinter, msgid: str, lang: str) -> list[str]:
+    """`glossary: …` comment lines, memoised: the same msgids recur in every article."""
+    try:
+        memo = _HINTS.setdefault(glossary, {})
+    except TypeError:  # an object that cannot be weakly referenced: no memo
+        memo = {}
+    found = memo.get((msgid, lang))
+    if found is None:
+        found = memo[(msgid, lang)] = [GLOSSARY_PREFIX + h for h in glossary.hints(msgid, lang)]
+    return found
 
 
 def _key(e: polib.POEntry) -> tuple[str | None, str]:
@@ -321,7 +348,7 @@ def merge_catalog(
         new = _new_entry(msgid=t.msgid, msgctxt=t.msgctxt, occurrences=list(t.occurrences))
         comments = [t.comment] if t.comment else []
         if glossary is not None:
-            comments += [GLOSSARY_PREFIX + hint for hint in glossary.hints(t.msgid, lang)]
+            comments += _hints(glossary, t.msgid, lang)
         new.comment = "\n".join(comments)
         key = _key(t)
         match = active.get(key)

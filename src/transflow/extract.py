@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ from transflow.project import Project
 CACHE_FILE = "extract.json"
 CACHE_VERSION = 1  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
+PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
+MAX_WORKERS = 4  # one per core, up to this
 
 Stamp = tuple[int, int] | None
 
@@ -104,14 +108,15 @@ class ExtractReport:
         return lines
 
 
-@dataclass(slots=True)
-class _OldPO:
-    """A language's PO as read at the start, to detect a concurrent save."""
+@dataclass(frozen=True, slots=True)
+class _Merged:
+    """One language's merged PO for one article, and the file as it was when read."""
 
-    path: Path
-    stamp: Stamp
-    data: bytes | None
-    po: polib.POFile | None
+    slug: str
+    data: bytes
+    stats: MergeStats
+    stamp: Stamp  # of the PO when read (None: there was none)
+    digest: str | None  # of its bytes when read
 
 
 @dataclass(slots=True)
@@ -119,8 +124,7 @@ class _Article:
     slug: str
     template: polib.POFile
     pot_bytes: bytes
-    old: dict[str, _OldPO] = field(default_factory=dict)
-    merged: dict[str, tuple[polib.POFile, MergeStats, bytes]] = field(default_factory=dict)
+    merged: dict[str, _Merged] = field(default_factory=dict)
 
 
 def _digest(data: bytes) -> str:
@@ -199,14 +203,6 @@ def _segment(project: Project, slug: str) -> tuple[Path, list[Any]]:
     return source, extract_segments(data, source, sentences=project.segmentation == "sentence")
 
 
-def _read_old_po(path: Path) -> _OldPO:
-    stamp = file_stamp(path)
-    if stamp is None:
-        return _OldPO(path, None, None, None)
-    data = read_bytes(path)
-    return _OldPO(path, stamp, data, parse_catalog(data, path))
-
-
 def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.POFile, bytes]:
     """The article's POT; its creation date stays the old one when no entry changed."""
     source_ref = project.relative(project.source_path(slug))
@@ -247,6 +243,60 @@ def _memory_for(project: Project, lang: str, slugs: list[str],
     return memory
 
 
+def _prepare(project: Project, slug: str) -> tuple[str, polib.POFile, bytes]:
+    """Segment one article and build its template (and the template's bytes)."""
+    _, segments = _segment(project, slug)
+    template, pot_bytes = _template(project, slug, segments)
+    return slug, template, pot_bytes
+
+
+def _merge_language(
+    project: Project, lang: str, work: list[_Article], glossary: Any
+) -> list[_Merged]:
+    """Read, merge and render one language's PO for every article of the run."""
+    olds: dict[str, tuple[Stamp, bytes | None, polib.POFile | None]] = {}
+    for article in work:
+        path = project.po_path(lang, article.slug)
+        stamp = file_stamp(path)
+        data = read_bytes(path) if stamp is not None else None
+        olds[article.slug] = (stamp, data, parse_catalog(data, path) if data is not None else None)
+    memory: TranslationMemory | None = None
+    out = []
+    for article in work:
+        stamp, data, old = olds[article.slug]
+        needs_memory = _has_new_entries(article.template, old)
+        if needs_memory and memory is None:
+            loaded = {slug: po for slug, (_, _, po) in olds.items()}
+            memory = _memory_for(project, lang, project.articles(), loaded)
+        po, stats = merge_catalog(
+            article.template, old, lang, glossary=glossary,
+            memory=memory if needs_memory else None, path=str(project.po_path(lang, article.slug)),
+        )  # fmt: skip
+        out.append(_Merged(article.slug, catalog_bytes(po), stats, stamp,
+                           _digest(data) if data is not None else None))  # fmt: skip
+    return out
+
+
+# State a forked worker inherits (fork: no pickling of templates or the glossary).
+_FORK_STATE: dict[str, Any] = {}
+
+
+def _prepare_in_worker(slug: str) -> tuple[str, polib.POFile, bytes]:
+    return _prepare(_FORK_STATE["project"], slug)
+
+
+def _merge_in_worker(lang: str) -> list[_Merged]:
+    state = _FORK_STATE
+    return _merge_language(state["project"], lang, state["work"], state["glossary"])
+
+
+def _workers(jobs: int) -> int:
+    """How many processes to use for `jobs` articles (1: stay in this process)."""
+    if jobs < PARALLEL_MIN_ARTICLES or "fork" not in mp.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
 def extract_project(
     project: Project, articles: list[str], *, progress: Progress = no_progress
 ) -> ExtractReport:
@@ -265,30 +315,30 @@ def _extract(project: Project, articles: list[str], progress: Progress) -> Extra
         return [project.pot_path(slug)] + [project.po_path(lang, slug) for lang in langs]
 
     todo = [s for s in articles if not cache.fresh(s, project.source_path(s), outputs(s))]
+    workers = _workers(len(todo))
     work: list[_Article] = []
     # 1. Read and compute everything; any bad input stops here, before a single write.
     with progress(todo, "Reading articles") as items:
-        for slug in items:
-            _, segments = _segment(project, slug)
-            template, pot_bytes = _template(project, slug, segments)
-            article = _Article(slug, template, pot_bytes)
-            for lang in langs:
-                article.old[lang] = _read_old_po(project.po_path(lang, slug))
-            work.append(article)
-    all_slugs = project.articles()
-    for lang in langs:
-        memory: TranslationMemory | None = None
-        loaded = {a.slug: a.old[lang].po for a in work}
-        for article in work:
-            old = article.old[lang]
-            needs_memory = _has_new_entries(article.template, old.po)
-            if needs_memory and memory is None:
-                memory = _memory_for(project, lang, all_slugs, loaded)
-            po, stats = merge_catalog(
-                article.template, old.po, lang, glossary=glossary,
-                memory=memory if needs_memory else None, path=str(old.path),
-            )  # fmt: skip
-            article.merged[lang] = (po, stats, catalog_bytes(po))
+        if workers > 1:
+            _FORK_STATE.update(project=project)
+            with mp.get_context("fork").Pool(workers) as pool:
+                prepared = list(pool.imap(_prepare_in_worker, items, chunksize=16))
+        else:
+            prepared = [_prepare(project, slug) for slug in items]
+    work = [_Article(slug, template, pot_bytes) for slug, template, pot_bytes in prepared]
+    if workers > 1 and len(langs) > 1:
+        _FORK_STATE.update(project=project, work=work, glossary=glossary)
+        try:
+            with mp.get_context("fork").Pool(min(workers, len(langs))) as pool:
+                per_lang = pool.map(_merge_in_worker, langs, chunksize=1)
+        finally:
+            _FORK_STATE.clear()
+    else:
+        _FORK_STATE.clear()
+        per_lang = [_merge_language(project, lang, work, glossary) for lang in langs]
+    for lang, merged in zip(langs, per_lang, strict=True):
+        for article, result in zip(work, merged, strict=True):
+            article.merged[lang] = result
     # 2. Write what changed.
     results: list[FileResult] = []
     with progress(work, "Writing catalogues") as items:
@@ -325,9 +375,9 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
 
 def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> FileResult:
     """Write one merged PO, re-merging first if a translator saved it meanwhile."""
-    old = article.old[lang]
-    po, stats, data = article.merged[lang]
-    path = old.path
+    merged = article.merged[lang]
+    path = project.po_path(lang, article.slug)
+    stamp, digest, data, stats = merged.stamp, merged.digest, merged.data, merged.stats
     for _ in range(MAX_CONCURRENT_RETRIES):
         now = file_stamp(path)
         current = None
@@ -336,7 +386,8 @@ def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> 
                 current = path.read_bytes()
             except OSError as e:
                 raise ConflictError(f"cannot read before writing: {e.strerror}", path) from e
-        if now == old.stamp and current == old.data:
+        now_digest = _digest(current) if current is not None else None
+        if now == stamp and now_digest == digest:
             if current == data:
                 return FileResult(project.relative(path), False, stats)
             atomic_write(path, data)
@@ -347,9 +398,7 @@ def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> 
         except TransflowError as e:
             raise ConflictError(f"changed on disk during extract and is now unreadable "
                                 f"({e.message}); nothing was written to it", path) from e
-        old = _OldPO(path, now, current, fresh)
-        article.old[lang] = old
         po, stats = merge_catalog(article.template, fresh, lang, glossary=glossary,
                                   path=str(path))  # fmt: skip
-        data = catalog_bytes(po)
+        stamp, digest, data = now, now_digest, catalog_bytes(po)
     raise ConflictError("keeps changing on disk while extract runs; run extract again", path)

@@ -272,6 +272,14 @@ def simple_width_cuts(text: str, width: int, start_column: int, prohibited: set[
                 for i in range(hi, lo - 1, -1):
                     if opportunity(i):
                         return i
+            elif sp >= begin:
+                # The usual case: a plain word after spaces; only its start may break.
+                if lo not in prohibited:
+                    j = sp - 1
+                    while j >= 0 and text[j] == " ":
+                        j -= 1
+                    if j >= 0 and pair[cls[ord(text[j])] * n_cls + cls[ord(text[lo])]] != 2:
+                        return lo
             elif opportunity(lo):
                 return lo
             if sp < 0:
