@@ -193,36 +193,32 @@ class Glossary:
             return cached
         found: list[Term] = []
         index = self._index
-        lower = self._source_morph.tokenize(plain_text(msgid))
-        words = lower.words
+        tokens = self._source_morph.tokenize(plain_text(msgid), keep_case=True)
+        cased = tokens.words
+        words = tuple(w.lower() for w in cased)  # word by word: token indexes stay aligned
         starts = [i for i, w in enumerate(words) if w in index]
-        if starts:
-            cased: list[Tokens] = []
-            n = len(words)
-            done = 0  # words before this index belong to a match already
-            for i in starts:
-                if i < done:
+        n = len(words)
+        done = 0  # words before this index belong to a match already
+        for i in starts:
+            if i < done:
+                continue
+            for cand in index[words[i]]:
+                k = len(cand.words)
+                if i + k > n:
                     continue
-                for cand in index[words[i]]:
-                    k = len(cand.words)
-                    if i + k > n:
-                        continue
-                    if cand.term.case_sensitive:
-                        if not cased:
-                            cased.append(self._source_morph.tokenize(plain_text(msgid),
-                                                                     keep_case=True))
-                        got, want = cased[0].words[i : i + k], cand.cased
-                    else:
-                        got, want = words[i : i + k], cand.words
-                    if got != want:
-                        continue
-                    if k > 1 and tuple(_source_sep(lower.sep(j)) for j in range(i + 1, i + k)) \
-                            != cand.seps:
-                        continue
-                    if cand.term not in found:
-                        found.append(cand.term)
-                    done = i + k
-                    break
+                if cand.term.case_sensitive:
+                    got, want = cased[i : i + k], cand.cased
+                else:
+                    got, want = words[i : i + k], cand.words
+                if got != want:
+                    continue
+                if k > 1 and tuple(_source_sep(tokens.sep(j)) for j in range(i + 1, i + k)) \
+                        != cand.seps:
+                    continue
+                if cand.term not in found:
+                    found.append(cand.term)
+                done = i + k
+                break
         if len(self._trigger_cache) > 200_000:
             self._trigger_cache.clear()
         self._trigger_cache[msgid] = found
