@@ -94,6 +94,7 @@ BAD = [
     ('[[term]]\nid = "a"\nen = "Baku"\n\n[[term]]\nid = "b"\nen = "baku"\n', 7,
      "already a source form of term 'a'"),
     ('[[term]]\nid = "a"\nen = "A"\nru = "—"\n', 4, "no letters or digits"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "Б"\nforms = { ka = ["ბ"] }\n', 5, "no ka rendering"),
     ('title = "x"\n[[term]]\nid = "a"\nen = "A"\n', 1, "unknown key 'title'"),
     ('[[term]]\nid = "a"\nen = "A\n', 3, "TOML syntax error"),
 ]

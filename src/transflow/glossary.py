@@ -532,6 +532,11 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
         raise fail(f"{label}: translate = false, so it cannot have renderings "
                    f"({', '.join(renderings)}): the source form is kept in every language",
                    next(iter(renderings)))
+    if flags["translate"]:
+        for lang in tables["forms"]:
+            if lang not in renderings:
+                raise fail(f"{label}: forms lists {lang} forms but the term has no {lang} "
+                           f"rendering", "forms")
     for lang, bad in tables["forbidden"].items():
         clash = set(bad) & set(renderings.get(lang, ()))
         if clash:
