@@ -61,11 +61,13 @@ def key_line(text: str, table: str | None, key: str | None = None, index: int = 
                 if key is None and seen == index:
                     return lineno
             continue
-        if key is None or current != table or seen != index:
+        if key is None or current != table or (table is not None and seen != index):
             continue
         m = _KEY.match(line)
         if m and m.group(1).strip("\"'") == key:
             return lineno
     if table is not None and key is not None:
         return key_line(text, table, None, index)
+    if table is not None:  # `name = value` at the top level, where a table was expected
+        return key_line(text, None, table)
     return None
