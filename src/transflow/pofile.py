@@ -9,6 +9,8 @@ libunistring line breaking, flags normalised), so that a save in Poedit or a `ms
 from __future__ import annotations
 
 import codecs
+import functools
+import gettext
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -160,21 +162,29 @@ def _polib_comment(raw_lines: list[str]) -> str:
     return "\n".join(line.strip()[3:] for line in raw_lines if line.strip()[2:].strip())
 
 
-def detect_charset(data: bytes) -> str:
-    """The encoding declared in a PO file's header (polib's rule), UTF-8 if none is usable."""
-    for match in _CHARSET.finditer(data):
-        name = match.group(1).decode("ascii", "replace").strip()
-        try:
-            codecs.lookup(name)
-        except LookupError:
-            continue
-        return name
-    return "utf-8"
+def detect_charset(data: bytes, path: Path | str = "") -> str:
+    """The encoding a PO file's header declares (UTF-8 if none, or the `CHARSET` placeholder).
+
+    An unknown charset is an error: the file cannot be read reliably.
+    """
+    match = _CHARSET.search(data)
+    if match is None:
+        return "utf-8"
+    name = match.group(1).decode("ascii", "replace").strip()
+    if name.upper() == "CHARSET":
+        return "utf-8"
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        line = data.count(b"\n", 0, match.start()) + 1
+        raise CatalogError(f"unknown charset {name!r} in the Content-Type header", path,
+                           line) from None
+    return name
 
 
 def parse_po(data: bytes, path: Path | str) -> polib.POFile:
     """Parse PO/POT bytes into a `polib.POFile`; any syntax error raises `CatalogError`."""
-    encoding = detect_charset(data)
+    encoding = detect_charset(data, path)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
@@ -183,7 +193,36 @@ def parse_po(data: bytes, path: Path | str) -> polib.POFile:
                            path, line) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:  # gettext's tools would cut the string there; it is a damaged file
+        raise CatalogError("NUL character (binary data in a text file)", path,
+                           text.count("\n", 0, text.index("\x00")) + 1)
     return _Parser(text, path, encoding).run()
+
+
+def plural_forms_problem(forms: str) -> str | None:
+    """Why a `Plural-Forms` value is invalid (as `msgfmt -c` sees it), or None.
+
+    >>> plural_forms_problem("nplurals=2; plural=(n != 1);") is None
+    True
+    >>> print(plural_forms_problem("nplurals=2; plural=n %% 10;"))
+    Plural-Forms: invalid plural expression 'n %% 10'
+    """
+    return _plural_forms_problem(forms)
+
+
+@functools.lru_cache(maxsize=64)
+def _plural_forms_problem(forms: str) -> str | None:
+    if "INTEGER" in forms and "EXPRESSION" in forms:
+        return None  # the template placeholder
+    m = _NPLURALS.search(forms)
+    if m is None or int(m.group(1)) < 1:
+        return f"Plural-Forms header is not valid: {forms!r}"
+    expr = forms[m.end():].split(";")[0].strip()
+    try:
+        gettext.c2py(expr)
+    except (ValueError, SyntaxError, RecursionError):
+        return f"Plural-Forms: invalid plural expression {expr!r}"
+    return None
 
 
 def _fail(path: Path | str, line: int, message: str) -> CatalogError:
@@ -435,6 +474,9 @@ class _Parser:
             po.__dict__["metadata_is_fuzzy"] = header.flags
             po.__dict__["raw_metadata"] = header.msgstr  # msgcat keeps the header text as is
             po.metadata.update(parse_metadata(header.msgstr))
+        forms = po.metadata.get("Plural-Forms")
+        if forms is not None and header is not None and (problem := plural_forms_problem(forms)):
+            raise _fail(path, header.msgid_line, problem)
         if plural_lines:
             self.check_plurals(po, entries, plural_lines, header)
         return po
@@ -457,9 +499,10 @@ class _Parser:
             raise _fail(self.path, where, f"Plural-Forms header is not valid: {forms!r}")
         nplurals = int(m.group(1))
         for e in entries:
-            if e.msgid_plural and not e.obsolete and len(e.msgstr_plural) > nplurals:
-                raise _fail(self.path, e.msgid_line, f"msgstr[{len(e.msgstr_plural) - 1}] but the "
-                            f"header says nplurals={nplurals}")
+            if e.msgid_plural and not e.obsolete and len(e.msgstr_plural) != nplurals:
+                raise _fail(self.path, e.msgid_line, f"{len(e.msgstr_plural)} plural forms "
+                            f"(msgstr[0]…msgstr[{len(e.msgstr_plural) - 1}]) but the header says "
+                            f"nplurals={nplurals}")
 
 
 # --------------------------------------------------------------------------- writing
