@@ -360,6 +360,7 @@ class CheckEntry:
     linenum: int = 0  # the line of the `msgid` keyword
 
 
+_KNOWN_ESCAPES_RE = re.compile(r'(?:[^\\]|\\[\\ntrvbf"])*', re.S)
 _JOINT_RE = re.compile(r'"[ \t]*\n[ \t]*"')  # between the quoted lines of one string
 _KEYWORDS = ("ctxt", "id", "id_plural", "str")
 
@@ -376,6 +377,8 @@ def _string_value(rest: str) -> str:
             re.search(r'(?<!\\)(?:\\\\)*"', value):
         raise _FastReadError  # an unescaped quote
     if "\\" in value:
+        if not _KNOWN_ESCAPES_RE.fullmatch(value):
+            raise _FastReadError  # an escape the strict reader must judge (\x41, or invalid)
         value = _ESCAPE_RE.sub(lambda e: _ESCAPES[e.group(1)], value)
     return value
 
@@ -389,9 +392,10 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _FastReadError from error
-    if "\r" in text:
+    if "\r" in text or "\x00" in text:
         raise _FastReadError
     entries: list[CheckEntry] = []
+    keys: set[tuple[str | None, str]] = set()  # a duplicate entry is for the strict reader
     line = 1
     for block in text.split("\n\n"):
         first_line = line
@@ -449,6 +453,12 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
             offset += part.count("\n") + 1
         if "id" not in seen or not ("str" in seen or entry.msgstr_plural):
             raise _FastReadError  # comments without an entry, or an entry without msgstr
+        if entry.msgid_plural and ("str" in seen or not entry.msgstr_plural):
+            raise _FastReadError  # msgid_plural needs msgstr[N], not msgstr
+        if not entry.obsolete:
+            if (entry.msgctxt, entry.msgid) in keys:
+                raise _FastReadError
+            keys.add((entry.msgctxt, entry.msgid))
         entries.append(entry)
     metadata: dict[str, str] = {}
     for item in entries:
@@ -458,7 +468,25 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
                 if sep:
                     metadata[key.strip()] = value.strip()
             break
+    _fast_header_check(entries, metadata)
     return entries, metadata
+
+
+def _fast_header_check(entries: list[CheckEntry], metadata: dict[str, str]) -> None:
+    """Leave to the strict reader what it may reject: charset, Plural-Forms, plural counts."""
+    from transflow.pofile import plural_forms_problem
+
+    charset = re.search(r"charset\s*=\s*([^\s;]+)", metadata.get("Content-Type", ""))
+    if charset and charset.group(1).upper() not in ("UTF-8", "UTF8", "CHARSET"):
+        raise _FastReadError
+    forms = metadata.get("Plural-Forms")
+    if forms is not None and plural_forms_problem(forms):
+        raise _FastReadError
+    plurals = [e for e in entries if e.msgid_plural and not e.obsolete]
+    if plurals:
+        m = re.search(r"nplurals\s*=\s*(\d+)", forms or "")
+        if m is None or any(len(e.msgstr_plural) != int(m.group(1)) for e in plurals):
+            raise _FastReadError
 
 
 def _read_strictly(path: Path, data: bytes, display: str | None) -> polib.POFile:
