@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from transflow.errors import InputError
+from transflow.errors import InputError, TransflowError
 from transflow.files import read_bytes
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -19,14 +19,13 @@ _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
 _LINE_IN_MESSAGE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
-def load_toml(path: Path, error: type[InputError] = InputError) -> tuple[dict[str, Any], str]:
+def load_toml(path: Path, error: type[TransflowError] = InputError) -> tuple[dict[str, Any], str]:
     """Parse a TOML file; return (data, text). Syntax errors become `error` with the line."""
     raw = read_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise error("not valid UTF-8", path, line) from e
+        raise error("not valid UTF-8", path, raw[: e.start].count(b"\n") + 1) from e
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
