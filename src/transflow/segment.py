@@ -205,6 +205,10 @@ def parse_html(data: bytes, path: Path | str) -> Any:
         raise InputError(f"cannot parse HTML: {e}", path) from e
     if root is None:
         raise InputError("not an HTML document (nothing to parse)", path)
+    for error in _PARSER.error_log:
+        if error.type_name == "ERR_RESOURCE_LIMIT":  # libxml2 dropped what lies deeper
+            raise InputError("elements nested more than 255 deep: the HTML parser would drop "
+                             "what lies deeper", path, error.line)
     _hoist_void_content(root)
     return root.getroottree()
 
