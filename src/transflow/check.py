@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polib
 
 from transflow.catalog import read_catalog
+from transflow.errors import InputError
 from transflow.glossary import Glossary, load_project_glossary, parse_ignore, plain_text
 from transflow.inline import tag_problems
 
@@ -630,15 +631,31 @@ _TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
 
 def check_project(project: Project, langs: list[str], articles: list[str]) -> list[Finding]:
     """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`."""
+    _require_folder(project, project.source_dir, "source_dir in transflow.toml")
+    _require_folder(project, project.locales_dir, "run `transflow extract` first")
     glossary = load_project_glossary(project) if project.checks.get("glossary") != "off" else None
-    jobs = [(lang, article) for lang in langs for article in articles
-            if project.po_path(lang, article).is_file()]
+    jobs = []
+    for lang in langs:
+        for article in articles:
+            path = project.po_path(lang, article)
+            if path.is_file():
+                jobs.append((lang, article))
+            elif path.exists():
+                raise InputError("is a folder, not a PO file", project.relative(path))
     workers = _worker_count(len(jobs))
     if workers > 1:
         findings = _check_in_workers(project, glossary, jobs, workers)
     else:
         findings = _check_files(project, glossary, jobs)
     return sort_findings(findings)
+
+
+def _require_folder(project: Project, folder: Path, hint: str) -> None:
+    """A missing source or locales folder is an input error, not a clean check of nothing."""
+    if not folder.exists():
+        raise InputError(f"no such folder ({hint})", project.relative(folder))
+    if not folder.is_dir():
+        raise InputError("is a file, not a folder", project.relative(folder))
 
 
 PARALLEL_MIN_FILES = 40  # below this, starting worker processes costs more than it saves
