@@ -423,6 +423,7 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "transflow": first([str(TRANSFLOW_PY), "-m", "transflow", "--version"]),
+        "transflow commit": first(["git", "-C", str(REPO), "log", "-1", "--format=%h %cI"]),
         "translate-toolkit": first([peer("python"), "-c",
                                     "from translate.__version__ import sver; print(sver)"]),
         "gettext": first(["msgfmt", "--version"]),
