@@ -969,6 +969,9 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
     from transflow.progress import no_progress
 
     progress = progress or no_progress
+    if not project.locales_dir.is_dir():  # not "every unit fell back": nothing was extracted
+        raise InputError("no such folder (run `transflow extract` first)",
+                         project.relative(project.locales_dir))
     manifest_path = project.cache_dir / MANIFEST_NAME
     manifest = _load_manifest(manifest_path)
     pages: dict[str, Any] = dict(manifest.get("pages", {}))

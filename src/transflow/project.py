@@ -76,6 +76,10 @@ class Project:
 
     def articles(self) -> list[str]:
         """Every article slug under `source_dir` (`politics/vote` for `source/politics/vote.html`)."""
+        if not self.source_dir.is_dir():  # a typo in source_dir must not pass as "no articles"
+            problem = "is a file, not a folder" if self.source_dir.exists() else "no such folder"
+            raise ConfigError(f"{problem} (source_dir in {PROJECT_FILE})",
+                              self.relative(self.source_dir))
         slugs = []
         for suffix in SOURCE_SUFFIXES:
             for path in find_files(self.source_dir, suffix):
