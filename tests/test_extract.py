@@ -207,6 +207,32 @@ def test_concurrent_save_is_merged_not_overwritten(
     assert po.find("A brand new paragraph.") is not None
 
 
+def test_save_just_before_the_renames_is_merged_too(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extract_project(project, project.articles())
+    write(project.source_path("a"), page("Talks resume", "Another new paragraph."))
+    po_path = project.po_path("ka", "a")
+    original = extract_mod._commit
+
+    def translator_saves_at_commit(project: Project, work: list, glossary: object) -> None:
+        po = read_catalog(po_path)
+        entry = po.find("Talks resume")
+        assert entry is not None
+        entry.msgstr = "მოლაპარაკებები განახლდა"
+        po_path.write_text(render_catalog(po), "utf-8")
+        os.utime(po_path, ns=(2, 2))
+        original(project, work, glossary)
+
+    monkeypatch.setattr(extract_mod, "_commit", translator_saves_at_commit)
+    extract_project(project, ["a"])
+    po = read_catalog(po_path)
+    entry = po.find("Talks resume")
+    assert entry is not None and entry.msgstr == "მოლაპარაკებები განახლდა"
+    assert po.find("Another new paragraph.") is not None
+    assert not list(po_path.parent.glob(".*.tmp"))
+
+
 def test_cli_extract_and_bad_input_exit_code(project: Project) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["-C", str(project.root), "extract"])

@@ -8,10 +8,12 @@ blindly. A cache in `build/.cache/` lets a run skip articles whose inputs have n
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,12 +121,23 @@ class _Merged:
     digest: str | None  # of its bytes when read
 
 
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A file to replace at commit time; for a PO, the stamp it must still have then."""
+
+    path: Path
+    data: bytes
+    expect: Stamp
+    lang: str | None = None  # None for a template
+
+
 @dataclass(slots=True)
 class _Article:
     slug: str
     template: polib.POFile
     pot_bytes: bytes
     merged: dict[str, _Merged] = field(default_factory=dict)
+    staged: list[_Staged] = field(default_factory=list)
 
 
 def _digest(data: bytes) -> str:
@@ -344,10 +357,13 @@ def _extract(project: Project, articles: list[str], progress: Progress) -> Extra
     with progress(work, "Writing catalogues") as items:
         for article in items:
             pot_path = project.pot_path(article.slug)
-            results.append(FileResult(project.relative(pot_path),
-                                      _write_if_changed(pot_path, article.pot_bytes)))
+            changed = _differs(pot_path, article.pot_bytes)
+            if changed:
+                article.staged.append(_Staged(pot_path, article.pot_bytes, file_stamp(pot_path)))
+            results.append(FileResult(project.relative(pot_path), changed))
             for lang in langs:
                 results.append(_write_po(project, article, lang, glossary))
+    _commit(project, work, glossary)
     for slug in todo:
         cache.record(slug, project.source_path(slug), outputs(slug))
     cache.save()
@@ -363,18 +379,56 @@ def _has_new_entries(template: polib.POFile, old: polib.POFile | None) -> bool:
     return any((t.msgctxt, t.msgid) not in known for t in template)
 
 
-def _write_if_changed(path: Path, data: bytes) -> bool:
+def _differs(path: Path, data: bytes) -> bool:
     try:
-        if path.read_bytes() == data:
-            return False
+        return path.read_bytes() != data
     except OSError:
-        pass
-    atomic_write(path, data)
-    return True
+        return True
 
 
-def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> FileResult:
-    """Write one merged PO, re-merging first if a translator saved it meanwhile."""
+def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
+    """Replace every staged file: temporaries first, one sync, then the renames.
+
+    One `os.sync` instead of an fsync per file (thousands of files on a cold run); a crash
+    before the renames leaves every file as it was. A PO saved by someone in the meantime is
+    merged again rather than replaced.
+    """
+    staged = [(article, item) for article in work for item in article.staged]
+    if not staged:
+        return
+    temps: list[tuple[_Article, _Staged, str]] = []
+    try:
+        for article, item in staged:
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{item.path.name}.", suffix=".tmp",
+                                       dir=item.path.parent)  # fmt: skip
+            temps.append((article, item, tmp))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(item.data)
+            try:
+                os.chmod(tmp, item.path.stat().st_mode & 0o777)
+            except FileNotFoundError:
+                os.chmod(tmp, 0o644)
+        os.sync()
+        while temps:
+            article, item, tmp = temps[0]
+            if file_stamp(item.path) != item.expect and item.lang is not None:
+                os.unlink(tmp)  # saved meanwhile: merge again from the new content
+                temps.pop(0)
+                _write_po(project, article, item.lang, glossary, direct=True)
+                continue
+            os.replace(tmp, item.path)
+            temps.pop(0)
+    finally:
+        for _, _, tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def _write_po(
+    project: Project, article: _Article, lang: str, glossary: Any, *, direct: bool = False
+) -> FileResult:
+    """Stage (or with `direct`, write) one merged PO, re-merging first if it was saved meanwhile."""
     merged = article.merged[lang]
     path = project.po_path(lang, article.slug)
     stamp, digest, data, stats = merged.stamp, merged.digest, merged.data, merged.stats
@@ -390,7 +444,10 @@ def _write_po(project: Project, article: _Article, lang: str, glossary: Any) -> 
         if now == stamp and now_digest == digest:
             if current == data:
                 return FileResult(project.relative(path), False, stats)
-            atomic_write(path, data)
+            if direct:
+                atomic_write(path, data)
+            else:
+                article.staged.append(_Staged(path, data, now, lang))
             return FileResult(project.relative(path), True, stats)
         # Changed on disk since we read it: merge again from what the translator saved.
         try:
