@@ -263,3 +263,20 @@ def test_cli_glossary_none(project: Path) -> None:
     assert code == 0 and "No glossary" in out
     code, _, err = run(project, "glossary", "show", "x")
     assert code == 2 and "No glossary" in err
+
+
+def test_a_forbidden_rendering_shared_by_two_terms_goes_to_the_missing_one() -> None:
+    glossary = Glossary.from_data([
+        {"id": "hrd", "en": "Human Rights Defender", "ru": "Защитник прав человека",
+         "forbidden": {"ru": ["омбудсмен"]}},
+        {"id": "pd", "en": "Public Defender", "ru": "Народный защитник",
+         "forbidden": {"ru": ["омбудсмен"]}},
+    ])
+    msgid = "The Human Rights Defender and the Public Defender met."
+    got = glossary.check_entry(msgid, "Встретились Защитник прав человека и омбудсмен.", "ru",
+                               set())
+    assert [(p.kind, p.term) for p in got] == [("forbidden", "pd")]
+    got = glossary.check_entry("The Public Defender spoke.", "Выступил омбудсмен.", "ru", set())
+    assert [(p.kind, p.term) for p in got] == [("forbidden", "pd")]
+    got = glossary.check_entry("He spoke.", "Выступил омбудсмен.", "ru", set())
+    assert [(p.kind, p.term) for p in got] == [("forbidden", "hrd")]

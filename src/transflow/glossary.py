@@ -334,7 +334,7 @@ class Glossary:
                                  if not any(a <= s[0] and s[1] <= b for a, b in own)]
                     if not spans:
                         continue
-                    owner = _forbidding_owner(term, rendering, lang, triggered)
+                    owner = _forbidding_owner(term, rendering, lang, [*missing, *triggered])
                     reported.add(key)
                     flagged_terms.add(owner.id)
                     problems.append(GlossaryProblem(
@@ -365,9 +365,10 @@ def _source_sep(sep: str) -> str:
     return " " if sep == "-" else sep.replace("\u2019", "'")
 
 
-def _forbidding_owner(term: Term, rendering: str, lang: str, triggered: list[Term]) -> Term:
-    """The term a forbidden rendering is reported under: a triggered one that forbids it first."""
-    for other in triggered:
+def _forbidding_owner(term: Term, rendering: str, lang: str, candidates: list[Term]) -> Term:
+    """The term a forbidden rendering is reported under: the first of `candidates` (triggered
+    terms, those whose rendering is missing first) that forbids it, else `term`."""
+    for other in candidates:
         if rendering in other.forbidden.get(lang, ()):
             return other
     return term
