@@ -1,0 +1,216 @@
+"""Bad input never produces a traceback (SPEC §9): every malformed file of tests/bad_inputs/,
+and every missing file or folder, through every command that reads it, as a real process.
+
+Each (case, command) must exit 2 with exactly one line on stderr that names the file (and its
+line where the input has one), print no traceback, and leave every file of the project as it
+was. `build/.cache/` is left out of the comparison: it holds the lock file and caches, which
+SPEC §2 declares always safe to delete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .smallproject import ForkServer, make_project, run_transflow, tree_digest
+
+BAD = Path(__file__).resolve().parent / "bad_inputs"
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "extract": ("extract",),
+    "check": ("check",),
+    "check-json": ("check", "--format", "json"),
+    "check-github": ("check", "--format", "github"),
+    "status": ("status",),
+    "status-json": ("status", "--json"),
+    "build": ("build",),
+    "glossary-list": ("glossary", "list"),
+    "glossary-show": ("glossary", "show", "stepanakert"),
+}
+CHECK_STATUS = ("check", "check-json", "check-github", "status", "status-json")
+# Which commands read each kind of file.
+READERS: dict[str, tuple[str, ...]] = {
+    "config": tuple(COMMANDS),
+    "glossary": ("extract", *CHECK_STATUS, "glossary-list", "glossary-show"),
+    "po": ("extract", *CHECK_STATUS, "build"),
+    "html": ("extract", "build"),
+}
+TARGET = {
+    "config": "transflow.toml",
+    "glossary": "glossary.toml",
+    "po": "locales/ru/news.po",
+    "html": "source/news.html",
+}
+# Inputs with no line to point at: the whole file is the problem.
+NO_LINE = {
+    "config/empty.toml",  # nothing written, so `languages` is missing from no line
+    "html/empty.html",
+    "html/whitespace_only.html",
+    "html/binary.html",
+    "html/utf16_bom_odd_bytes.html",
+    "html/nul_bytes.html",  # "binary data": the whole file is refused
+    "po/binary_garbage.po",
+    "po/utf16.po",
+    "po/unknown_charset.po",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: what to do to the valid project, and which commands must reject it."""
+
+    name: str
+    commands: tuple[str, ...]
+    names_file: str  # the file (or folder) the message must name
+    line: bool  # the message must carry `file:LINE:`
+
+
+def _file_cases() -> list[Case]:
+    cases = []
+    for kind in ("config", "glossary", "po", "html"):
+        for path in sorted((BAD / kind).iterdir()):
+            rel = f"{kind}/{path.name}"
+            target = TARGET[kind]
+            cases.append(Case(rel, READERS[kind], Path(target).name, rel not in NO_LINE))
+    return cases
+
+
+MISSING_CASES = [
+    # A typo in source_dir must not make check/status pass on nothing.
+    Case("missing/source-folder", ("extract", *CHECK_STATUS, "build"), "source", False),
+    # Before the first extract there is nothing to check, count or build (extract creates it).
+    Case("missing/locales-folder", (*CHECK_STATUS, "build"), "locales", False),
+    Case("missing/glossary-set-in-config",
+         ("extract", *CHECK_STATUS, "glossary-list", "glossary-show"), "glossary.toml", False),
+    Case("missing/transflow.toml", tuple(COMMANDS), "transflow.toml", False),
+    Case("missing/source-is-a-file", ("extract", *CHECK_STATUS, "build"), "source", False),
+    Case("missing/po-is-a-folder", ("extract", *CHECK_STATUS, "build"), "news.po", False),
+]
+CASES = _file_cases() + MISSING_CASES
+
+
+def _apply(case: Case, root: Path) -> None:
+    """Put the bad input in place inside the project copy at `root`."""
+    kind, _, name = case.name.partition("/")
+    if kind == "missing":
+        if name == "source-folder":
+            shutil.rmtree(root / "source")
+        elif name == "locales-folder":
+            shutil.rmtree(root / "locales")
+        elif name == "glossary-set-in-config":
+            (root / "glossary.toml").unlink()
+        elif name == "transflow.toml":
+            (root / "transflow.toml").unlink()
+        elif name == "source-is-a-file":
+            shutil.rmtree(root / "source")
+            (root / "source").write_text("not a folder\n")
+        elif name == "po-is-a-folder":
+            (root / "locales/ru/news.po").unlink()
+            (root / "locales/ru/news.po").mkdir()
+        return
+    data = (BAD / case.name).read_bytes()
+    if case.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    (root / TARGET[kind]).write_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small valid project after extract, one translation and a build."""
+    root = make_project(tmp_path_factory.mktemp("valid") / "news")
+    po = root / "locales/ru/news.po"
+    po.write_text(po.read_text("utf-8").replace(
+        'msgid "First item"\nmsgstr ""', 'msgid "First item"\nmsgstr "Первый пункт"'), "utf-8")
+    for args in (("extract",), ("build",), ("check",), ("status",)):
+        result = run_transflow(root, *args)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ForkServer]:
+    """Commands run in forked children of one interpreter (see smallproject.ForkServer)."""
+    srv = ForkServer()
+    yield srv
+    srv.close()
+
+
+def _outcome(case: Case, command: str, valid_project: Path, tmp_path: Path,
+             runner: ForkServer | None) -> tuple[int, str, str, list[str]]:
+    """Copy the project, break it, run one command; (exit code, stdout, stderr, changed paths)."""
+    # One copy per command: a command that wrongly wrote something must not hide another's.
+    root = tmp_path / command / "news"
+    shutil.copytree(valid_project, root)
+    _apply(case, root)
+    before = tree_digest(root)
+    if runner is None:
+        result = run_transflow(root, *COMMANDS[command])
+    else:
+        result = runner.run(root, *COMMANDS[command])
+    after = tree_digest(root)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return result.returncode, result.stdout, result.stderr, changed
+
+
+def _problems(case: Case, command: str, code: int, out: str, err: str,
+              changed: list[str]) -> list[str]:
+    lines = err.splitlines()
+    where = f"{case.name} | {command}: exit {code}, stderr {err[-600:]!r}"
+    problems = []
+    if "Traceback" in out + err:
+        problems.append(f"{where}: traceback")
+    if code != 2:
+        problems.append(f"{where}: exit code {code}, expected 2")
+    if len(lines) != 1:
+        problems.append(f"{where}: {len(lines)} stderr lines, expected 1")
+    elif case.names_file not in lines[0]:
+        problems.append(f"{where}: the message does not name {case.names_file}")
+    elif case.line and not re.search(re.escape(case.names_file) + r":\d+: ", lines[0]):
+        problems.append(f"{where}: no line number after {case.names_file}")
+    if changed:
+        problems.append(f"{where}: changed {changed}")
+    return problems
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    case: Case, valid_project: Path, tmp_path: Path, server: ForkServer
+) -> None:
+    problems = []
+    for command in case.commands:
+        problems += _problems(case, command,
+                              *_outcome(case, command, valid_project, tmp_path, server))
+    assert not problems, "\n".join(problems)
+
+
+# The fork server must answer as `python -m transflow` does: one case of each kind, every
+# command that reads it, also as a fresh interpreter.
+PLAIN = ["config/syntax_error.toml", "glossary/duplicate_id.toml", "po/truncated.po",
+         "html/binary.html", "missing/source-folder"]
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_same_answer_from_a_fresh_interpreter(name: str, valid_project: Path,
+                                               tmp_path: Path, server: ForkServer) -> None:
+    (case,) = [c for c in CASES if c.name == name]
+    for command in case.commands:
+        plain = _outcome(case, command, valid_project, tmp_path / "plain", None)
+        forked = _outcome(case, command, valid_project, tmp_path / "forked", server)
+        assert not _problems(case, command, *plain)
+        assert plain[0] == forked[0]
+        assert plain[2].replace("/plain/", "/") == forked[2].replace("/forked/", "/")
+
+
+def test_bad_input_corpus_counts() -> None:
+    """The corpus is as large as the closing note says (update both together)."""
+    by_kind = {kind: sum(1 for c in CASES if c.name.startswith(kind + "/"))
+               for kind in ("config", "glossary", "po", "html", "missing")}
+    runs = sum(len(c.commands) for c in CASES)
+    assert by_kind == {"config": 21, "glossary": 17, "po": 18, "html": 8, "missing": 6}, by_kind
+    assert runs == 21 * 9 + 17 * 8 + 18 * 7 + 8 * 2 + (7 + 6 + 8 + 9 + 7 + 7), runs
