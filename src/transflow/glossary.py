@@ -300,19 +300,28 @@ class Glossary:
         missing: list[Term] = []
         approved_spans: list[tuple[int, int]] = []
         approved_renderings: set[str] = set()
-        for term in triggered:
-            phrases = self.accepted_phrases(term, lang)
-            if not phrases:
-                continue
-            if hits:  # where the approved renderings are matters only to excuse a forbidden one
-                approved_renderings.update(self._approved_keys(term, lang, morph))
+        candidates = [(term, phrases) for term in triggered
+                      if (phrases := self.accepted_phrases(term, lang))]
+        if hits or len(candidates) > 1:
+            # Longest renderings claim their words first: a shorter term is not found inside a
+            # longer one's rendering (Красного Креста within Международный комитет Красного
+            # Креста), as on the source side.
+            claimed: list[tuple[int, int]] = []
+            absent: set[str] = set()
+            for term, phrases in sorted(candidates,
+                                        key=lambda c: -max(len(p.words) for p in c[1])):
                 spans = [s for p in phrases for s in find_phrase(tokens_for(term), p)]
+                own = [s for s in spans if not _inside_another(s, claimed)]
+                claimed.extend(own)
                 approved_spans.extend(spans)
-                found = bool(spans)
-            else:
-                found = any(contains_phrase(tokens_for(term), p) for p in phrases)
-            if not found:
-                missing.append(term)
+                if hits:
+                    approved_renderings.update(self._approved_keys(term, lang, morph))
+                if not own:
+                    absent.add(term.id)
+            missing = [term for term, _ in candidates if term.id in absent]
+        else:
+            missing = [term for term, phrases in candidates
+                       if not any(contains_phrase(tokens_for(term), p) for p in phrases)]
 
         problems: list[GlossaryProblem] = []
         reported: set[str] = set()
@@ -358,6 +367,11 @@ class Glossary:
                                     for word, rule, forms in zip(words, rules, phrase.words,
                                                                  strict=True)]))
         return out
+
+
+def _inside_another(span: tuple[int, int], claimed: list[tuple[int, int]]) -> bool:
+    """True when `span` lies strictly inside a longer claimed span."""
+    return any(a <= span[0] and span[1] <= b and b - a > span[1] - span[0] for a, b in claimed)
 
 
 def _source_sep(sep: str) -> str:
