@@ -36,9 +36,9 @@ MEMORY_CANDIDATES = 100  # at most this many memory strings are scored per looku
 MEMORY_RARE_WORDS = 3  # candidates share at least one of the query's N rarest words
 GLOSSARY_PREFIX = "glossary: "  # `#. glossary: Stepanakert → Степанакерт`
 DATE_FORMAT = "%Y-%m-%d %H:%M%z"  # gettext's POT-Creation-Date format
-# Header fields of a new catalogue, in the order gettext's tools write them.
-TEMPLATE_HEADER = ("Project-Id-Version", "POT-Creation-Date", "MIME-Version", "Content-Type",
-                   "Content-Transfer-Encoding", "X-Generator")  # fmt: skip
+# msginit's values for a catalogue nobody has translated yet (`msgfmt --check-header` is happy).
+NO_TRANSLATOR = "Automatically generated"
+NO_TEAM = "none"
 GENERATOR = f"transflow {__version__}"
 
 
@@ -179,6 +179,9 @@ def build_template(
     metadata = {
         "Project-Id-Version": project_id,
         "POT-Creation-Date": date,
+        "PO-Revision-Date": date,
+        "Last-Translator": NO_TRANSLATOR,
+        "Language-Team": NO_TEAM,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
@@ -438,6 +441,8 @@ def _merged_header(
         "Project-Id-Version": template.metadata.get("Project-Id-Version", ""),
         "POT-Creation-Date": date,
         "PO-Revision-Date": date,
+        "Last-Translator": NO_TRANSLATOR,
+        "Language-Team": NO_TEAM,
         "Language": lang,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",

@@ -37,7 +37,7 @@ from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
 CACHE_FILE = "extract.json"
-CACHE_VERSION = 1  # bump when the output for the same input changes
+CACHE_VERSION = 2  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this
@@ -232,9 +232,10 @@ def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.P
         except CatalogError:
             old = None  # a broken template is regenerated: it is extract's own output
         if old is not None and same_entries(old, template):
-            date = old.metadata.get("POT-Creation-Date")
-            if date:
-                template.metadata["POT-Creation-Date"] = date
+            for name in ("POT-Creation-Date", "PO-Revision-Date"):
+                date = old.metadata.get(name)
+                if date:
+                    template.metadata[name] = date
     return template, catalog_bytes(template)
 
 
