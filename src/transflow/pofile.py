@@ -73,6 +73,7 @@ _ESCAPE_IN = {
 }  # fmt: skip
 _ESCAPE_SEQ = re.compile(r"\\(?:([ntrabfv\\\"])|([0-7]{1,3})|x([0-9A-Fa-f]+)|(.|$))")
 _STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
+_PLAIN_KEYWORDS = frozenset(("msgid", "msgstr", "msgctxt", "msgid_plural"))
 _KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr)(?:\[(\d+)\])?(?=[\s\"]|$)")
 _CHARSET = re.compile(rb'"?Content-Type:.+? charset=([\w_\-:\.]+)')
 _NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=")
@@ -308,7 +309,10 @@ class _Parser:
                     obsolete = 1
                 first = line[0]
             if first == '"':
-                value = string(line, lineno)
+                if line[-1] == '"' and "\\" not in line and line.count('"') == 2:
+                    value = line[1:-1]  # the usual case, without a call
+                else:
+                    value = string(line, lineno)
                 if target == "":
                     raise _fail(path, lineno, "a string continues nothing (no keyword before it)")
                 if target == "msgstr_plural":
@@ -317,11 +321,18 @@ class _Parser:
                     setattr(entry, target, getattr(entry, target) + value)
                 continue
             if first == "m":
-                m = _KEYWORD.match(line)
-                if m is None:
-                    raise _fail(path, lineno, f"unknown keyword {line.split()[0][:30]!r}")
-                keyword, index = m.group(1), m.group(2)
-                value = string(line[m.end():].strip(), lineno)
+                keyword, _, rest = line.partition(" ")
+                index: str | None = None
+                if keyword not in _PLAIN_KEYWORDS:
+                    m = _KEYWORD.match(line)
+                    if m is None:
+                        raise _fail(path, lineno, f"unknown keyword {line.split()[0][:30]!r}")
+                    keyword, index, rest = m.group(1), m.group(2), line[m.end():]
+                rest = rest.strip()
+                if rest[-1:] == '"' and "\\" not in rest and rest.count('"') == 2 and rest[0] == '"':
+                    value = rest[1:-1]
+                else:
+                    value = string(rest, lineno)
                 if keyword == "msgctxt" or keyword == "msgid":
                     if state in ("ms", "mx"):
                         entry = finish(lineno)
