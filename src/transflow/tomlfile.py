@@ -50,7 +50,7 @@ def key_line(text: str, table: str | None, key: str | None = None, index: int = 
     4
     """
     current: str | None = None
-    seen = -1
+    seen = 0 if table is None else -1  # top-level keys live before any header
     for lineno, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header and not _KEY.match(line):
