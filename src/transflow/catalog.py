@@ -301,12 +301,16 @@ _HINTS: weakref.WeakKeyDictionary[Hinter, dict[tuple[str, str], list[str]]] = (
 )
 
 
-def _hints(glossary: Hinter, msgid: str, lang: str) -> list[str]:
-    """`glossary: …` comment lines, memoised: the same msgids recur in every article."""
+def _hint_memo(glossary: Hinter) -> dict[tuple[str, str], list[str]]:
+    """The memo of `glossary: …` lines for one glossary (the same msgids recur everywhere)."""
     try:
-        memo = _HINTS.setdefault(glossary, {})
-    except TypeError:  # an object that cannot be weakly referenced: no memo
-        memo = {}
+        return _HINTS.setdefault(glossary, {})
+    except TypeError:  # an object that cannot be weakly referenced: no shared memo
+        return {}
+
+
+def _hints(glossary: Hinter, memo: dict[tuple[str, str], list[str]], msgid: str,
+           lang: str) -> list[str]:  # fmt: skip
     found = memo.get((msgid, lang))
     if found is None:
         found = memo[(msgid, lang)] = [GLOSSARY_PREFIX + h for h in glossary.hints(msgid, lang)]
@@ -345,13 +349,14 @@ def merge_catalog(
     sources = [e for e in old_entries if not e.msgid_plural and e.msgstr and e.msgid]
     source_ids = [e.msgid for e in sources]
     used: set[int] = set()  # id() of old entries that live on in the new catalogue
+    memo = _hint_memo(glossary) if glossary is not None else {}
     counts = Counter[str]()
     merged: list[polib.POEntry] = []
     for t in template:
         new = _new_entry(msgid=t.msgid, msgctxt=t.msgctxt, occurrences=list(t.occurrences))
         comments = [t.comment] if t.comment else []
         if glossary is not None:
-            comments += _hints(glossary, t.msgid, lang)
+            comments += _hints(glossary, memo, t.msgid, lang)
         new.comment = "\n".join(comments)
         key = _key(t)
         match = active.get(key)
