@@ -696,6 +696,11 @@ def _cuts(portion: str, width: int, startcol: int, prohibited: set[int]) -> list
 
 def _references(occurrences: list[tuple[str, str]]) -> list[str]:
     """`#:` lines: gettext drops duplicates and `./`, and fills lines up to the page width."""
+    if len(occurrences) == 1:  # the usual case: one reference always goes on one line
+        fil, num = occurrences[0]
+        while fil.startswith("./"):
+            fil = fil[2:]
+        return [f"#: {fil}:{num}" if num else f"#: {fil}"]
     lines: list[str] = []
     seen: set[tuple[str, str]] = set()
     current = "#:"
@@ -753,6 +758,9 @@ def _render_entry(out: list[str], e: polib.POEntry, obsolete: bool) -> None:
     prev = "#~| " if obsolete else "#| "
     plain = "#~ " if obsolete else ""
     no_inner = None
+    if flags.directive is None:  # no format flag: nothing to keep unbroken (the usual case)
+        _render_plain(out, e, flags, prev, plain, plural, forms)
+        return
     if e.previous_msgctxt is not None:
         _wrap(out, prev, "msgctxt", e.previous_msgctxt, flags, no_inner)
     if e.previous_msgid is not None:
@@ -770,6 +778,26 @@ def _render_entry(out: list[str], e: polib.POEntry, obsolete: bool) -> None:
             _wrap(out, plain, f"msgstr[{i}]", form, flags, _directive_inner(form, flags))
     else:
         _wrap(out, plain, "msgstr", e.msgstr, flags, _directive_inner(e.msgstr, flags))
+
+
+def _render_plain(out: list[str], e: polib.POEntry, flags: _Flags, prev: str, plain: str,
+                  plural: bool, forms: list[str]) -> None:  # fmt: skip
+    """`_render_entry`'s strings for an entry without format directives."""
+    if e.previous_msgctxt is not None:
+        _wrap(out, prev, "msgctxt", e.previous_msgctxt, flags, None)
+    if e.previous_msgid is not None:
+        _wrap(out, prev, "msgid", e.previous_msgid, flags, None)
+    if e.previous_msgid_plural is not None:
+        _wrap(out, prev, "msgid_plural", e.previous_msgid_plural, flags, None)
+    if e.msgctxt is not None:
+        _wrap(out, plain, "msgctxt", e.msgctxt, flags, None)
+    _wrap(out, plain, "msgid", e.msgid, flags, None)
+    if plural:
+        _wrap(out, plain, "msgid_plural", e.msgid_plural, flags, None)
+        for i, form in enumerate(forms or [""]):
+            _wrap(out, plain, f"msgstr[{i}]", form, flags, None)
+    else:
+        _wrap(out, plain, "msgstr", e.msgstr, flags, None)
 
 
 def header_entry(po: polib.POFile) -> polib.POEntry | None:
