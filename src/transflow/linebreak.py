@@ -303,3 +303,94 @@ def simple_width_cuts(text: str, width: int, start_column: int, prohibited: set[
         cuts.append(cut)
         begin, column = cut, 0
     return cuts
+
+
+# --- regenerating the table (a maintainer's tool: needs libunistring, never used at run time) ---
+
+# One character per class; each code point's class is found by comparing how libunistring
+# breaks it next to these with how it breaks the representatives themselves.
+_REPRESENTATIVES = {
+    "CM": "\u0301", "WJ": "\u2060", "ZW": "\u200b", "GL": "\u00a0", "SP": " ", "B2": "\u2014",
+    "BA": "\u2010", "HY": "-", "BB": "\u00b4", "CL": "}", "CP": ")", "EX": "!", "IN": "\u2026",
+    "NS": "\u203c", "OP": "(", "QU": "'", "IS": ",", "NU": "0", "PO": "%", "PR": "$", "SY": "/",
+    "AL": "a", "H2": "\uac00", "H3": "\uac01", "HL": "\u05d0", "ID": "\u4e00", "JL": "\u1100",
+    "JV": "\u1160", "JT": "\u11a8", "RI": "\U0001f1e6", "ZWJ": "\u200d", "EB": "\u261d",
+    "EM": "\U0001f3fb", "BK": "\u2028", "OPW": "\u3008",
+}  # fmt: skip
+
+
+def generate_table(library: str = "libunistring.so.2") -> str:  # pragma: no cover
+    """The text of `data/linebreak.txt`, derived from the installed libunistring."""
+    import ctypes
+
+    lib = ctypes.CDLL(library)
+    lib.u32_possible_linebreaks.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
+                                            ctypes.c_char_p]  # fmt: skip
+    lib.uc_width.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+
+    def breaks(text: str) -> bytes:
+        arr = (ctypes.c_uint32 * len(text))(*map(ord, text))
+        out = ctypes.create_string_buffer(len(text))
+        lib.u32_possible_linebreaks(arr, len(text), b"UTF-8", out)
+        return out.raw
+
+    reps = _REPRESENTATIVES
+    table_classes = [k for k in reps if k not in _SPECIAL]
+    rows = {}
+    for a in table_classes:
+        row = ""
+        for b in table_classes:
+            direct = breaks(reps[a] + reps[b])[1] == BREAK_POSSIBLE
+            spaced = breaks(reps[a] + " " + reps[b])[2] == BREAK_POSSIBLE
+            row += "D" if direct else "I" if spaced else "P"
+        rows[a] = row
+    probes = [reps[k] for k in table_classes] + [" ", "\u0301", "\u200b", "\u200d"]
+
+    def fingerprint_text(ch: str) -> str:
+        return "\u2028".join([
+            "".join(r + ch for r in probes) + "a",
+            "".join(r + " " + ch + " " for r in probes) + "a",
+            "".join(r + ch + ch for r in probes) + "a",
+        ])  # fmt: skip
+
+    def fingerprints(cps: list[int]) -> list[bytes]:
+        parts = [fingerprint_text(chr(c)) for c in cps]
+        raw = breaks("\u2028".join(parts))  # a mandatory break resets the algorithm
+        out, pos = [], 0
+        for part in parts:
+            out.append(raw[pos : pos + len(part)])
+            pos += len(part) + 1
+        return out
+
+    known = {fingerprints([ord(ch)])[0]: name for name, ch in reps.items()}
+    lines = [
+        "# Line-break classes and column widths as GNU libunistring 1.0 (used by gettext 0.21's",
+        "# msgcat) applies them to UTF-8 text, derived from its u32_possible_linebreaks and "
+        "uc_width.",
+        "# P <class> <row of the pair table: D direct break, I break only after spaces, P "
+        "prohibited>",
+        "# C <first> <last> <class> (hex code points; unlisted: AL)   W <first> <last> <columns>",
+        "K " + " ".join(sorted(table_classes)),
+    ]
+    lines += [f"P {a} {''.join(rows[a][table_classes.index(b)] for b in sorted(table_classes))}"
+              for a in sorted(table_classes)]  # fmt: skip
+    classes: list[str] = []
+    for start in range(0, 0x110000, 512):
+        cps = [c for c in range(start, start + 512) if not 0xD800 <= c < 0xE000]
+        fps = dict(zip(cps, fingerprints(cps), strict=True))
+        classes += [known.get(fps[c], "AL") if c in fps else "AL" for c in range(start, start + 512)]
+    widths = [lib.uc_width(c, b"UTF-8") for c in range(0x110000)]
+    for values, kind, default in ((classes, "C", "AL"), (widths, "W", 1)):
+        first = 0
+        for cp in range(1, 0x110001):
+            if cp == 0x110000 or values[cp] != values[first]:
+                if values[first] != default:
+                    lines.append(f"{kind} {first:X} {cp - 1:X} {values[first]}")
+                first = cp
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.stdout.write(generate_table())
