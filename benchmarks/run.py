@@ -183,25 +183,26 @@ def operations(n: int) -> list[Operation]:
     # them, fuzzy-matching what changed notation: the real cost of adopting transflow).
     ops.append(Operation(
         "extract-cold", "extract: no POT yet, POs exist (ka, ru)",
-        Side("transflow extract", lambda: fresh_copy(raw, "tf-extract"), transflow("-q", "extract")),
-        [Side("html2po -P + msgmerge (ka, ru)", lambda: fresh_copy(raw, "tt-extract"),
+        Side("transflow extract", lambda: fresh_copy(raw, f"tf-extract-{n}"),
+             transflow("-q", "extract")),
+        [Side("html2po -P + msgmerge (ka, ru)", lambda: fresh_copy(raw, f"tt-extract-{n}"),
               shell(f"{peer('html2po')} -P --progress=none -i source -o locales/templates\n"
                     + msgmerge_all("locales/templates")))],
         "≥2× faster than the Translate Toolkit equivalent", ("html2po -P + msgmerge (ka, ru)", 0.5)))
 
     # extract, warm: nothing changed since the last extract.
     def warm_tf() -> Path:
-        work = CORPORA / "work" / "tf-extract-warm"
+        work = CORPORA / "work" / f"tf-extract-warm-{n}"
         if not (work / "locales" / "templates").is_dir():
-            work = fresh_copy(raw, "tf-extract-warm")
+            work = fresh_copy(raw, f"tf-extract-warm-{n}")
             subprocess.run(transflow("-q", "extract"), cwd=work, check=True,
                            stdout=subprocess.DEVNULL)
         return work
 
     def warm_tt() -> Path:
-        work = CORPORA / "work" / "tt-extract-warm"
+        work = CORPORA / "work" / f"tt-extract-warm-{n}"
         if not (work / "locales" / "templates").is_dir():
-            work = fresh_copy(raw, "tt-extract-warm")
+            work = fresh_copy(raw, f"tt-extract-warm-{n}")
         return work
 
     ops.append(Operation(
@@ -215,7 +216,7 @@ def operations(n: int) -> list[Operation]:
     # build of one language, from a clean build folder.
     same = same_files(n, 0)
 
-    tt_build = CORPORA / "work" / "tt-build"
+    tt_build = CORPORA / "work" / f"tt-build-{n}"
     ops.append(Operation(
         "build-ka", "build one language (ka) from scratch",
         Side("transflow build --lang ka", removing(same / "build", same),
@@ -268,7 +269,7 @@ def operations(n: int) -> list[Operation]:
     for terms, label in ((0, "64"), (1000, "1000")):
         # The 1,000-term corpus is generated and migrated only when this operation runs.
         src = corpus_path(n, terms)
-        out = CORPORA / "work" / f"pofilter-{label}"
+        out = CORPORA / "work" / f"pofilter-{label}-{n}"
 
         def pofilter_setup(terms: int = terms, out: Path = out) -> Path:
             rm(out)
@@ -291,9 +292,9 @@ def operations(n: int) -> list[Operation]:
 
     def edit(base: Path, prepare: str) -> Callable[[], Path]:
         def setup() -> Path:
-            work = CORPORA / "work" / f"{prepare}-one-changed"
+            work = CORPORA / "work" / f"{prepare}-one-changed-{n}"
             if not (work / ".ready").is_file():
-                work = fresh_copy(base, f"{prepare}-one-changed")
+                work = fresh_copy(base, f"{prepare}-one-changed-{n}")
                 if prepare == "tf":
                     for cmd in (transflow("-q", "build"),):
                         subprocess.run(cmd, cwd=work, check=True, stdout=subprocess.DEVNULL)
