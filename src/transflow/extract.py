@@ -316,7 +316,21 @@ def extract_project(
 ) -> ExtractReport:
     """Extract every article into its POT and merge that into each language's PO."""
     with project_lock(project.cache_dir / "lock"):
+        _remove_stale_temporaries(project)
         return _extract(project, articles, progress)
+
+
+# What `_commit` and `atomic_write` leave behind when a run is killed before its renames
+# (`.<name>.<random>.tmp`). Under the lock no other run is writing, so these are stale.
+STALE_TEMPORARIES = ("*/**/.*.po.*.tmp", "templates/**/.*.pot.*.tmp")
+
+
+def _remove_stale_temporaries(project: Project) -> None:
+    """Delete the temporaries of a killed run, which would otherwise pile up in locales/."""
+    for pattern in STALE_TEMPORARIES:
+        for path in project.locales_dir.glob(pattern):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _extract(project: Project, articles: list[str], progress: Progress) -> ExtractReport:
