@@ -45,7 +45,9 @@ GENERATOR = f"transflow {__version__}"
 class Hinter(Protocol):
     """What merge needs from a glossary (`transflow.glossary.Glossary`)."""
 
-    def hints(self, msgid: str, lang: str) -> list[str]: ...
+    def hints(self, msgid: str, lang: str) -> list[str]:
+        """`source → rendering` lines for the terms the msgid triggers."""
+        ...
 
 
 # --- reading and writing ----------------------------------------------------------------

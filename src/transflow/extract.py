@@ -65,6 +65,7 @@ class ExtractReport:
 
     @property
     def written(self) -> list[FileResult]:
+        """The files this run wrote."""
         return [f for f in self.files if f.written]
 
     def _total(self, name: str) -> int:
@@ -72,18 +73,22 @@ class ExtractReport:
 
     @property
     def new(self) -> int:
+        """Entries with no translation from anywhere, over every written catalogue."""
         return self._total("new")
 
     @property
     def fuzzy(self) -> int:
+        """Entries newly marked fuzzy (changed text, or a close memory match)."""
         return self._total("fuzzy")
 
     @property
     def obsolete(self) -> int:
+        """Entries newly made obsolete (`#~`)."""
         return self._total("obsolete")
 
     @property
     def from_memory(self) -> int:
+        """Entries filled from the translation memory."""
         return self._total("from_memory")
 
     def summary(self) -> str:
@@ -174,6 +179,7 @@ class _Cache:
         return True
 
     def record(self, slug: str, source: Path, outputs: list[Path]) -> None:
+        """Remember the article's source and outputs as they are now."""
         stamp = file_stamp(source)
         if stamp is None:
             return
@@ -186,6 +192,7 @@ class _Cache:
         self.articles[slug] = {"source": list(stamp), "outputs": recorded}
 
     def save(self) -> None:
+        """Write the cache (atomically; failure only costs time next run)."""
         data = json.dumps({"key": self.key, "articles": self.articles}, sort_keys=True)
         try:
             atomic_write(self.path, data)
