@@ -409,6 +409,7 @@ class _Parser:
                 continue
             if state in ("ms", "mx"):
                 entry = finish(lineno)
+                state = "tc"  # a new entry has begun, even if this line (`#,`) adds nothing
             target = ""
             if kind == ".":
                 if not obsolete:
