@@ -14,6 +14,7 @@ import json
 import multiprocessing as mp
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ CACHE_VERSION = 2  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this
+RENAME_THREADS = 16  # a rename over a file waits on the ext4 journal: overlap the waits
 
 Stamp = tuple[int, int] | None
 
@@ -432,15 +434,22 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
             except FileNotFoundError:
                 os.chmod(tmp, 0o644)
         os.sync()
-        while temps:
-            article, item, tmp = temps[0]
-            if file_stamp(item.path) != item.expect and item.lang is not None:
-                os.unlink(tmp)  # saved meanwhile: merge again from the new content
-                temps.pop(0)
-                _write_po(project, article, item.lang, glossary, direct=True)
-                continue
+
+        def rename(entry: tuple[_Article, _Staged, str]) -> tuple[_Article, _Staged] | None:
+            article, item, tmp = entry
+            if item.lang is not None and file_stamp(item.path) != item.expect:
+                os.unlink(tmp)  # saved meanwhile: merged again below, from the new content
+                return article, item
             os.replace(tmp, item.path)
-            temps.pop(0)
+            return None
+
+        # Replacing a file waits on the journal; many renames at once share the waits.
+        with ThreadPoolExecutor(RENAME_THREADS) as pool:
+            conflicts = [c for c in pool.map(rename, temps) if c is not None]
+        temps = []
+        for article, item in conflicts:
+            if item.lang is not None:
+                _write_po(project, article, item.lang, glossary, direct=True)
     finally:
         for _, _, tmp in temps:
             with contextlib.suppress(FileNotFoundError):
