@@ -364,6 +364,8 @@ class CheckEntry:
 _KNOWN_ESCAPES_RE = re.compile(r'(?:[^\\]|\\[\\ntrvbf"])*', re.S)
 _JOINT_RE = re.compile(r'"[ \t]*\n[ \t]*"')  # between the quoted lines of one string
 _KEYWORDS = ("ctxt", "id", "id_plural", "str")
+_PREVIOUS_RE = re.compile(r'#\| (?:msgctxt |msgid |msgid_plural )?"')  # `#| msgid "…"`, `#| "…"`
+_KEYWORD_RANK = {"ctxt": 0, "id": 1, "id_plural": 2, "str": 3}  # msgstr[N]: 3 as well
 
 
 def _string_value(rest: str) -> str:
@@ -410,6 +412,8 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
         if "#~" in block:
             lines = block.split("\n")
             if any(x.startswith("#~") for x in lines):
+                if any(x.startswith(("msg", '"')) for x in lines):
+                    raise _FastReadError  # obsolete and active lines mixed in one entry
                 entry.obsolete = True
                 block = "\n".join(x[2:].lstrip(" ") if x.startswith("#~") else x for x in lines)
         head, *parts = ("\n" + block).split("\nmsg")
@@ -422,6 +426,8 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
             kind = comment[1:2]
             if kind == ",":
                 entry.flags += [c.strip() for c in comment[2:].split(",")]
+            elif kind == "|" and not _PREVIOUS_RE.match(comment):
+                raise _FastReadError  # a malformed `#|` line: the strict reader says where
             elif kind in (".", ":", "|", "~"):
                 continue
             else:
@@ -430,12 +436,17 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
                     body = body[1:]
                 entry.tcomment = body if not entry.tcomment else entry.tcomment + "\n" + body
         seen = set()
+        last_rank = 0
         for part in parts:
             keyword, sep, rest = part.partition(" ")
             if not sep:
                 raise _FastReadError
             if keyword in seen or (keyword.startswith("str[") and "id_plural" not in seen):
                 raise _FastReadError
+            rank = _KEYWORD_RANK.get(keyword, 3)
+            if rank < last_rank:
+                raise _FastReadError  # out of order (msgstr before msgid): the strict reader says where
+            last_rank = rank
             seen.add(keyword)
             value = _string_value(rest)
             if keyword == "id":
@@ -448,6 +459,8 @@ def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
             elif keyword == "id_plural":
                 entry.msgid_plural = value
             elif keyword.startswith("str[") and keyword.endswith("]") and keyword[4:-1].isdigit():
+                if int(keyword[4:-1]) != len(entry.msgstr_plural):
+                    raise _FastReadError  # msgstr[N] out of sequence
                 entry.msgstr_plural[int(keyword[4:-1])] = value
             else:
                 raise _FastReadError
