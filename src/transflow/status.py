@@ -375,6 +375,9 @@ class _Job:
 
 def project_status(project: Project, langs: list[str], articles: list[str]) -> ProjectStatus:
     """Count every selected article in every selected language (using and refreshing the cache)."""
+    if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
+        raise errors_module.InputError("no such folder (run `transflow extract` first)",
+                                       project.relative(project.locales_dir))
     cache = StatusCache(project.cache_dir / CACHE_FILE)
     glossary_key = _glossary_key(project)
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
