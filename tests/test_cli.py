@@ -109,3 +109,14 @@ def test_glossary_import_bad_xml_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     assert "bad.tbx:" in err and "Traceback" not in err
     assert (tmp_path / "p" / "glossary.toml").read_bytes() == before
+
+
+def test_errors_survive_pickling() -> None:
+    """Errors raised in worker processes keep their path and line."""
+    import pickle
+
+    from transflow.errors import CatalogError
+
+    error = pickle.loads(pickle.dumps(CatalogError("bad escape", Path("a.po"), 7)))
+    assert isinstance(error, CatalogError)
+    assert (error.path, error.line, error.format()) == (Path("a.po"), 7, "a.po:7: bad escape")

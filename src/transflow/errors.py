@@ -24,6 +24,10 @@ class TransflowError(Exception):
         self.line = line
         super().__init__(self.format())
 
+    def __reduce__(self) -> tuple[type, tuple[str, Path | str | None, int | None]]:
+        """Pickle with path and line, so errors raised in worker processes arrive whole."""
+        return (type(self), (self.message, self.path, self.line))
+
     def format(self) -> str:
         """Return the one-line `path:line: message` form."""
         if self.path is None:
