@@ -264,7 +264,30 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) 
     cache = root / "build" / ".cache" / CACHE_FILE
     cache.write_bytes(garbage)
     assert status_of(root).catalogs == expected
-    assert json.loads(cache.read_bytes())["format"] == status_mod.CACHE_FORMAT
+    assert json.loads(cache.read_bytes().splitlines()[0])["format"] == status_mod.CACHE_FORMAT
+
+
+def test_a_tampered_cache_body_is_not_trusted(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    status_of(root)
+    cache = root / "build" / ".cache" / CACHE_FILE
+    head, body = cache.read_bytes().split(b"\n", 1)
+    cache.write_bytes(head + b"\n" + body.replace(b"[", b"[9", 1))  # a count changed by hand
+    result = status_of(root)
+    assert result.stats["parsed"] == 3  # x/ka, and y's POT for ka and for ru: all again
+    assert status_of(root).stats["parsed"] == 0
+
+
+def test_records_of_deleted_files_are_dropped(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    status_of(root)
+    cache = root / "build" / ".cache" / CACHE_FILE
+    (root / "locales" / "ka" / "x.po").unlink()
+    (root / "locales" / "ka" / "z.po").write_text(PO_KA, encoding="utf-8")
+    (root / "source" / "z.html").write_text("<p>z</p>")
+    status_of(root)
+    files = json.loads(cache.read_bytes().splitlines()[1])
+    assert "locales/ka/x.po" not in files and "locales/ka/z.po" in files
 
 
 def test_renderers(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 CACHE_FILE = "status.json"
 # Bumped whenever counting rules change, so old cached figures are never trusted.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # A file modified this close to the moment it was counted may change again within the same
 # mtime tick without changing size ("racy git"): such entries are re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
@@ -266,94 +266,96 @@ def _glossary_for(project: Project, key: str) -> Glossary | None:
 # --- the cache -------------------------------------------------------------------------------
 
 
+# A cache record, as a list: these positions, then the nine counts of `_COUNT_FIELDS`.
+_SIZE, _MTIME, _CHECKED, _SHA, _GLOSSARY_KEY, _GLOSSARY_ERRORS, _COUNTS = range(7)
+_COUNT_FIELDS = _ALL_FIELDS[:-1]  # glossary errors are kept apart, with the glossary's key
+_RECORD_LENGTH = _COUNTS + len(_COUNT_FIELDS)
+
+
 class StatusCache:
-    """Per-file counts in `build/.cache/status.json`; a missing or corrupt cache is empty."""
+    """Per-file counts in `build/.cache/status.json`; a missing or corrupt cache is empty.
+
+    The file is two JSON lines: a header with the format, the transflow version and the SHA-256
+    of the second line, then `{path: record}`. A body that does not match its checksum (a
+    torn write, a hand edit) is ignored whole, so records need no field-by-field validation:
+    a warm status of thousands of catalogues only loads one JSON document.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, list[Any]] = {}
         self.dirty = False
         self._load()
 
     def _load(self) -> None:
         try:
-            data = json.loads(self.path.read_bytes())
+            head, _, body = self.path.read_bytes().partition(b"\n")
+            header = json.loads(head)
+            if (
+                not isinstance(header, dict)
+                or header.get("format") != CACHE_FORMAT
+                or header.get("transflow") != __version__
+                or header.get("sha256") != hashlib.sha256(body).hexdigest()
+            ):
+                return
+            files = json.loads(body)
         except (OSError, ValueError):
             return
-        if (
-            isinstance(data, dict)
-            and data.get("format") == CACHE_FORMAT
-            and data.get("transflow") == __version__
-            and isinstance(data.get("files"), dict)
-        ):
-            self.entries = {k: v for k, v in data["files"].items() if _valid_record(v)}
+        if isinstance(files, dict):
+            self.entries = files
 
-    def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[dict[str, Any] | None, str]:
+    def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[list[Any] | None, str]:
         """The cached record of a file if its content is unchanged, and the content hash."""
         record = self.entries.get(key)
         racy = False
         if record is not None:
-            racy = record["mtime_ns"] >= record["checked_ns"] - RACY_WINDOW_NS
-            if record["size"] == st.st_size and record["mtime_ns"] == st.st_mtime_ns and not racy:
-                return record, str(record["sha256"])
+            racy = record[_MTIME] >= record[_CHECKED] - RACY_WINDOW_NS
+            if record[_SIZE] == st.st_size and record[_MTIME] == st.st_mtime_ns and not racy:
+                return record, str(record[_SHA])
         with open(path, "rb") as fh:
             digest = hashlib.sha256(fh.read()).hexdigest()
-        if record is not None and record["sha256"] == digest:
-            if record["size"] != st.st_size or record["mtime_ns"] != st.st_mtime_ns or racy:
-                record.update(size=st.st_size, mtime_ns=st.st_mtime_ns, checked_ns=time.time_ns())
+        if record is not None and record[_SHA] == digest:
+            if record[_SIZE] != st.st_size or record[_MTIME] != st.st_mtime_ns or racy:
+                record[_SIZE], record[_MTIME] = st.st_size, st.st_mtime_ns
+                record[_CHECKED] = time.time_ns()
                 self.dirty = True
             return record, digest
         return None, digest
 
     def store(self, key: str, st: os.stat_result, digest: str, counts: Counts,
               glossary: tuple[str, int] | None) -> None:
-        record: dict[str, Any] = {
-            "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns,
-            "checked_ns": time.time_ns(),
-            "sha256": digest,
-            "counts": _counts_to_list(counts.with_glossary_errors(0)),
-        }
-        if glossary is not None:
-            record["glossary_key"], record["glossary_errors"] = glossary
-        self.entries[key] = record
+        gkey, gerrors = glossary if glossary is not None else (None, 0)
+        self.entries[key] = [st.st_size, st.st_mtime_ns, time.time_ns(), digest, gkey, gerrors,
+                             *_as_tuple(counts)[:-1]]
         self.dirty = True
 
-    def save(self, keep: Iterable[str] | None = None) -> None:
-        """Write the cache atomically if anything changed; never fail the command over it."""
+    def save(self, root: str) -> None:
+        """Write the cache atomically if anything changed; never fail the command over it.
+
+        Records of files that no longer exist are dropped then (only on a run that parsed).
+        """
         if not self.dirty:
             return
-        data = {"format": CACHE_FORMAT, "transflow": __version__,
-                "files": dict(sorted(self.entries.items()))}
+        files = {k: v for k, v in sorted(self.entries.items())
+                 if os.path.exists(k if os.path.isabs(k) else root + k)}
+        body = json.dumps(files, separators=(",", ":")).encode()
+        header = json.dumps({"format": CACHE_FORMAT, "transflow": __version__,
+                             "sha256": hashlib.sha256(body).hexdigest()})
         try:
-            atomic_write(self.path, json.dumps(data, separators=(",", ":")))
+            atomic_write(self.path, header.encode() + b"\n" + body)
         except OSError:
             pass  # a read-only checkout: status still works, only slower next time
 
 
-_COUNT_FIELDS = _ALL_FIELDS[:-1]  # the cache stores glossary errors apart, under their own key
-
-
-def _counts_to_list(counts: Counts) -> list[int]:
-    return list(_as_tuple(counts)[:-1])
-
-
-def _counts_from_list(values: list[int]) -> Counts:
-    return Counts(*values)
-
-
-def _valid_record(record: Any) -> bool:
-    try:
-        counts = record["counts"]
-        return (
-            type(record["size"]) is type(record["mtime_ns"]) is type(record["checked_ns"]) is int
-            and type(record["sha256"]) is str
-            and type(counts) is list
-            and len(counts) == len(_COUNT_FIELDS)
-            and set(map(type, counts)) <= {int}
-        )
-    except (TypeError, KeyError):
-        return False
+def _record_counts(record: list[Any], glossary_key: str | None) -> Counts | None:
+    """The counts in a cache record, or None when its glossary errors are for another glossary."""
+    if len(record) != _RECORD_LENGTH:
+        return None
+    if glossary_key is None:
+        return Counts(*record[_COUNTS:])
+    if record[_GLOSSARY_KEY] != glossary_key:
+        return None
+    return Counts(*[*record[_COUNTS:], record[_GLOSSARY_ERRORS]])
 
 
 # --- the project -----------------------------------------------------------------------------
@@ -402,7 +404,7 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
         glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
         cache.store(job.key, job.st, job.digest, counts, glossary)
         found[job.lang, job.article] = (counts, not job.as_template)
-    cache.save()
+    cache.save(root)
     per_lang, catalogs = [], []
     for lang in langs:
         rows = [CatalogStatus(article, lang, f"{locales}/{lang}/{article}.po",
@@ -433,11 +435,9 @@ def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
     record, digest = cache.lookup(key, st, path)
     want_glossary = glossary_key if exists else None
     if record is not None:
-        if want_glossary is None:
-            return Counts(*record["counts"]), exists
-        errors = record.get("glossary_errors")
-        if record.get("glossary_key") == want_glossary and type(errors) is int:
-            return Counts(*[*record["counts"], errors]), exists
+        counts = _record_counts(record, want_glossary)
+        if counts is not None:
+            return counts, exists
     return _Job(key, path, st, digest, not exists, lang, article, want_glossary)
 
 
