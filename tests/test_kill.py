@@ -282,3 +282,54 @@ def test_translator_saves_during_extract_survive(newsroom: Path, tmp_path: Path)
         for path, msgstr in written.items():
             assert msgstr in _msgstrs_of(path), (path, msgstr)
     assert saves > 0
+
+
+@pytest.mark.parametrize("moment", ["after-read", "before-commit"])
+def test_translator_save_between_read_and_write_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    """Deterministic: the translator saves every catalogue right after extract read them
+    (hook on `_merge_language`), or right before the staged files are renamed (hook on
+    `_commit`); the saved msgstrs and the new source entries are both in the result."""
+    import transflow.extract as extract_mod
+    from transflow.project import read_project
+
+    from .smallproject import make_project
+
+    root = make_project(tmp_path / "news")
+    project = read_project(root / "transflow.toml")
+    source = root / "source" / "news.html"
+    source.write_text(source.read_text("utf-8").replace(
+        "<ul>", "<p>A paragraph added by the editor.</p>\n<ul>"), "utf-8")
+    saved: dict[Path, str] = {}
+
+    def translator_saves() -> None:
+        for lang in project.languages:
+            path = project.po_path(lang, "news")
+            po = read_catalog(path)
+            entry = po.find("First item")
+            assert entry is not None
+            entry.msgstr = f"saved by the {lang} translator"
+            atomic_write(path, render_catalog(po))
+            saved[path] = entry.msgstr
+
+    target = "_merge_language" if moment == "after-read" else "_commit"
+    original = getattr(extract_mod, target)
+
+    def hooked(*args: object, **kwargs: object) -> object:
+        if target == "_commit":  # the save lands after staging, before the renames
+            if not saved:
+                translator_saves()
+            return original(*args, **kwargs)
+        result = original(*args, **kwargs)  # this language's catalogues were just read
+        if not saved:
+            translator_saves()
+        return result
+
+    monkeypatch.setattr(extract_mod, target, hooked)
+    extract_mod.extract_project(project, project.articles())
+    assert len(saved) == 2
+    for path, msgstr in saved.items():
+        po = read_catalog(path)
+        assert po.find("First item").msgstr == msgstr  # type: ignore[union-attr]
+        assert po.find("A paragraph added by the editor.") is not None
