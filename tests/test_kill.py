@@ -317,7 +317,7 @@ def test_translator_save_between_read_and_write_is_kept(
     original = getattr(extract_mod, target)
 
     def hooked(*args: object, **kwargs: object) -> object:
-        if target == "_commit":  # the save lands after staging, before the renames
+        if target == "_commit":  # the save lands after every merge, before staging and renames
             if not saved:
                 translator_saves()
             return original(*args, **kwargs)
