@@ -213,33 +213,46 @@ _WORD = re.compile(r"\w{3,}")
 
 @dataclass(slots=True)
 class TranslationMemory:
-    """Translated msgids of one language across its catalogues: exact dict + word index."""
+    """Translated msgids of one language across its catalogues: exact dict + word index.
+
+    Only strings are kept (never the catalogues): learn from each catalogue as it is read.
+    """
 
     exact: dict[str, str] = field(default_factory=dict)
-    _counts: dict[str, Counter[str]] = field(default_factory=dict)
+    _first: dict[str, str] = field(default_factory=dict)  # msgid → first msgstr seen
+    _repeats: dict[str, int] = field(default_factory=dict)  # msgid → times its one msgstr seen
+    _counts: dict[str, Counter[str]] = field(default_factory=dict)  # only msgids with rivals
     _by_word: dict[str, list[str]] = field(default_factory=dict)
     _indexed: bool = False
     _memo: dict[str, tuple[str, str, float] | None] = field(default_factory=dict)
 
     def add_catalog(self, po: Iterable[polib.POEntry]) -> None:
         """Learn every translated, non-fuzzy singular entry of a catalogue."""
-        for e in po:
-            if e.obsolete or e.msgid_plural or not e.msgstr or not e.msgid:
+        self.add_pairs(memory_pairs(po))
+
+    def add_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Learn (msgid, msgstr) pairs (as `memory_pairs` gives them)."""
+        first, repeats, all_counts = self._first, self._repeats, self._counts
+        for msgid, msgstr in pairs:
+            seen = first.get(msgid)
+            if seen is None:
+                first[msgid] = msgstr
                 continue
-            if "fuzzy" in e.flags:
-                continue
-            counts = self._counts.get(e.msgid)
+            counts = all_counts.get(msgid)
             if counts is None:
-                counts = self._counts[e.msgid] = Counter()
-            counts[e.msgstr] += 1
+                if msgstr == seen:
+                    repeats[msgid] = repeats.get(msgid, 1) + 1
+                    continue
+                counts = all_counts[msgid] = Counter({seen: repeats.pop(msgid, 1)})
+            counts[msgstr] += 1
         self._indexed = False
 
     def _index(self) -> None:
         # The most frequent translation wins; ties go to the smallest string (deterministic).
-        self.exact = {
-            msgid: min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            for msgid, counts in self._counts.items()
-        }
+        exact = dict(self._first)
+        for msgid, counts in self._counts.items():
+            exact[msgid] = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        self.exact = exact
         by_word: dict[str, list[str]] = {}
         for msgid in self.exact:
             for word in set(_WORD.findall(msgid.lower())):
@@ -280,6 +293,13 @@ class TranslationMemory:
         if best is None:
             return None
         return best[0], self.exact[best[0]], float(best[1])
+
+
+def memory_pairs(po: Iterable[polib.POEntry]) -> list[tuple[str, str]]:
+    """The (msgid, msgstr) pairs a memory learns from a catalogue: translated, not fuzzy."""
+    return [(e.msgid, e.msgstr) for e in po
+            if e.msgstr and e.msgid and not e.obsolete and not e.msgid_plural
+            and "fuzzy" not in e.flags]  # fmt: skip
 
 
 # --- merging -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from transflow.catalog import (
     build_template,
     catalog_bytes,
     creation_date,
+    memory_pairs,
     merge_catalog,
     parse_catalog,
     same_entries,
@@ -141,7 +142,7 @@ class _Staged:
 @dataclass(slots=True)
 class _Article:
     slug: str
-    template: polib.POFile
+    template: polib.POFile | None  # None once merged: rebuilt if a PO must be merged again
     pot_bytes: bytes
     merged: dict[str, _Merged] = field(default_factory=dict)
     staged: list[_Staged] = field(default_factory=list)
@@ -248,22 +249,44 @@ def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.P
     return template, catalog_bytes(template)
 
 
-def _memory_for(project: Project, lang: str, slugs: list[str],
-                loaded: dict[str, polib.POFile | None]) -> TranslationMemory:  # fmt: skip
-    """The language's memory: one pass over all its catalogues (already-read ones reused)."""
-    memory = TranslationMemory()
-    for slug in slugs:
-        if slug in loaded:
-            po = loaded[slug]
-        else:
-            path = project.po_path(lang, slug)
-            try:
-                po = parse_catalog(path.read_bytes(), path)
-            except (OSError, CatalogError):
-                po = None  # a catalogue that cannot be read teaches nothing
-        if po is not None:
-            memory.add_catalog(po)
-    return memory
+def _memory_pairs(project: Project, lang: str, slug: str) -> list[tuple[str, str]]:
+    """What the memory learns from one catalogue (nothing from a missing or broken one)."""
+    path = project.po_path(lang, slug)
+    try:
+        return memory_pairs(parse_catalog(path.read_bytes(), path))
+    except (OSError, CatalogError):
+        return []  # a catalogue that cannot be read teaches nothing
+
+
+class _Memories:
+    """Each language's translation memory, built on first use by one streaming pass.
+
+    Only (msgid, msgstr) strings are kept, never the parsed catalogues.
+    """
+
+    def __init__(self, project: Project, langs: tuple[str, ...]) -> None:
+        self.project = project
+        self.langs = langs
+        self.built: dict[str, TranslationMemory] = {}
+
+    def get(self, lang: str) -> TranslationMemory:
+        """The language's memory (built now if it was not yet)."""
+        memory = self.built.get(lang)
+        if memory is None:
+            memory = self.built[lang] = TranslationMemory()
+            for slug in self.project.articles():
+                memory.add_pairs(_memory_pairs(self.project, lang, slug))
+        return memory
+
+    def build_all(self, pool: Any) -> None:
+        """Build every language's memory with a process pool (catalogues parsed in parallel)."""
+        slugs = self.project.articles()
+        jobs = [(lang, slug) for lang in self.langs for slug in slugs]
+        memories = {lang: TranslationMemory() for lang in self.langs}
+        for (lang, _), pairs in zip(jobs, pool.imap(_memory_in_worker, jobs, chunksize=32),
+                                    strict=True):  # fmt: skip
+            memories[lang].add_pairs(pairs)
+        self.built.update(memories)
 
 
 def _prepare(project: Project, slug: str) -> tuple[str, polib.POFile, bytes]:
@@ -273,44 +296,35 @@ def _prepare(project: Project, slug: str) -> tuple[str, polib.POFile, bytes]:
     return slug, template, pot_bytes
 
 
-def _merge_language(
-    project: Project, lang: str, work: list[_Article], glossary: Any
-) -> list[_Merged]:
-    """Read, merge and render one language's PO for every article of the run."""
-    olds: dict[str, tuple[Stamp, bytes | None, polib.POFile | None]] = {}
-    for article in work:
-        path = project.po_path(lang, article.slug)
+def _process(project: Project, slug: str, langs: tuple[str, ...], glossary: Any,
+             memories: _Memories) -> _Article:  # fmt: skip
+    """One article: its template, and each language's PO merged and rendered (bytes only)."""
+    _, template, pot_bytes = _prepare(project, slug)
+    article = _Article(slug, None, pot_bytes)
+    for lang in langs:
+        path = project.po_path(lang, slug)
         stamp = file_stamp(path)
         data = read_bytes(path) if stamp is not None else None
-        olds[article.slug] = (stamp, data, parse_catalog(data, path) if data is not None else None)
-    memory: TranslationMemory | None = None
-    out = []
-    for article in work:
-        stamp, data, old = olds[article.slug]
-        needs_memory = _has_new_entries(article.template, old)
-        if needs_memory and memory is None:
-            loaded = {slug: po for slug, (_, _, po) in olds.items()}
-            memory = _memory_for(project, lang, project.articles(), loaded)
-        po, stats = merge_catalog(
-            article.template, old, lang, glossary=glossary,
-            memory=memory if needs_memory else None, path=str(project.po_path(lang, article.slug)),
-        )  # fmt: skip
-        out.append(_Merged(article.slug, catalog_bytes(po), stats, stamp,
-                           _digest(data) if data is not None else None))  # fmt: skip
-    return out
+        old = parse_catalog(data, path) if data is not None else None
+        memory = memories.get(lang) if _has_new_entries(template, old) else None
+        po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
+                                  path=str(path))  # fmt: skip
+        article.merged[lang] = _Merged(slug, catalog_bytes(po), stats, stamp,
+                                       _digest(data) if data is not None else None)  # fmt: skip
+    return article
 
 
-# State a forked worker inherits (fork: no pickling of templates or the glossary).
+# State a forked worker inherits (fork: no pickling of the glossary or the memories).
 _FORK_STATE: dict[str, Any] = {}
 
 
-def _prepare_in_worker(slug: str) -> tuple[str, polib.POFile, bytes]:
-    return _prepare(_FORK_STATE["project"], slug)
+def _memory_in_worker(job: tuple[str, str]) -> list[tuple[str, str]]:
+    return _memory_pairs(_FORK_STATE["project"], *job)
 
 
-def _merge_in_worker(lang: str) -> list[_Merged]:
+def _process_in_worker(slug: str) -> _Article:
     state = _FORK_STATE
-    return _merge_language(state["project"], lang, state["work"], state["glossary"])
+    return _process(state["project"], slug, state["langs"], state["glossary"], state["memories"])
 
 
 def _workers(jobs: int) -> int:
@@ -353,29 +367,24 @@ def _extract(project: Project, articles: list[str], progress: Progress) -> Extra
 
     todo = [s for s in articles if not cache.fresh(s, project.source_path(s), outputs(s))]
     workers = _workers(len(todo))
-    work: list[_Article] = []
+    memories = _Memories(project, langs)
     # 1. Read and compute everything; any bad input stops here, before a single write.
+    #    Article by article (streaming): only the output bytes of each are kept.
     with progress(todo, "Reading articles") as items:
         if workers > 1:
-            _FORK_STATE.update(project=project)
-            with mp.get_context("fork").Pool(workers) as pool:
-                prepared = list(pool.imap(_prepare_in_worker, items, chunksize=16))
+            _FORK_STATE.update(project=project, langs=langs, glossary=glossary,
+                               memories=memories)  # fmt: skip
+            try:
+                # A cold run merges new entries everywhere: build the memories first (in
+                # parallel) so that the article workers inherit them.
+                with mp.get_context("fork").Pool(workers) as pool:
+                    memories.build_all(pool)
+                with mp.get_context("fork").Pool(workers) as pool:
+                    work = list(pool.imap(_process_in_worker, items, chunksize=8))
+            finally:
+                _FORK_STATE.clear()
         else:
-            prepared = [_prepare(project, slug) for slug in items]
-    work = [_Article(slug, template, pot_bytes) for slug, template, pot_bytes in prepared]
-    if workers > 1 and len(langs) > 1:
-        _FORK_STATE.update(project=project, work=work, glossary=glossary)
-        try:
-            with mp.get_context("fork").Pool(min(workers, len(langs))) as pool:
-                per_lang = pool.map(_merge_in_worker, langs, chunksize=1)
-        finally:
-            _FORK_STATE.clear()
-    else:
-        _FORK_STATE.clear()
-        per_lang = [_merge_language(project, lang, work, glossary) for lang in langs]
-    for lang, merged in zip(langs, per_lang, strict=True):
-        for article, result in zip(work, merged, strict=True):
-            article.merged[lang] = result
+            work = [_process(project, slug, langs, glossary, memories) for slug in items]
     # 2. Write what changed.
     results: list[FileResult] = []
     with progress(work, "Writing catalogues") as items:
@@ -486,6 +495,8 @@ def _write_po(
         except TransflowError as e:
             raise ConflictError(f"changed on disk during extract and is now unreadable "
                                 f"({e.message}); nothing was written to it", path) from e
+        if article.template is None:
+            article.template = _prepare(project, article.slug)[1]
         po, stats = merge_catalog(article.template, fresh, lang, glossary=glossary,
                                   path=str(path))  # fmt: skip
         stamp, digest, data = now, now_digest, catalog_bytes(po)
