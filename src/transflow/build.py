@@ -13,6 +13,7 @@ text of raw-text elements such as `<noembed>`, both of which change the DOM on r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -41,7 +42,6 @@ from transflow.segment import (
     LIBXML2_OPEN_VOIDS,
     SKIP_TAGS,
     Hidden,
-    Inline,
     Item,
     Unit,
     is_no_translate,
@@ -367,6 +367,155 @@ class Template:
                 out.append(f"</{item.element.tag}>")
 
 
+
+# --- the compiled template: plain data, no DOM (what languages render from; cacheable) -----
+
+Parts = list  # literal strings and slot numbers (int), in document order
+
+
+@dataclass(slots=True)
+class CHidden:
+    """A node translators never see, as its serialisation."""
+
+    parts: Parts
+
+
+@dataclass(slots=True)
+class CInline:
+    """An inline element of a unit: its start tag (or whole serialisation if void) and end."""
+
+    key: str
+    void: bool
+    start: Parts
+    end: str
+    content: list[Any]  # str | CHidden | CInline
+
+
+@dataclass(slots=True)
+class CUnit:
+    """A unit as the renderer needs it: msgid, source serialisation, inline items."""
+
+    msgid: str
+    attr: str | None
+    is_run: bool  # part of its element's content (fallback wrapped in <span lang>)
+    content: list[Any]  # str | CHidden | CInline
+    source: Parts
+    tags: dict[str, CInline] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CSlot:
+    """A slot: kind, attribute name, unit index and the source values the renderer reads."""
+
+    kind: str
+    name: str
+    unit: int
+    data: Any  # attr: source value; lang: [lang, dir]; time: [datetime, text, parts]
+
+
+@dataclass(slots=True)
+class CompiledTemplate:
+    """A source page compiled once: literal parts with slots, and its units (no lxml)."""
+
+    parts: Parts
+    slots: list[CSlot]
+    units: list[CUnit]
+    add_og_locale: bool
+
+    def to_json(self) -> Any:
+        """A JSON-able form (for the template cache)."""
+        return [self.parts, [[s.kind, s.name, s.unit, s.data] for s in self.slots],
+                [[u.msgid, u.attr, u.is_run, _items_json(u.content), u.source]
+                 for u in self.units], self.add_og_locale]
+
+    @classmethod
+    def from_json(cls, data: Any) -> CompiledTemplate:
+        """The inverse of `to_json` (raises on a malformed value)."""
+        parts, slots, units, add_og = data
+        cunits = []
+        for msgid, attr, is_run, content, source in units:
+            unit = CUnit(msgid, attr, bool(is_run), _items_from_json(content), source)
+            _index_tags(unit.content, unit.tags)
+            cunits.append(unit)
+        return cls(parts, [CSlot(k, n, int(u), d) for k, n, u, d in slots], cunits,
+                   bool(add_og))
+
+
+def _items_json(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if item.__class__ is str:
+            out.append(item)
+        elif item.__class__ is CHidden:
+            out.append([0, item.parts])
+        else:
+            out.append([1, item.key, item.void, item.start, item.end, _items_json(item.content)])
+    return out
+
+
+def _items_from_json(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif item[0] == 0:
+            out.append(CHidden(item[1]))
+        else:
+            _, key, void, start, end, content = item
+            out.append(CInline(key, bool(void), start, end, _items_from_json(content)))
+    return out
+
+
+def _index_tags(items: list[Any], tags: dict[str, CInline]) -> None:
+    for item in items:
+        if item.__class__ is CInline:
+            tags[item.key] = item
+            _index_tags(item.content, tags)
+
+
+def compile_template(template: Template) -> CompiledTemplate:
+    """Everything rendering needs from a parsed template, as plain data."""
+    slots: list[CSlot] = []
+    for slot in template.slots:
+        el = slot.element
+        data: Any = None
+        if slot.kind == "attr":
+            data = el.get(slot.name) or ""
+        elif slot.kind == "lang":
+            data = [el.get("lang"), el.get("dir")]
+        elif slot.kind == "time":
+            data = [el.get("datetime") or "", "".join(el.itertext()),
+                    _content_parts(template, el)]
+        slots.append(CSlot(slot.kind, slot.name, slot.unit, data))
+    units: list[CUnit] = []
+    for index, unit in enumerate(template.units):
+        if unit.attr is not None:
+            units.append(CUnit(unit.msgid, unit.attr, False, [], []))
+            continue
+        cu = CUnit(unit.msgid, None, unit.members is not None,
+                   _compile_items(template, unit.content), template.unit_source(index))
+        _index_tags(cu.content, cu.tags)
+        units.append(cu)
+    return CompiledTemplate(template.parts, slots, units, template.add_og_locale)
+
+
+def _compile_items(template: Template, items: list[Item]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Hidden):
+            out.append(CHidden(template.emitted(item.node)))
+        elif item.void:
+            out.append(CInline(item.key, True, template.emitted(item.element), "", []))
+        else:
+            start: Parts = []
+            template.start_tag(item.element, start)
+            out.append(CInline(item.key, False, start, f"</{item.element.tag}>",
+                               _compile_items(template, item.content)))
+    return out
+
+
 _ATTR_NAMES: dict[str, str] = {}
 
 
@@ -407,7 +556,7 @@ class PageSettings:
 class _Renderer:
     """Fills a template's slots for one language."""
 
-    def __init__(self, template: Template, settings: PageSettings,
+    def __init__(self, template: CompiledTemplate, settings: PageSettings,
                  lookup: dict[str, Translation], po_label: str):
         self.t = template
         self.s = settings
@@ -436,7 +585,7 @@ class _Renderer:
         return self.fill(self.t.parts)
 
     # -- translations
-    def _translate(self, unit: Unit, index: int) -> str | None:
+    def _translate(self, unit: CUnit, index: int) -> str | None:
         """The usable msgstr of a unit, or None (then it falls back to the source)."""
         self.stats.units += 1
         if self.s.is_source:
@@ -483,9 +632,9 @@ class _Renderer:
         return None
 
     # -- slot kinds
-    def _fill_attr(self, slot: _Slot) -> str:
-        el, name = slot.element, slot.name
-        value = el.get(name) or ""
+    def _fill_attr(self, slot: CSlot) -> str:
+        name = slot.name
+        value = slot.data
         if slot.unit >= 0:
             text = self._translate(self.t.units[slot.unit], slot.unit)
             if text is not None:
@@ -496,22 +645,22 @@ class _Renderer:
             value = "utf-8" if name == "charset" else "text/html; charset=utf-8"
         return f' {name}="{_esc_attr(value)}"'
 
-    def _fill_time(self, slot: _Slot) -> str:
-        el = slot.element
-        original = self.fill(_content_parts(self.t, el))
+    def _fill_time(self, slot: CSlot) -> str:
+        datetime, source_text, parts = slot.data
+        original = self.fill(parts)
         if self.s.is_source:
             return original
-        text = localise_time(el.get("datetime") or "", "".join(el.itertext()), self.s.lang)
+        text = localise_time(datetime, source_text, self.s.lang)
         return original if text is None else _esc_text(text)
 
-    def _fill_head(self, slot: _Slot) -> str:
+    def _fill_head(self, slot: CSlot) -> str:
         links = [f'<link rel="alternate" hreflang="{_esc_attr(code)}" href="{_esc_attr(href)}">'
                  for code, href in self.s.alternates]
         if self.t.add_og_locale and not self.s.is_source:
             links.append(f'<meta property="og:locale" content="{og_locale(self.s.lang)}">')
         return "".join(links)
 
-    def _fill_unit(self, slot: _Slot) -> str:
+    def _fill_unit(self, slot: CSlot) -> str:
         index = slot.unit
         unit = self.t.units[index]
         text = self._translate(unit, index)
@@ -525,14 +674,13 @@ class _Renderer:
                 out: list[str] = []
                 self._render_nodes(unit, unit.content, tree, out, root=True)
                 return "".join(out)
-        source = self.fill(self.t.unit_source(index))
-        if index in self.fell_back and unit.members is not None:
+        source = self.fill(unit.source)
+        if index in self.fell_back and unit.is_run:
             return f'<span lang="{_esc_attr(self.s.source_language)}">{source}</span>'
         return source
 
-    def _fill_lang(self, slot: _Slot) -> str:
-        el = slot.element
-        lang, direction = el.get("lang"), el.get("dir")
+    def _fill_lang(self, slot: CSlot) -> str:
+        lang, direction = slot.data
         if slot.unit == -1:  # <html>
             if self.s.is_source:
                 lang = lang or self.s.source_language
@@ -553,7 +701,7 @@ class _Renderer:
         return out
 
     # -- rebuilding a unit from its translation
-    def _render_nodes(self, unit: Unit, src_items: list[Item], nodes: list[Any] | tuple[Any, ...],
+    def _render_nodes(self, unit: CUnit, src_items: list[Any], nodes: list[Any] | tuple[Any, ...],
                       out: list[str], root: bool = False) -> None:
         """Write translated nodes; tags become the source's own elements, text is escaped."""
         if root and len(src_items) == 1 and len(nodes) == 1 and isinstance(nodes[0], str):
@@ -564,10 +712,10 @@ class _Renderer:
                 out.append(lead + _esc_text(nodes[0]) + trail)
                 return
         # The source's text between tags, and the hidden nodes there, keyed by the tag before.
-        segments: dict[str | None, list[str | Hidden]] = {}
+        segments: dict[str | None, list[str | CHidden]] = {}
         key: str | None = None
         for item in src_items:
-            if isinstance(item, Inline):
+            if item.__class__ is CInline:
                 key = item.key
                 continue
             segments.setdefault(key, []).append(item)
@@ -583,20 +731,16 @@ class _Renderer:
             used.add(key)
             text = ""
             inline = unit.tags[node.key]
-            if node.void:
-                out.append(self.fill(self.t.emitted(inline.element)))
-            else:
-                parts: list[str | int] = []
-                self.t.start_tag(inline.element, parts)
-                out.append(self.fill(parts))
+            out.append(self.fill(inline.start))
+            if not node.void:
                 self._render_nodes(unit, inline.content, node.children, out)
-                out.append(f"</{inline.element.tag}>")
+                out.append(inline.end)
             key = node.key
         self._render_segment(segments.get(key), text, out)
         used.add(key)
         for orphan_key, seg in segments.items():  # the tag they followed moved elsewhere
             if orphan_key not in used:
-                out.extend(self.fill(self.t.emitted(h.node)) for h in seg if isinstance(h, Hidden))
+                out.extend(self.fill(h.parts) for h in seg if h.__class__ is CHidden)
         if root and src_items:
             first, last = src_items[0], src_items[-1]
             lead = first[: len(first) - len(first.lstrip(_SPACES))] if isinstance(first, str) else ""
@@ -606,9 +750,9 @@ class _Renderer:
             if trail and out and not out[-1][-1:].isspace():
                 out.append(trail)
 
-    def _render_segment(self, source: list[str | Hidden] | None, text: str,
+    def _render_segment(self, source: list[str | CHidden] | None, text: str,
                         out: list[str]) -> None:
-        hidden = [h for h in source or () if isinstance(h, Hidden)]
+        hidden = [h for h in source or () if h.__class__ is CHidden]
         if not hidden:
             if text:
                 out.append(_esc_text(text))
@@ -621,7 +765,7 @@ class _Renderer:
                 if isinstance(s, str):
                     out.append(_esc_text(s))
                 else:
-                    out.append(self.fill(self.t.emitted(s.node)))
+                    out.append(self.fill(s.parts))
             return
         # Changed words: what came before any text stays first, the rest goes after the text.
         before = True
@@ -632,7 +776,7 @@ class _Renderer:
                 if s.strip():
                     before = False
                 continue
-            (head if before else tail).append(self.fill(self.t.emitted(s.node)))
+            (head if before else tail).append(self.fill(s.parts))
         out.extend(head)
         if text:
             out.append(_esc_text(text))
@@ -679,7 +823,7 @@ def localise_time(value: str, source_text: str, lang: str) -> str | None:
     return pattern.replace("{1}", date_text).replace("{0}", time_text)
 
 
-def render_page(template: Template, settings: PageSettings,
+def render_page(template: CompiledTemplate, settings: PageSettings,
                 lookup: dict[str, Translation] | None = None,
                 po_label: str = "") -> tuple[str, PageStats]:
     """Fill a template for one language: the page's HTML and what fell back."""
@@ -688,12 +832,12 @@ def render_page(template: Template, settings: PageSettings,
     return html, renderer.stats
 
 
-def make_template(data: bytes, path: Path, source_language: str = "en") -> Template:
+def make_template(data: bytes, path: Path, source_language: str = "en") -> CompiledTemplate:
     """Parse a source page once into a template all languages share."""
     tree = parse_html(data, path)
     try:
         units = walk_units(tree)
-        return Template(tree, units, source_language)
+        return compile_template(Template(tree, units, source_language))
     except RecursionError as e:
         raise InputError("markup nested too deeply to build", path) from e
     except InputError as e:
@@ -844,6 +988,40 @@ class _Hasher:
         return digest
 
 
+TEMPLATE_CACHE = "templates"  # build/.cache/templates/<slug>.json: compiled templates
+
+
+@functools.lru_cache(maxsize=1)
+def _code_key() -> str:
+    """What compiled templates depend on besides the source: transflow and the code that cuts."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in ("build.py", "segment.py", "inline.py"):
+        digest.update(read_bytes(Path(__file__).with_name(module)))
+    return digest.hexdigest()
+
+
+def _cached_template(project: Any, slug: str, src_path: Path, src_sha: str) -> CompiledTemplate:
+    """The compiled template of a source page, from build/.cache when the source is unchanged."""
+    cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
+    key = f"{_code_key()}:{src_sha}:{project.source_language}"
+    try:
+        stored_key, data = json.loads(cache_path.read_bytes())
+        if stored_key == key:
+            return CompiledTemplate.from_json(data)
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        pass  # no cache, or an unusable one: compile the page again
+    template = make_template(read_bytes(src_path), src_path, project.source_language)
+    text = json.dumps([key, template.to_json()], ensure_ascii=False, separators=(",", ":"))
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, cache_path)
+    except OSError:
+        pass  # the cache only saves time
+    return template
+
+
 def _stamp(path: Path) -> list[int] | None:
     try:
         st = path.stat()
@@ -865,7 +1043,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
     src_sha = hasher.sha(src_path)
     if src_sha == "-":
         raise InputError("no such file", src_path)
-    template: Template | None = None
+    template: CompiledTemplate | None = None
     catalogs = _Catalogs(project, slug, read_catalog)
     # Which languages get this page (all versions link each other with hreflang).
     eligible: list[str] = []
@@ -913,7 +1091,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
                                             tuple(old.get("warnings", ())), is_source))
             continue
         if template is None:
-            template = make_template(read_bytes(src_path), src_path, source_lang)
+            template = _cached_template(project, slug, src_path, src_sha)
         lookup: dict[str, Translation] = {}
         po_label = ""
         if not is_source:
