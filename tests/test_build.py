@@ -392,3 +392,19 @@ def test_bad_source_is_an_input_error_with_path(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         build_project(proj, ["ka"], ["a"])
     assert "source/a.html" in str(info.value)
+
+
+def test_build_and_check_name_the_same_line(tmp_path: Path) -> None:
+    """A rejected translation is reported at its msgid's line, the line `transflow check` names."""
+    from transflow.check import check_project
+
+    proj = make_project(tmp_path, ("ka",))
+    (tmp_path / "locales/ka/a.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: ka\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#. p\n#: source/a.html:5\nmsgid "Read on <a1>OC Media</a1>."\nmsgstr "<b1>x</b1>"\n',
+        "utf-8")
+    report = build_project(proj, ["ka"], ["a"])
+    warnings = [w for w in report.warning_lines() if ": markup:" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("locales/ka/a.po:8: markup:"), warnings
+    findings = [f for f in check_project(proj, ["ka"], ["a"]) if f.check == "markup"]
+    assert findings and {f.line for f in findings} == {8}

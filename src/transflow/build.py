@@ -111,13 +111,16 @@ Lookup = Callable[[str], "Translation | None"]
 
 def _catalog_lookup(po: Any, include_fuzzy: bool) -> dict[str, Translation]:
     """msgid → usable translation (non-obsolete, singular, translated; fuzzy if allowed)."""
+    from transflow.catalog import entry_line  # the msgid's line, as `transflow check` says
+
     table: dict[str, Translation] = {}
     for entry in po:
         if entry.obsolete or entry.msgid_plural or not entry.msgstr:
             continue
         if "fuzzy" in entry.flags and not include_fuzzy:
             continue
-        table.setdefault(entry.msgid, Translation(entry.msgstr, entry.linenum))
+        if entry.msgid not in table:
+            table[entry.msgid] = Translation(entry.msgstr, entry_line(entry))
     return table
 
 
