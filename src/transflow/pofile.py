@@ -13,6 +13,7 @@ import functools
 import gettext
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import polib
@@ -81,8 +82,9 @@ _NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)\s*;\s*plural\s*=")
 # --------------------------------------------------------------------------- reading
 
 
-class _Entry:
-    """A mutable entry while parsing (turned into a `polib.POEntry` when complete)."""
+class Entry:
+    """One entry as the parser reads it, with polib's field names (`parse_po` makes it a
+    `polib.POEntry`); `msgid_line` is the line of its `msgid` keyword."""
 
     __slots__ = (
         "msgid", "msgstr", "msgid_plural", "msgstr_plural", "msgctxt", "obsolete",
@@ -111,7 +113,7 @@ class _Entry:
         self.raw_gc: list[str] = []
 
 
-def _entry_object(e: _Entry) -> polib.POEntry:
+def _entry_object(e: Entry) -> polib.POEntry:
     """A `polib.POEntry` with the same attributes polib's own parser would give it."""
     obj = polib.POEntry.__new__(polib.POEntry)
     obj.__dict__.update(
@@ -183,8 +185,8 @@ def detect_charset(data: bytes, path: Path | str = "") -> str:
     return name
 
 
-def parse_po(data: bytes, path: Path | str) -> polib.POFile:
-    """Parse PO/POT bytes into a `polib.POFile`; any syntax error raises `CatalogError`."""
+def _parser(data: bytes, path: Path | str) -> _Parser:
+    """A parser over the decoded text; undecodable or binary data raises `CatalogError`."""
     encoding = detect_charset(data, path)
     try:
         text = data.decode(encoding)
@@ -197,7 +199,50 @@ def parse_po(data: bytes, path: Path | str) -> polib.POFile:
     if "\x00" in text:  # gettext's tools would cut the string there; it is a damaged file
         raise CatalogError("NUL character (binary data in a text file)", path,
                            text.count("\n", 0, text.index("\x00")) + 1)
-    return _Parser(text, path, encoding).run()
+    return _Parser(text, path, encoding)
+
+
+def parse_po(data: bytes, path: Path | str) -> polib.POFile:
+    """Parse PO/POT bytes into a `polib.POFile`; any syntax error raises `CatalogError`."""
+    parser = _parser(data, path)
+    entries = parser.entries()
+    header, metadata = parser.validate(entries)
+    po = polib.POFile.__new__(polib.POFile)
+    po.__dict__.update(
+        fpath=str(path), wrapwidth=PAGE_WIDTH, encoding=parser.encoding,
+        check_for_duplicates=False, header="", metadata={}, metadata_is_fuzzy=0,
+    )  # fmt: skip
+    po.header, raw_header = parser.header_comment()
+    if raw_header is not None:
+        po.__dict__["raw_header"] = raw_header
+    list.extend(po, [_entry_object(e) for e in entries if e is not header])
+    if header is not None:
+        po.__dict__["metadata_is_fuzzy"] = header.flags
+        po.__dict__["raw_metadata"] = header.msgstr  # msgcat keeps the header text as is
+        po.metadata.update(metadata)
+    return po
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntries:
+    """A catalogue as `parse_entries` reads it: its entries (header left out) and header fields."""
+
+    entries: list[Entry]
+    metadata: dict[str, str]
+
+
+def parse_entries(data: bytes, path: Path | str) -> ParsedEntries:
+    """`parse_po`'s entries without building polib objects (for counting and checking).
+
+    The same parser and the same errors as `parse_po`; each `Entry` has polib's field names
+    and `msgid_line`, the line of its `msgid` keyword.
+    """
+    parser = _parser(data, path)
+    entries = parser.entries()
+    header, metadata = parser.validate(entries)
+    if header is not None:
+        entries = [e for e in entries if e is not header]
+    return ParsedEntries(entries, metadata)
 
 
 def plural_forms_problem(forms: str) -> str | None:
@@ -237,6 +282,8 @@ class _Parser:
         self.text = text
         self.path = path
         self.encoding = encoding
+        self.header_comments: list[str] = []
+        self.raw_header: list[str] = []
 
     def string(self, token: str, lineno: int) -> str:
         """The value of one quoted string token, escapes decoded."""
@@ -265,31 +312,83 @@ class _Parser:
 
         return _ESCAPE_SEQ.sub(decode, inner)
 
-    def run(self) -> polib.POFile:  # noqa: C901 - one state machine, kept in one place
+    def comment(self, entry: Entry, line: str, raw: str, state: str, obsolete: int,
+                lineno: int) -> str:  # fmt: skip
+        """Read one comment line other than `#:` (stripped, `#~|` already `#|`); the new state."""
+        kind = line[1:2]
+        if kind == "|":
+            body = line[2:].strip()
+            if body.startswith('"'):
+                if state == "pc":
+                    entry.previous_msgctxt = (entry.previous_msgctxt or "") + self.string(body,
+                                                                                         lineno)
+                elif state == "pm":
+                    entry.previous_msgid = (entry.previous_msgid or "") + self.string(body, lineno)
+                elif state == "pp":
+                    entry.previous_msgid_plural = (entry.previous_msgid_plural or "") + self.string(
+                        body, lineno)
+                else:
+                    raise _fail(self.path, lineno, "#| string continues nothing")
+                return state
+            km = _KEYWORD.match(body)
+            if km is None or km.group(1) == "msgstr" or km.group(2) is not None:
+                raise _fail(self.path, lineno,
+                            "#| must be followed by msgctxt, msgid or msgid_plural")
+            value = self.string(body[km.end():].strip(), lineno)
+            if km.group(1) == "msgctxt":
+                entry.previous_msgctxt = value
+                return "pc"
+            if km.group(1) == "msgid":
+                entry.previous_msgid = value
+                return "pm"
+            entry.previous_msgid_plural = value
+            return "pp"
+        if kind == ".":
+            if not obsolete:
+                entry.raw_gc.append(raw)
+            if len(line) <= 2 or line[2:].strip() == "":
+                return state  # polib skips an empty `#.`
+            entry.comment = entry.comment + "\n" + line[3:] if entry.comment else line[3:]
+            return "gc"
+        if kind == ",":
+            if len(line.split(None, 1)) <= 1:
+                return state
+            entry.flags += [f.strip() for f in line[3:].split(",")]
+            return "fl"
+        if line == "#":
+            line = "# "
+        if state in ("st", "he"):
+            self.header_comments.append(line[2:])
+            self.raw_header.append(raw)
+            return "he"
+        if not obsolete:
+            entry.raw_tc.append(raw)
+        tcomment = line.lstrip("#")
+        if tcomment.startswith(" "):
+            tcomment = tcomment[1:]
+        entry.tcomment = entry.tcomment + "\n" + tcomment if entry.tcomment else tcomment
+        return "tc"
+
+    def entries(self) -> list[Entry]:  # noqa: C901 - one state machine, kept in one place
+        """Every entry of the text (the header entry too), in file order."""
         path = self.path
-        po = polib.POFile.__new__(polib.POFile)
-        po.__dict__.update(
-            fpath=str(path), wrapwidth=PAGE_WIDTH, encoding=self.encoding,
-            check_for_duplicates=False, header="", metadata={}, metadata_is_fuzzy=0,
-        )  # fmt: skip
-        entries: list[_Entry] = []
-        entry = _Entry(0)
+        entries: list[Entry] = []
+        entry = Entry(0)
         # States as polib names them: st start, he header comment, tc/gc/oc/fl comments,
         # pc/pm/pp previous, ct msgctxt, mi msgid, mp msgid_plural, ms msgstr, mx msgstr[N].
         state = "st"
         target = ""  # the field a continuation line extends
         plural_index = 0
-        header_comments: list[str] = []
-        raw_header: list[str] = []
         string = self.string
+        comment = self.comment
         lines = self.text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         lineno = 0
 
-        def finish(linenum: int) -> _Entry:
+        def finish(linenum: int) -> Entry:
             entries.append(entry)
-            return _Entry(linenum)
+            return Entry(linenum)
 
         for lineno, raw in enumerate(lines, 1):
             line = raw.strip()
@@ -383,88 +482,41 @@ class _Parser:
             # A comment line.
             if state in ("mi", "mp", "ct"):
                 raise _fail(path, lineno, "comment between msgid and msgstr (msgstr missing?)")
-            kind = line[1:2]
-            if kind == "|":
-                body = line[2:].strip()
-                km = _KEYWORD.match(body)
-                if body.startswith('"'):
-                    if state not in ("pc", "pm", "pp"):
-                        raise _fail(path, lineno, "#| string continues nothing")
-                    prev_target = {"pc": "previous_msgctxt", "pm": "previous_msgid",
-                                   "pp": "previous_msgid_plural"}[state]
-                    setattr(entry, prev_target, getattr(entry, prev_target) + string(body, lineno))
-                    continue
-                if km is None or km.group(1) == "msgstr" or km.group(2) is not None:
-                    raise _fail(path, lineno, "#| must be followed by msgctxt, msgid or msgid_plural")
-                if state in ("ms", "mx"):
-                    entry = finish(lineno)
-                value = string(body[km.end():].strip(), lineno)
-                if km.group(1) == "msgctxt":
-                    entry.previous_msgctxt, state = value, "pc"
-                elif km.group(1) == "msgid":
-                    entry.previous_msgid, state = value, "pm"
-                else:
-                    entry.previous_msgid_plural, state = value, "pp"
-                target = ""
-                continue
             if state in ("ms", "mx"):
                 entry = finish(lineno)
                 state = "tc"  # a new entry has begun, even if this line (`#,`) adds nothing
             target = ""
-            if kind == ".":
-                if not obsolete:
-                    entry.raw_gc.append(raw)
-                if len(line) <= 2 or line[2:].strip() == "":
-                    continue  # polib skips an empty `#.`
-                if entry.comment:
-                    entry.comment += "\n"
-                entry.comment += line[3:]
-                state = "gc"
-            elif kind == ":":
+            if line[1:2] == ":":  # references, the most frequent comment: read here, no call
                 refs = line[3:].split()
-                if not refs:
-                    continue
-                for ref in refs:
-                    fil, sep, num = ref.rpartition(":")
-                    if not sep or not num.isdigit():
-                        fil, num = ref, ""
-                    entry.occurrences.append((fil, num))
-                state = "oc"
-            elif kind == ",":
-                if len(line.split(None, 1)) <= 1:
-                    continue
-                entry.flags += [f.strip() for f in line[3:].split(",")]
-                state = "fl"
-            else:
-                if line == "#":
-                    line = "# "
-                if state in ("st", "he"):
-                    header_comments.append(line[2:])
-                    raw_header.append(raw)
-                    state = "he"
-                    continue
-                if not obsolete:
-                    entry.raw_tc.append(raw)
-                tcomment = line.lstrip("#")
-                if tcomment.startswith(" "):
-                    tcomment = tcomment[1:]
-                entry.tcomment = entry.tcomment + "\n" + tcomment if entry.tcomment else tcomment
-                state = "tc"
+                if refs:
+                    for ref in refs:
+                        fil, sep, num = ref.rpartition(":")
+                        if not sep or not num.isdigit():
+                            fil, num = ref, ""
+                        entry.occurrences.append((fil, num))
+                    state = "oc"
+                continue
+            state = comment(entry, line, raw, state, obsolete, lineno)
         if state in ("mi", "mp", "ct"):
             raise _fail(path, lineno, "file ends inside an entry (msgstr missing: truncated file?)")
         if state in ("ms", "mx"):
             entries.append(entry)
         elif state in ("pc", "pm", "pp"):
             raise _fail(path, lineno, "file ends after #| lines with no entry (truncated file?)")
-        po.header = "\n".join(header_comments)
-        if raw_header and "\n".join(_gettext_comment(r, 1) for r in raw_header) != po.header:
-            po.__dict__["raw_header"] = raw_header
-        return self.assemble(po, entries)
+        return entries
 
-    def assemble(self, po: polib.POFile, entries: list[_Entry]) -> polib.POFile:
-        """Header to metadata, duplicate and plural checks, then the polib entries."""
+    def header_comment(self) -> tuple[str, list[str] | None]:
+        """The file's header comment as polib reads it, and its raw lines if gettext's differ."""
+        header = "\n".join(self.header_comments)
+        raw = self.raw_header
+        if raw and "\n".join(_gettext_comment(r, 1) for r in raw) != header:
+            return header, raw
+        return header, None
+
+    def validate(self, entries: list[Entry]) -> tuple[Entry | None, dict[str, str]]:
+        """Duplicate, header and plural checks; the header entry and its fields."""
         path = self.path
-        header: _Entry | None = None
+        header: Entry | None = None
         seen: dict[tuple[str | None, str], int] = {}
         plural_lines: list[int] = []
         for e in entries:
@@ -480,24 +532,20 @@ class _Parser:
                 header = e
             if e.msgid_plural:
                 plural_lines.append(e.msgid_line)
-        objects = [_entry_object(e) for e in entries if e is not header]
-        list.extend(po, objects)
-        if header is not None:
-            po.__dict__["metadata_is_fuzzy"] = header.flags
-            po.__dict__["raw_metadata"] = header.msgstr  # msgcat keeps the header text as is
-            po.metadata.update(parse_metadata(header.msgstr))
-        forms = po.metadata.get("Plural-Forms")
+        metadata = parse_metadata(header.msgstr) if header is not None else {}
+        forms = metadata.get("Plural-Forms")
         if forms is not None and header is not None and (problem := plural_forms_problem(forms)):
             raise _fail(path, header.msgid_line, problem)
         if plural_lines:
-            self.check_plurals(po, entries, plural_lines, header)
-        return po
+            self.check_plurals(metadata, entries, plural_lines, header)
+        return header, metadata
 
     def check_plurals(
-        self, po: polib.POFile, entries: list[_Entry], plural_lines: list[int], header: _Entry | None
-    ) -> None:
+        self, metadata: dict[str, str], entries: list[Entry], plural_lines: list[int],
+        header: Entry | None,
+    ) -> None:  # fmt: skip
         """Plural entries need a valid `Plural-Forms` header and at most nplurals forms."""
-        forms = po.metadata.get("Plural-Forms")
+        forms = metadata.get("Plural-Forms")
         where = header.msgid_line if header is not None else plural_lines[0]
         if forms is None:
             if str(self.path).endswith(".pot"):
