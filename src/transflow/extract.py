@@ -44,6 +44,7 @@ MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us b
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this
 RENAME_THREADS = 16  # a rename over a file waits on the ext4 journal: overlap the waits
+FSYNC_MAX_FILES = 64  # up to this many staged files, fsync each; beyond, one os.sync is cheaper
 
 Stamp = tuple[int, int] | None
 
@@ -123,7 +124,7 @@ class _Merged:
     """One language's merged PO for one article, and the file as it was when read."""
 
     slug: str
-    data: bytes
+    tmp: str | None  # the new content, staged in a temporary (None: same bytes as read)
     stats: MergeStats
     stamp: Stamp  # of the PO when read (None: there was none)
     digest: str | None  # of its bytes when read
@@ -134,7 +135,7 @@ class _Staged:
     """A file to replace at commit time; for a PO, the stamp it must still have then."""
 
     path: Path
-    data: bytes
+    tmp: str  # the temporary holding the new content, renamed over `path` at commit
     expect: Stamp
     lang: str | None = None  # None for a template
 
@@ -143,7 +144,7 @@ class _Staged:
 class _Article:
     slug: str
     template: polib.POFile | None  # None once merged: rebuilt if a PO must be merged again
-    pot_bytes: bytes
+    pot_tmp: str | None  # the new template, staged (None: unchanged)
     merged: dict[str, _Merged] = field(default_factory=dict)
     staged: list[_Staged] = field(default_factory=list)
 
@@ -226,8 +227,10 @@ def _segment(project: Project, slug: str) -> tuple[Path, list[Any]]:
     return source, extract_segments(data, source, sentences=project.segmentation == "sentence")
 
 
-def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.POFile, bytes]:
-    """The article's POT; its creation date stays the old one when no entry changed."""
+def _template(
+    project: Project, slug: str, segments: list[Any]
+) -> tuple[polib.POFile, bytes, bytes | None]:
+    """The article's POT, its bytes and the old POT's; the old date stays if no entry changed."""
     source_ref = project.relative(project.source_path(slug))
     pot_path = project.pot_path(slug)
     template = build_template(segments, source_ref, project_id=slug, date=creation_date())
@@ -246,7 +249,20 @@ def _template(project: Project, slug: str, segments: list[Any]) -> tuple[polib.P
                 date = old.metadata.get(name)
                 if date:
                     template.metadata[name] = date
-    return template, catalog_bytes(template)
+    return template, catalog_bytes(template), old_data
+
+
+def _spill(path: Path, data: bytes) -> str:
+    """Stage `data` for `path` in a temporary beside it (renamed over it at commit)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    try:
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+    except FileNotFoundError:
+        os.chmod(tmp, 0o644)
+    return tmp
 
 
 def _memory_pairs(project: Project, lang: str, slug: str) -> list[tuple[str, str]]:
@@ -289,29 +305,39 @@ class _Memories:
         self.built.update(memories)
 
 
-def _prepare(project: Project, slug: str) -> tuple[str, polib.POFile, bytes]:
-    """Segment one article and build its template (and the template's bytes)."""
+def _prepare(project: Project, slug: str) -> tuple[polib.POFile, bytes, bytes | None]:
+    """Segment one article and build its template (its bytes, and the old template's)."""
     _, segments = _segment(project, slug)
-    template, pot_bytes = _template(project, slug, segments)
-    return slug, template, pot_bytes
+    return _template(project, slug, segments)
 
 
 def _process(project: Project, slug: str, langs: tuple[str, ...], glossary: Any,
              memories: _Memories) -> _Article:  # fmt: skip
-    """One article: its template, and each language's PO merged and rendered (bytes only)."""
-    _, template, pot_bytes = _prepare(project, slug)
-    article = _Article(slug, None, pot_bytes)
+    """One article: its template and each language's PO, merged and staged in temporaries.
+
+    What comes back is small (paths, stamps, counts): memory stays flat in the corpus size.
+    """
+    template, pot_bytes, old_pot = _prepare(project, slug)
+    pot_tmp = _spill(project.pot_path(slug), pot_bytes) if pot_bytes != old_pot else None
+    article = _Article(slug, None, pot_tmp)
     for lang in langs:
-        path = project.po_path(lang, slug)
-        stamp = file_stamp(path)
-        data = read_bytes(path) if stamp is not None else None
-        old = parse_catalog(data, path) if data is not None else None
-        memory = memories.get(lang) if _has_new_entries(template, old) else None
-        po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
-                                  path=str(path))  # fmt: skip
-        article.merged[lang] = _Merged(slug, catalog_bytes(po), stats, stamp,
-                                       _digest(data) if data is not None else None)  # fmt: skip
+        article.merged[lang] = _merge_language(project, slug, lang, template, glossary, memories)
     return article
+
+
+def _merge_language(project: Project, slug: str, lang: str, template: polib.POFile,
+                    glossary: Any, memories: _Memories) -> _Merged:  # fmt: skip
+    """Read, merge and stage one language's PO of one article."""
+    path = project.po_path(lang, slug)
+    stamp = file_stamp(path)
+    data = read_bytes(path) if stamp is not None else None
+    old = parse_catalog(data, path) if data is not None else None
+    memory = memories.get(lang) if _has_new_entries(template, old) else None
+    po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
+                              path=str(path))  # fmt: skip
+    new = catalog_bytes(po)
+    return _Merged(slug, _spill(path, new) if new != data else None, stats, stamp,
+                   _digest(data) if data is not None else None)  # fmt: skip
 
 
 # State a forked worker inherits (fork: no pickling of the glossary or the memories).
@@ -340,7 +366,10 @@ def extract_project(
     """Extract every article into its POT and merge that into each language's PO."""
     with project_lock(project.cache_dir / "lock"):
         _remove_stale_temporaries(project)
-        return _extract(project, articles, progress)
+        try:
+            return _extract(project, articles, progress)
+        finally:  # staged files that were not renamed (a failure, a conflict): ours, under the lock
+            _remove_stale_temporaries(project)
 
 
 # What `_commit` and `atomic_write` leave behind when a run is killed before its renames
@@ -390,9 +419,9 @@ def _extract(project: Project, articles: list[str], progress: Progress) -> Extra
     with progress(work, "Writing catalogues") as items:
         for article in items:
             pot_path = project.pot_path(article.slug)
-            changed = _differs(pot_path, article.pot_bytes)
-            if changed:
-                article.staged.append(_Staged(pot_path, article.pot_bytes, file_stamp(pot_path)))
+            changed = article.pot_tmp is not None
+            if article.pot_tmp is not None:
+                article.staged.append(_Staged(pot_path, article.pot_tmp, file_stamp(pot_path)))
             results.append(FileResult(project.relative(pot_path), changed))
             for lang in langs:
                 results.append(_write_po(project, article, lang, glossary))
@@ -412,37 +441,27 @@ def _has_new_entries(template: polib.POFile, old: polib.POFile | None) -> bool:
     return any((t.msgctxt, t.msgid) not in known for t in template)
 
 
-def _differs(path: Path, data: bytes) -> bool:
-    try:
-        return path.read_bytes() != data
-    except OSError:
-        return True
-
-
 def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
-    """Replace every staged file: temporaries first, one sync, then the renames.
+    """Replace every staged file (the temporaries were written while merging): sync, rename.
 
-    One `os.sync` instead of an fsync per file (thousands of files on a cold run); a crash
+    A few files are fsynced one by one; thousands (a cold run) with one `os.sync`. A crash
     before the renames leaves every file as it was. A PO saved by someone in the meantime is
     merged again rather than replaced.
     """
     staged = [(article, item) for article in work for item in article.staged]
     if not staged:
         return
-    temps: list[tuple[_Article, _Staged, str]] = []
+    temps = [(article, item, item.tmp) for article, item in staged]
     try:
-        for article, item in staged:
-            item.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{item.path.name}.", suffix=".tmp",
-                                       dir=item.path.parent)  # fmt: skip
-            temps.append((article, item, tmp))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(item.data)
-            try:
-                os.chmod(tmp, item.path.stat().st_mode & 0o777)
-            except FileNotFoundError:
-                os.chmod(tmp, 0o644)
-        os.sync()
+        if len(temps) <= FSYNC_MAX_FILES:
+            for _, _, tmp in temps:
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        else:
+            os.sync()
 
         def rename(entry: tuple[_Article, _Staged, str]) -> tuple[_Article, _Staged] | None:
             article, item, tmp = entry
@@ -471,7 +490,9 @@ def _write_po(
     """Stage (or with `direct`, write) one merged PO, re-merging first if it was saved meanwhile."""
     merged = article.merged[lang]
     path = project.po_path(lang, article.slug)
-    stamp, digest, data, stats = merged.stamp, merged.digest, merged.data, merged.stats
+    stamp, digest, stats = merged.stamp, merged.digest, merged.stats
+    tmp = merged.tmp
+    data: bytes | None = None  # the content of a merge done again here
     for _ in range(MAX_CONCURRENT_RETRIES):
         now = file_stamp(path)
         current = None
@@ -481,13 +502,19 @@ def _write_po(
             except OSError as e:
                 raise ConflictError(f"cannot read before writing: {e.strerror}", path) from e
         now_digest = _digest(current) if current is not None else None
-        if now == stamp and now_digest == digest:
+        # `direct` comes after a conflict at commit: the run's own staged file is gone.
+        if now == stamp and now_digest == digest and (data is not None or not direct):
+            if data is None:
+                if tmp is None:
+                    return FileResult(project.relative(path), False, stats)
+                article.staged.append(_Staged(path, tmp, now, lang))
+                return FileResult(project.relative(path), True, stats)
             if current == data:
                 return FileResult(project.relative(path), False, stats)
             if direct:
                 atomic_write(path, data)
             else:
-                article.staged.append(_Staged(path, data, now, lang))
+                article.staged.append(_Staged(path, _spill(path, data), now, lang))
             return FileResult(project.relative(path), True, stats)
         # Changed on disk since we read it: merge again from what the translator saved.
         try:
@@ -496,7 +523,7 @@ def _write_po(
             raise ConflictError(f"changed on disk during extract and is now unreadable "
                                 f"({e.message}); nothing was written to it", path) from e
         if article.template is None:
-            article.template = _prepare(project, article.slug)[1]
+            article.template = _prepare(project, article.slug)[0]
         po, stats = merge_catalog(article.template, fresh, lang, glossary=glossary,
                                   path=str(path))  # fmt: skip
         stamp, digest, data = now, now_digest, catalog_bytes(po)
