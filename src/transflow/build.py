@@ -171,7 +171,6 @@ class Template:
         self.head_slot: int | None = None
         self.add_og_locale = False
         self._emitted: dict[Any, list[str | int]] = {}
-        self._unit_source: dict[int, list[str | int]] = {}
         self._prepare()
         # Elements the writer must look at closely (everything else is written as it is).
         self.special: set[Any] = set()
@@ -347,29 +346,6 @@ class Template:
             self._emitted[node] = parts
         return parts
 
-    def unit_source(self, index: int) -> list[str | int]:
-        """The source content of a text unit (its text, inline children and their tails)."""
-        parts = self._unit_source.get(index)
-        if parts is None:
-            parts = []
-            self._emit_items(self.units[index].content, parts)
-            self._unit_source[index] = parts
-        return parts
-
-    def _emit_items(self, items: list[Item], out: list[str | int]) -> None:
-        for item in items:
-            if isinstance(item, str):
-                out.append(_esc_text(item))
-            elif isinstance(item, Hidden):
-                self.emit(item.node, out, tail=False)
-            elif item.void:
-                self.emit(item.element, out, tail=False)
-            else:
-                self.start_tag(item.element, out)
-                self._emit_items(item.content, out)
-                out.append(f"</{item.element.tag}>")
-
-
 
 # --- the compiled template: plain data, no DOM (what languages render from; cacheable) -----
 
@@ -428,18 +404,16 @@ class CompiledTemplate:
     def to_json(self) -> Any:
         """A JSON-able form (for the template cache)."""
         return [self.parts, [[s.kind, s.name, s.unit, s.data] for s in self.slots],
-                [[u.msgid, u.attr, u.is_run, _items_json(u.content), u.source]
-                 for u in self.units], self.add_og_locale]
+                [[u.msgid, u.attr, u.is_run, _items_json(u.content)] for u in self.units],
+                self.add_og_locale]
 
     @classmethod
     def from_json(cls, data: Any) -> CompiledTemplate:
         """The inverse of `to_json` (raises on a malformed value)."""
         parts, slots, units, add_og = data
         cunits = []
-        for msgid, attr, is_run, content, source in units:
-            unit = CUnit(msgid, attr, bool(is_run), _items_from_json(content), source)
-            _index_tags(unit.content, unit.tags)
-            cunits.append(unit)
+        for msgid, attr, is_run, content in units:
+            cunits.append(_unit(msgid, attr, bool(is_run), _items_from_json(content)))
         return cls(parts, [CSlot(k, n, int(u), d) for k, n, u, d in slots], cunits,
                    bool(add_og))
 
@@ -469,6 +443,27 @@ def _items_from_json(items: list[Any]) -> list[Any]:
     return out
 
 
+def _unit(msgid: str, attr: str | None, is_run: bool, content: list[Any]) -> CUnit:
+    """A compiled unit, its source serialisation and tag index derived from its content."""
+    unit = CUnit(msgid, attr, is_run, content, [])
+    _index_tags(content, unit.tags)
+    _source_parts(content, unit.source)
+    return unit
+
+
+def _source_parts(items: list[Any], out: Parts) -> None:
+    for item in items:
+        if item.__class__ is str:
+            out.append(_esc_text(item))
+        elif item.__class__ is CHidden:
+            out.extend(item.parts)
+        else:
+            out.extend(item.start)
+            if not item.void:
+                _source_parts(item.content, out)
+                out.append(item.end)
+
+
 def _index_tags(items: list[Any], tags: dict[str, CInline]) -> None:
     for item in items:
         if item.__class__ is CInline:
@@ -491,14 +486,12 @@ def compile_template(template: Template) -> CompiledTemplate:
                     _content_parts(template, el)]
         slots.append(CSlot(slot.kind, slot.name, slot.unit, data))
     units: list[CUnit] = []
-    for index, unit in enumerate(template.units):
+    for unit in template.units:
         if unit.attr is not None:
             units.append(CUnit(unit.msgid, unit.attr, False, [], []))
             continue
-        cu = CUnit(unit.msgid, None, unit.members is not None,
-                   _compile_items(template, unit.content), template.unit_source(index))
-        _index_tags(cu.content, cu.tags)
-        units.append(cu)
+        units.append(_unit(unit.msgid, None, unit.members is not None,
+                           _compile_items(template, unit.content)))
     return CompiledTemplate(template.parts, slots, units, template.add_og_locale)
 
 

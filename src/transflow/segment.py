@@ -321,25 +321,36 @@ class _Walker:
         # Iterative depth-first walk: frames of [container, children, next index, run start].
         stack: list[list[Any]] = [[root, list(root), 0, 0]]
         self.attr_units(root)
+        static_kind, kind, no_translate = _STATIC_KIND.get, self.kind, self.no_translate
         while stack:
             frame = stack[-1]
             container, children, i, start = frame
             if i >= len(children):
-                self.emit_run(container, children, start, len(children))
+                self._run_between(container, children, start, len(children))
                 stack.pop()
                 continue
             child = children[i]
             frame[2] = i + 1
-            if self.kind(child) != "block":
+            static = static_kind(child.tag)  # (a comment's tag is a function: not in the table)
+            if static != "block" and (static == "hidden" or kind(child) != "block"):
                 continue
-            self.emit_run(container, children, start, i)
+            self._run_between(container, children, start, i)
             frame[3] = i + 1
-            tag = _tag(child)
-            if tag in SKIP_TAGS or child in self.no_translate:
+            tag = child.tag
+            if tag in SKIP_TAGS or child in no_translate:
                 continue
-            self.attr_units(child)
+            if child.keys():
+                self.attr_units(child)
             stack.append([child, list(child), 0, 0])
         return self.units
+
+    def _run_between(self, container: Any, children: list[Any], start: int, end: int) -> None:
+        """`emit_run`, skipping the usual empty run (only spacing between two blocks)."""
+        if start == end:
+            lead = container.text if start == 0 else children[start - 1].tail
+            if not lead or lead.isspace():
+                return
+        self.emit_run(container, children, start, end)
 
     def walk_head(self, head: Any) -> None:
         for el in head:
@@ -359,7 +370,7 @@ class _Walker:
         if not value:
             return
         text = normalise_space(value)
-        if _WORDY_RE.search(text) and not URL_RE.fullmatch(text):
+        if _WORDY_RE.search(text) and (" " in text or not URL_RE.fullmatch(text)):
             self.units.append(Unit(escape_text(text), el.sourceline or 1, context, el, attr=attr))
 
     def attr_units(self, el: Any) -> None:
@@ -383,7 +394,7 @@ class _Walker:
             # Text alone (a heading, a plain paragraph, text after a block): the common case.
             text = normalise_space(lead)
             msgid = escape_text(text)
-            if _WORDY_RE.search(text) and not URL_RE.fullmatch(text):
+            if _WORDY_RE.search(text) and (" " in text or not URL_RE.fullmatch(text)):
                 whole = start == 0 and end == len(children)
                 line = container.sourceline if lead_owner is None else lead_owner.sourceline
                 self.units.append(Unit(msgid, line or 1, container.tag, container,
@@ -411,7 +422,7 @@ class _Walker:
         content = self.items(lead, members, counters, tags, attr_holders)
         msgid = normalise_space(_notation(content))
         plain = strip_tags(msgid)  # entities read: "&amp;" alone is not a word
-        if _WORDY_RE.search(plain) and not URL_RE.fullmatch(plain):
+        if _WORDY_RE.search(plain) and (" " in plain or not URL_RE.fullmatch(plain)):
             line = _first_line(unit_el, members, lead_owner)
             context = _tag(unit_el) or "text"
             self.units.append(Unit(msgid, line, context, unit_el, content=content,
