@@ -11,15 +11,13 @@ import polib
 import pytest
 from click.testing import CliRunner
 
+from transflow.catalog import read_catalog
 from transflow.check import (
-    CheckEntry,
-    _fast_entries,
     check_catalog,
     check_catalog_glossary,
     check_project,
     copy_problems,
     format_problems,
-    msgid_line_finder,
     number_problems,
     read_entries,
     whitespace_problems,
@@ -193,13 +191,13 @@ def test_severity_off_and_warning(tmp_path: Path) -> None:
     assert [f.severity for f in findings if f.check == "glossary"] == ["warning"]
 
 
-def test_line_is_the_msgid_line_for_polib_too(tmp_path: Path) -> None:
+def test_line_is_the_msgid_line(tmp_path: Path) -> None:
     path = make_project(tmp_path) / "locales" / "ru" / "x.po"
-    po = polib.pofile(str(path))
-    find = msgid_line_finder(path)
+    entries, _ = read_entries(path)
     lines = path.read_text().splitlines()
-    for entry in po:
-        assert lines[find(entry.linenum) - 1].lstrip("#~ ").startswith("msgid ")
+    assert entries
+    for entry in entries:
+        assert lines[entry.msgid_line - 1].lstrip("#~ ").startswith("msgid ")
 
 
 def test_check_catalog_glossary_count(tmp_path: Path) -> None:
@@ -213,8 +211,8 @@ def test_check_catalog_glossary_count(tmp_path: Path) -> None:
 
 
 def test_plural_entries_are_checked_per_form() -> None:
-    entry = CheckEntry(msgid="One file", msgid_plural="%d files", flags=["c-format"],
-                       msgstr_plural={0: "Один файл", 1: "%d файла"}, linenum=3)
+    entry = polib.POEntry(msgid="One file", msgid_plural="%d files", flags=["c-format"],
+                        msgstr_plural={0: "Один файл", 1: "%d файла"}, linenum=3)
     metadata = {"Plural-Forms": "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : "
                                 "n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"}
     messages = [f.message for f in check_catalog([entry], metadata, lang="ru", article="a",
@@ -223,59 +221,70 @@ def test_plural_entries_are_checked_per_form() -> None:
     # Russian form 0 serves 1, 21, 31…: it must keep the %d (msgfmt -c says the same)
     assert any("msgstr[0]" in m and "missing" in m for m in messages)
     ka = {"Plural-Forms": "nplurals=2; plural=(n != 1);"}
-    entry = CheckEntry(msgid="One file", msgid_plural="%d files", flags=["c-format"],
-                       msgstr_plural={0: "ერთი ფაილი", 1: "%d ფაილი"}, linenum=3)
+    entry = polib.POEntry(msgid="One file", msgid_plural="%d files", flags=["c-format"],
+                        msgstr_plural={0: "ერთი ფაილი", 1: "%d ფაილი"}, linenum=3)
     assert check_catalog([entry], ka, lang="ka", article="a", file="f", glossary=None,
                          severities=ALL) == []
 
 
 def test_glossary_on_plural_entries() -> None:
     glossary = Glossary.from_data([{"id": "s", "en": "Stepanakert", "ru": "Степанакерт"}])
-    entry = CheckEntry(msgid="A file in Stepanakert", msgid_plural="%d files in Stepanakert",
-                       msgstr_plural={0: "Файл в городе", 1: "%d файла в Степанакерте",
+    entry = polib.POEntry(msgid="A file in Stepanakert", msgid_plural="%d files in Stepanakert",
+                        msgstr_plural={0: "Файл в городе", 1: "%d файла в Степанакерте",
                                       2: "%d файлов в Степанакерте"}, linenum=1)
     assert check_catalog([entry], {}, lang="ru", article="a", file="f", glossary=glossary,
                          severities=ALL) == []
 
 
-# --- the fast reader -------------------------------------------------------------------------
+# --- reading: `read_entries` is `pofile.parse_entries` (the strict reader) --------------------
+
+
+def _msgid_lines(path: Path) -> list[int]:
+    return [i for i, raw in enumerate(path.read_bytes().split(b"\n"), start=1)
+            if raw.startswith(b"msgid ") or raw.startswith(b"#~ msgid ")]
 
 
 def _polib_view(path: Path) -> list[tuple[object, ...]]:
-    find = msgid_line_finder(path)
-    return [(e.msgid, e.msgstr, e.msgid_plural, e.msgctxt, e.flags, e.tcomment, e.obsolete,
-             dict(e.msgstr_plural), None if e.obsolete else find(e.linenum))
-            for e in polib.pofile(str(path))]
+    """polib's entries, with the line of each `msgid` (polib gives where the entry starts)."""
+    starts = _msgid_lines(path)
+    out = []
+    for e in polib.pofile(str(path)):
+        line = next((n for n in starts if n >= e.linenum), None)
+        out.append((e.msgid, e.msgstr, e.msgid_plural, e.msgctxt, e.flags, e.tcomment,
+                    bool(e.obsolete), dict(e.msgstr_plural), e.occurrences, e.comment,
+                    *([None, None] if e.obsolete else [e.previous_msgid, e.previous_msgctxt]),
+                    None if e.obsolete else line))
+    return out
 
 
-def _fast_view(path: Path) -> list[tuple[object, ...]]:
-    entries, _ = _fast_entries(path.read_bytes())
-    return [(e.msgid, e.msgstr, e.msgid_plural, e.msgctxt, e.flags, e.tcomment, e.obsolete,
-             e.msgstr_plural, None if e.obsolete else e.linenum)
-            for e in entries if e.msgid or e.msgctxt is not None or e.obsolete]
+def _read_view(path: Path) -> list[tuple[object, ...]]:
+    entries, _ = read_entries(path)
+    return [(e.msgid, e.msgstr, e.msgid_plural, e.msgctxt, e.flags, e.tcomment,
+             bool(e.obsolete), dict(e.msgstr_plural), e.occurrences, e.comment,
+             # polib drops the `#|` lines of obsolete entries (`#~|`); gettext keeps them
+             *([None, None] if e.obsolete else [e.previous_msgid, e.previous_msgctxt]),
+             None if e.obsolete else e.msgid_line)
+            for e in entries]
 
 
 @needs_corpus
 @pytest.mark.parametrize("path", corpus_po_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fast_reader_agrees_with_polib(path: Path) -> None:
+def test_read_entries_agrees_with_polib(path: Path) -> None:
     entries, metadata = read_entries(path)
-    assert metadata.get("Plural-Forms") == polib.pofile(str(path)).metadata.get("Plural-Forms")
-    try:
-        fast = _fast_view(path)
-    except Exception:  # the fast reader declined: read_entries used polib itself
-        return
-    assert fast == _polib_view(path)
+    assert metadata == polib.pofile(str(path)).metadata
+    assert _read_view(path) == _polib_view(path)
 
 
-def test_fast_reader_agrees_on_our_own_file(tmp_path: Path) -> None:
+def test_read_entries_agrees_on_our_own_file(tmp_path: Path) -> None:
     path = make_project(tmp_path) / "locales" / "ru" / "x.po"
-    assert _fast_view(path) == _polib_view(path)
+    assert _read_view(path) == _polib_view(path)
 
 
 @pytest.mark.parametrize("text", [
     PO_HEADER + '\nmsgid "a"\nmsgstr "b\n',  # unterminated string
     PO_HEADER + '\nmsgid "a"\n',  # no msgstr
     PO_HEADER + '\nmsgid "a"\nmsgstr "b"\ngarbage\n',
+    PO_HEADER + '\nmsgid "a"\nmsgstr "b\\q"\n',  # an escape gettext does not know
 ])
 def test_malformed_catalogues_are_input_errors(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.po"
@@ -283,9 +292,9 @@ def test_malformed_catalogues_are_input_errors(tmp_path: Path, text: str) -> Non
     with pytest.raises(CatalogError) as info:
         read_entries(path)
     assert info.value.format().startswith(f"{path}:")
-    # polib accepts some malformed files silently; the fast reader never does
-    with pytest.raises(Exception):  # noqa: B017
-        _fast_entries(path.read_bytes())
+    with pytest.raises(CatalogError) as strict:
+        read_catalog(path)
+    assert strict.value.format() == info.value.format()  # one reader, one message
 
 
 @needs_corpus

@@ -15,7 +15,7 @@ import pytest
 
 from transflow.errors import CatalogError
 from transflow.linebreak import BREAK_POSSIBLE, possible_linebreaks, width_linebreaks
-from transflow.pofile import parse_po, render_po
+from transflow.pofile import parse_entries, parse_po, render_po
 
 from .conftest import SHARED, corpus_po_files, needs_corpus, needs_gettext
 
@@ -276,6 +276,43 @@ def test_malformed_input_is_reported_with_path_and_line(tmp_path: Path, name: st
     assert info.value.line == line
     assert words in info.value.message
     assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_light_entries_fail_as_parse_po_does(tmp_path: Path, name: str) -> None:
+    """`parse_entries` (check, status) is the same parser: the same error, word for word."""
+    data = BAD[name][0].encode("utf-8")
+    with pytest.raises(CatalogError) as strict:
+        parse_po(data, tmp_path / "bad.po")
+    with pytest.raises(CatalogError) as light:
+        parse_entries(data, tmp_path / "bad.po")
+    assert str(light.value) == str(strict.value)
+
+
+def _light_differences(path: Path) -> list[str]:
+    """Fields where `parse_entries`' light entries differ from `parse_po`'s polib entries."""
+    data = path.read_bytes()
+    po, light = parse_po(data, path), parse_entries(data, path)
+    out = [] if light.metadata == po.metadata else ["metadata"]
+    if len(light.entries) != len(po):
+        return out + [f"{len(light.entries)} light entries, {len(po)} polib entries"]
+    for a, b in zip(light.entries, po, strict=True):
+        for name in (*FIELDS, "msgid_line"):
+            if name == "encoding":
+                continue
+            if getattr(a, name) != getattr(b, name):
+                out.append(f"line {b.linenum}: {name}: {getattr(a, name)!r} != {getattr(b, name)!r}")
+    return out
+
+
+@needs_corpus
+def test_light_entries_are_parse_po_entries_on_the_corpus() -> None:
+    paths = corpus_po_files()
+    assert {str(p): _light_differences(p) for p in paths} == {str(p): [] for p in paths}
+
+
+def test_light_entries_are_parse_po_entries_on_synthetic_catalogues(synthetic: list[Path]) -> None:
+    assert {str(p): _light_differences(p) for p in synthetic} == {str(p): [] for p in synthetic}
 
 
 def test_invalid_utf8_under_a_utf8_header(tmp_path: Path) -> None:

@@ -8,23 +8,23 @@ the exit code.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import gettext
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polib
 
-from transflow.catalog import read_catalog
-from transflow.errors import InputError
+from transflow.errors import CatalogError, InputError
+from transflow.files import read_bytes
 from transflow.glossary import Glossary, load_project_glossary, parse_ignore, plain_text
 from transflow.inline import tag_problems
+from transflow.pofile import parse_entries
 
 if TYPE_CHECKING:
     from transflow.project import Project
@@ -335,209 +335,23 @@ def plural_problems(entry: Any, nplurals: int | None,
     return out
 
 
-# --- a fast reader for the check (polib is the model; see `read_entries`) --------------------
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "b": "\b", "f": "\f", "\\": "\\",
-            '"': '"'}
-_ESCAPE_RE = re.compile(r'\\(\\|n|t|r|v|b|f|")')
+# --- reading (the one PO reader is `pofile`; see `read_entries`) -----------------------------
 
 
-class _FastReadError(Exception):
-    """The fast reader met something unusual: let polib read the file instead."""
+def read_entries(path: Path, display: Path | str | None = None) -> tuple[list[Any], dict[str, str]]:
+    """The entries (header left out) and header fields of a catalogue, for checking and counting.
 
-
-@dataclass(slots=True)
-class CheckEntry:
-    """The fields of a PO entry that the checks read (the same names as polib's POEntry)."""
-
-    msgid: str = ""
-    msgstr: str = ""
-    msgid_plural: str = ""
-    msgstr_plural: dict[int, str] = field(default_factory=dict)
-    msgctxt: str | None = None
-    flags: list[str] = field(default_factory=list)
-    tcomment: str = ""
-    obsolete: bool = False
-    linenum: int = 0  # the line of the `msgid` keyword
-
-
-_KNOWN_ESCAPES_RE = re.compile(r'(?:[^\\]|\\[\\ntrvbf"])*', re.S)
-_JOINT_RE = re.compile(r'"[ \t]*\n[ \t]*"')  # between the quoted lines of one string
-_KEYWORDS = ("ctxt", "id", "id_plural", "str")
-_PREVIOUS_RE = re.compile(r'#\| (?:msgctxt |msgid |msgid_plural )?"')  # `#| msgid "…"`, `#| "…"`
-_KEYWORD_RANK = {"ctxt": 0, "id": 1, "id_plural": 2, "str": 3}  # msgstr[N]: 3 as well
-
-
-def _string_value(rest: str) -> str:
-    """The value of a keyword's quoted lines (`"a"\n"b"` → `ab`), escapes read."""
-    rest = rest.strip()
-    if len(rest) < 2 or rest[0] != '"' or rest[-1] != '"':
-        raise _FastReadError
-    value = _JOINT_RE.sub("", rest[1:-1])
-    if "\n" in value:
-        raise _FastReadError  # a line that is not a quoted string
-    if '"' in value and (value.count('"') != value.count('\\"') or '\\\\"' in value) and \
-            re.search(r'(?<!\\)(?:\\\\)*"', value):
-        raise _FastReadError  # an unescaped quote
-    if "\\" in value:
-        if not _KNOWN_ESCAPES_RE.fullmatch(value):
-            raise _FastReadError  # an escape the strict reader must judge (\x41, or invalid)
-        value = _ESCAPE_RE.sub(lambda e: _ESCAPES[e.group(1)], value)
-    return value
-
-
-def _fast_entries(data: bytes) -> tuple[list[CheckEntry], dict[str, str]]:
-    """Parse well-formed UTF-8 PO text as polib would; raise `_FastReadError` on anything else.
-
-    Entries are the blocks between blank lines, as gettext's tools write them.
+    `pofile.parse_entries` reads it: the strict reader `read_catalog` uses, without building
+    polib objects. Malformed input raises `CatalogError` naming `display` (or `path`) and the
+    line. Each entry has polib's field names and `msgid_line`, the line of its `msgid`.
     """
+    where = path if display is None else display
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _FastReadError from error
-    if "\r" in text or "\x00" in text:
-        raise _FastReadError
-    entries: list[CheckEntry] = []
-    keys: set[tuple[str | None, str]] = set()  # a duplicate entry is for the strict reader
-    line = 1
-    for block in text.split("\n\n"):
-        first_line = line
-        line += block.count("\n") + 2
-        if not block.strip():
-            continue
-        lead = len(block) - len(block.lstrip("\n"))
-        first_line += lead
-        block = block.strip("\n")
-        entry = CheckEntry()
-        if "#~" in block:
-            lines = block.split("\n")
-            if any(x.startswith("#~") for x in lines):
-                if any(x.startswith(("msg", '"')) for x in lines):
-                    raise _FastReadError  # obsolete and active lines mixed in one entry
-                entry.obsolete = True
-                block = "\n".join(x[2:].lstrip(" ") if x.startswith("#~") else x for x in lines)
-        head, *parts = ("\n" + block).split("\nmsg")
-        offset = head.count("\n")
-        for comment in head.split("\n")[1:]:
-            if not comment.startswith("#"):
-                if comment.strip():
-                    raise _FastReadError
-                continue
-            kind = comment[1:2]
-            if kind == ",":
-                entry.flags += [c.strip() for c in comment[2:].split(",")]
-            elif kind == "|" and not _PREVIOUS_RE.match(comment):
-                raise _FastReadError  # a malformed `#|` line: the strict reader says where
-            elif kind in (".", ":", "|", "~"):
-                continue
-            else:
-                body = comment.lstrip("#")  # as polib reads `## note`
-                if body.startswith(" "):
-                    body = body[1:]
-                entry.tcomment = body if not entry.tcomment else entry.tcomment + "\n" + body
-        seen = set()
-        last_rank = 0
-        for part in parts:
-            keyword, sep, rest = part.partition(" ")
-            if not sep:
-                raise _FastReadError
-            if keyword in seen or (keyword.startswith("str[") and "id_plural" not in seen):
-                raise _FastReadError
-            rank = _KEYWORD_RANK.get(keyword, 3)
-            if rank < last_rank:
-                raise _FastReadError  # out of order (msgstr before msgid): the strict reader says where
-            last_rank = rank
-            seen.add(keyword)
-            value = _string_value(rest)
-            if keyword == "id":
-                entry.msgid = value
-                entry.linenum = first_line + offset
-            elif keyword == "str":
-                entry.msgstr = value
-            elif keyword == "ctxt":
-                entry.msgctxt = value
-            elif keyword == "id_plural":
-                entry.msgid_plural = value
-            elif keyword.startswith("str[") and keyword.endswith("]") and keyword[4:-1].isdigit():
-                if int(keyword[4:-1]) != len(entry.msgstr_plural):
-                    raise _FastReadError  # msgstr[N] out of sequence
-                entry.msgstr_plural[int(keyword[4:-1])] = value
-            else:
-                raise _FastReadError
-            offset += part.count("\n") + 1
-        if "id" not in seen or not ("str" in seen or entry.msgstr_plural):
-            raise _FastReadError  # comments without an entry, or an entry without msgstr
-        if entry.msgid_plural and ("str" in seen or not entry.msgstr_plural):
-            raise _FastReadError  # msgid_plural needs msgstr[N], not msgstr
-        if not entry.obsolete:
-            if (entry.msgctxt, entry.msgid) in keys:
-                raise _FastReadError
-            keys.add((entry.msgctxt, entry.msgid))
-        entries.append(entry)
-    metadata: dict[str, str] = {}
-    for item in entries:
-        if item.msgid == "" and item.msgctxt is None and not item.obsolete:
-            for header in item.msgstr.split("\n"):
-                key, sep, value = header.partition(":")
-                if sep:
-                    metadata[key.strip()] = value.strip()
-            break
-    _fast_header_check(entries, metadata)
-    return entries, metadata
-
-
-def _fast_header_check(entries: list[CheckEntry], metadata: dict[str, str]) -> None:
-    """Leave to the strict reader what it may reject: charset, Plural-Forms, plural counts."""
-    from transflow.pofile import plural_forms_problem
-
-    charset = re.search(r"charset\s*=\s*([^\s;]+)", metadata.get("Content-Type", ""))
-    if charset and charset.group(1).upper() not in ("UTF-8", "UTF8", "CHARSET"):
-        raise _FastReadError
-    forms = metadata.get("Plural-Forms")
-    if forms is not None and plural_forms_problem(forms):
-        raise _FastReadError
-    plurals = [e for e in entries if e.msgid_plural and not e.obsolete]
-    if plurals:
-        m = re.search(r"nplurals\s*=\s*(\d+)", forms or "")
-        if m is None or any(len(e.msgstr_plural) != int(m.group(1)) for e in plurals):
-            raise _FastReadError
-
-
-def _read_strictly(path: Path, data: bytes, display: str | None) -> polib.POFile:
-    """polib's model through the strict reader (`pofile.parse_po`) when there is one."""
-    try:
-        from transflow.pofile import parse_po
-    except ImportError:  # pragma: no cover - the strict reader ships with transflow
-        return read_catalog(path)
-    if not data:
-        return read_catalog(path)
-    return parse_po(data, display or path)
-
-
-def read_entries(path: Path, display: str | None = None) -> tuple[list[Any], dict[str, str]]:
-    """The entries and header fields of a catalogue, for checking.
-
-    A fast reader handles well-formed UTF-8 files (the same entries as polib, verified in
-    tests on the corpus); anything unusual goes through `catalog.read_catalog`, which also
-    reports malformed files as `path:line`. Entry `linenum` is the line of the `msgid`.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError:
-        data = b""
-    try:
-        if not data:
-            raise _FastReadError
-        fast, metadata = _fast_entries(data)
-        return list(fast), metadata
-    except _FastReadError:
-        po = _read_strictly(path, data, display)
-        line_of = msgid_line_finder(path)
-        entries: list[Any] = []
-        for e in po:
-            e.linenum = line_of(e.linenum or 0)
-            entries.append(e)
-        return entries, dict(po.metadata)
+        data = read_bytes(path)
+    except InputError as e:
+        raise CatalogError(e.message, where) from e
+    parsed = parse_entries(data, where)
+    return parsed.entries, parsed.metadata
 
 
 # --- catalogues and projects ------------------------------------------------------------------
@@ -550,24 +364,6 @@ def is_checked(entry: Any) -> bool:
     if entry.msgid_plural:
         return any(entry.msgstr_plural.values())
     return bool(entry.msgstr)
-
-
-def msgid_line_finder(path: Path | None) -> Callable[[int], int]:
-    """Map polib's entry start line to the line of the entry's `msgid` keyword."""
-    if path is None:
-        return lambda line: line
-    try:
-        lines = path.read_bytes().split(b"\n")
-    except OSError:
-        return lambda line: line
-    starts = [i for i, raw in enumerate(lines, start=1)
-              if raw.startswith(b"msgid ") or raw.startswith(b"#~ msgid ")]
-
-    def find(line: int) -> int:
-        k = bisect.bisect_left(starts, line)
-        return starts[k] if k < len(starts) else line
-
-    return find
 
 
 def _entry_texts(entry: Any) -> list[tuple[str, str, str]]:
@@ -586,7 +382,7 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
                   severities: dict[str, str]) -> list[Finding]:
     """Every finding of the enabled checks in one catalogue's entries, in file order.
 
-    `entries` are polib `POEntry`s or `CheckEntry`s; `metadata` the header fields.
+    `entries` are `pofile.Entry`s or polib `POEntry`s; `metadata` the header fields.
     """
     enabled = {name: severities.get(name, "error") for name in CHECK_NAMES
                if severities.get(name, "error") != "off"}
@@ -626,7 +422,7 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
             found += [("plurals", m, None) for m in plural_problems(entry, nplurals, usage)]
         if found:
             shown = entry.msgstr_plural.get(0, "") if plural else entry.msgstr
-            line = entry.linenum or 0
+            line = getattr(entry, "msgid_line", 0) or entry.linenum or 0
             findings += [Finding(check, enabled[check], lang, article, file, line,
                                  entry.msgctxt, entry.msgid, shown, term, message)
                          for check, message, term in found]

@@ -196,7 +196,7 @@ WORD_MEMO_SIZE = 200_000
 def count_catalog(entries: Iterable[Any], *, as_template: bool = False) -> Counts:
     """Count the entries and source words of a catalogue (a POT: everything untranslated).
 
-    `entries` are polib `POEntry`s (a `POFile`) or the `CheckEntry`s of `check.read_entries`.
+    `entries` are polib `POEntry`s (a `POFile`) or the `pofile.Entry`s of `check.read_entries`.
     """
     tally = {"translated": [0, 0], "fuzzy": [0, 0], "untranslated": [0, 0]}
     obsolete = 0
@@ -446,7 +446,7 @@ def _count_job(project: Project, job: _Job) -> Counts:
     # Imported here: a warm status parses nothing and should not pay for the check engine.
     from transflow.check import CHECK_NAMES, check_catalog, read_entries
 
-    entries, metadata = read_entries(Path(job.path))
+    entries, metadata = read_entries(Path(job.path), job.key)  # errors name the project path
     counts = count_catalog(entries, as_template=job.as_template)
     if job.glossary_key is not None:
         glossary = _glossary_for(project, job.glossary_key)
