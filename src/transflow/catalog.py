@@ -50,6 +50,14 @@ class Hinter(Protocol):
         ...
 
 
+class MemoryLike(Protocol):
+    """What merge needs from a translation memory (`TranslationMemory`, or a lazy one)."""
+
+    def lookup(self, msgid: str) -> tuple[str, str, float] | None:
+        """(source msgid, msgstr, score 0-100) of the best match, or None."""
+        ...
+
+
 # --- reading and writing ----------------------------------------------------------------
 
 
@@ -360,7 +368,7 @@ def merge_catalog(
     lang: str,
     *,
     glossary: Hinter | None = None,
-    memory: TranslationMemory | None = None,
+    memory: MemoryLike | None = None,
     path: str | None = None,
 ) -> tuple[polib.POFile, MergeStats]:
     """Merge a template into a language's catalogue as msgmerge does (see module doc)."""

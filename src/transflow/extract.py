@@ -305,6 +305,18 @@ class _Memories:
         self.built.update(memories)
 
 
+@dataclass(frozen=True, slots=True)
+class _LazyMemory:
+    """A language's memory that is only built if a merge actually looks something up."""
+
+    memories: _Memories
+    lang: str
+
+    def lookup(self, msgid: str) -> tuple[str, str, float] | None:
+        """As `TranslationMemory.lookup` (builds the memory on the first call)."""
+        return self.memories.get(self.lang).lookup(msgid)
+
+
 def _prepare(project: Project, slug: str) -> tuple[polib.POFile, bytes, bytes | None]:
     """Segment one article and build its template (its bytes, and the old template's)."""
     _, segments = _segment(project, slug)
@@ -332,7 +344,8 @@ def _merge_language(project: Project, slug: str, lang: str, template: polib.POFi
     stamp = file_stamp(path)
     data = read_bytes(path) if stamp is not None else None
     old = parse_catalog(data, path) if data is not None else None
-    memory = memories.get(lang) if _has_new_entries(template, old) else None
+    # Built on first lookup: an edit that the article's own catalogue covers needs none.
+    memory = _LazyMemory(memories, lang) if _has_new_entries(template, old) else None
     po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
                               path=str(path))  # fmt: skip
     new = catalog_bytes(po)
