@@ -925,9 +925,15 @@ def _load_manifest(path: Path) -> dict[str, Any]:
 
 
 def _href(from_lang: str, to_lang: str, slug: str) -> str:
-    """Relative URL from build/<from_lang>/<slug>.html to build/<to_lang>/<slug>.html."""
-    here = posixpath.dirname(f"{from_lang}/{slug}.html")
-    return posixpath.relpath(f"{to_lang}/{slug}.html", here)
+    """Relative URL from build/<from_lang>/<slug>.html to build/<to_lang>/<slug>.html.
+
+    (What `posixpath.relpath` gives for these normalised paths, at a fraction of its cost.)
+    >>> _href("ka", "en", "news/b"), _href("ka", "ka", "news/b"), _href("ru", "ka", "a")
+    ('../../en/news/b.html', 'b.html', '../ka/a.html')
+    """
+    if from_lang == to_lang:
+        return f"{posixpath.basename(slug)}.html"
+    return "../" * (slug.count("/") + 1) + f"{to_lang}/{slug}.html"
 
 
 class _Catalogs:
@@ -953,6 +959,7 @@ class _BuildJob:
     min_complete: float
     include_fuzzy: bool
     force: bool
+    shown: dict[str, str] = field(default_factory=dict)  # "build/ka", "po/ka" → as shown
 
 
 @dataclass(slots=True)
@@ -969,13 +976,20 @@ class _Hasher:
     def __init__(self, known: dict[str, Any]):
         self.known = known
         self.new: dict[str, Any] = {}
+        self.memo: dict[str, str] = {}
 
     def sha(self, path: Path) -> str:
+        key = str(path)
+        digest = self.memo.get(key)
+        if digest is None:
+            digest = self.memo[key] = self._sha(path, key)
+        return digest
+
+    def _sha(self, path: Path, key: str) -> str:
         try:
             st = path.stat()
         except FileNotFoundError:
             return "-"
-        key = str(path)
         old = self.known.get(key)
         if old and old[0] == st.st_mtime_ns and old[1] == st.st_size:
             return str(old[2])
@@ -1026,8 +1040,18 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size]
 
 
-def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _ArticleOutcome:
-    """Build one article in the source language and every selected language."""
+def _shown(job: _BuildJob, kind: str, lang: str, slug: str, suffix: str, path: Path) -> str:
+    """`project.relative(path)` for build/<lang>/ or locales/<lang>/ files, from a prefix."""
+    prefix = job.shown.get(f"{kind}/{lang}")
+    return job.project.relative(path) if prefix is None else f"{prefix}/{slug}{suffix}"
+
+
+def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
+                   check_only: bool = False) -> _ArticleOutcome | None:
+    """Build one article in the source language and every selected language.
+
+    With `check_only`, return None as soon as a page needs building (the outcome otherwise).
+    """
     from transflow.catalog import read_catalog
 
     project = job.project
@@ -1063,7 +1087,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
     versions = [source_lang, *eligible]
     for lang in [source_lang, *job.langs]:
         out_path = project.build_path(lang, slug)
-        shown = project.relative(out_path)
+        shown = _shown(job, "build", lang, slug, ".html", out_path)
         page_key = f"{lang}/{slug}"
         is_source = lang == source_lang
         pct = 100.0 if is_source else page_percent.get(lang, 0.0)
@@ -1086,13 +1110,15 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _Arti
                                             old.get("units", 0), old.get("fallbacks", 0),
                                             tuple(old.get("warnings", ())), is_source))
             continue
+        if check_only:
+            return None
         if template is None:
             template = _cached_template(project, slug, src_path, src_sha)
         lookup: dict[str, Translation] = {}
         po_label = ""
         if not is_source:
             po = catalogs.get(lang)
-            po_label = project.relative(project.po_path(lang, slug))
+            po_label = _shown(job, "po", lang, slug, ".po", project.po_path(lang, slug))
             if po is not None:
                 lookup = _catalog_lookup(po, job.include_fuzzy)
         settings = PageSettings(lang, source_lang, alternates, sentences)
@@ -1114,8 +1140,14 @@ PARALLEL_MIN_ARTICLES = 40
 _WORKER_STATE: dict[str, Any] = {}
 
 
+def _built(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _ArticleOutcome:
+    outcome = _build_article(job, slug, manifest)
+    assert outcome is not None
+    return outcome
+
+
 def _worker_build(slug: str) -> _ArticleOutcome:
-    return _build_article(_WORKER_STATE["job"], slug, _WORKER_STATE["manifest"])
+    return _built(_WORKER_STATE["job"], slug, _WORKER_STATE["manifest"])
 
 
 def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
@@ -1123,7 +1155,15 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
     """Build every article, in worker processes when there are many (results in order)."""
     if jobs <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
         for slug in articles:
-            yield _build_article(job, slug, manifest)
+            yield _built(job, slug, manifest)
+        return
+    # Up-to-date articles are seen here (cheap: stats); workers only pay for real work.
+    fresh = {} if job.force else {slug: _build_article(job, slug, manifest, check_only=True)
+                                  for slug in articles}
+    stale = [slug for slug in articles if fresh.get(slug) is None]
+    if len(stale) < PARALLEL_MIN_ARTICLES:
+        for slug in articles:
+            yield fresh.get(slug) or _built(job, slug, manifest)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -1133,7 +1173,9 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
         og_locale(lang), text_direction(lang), localise_time("2000-01-01T00:00", "0:00", lang)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from pool.map(_worker_build, articles, chunksize=8)
+        built = pool.map(_worker_build, stale, chunksize=8)
+        for slug in articles:
+            yield fresh.get(slug) or next(built)
 
 
 def build_project(project: Any, langs: list[str], articles: list[str], *,
@@ -1151,7 +1193,11 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
     pages: dict[str, Any] = dict(manifest.get("pages", {}))
     percents: dict[str, Any] = dict(manifest.get("percent", {}))
     hashes: dict[str, Any] = dict(manifest.get("hashes", {}))
-    job = _BuildJob(project, tuple(langs), min_complete, include_fuzzy, force)
+    shown = {}
+    for lang in (project.source_language, *langs):
+        shown[f"build/{lang}"] = project.relative(project.build_dir / lang)
+        shown[f"po/{lang}"] = project.relative(project.locales_dir / lang)
+    job = _BuildJob(project, tuple(langs), min_complete, include_fuzzy, force, shown)
     jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     report = BuildReport(min_complete=min_complete)
     try:
@@ -1170,5 +1216,7 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
         new_manifest = {"version": __version__, "pages": dict(sorted(pages.items())),
                         "percent": dict(sorted(percents.items())),
                         "hashes": dict(sorted(hashes.items()))}
-        write_if_changed(manifest_path, json.dumps(new_manifest, indent=0, ensure_ascii=False))
+        # (no `indent`: json's C encoder only serves compact output; 10x faster on 4,000 pages)
+        write_if_changed(manifest_path, json.dumps(new_manifest, ensure_ascii=False,
+                                                   separators=(",", ":")))
     return report
