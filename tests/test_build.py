@@ -408,3 +408,22 @@ def test_build_and_check_name_the_same_line(tmp_path: Path) -> None:
     assert len(warnings) == 1 and warnings[0].startswith("locales/ka/a.po:8: markup:"), warnings
     findings = [f for f in check_project(proj, ["ka"], ["a"]) if f.check == "markup"]
     assert findings and {f.line for f in findings} == {8}
+
+
+def test_template_cache_is_used_only_for_the_same_source(tmp_path: Path) -> None:
+    proj = make_project(tmp_path, ("ka",))
+    cache = tmp_path / "build/.cache/templates/a.json"
+    build_project(proj, ["ka"], ["a"])
+    assert not cache.exists()  # a first build writes no cache it may never read
+    first = (tmp_path / "build/ka/a.html").read_bytes()
+    build_project(proj, ["ka"], ["a"], force=True)
+    assert cache.is_file()
+    build_project(proj, ["ka"], ["a"], force=True)  # from the cache
+    assert (tmp_path / "build/ka/a.html").read_bytes() == first
+    cache.write_text("[1, 2", "utf-8")  # a damaged cache is compiled again
+    build_project(proj, ["ka"], ["a"], force=True)
+    assert (tmp_path / "build/ka/a.html").read_bytes() == first
+    source = tmp_path / "source/a.html"
+    source.write_text(SOURCE_A.replace("Second paragraph.", "Changed paragraph."), "utf-8")
+    build_project(proj, ["ka"], ["a"])
+    assert "Changed paragraph." in (tmp_path / "build/ka/a.html").read_text("utf-8")

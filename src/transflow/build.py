@@ -1010,8 +1010,13 @@ def _code_key() -> str:
     return digest.hexdigest()
 
 
-def _cached_template(project: Any, slug: str, src_path: Path, src_sha: str) -> CompiledTemplate:
-    """The compiled template of a source page, from build/.cache when the source is unchanged."""
+def _cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
+                     store: bool) -> CompiledTemplate:
+    """The compiled template of a source page, from build/.cache when the source is unchanged.
+
+    A new template is stored only if `store` (the source was already known to the previous
+    build): a first build writes no cache it may never read.
+    """
     cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
     key = f"{_code_key()}:{src_sha}:{project.source_language}"
     try:
@@ -1021,6 +1026,8 @@ def _cached_template(project: Any, slug: str, src_path: Path, src_sha: str) -> C
     except (OSError, ValueError, TypeError, KeyError, IndexError):
         pass  # no cache, or an unusable one: compile the page again
     template = make_template(read_bytes(src_path), src_path, project.source_language)
+    if not store:
+        return template
     text = json.dumps([key, template.to_json()], ensure_ascii=False, separators=(",", ":"))
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -1113,7 +1120,9 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
         if check_only:
             return None
         if template is None:
-            template = _cached_template(project, slug, src_path, src_sha)
+            known = hasher.known.get(str(src_path))
+            template = _cached_template(project, slug, src_path, src_sha,
+                                        store=known is not None and known[2] == src_sha)
         lookup: dict[str, Translation] = {}
         po_label = ""
         if not is_source:
