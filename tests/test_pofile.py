@@ -315,6 +315,60 @@ def test_light_entries_are_parse_po_entries_on_synthetic_catalogues(synthetic: l
     assert {str(p): _light_differences(p) for p in synthetic} == {str(p): [] for p in synthetic}
 
 
+def _lex(token: str) -> str | None:
+    """gettext's string lexer (po-lex.c), one character at a time; None for an error."""
+    if len(token) < 2 or token[0] != '"' or token[-1] != '"':
+        return None
+    out, i, inner = [], 0, token[1:-1]
+    simple = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+              "\\": "\\", '"': '"'}
+    while i < len(inner):
+        ch = inner[i]
+        if ch == '"':
+            return None
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = inner[i + 1: i + 2]
+        if nxt in simple and nxt:
+            out.append(simple[nxt])
+            i += 2
+        elif nxt and nxt in "01234567":
+            j = i + 1
+            while j < len(inner) and j < i + 4 and inner[j] in "01234567":
+                j += 1
+            out.append(chr(int(inner[i + 1: j], 8)))
+            i = j
+        elif nxt == "x" and inner[i + 2: i + 3] and inner[i + 2] in "0123456789abcdefABCDEF":
+            j = i + 2
+            while j < len(inner) and inner[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(inner[i + 2: j], 16) & 0xFF))
+            i = j
+        else:
+            return None
+    return "".join(out)
+
+
+def test_string_escapes_match_a_character_lexer() -> None:
+    """Every quoted token of up to 4 characters from a tricky alphabet: the reader's value
+    (or its error) is the character-by-character lexer's."""
+    import itertools
+
+    alphabet = ["\\", '"', "n", "t", "x", "4", "7", "q", "й"]
+    for size in range(5):
+        for chars in itertools.product(alphabet, repeat=size):
+            token = '"' + "".join(chars) + '"'
+            want = _lex(token)
+            data = f'msgid "a"\nmsgstr {token}\n'.encode()
+            try:
+                got: str | None = parse_entries(data, "x.po").entries[0].msgstr
+            except CatalogError:
+                got = None
+            assert got == want, token
+
+
 def test_invalid_utf8_under_a_utf8_header(tmp_path: Path) -> None:
     data = b'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "a"\nmsgstr "\xff"\n'
     with pytest.raises(CatalogError) as info:

@@ -73,6 +73,9 @@ _ESCAPE_IN = {
     "\\": "\\", '"': '"',
 }  # fmt: skip
 _ESCAPE_SEQ = re.compile(r"\\(?:([ntrabfv\\\"])|([0-7]{1,3})|x([0-9A-Fa-f]+)|(.|$))")
+# A backslash before anything but a one-character escape (or a false alarm after `\\`).
+_OTHER_ESCAPE = re.compile(r'\\[^ntrabfv\\"]')
+_ESCAPE_PAIRS = tuple((f"\\{k}", v) for k, v in _ESCAPE_IN.items() if k != "\\")
 _STRING = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
 _PLAIN_KEYWORDS = frozenset(("msgid", "msgstr", "msgctxt", "msgid_plural"))
 _KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr)(?:\[(\d+)\])?(?=[\s\"]|$)")
@@ -299,6 +302,17 @@ class _Parser:
         inner = m.group(1)
         if "\\" not in inner:
             return inner
+        if _OTHER_ESCAPE.search(inner) is None:
+            # Only one-character escapes (the usual case): `\\` first, left to right, as the
+            # lexer reads them; then the others, which cannot overlap.
+            pieces = inner.split("\\\\")
+            for i, piece in enumerate(pieces):
+                if "\\" in piece:
+                    for escape, char in _ESCAPE_PAIRS:
+                        if escape in piece:
+                            piece = piece.replace(escape, char)
+                    pieces[i] = piece
+            return "\\".join(pieces)
 
         def decode(sm: re.Match[str]) -> str:
             if sm.group(1) is not None:
