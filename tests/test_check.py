@@ -1,5 +1,5 @@
-"""The checks (glossary, markup, numbers, untranslated-copy, whitespace, plurals), the fast
-catalogue reader against polib and msgfmt, and `transflow check` through the CLI."""
+"""The checks (glossary, markup, numbers, untranslated-copy, whitespace, plurals), check's
+catalogue reading (`pofile.parse_entries`) against polib and msgfmt, and `transflow check`."""
 
 from __future__ import annotations
 

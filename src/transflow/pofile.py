@@ -1,7 +1,8 @@
-"""PO syntax: a strict, fast reader that builds polib objects, and a writer identical to msgcat.
+"""PO syntax: the one strict, fast reader, and a writer identical to msgcat.
 
 `parse_po` yields exactly the entries `polib.pofile` yields for a valid file (polib stays the
 model), but checks the syntax as gettext does and reports `path:line: what is wrong`.
+`parse_entries` is the same parser without the polib objects (check and status read with it).
 `render_po` writes a catalogue the way GNU gettext 0.21's `msgcat` writes it (page width 79,
 libunistring line breaking, flags normalised), so that a save in Poedit or a `msgcat` makes no diff.
 """
