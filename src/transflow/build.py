@@ -278,8 +278,8 @@ class Template:
                         append(n.text or "")
                 elif n not in special:
                     # The common case: an element build never changes.
-                    attrs = "".join([f' {_attr_name(k)}="{_esc_attr(v)}"' if _attr_name(k) else ""
-                                     for k, v in n.items()])
+                    attrs = "".join([f' {name}="{_esc_attr(v)}"' for k, v in n.items()
+                                     if (name := _attr_name(k))])
                     if tag in VOID_TAGS:
                         append(f"<{tag}{attrs}{'/>' if tag in LIBXML2_OPEN_VOIDS else '>'}")
                     else:
@@ -443,11 +443,31 @@ def _items_from_json(items: list[Any]) -> list[Any]:
     return out
 
 
+def _merged(parts: Parts) -> Parts:
+    """Parts with each run of adjacent literal strings joined (fewer items to fill and store)."""
+    if len(parts) < 2:
+        return parts
+    slots = [i for i, part in enumerate(parts) if part.__class__ is not str]
+    if not slots:
+        return ["".join(parts)]
+    out: Parts = []
+    start = 0
+    for i in slots:
+        if i > start:
+            out.append("".join(parts[start:i]))
+        out.append(parts[i])
+        start = i + 1
+    if start < len(parts):
+        out.append("".join(parts[start:]))
+    return out
+
+
 def _unit(msgid: str, attr: str | None, is_run: bool, content: list[Any]) -> CUnit:
     """A compiled unit, its source serialisation and tag index derived from its content."""
     unit = CUnit(msgid, attr, is_run, content, [])
     _index_tags(content, unit.tags)
     _source_parts(content, unit.source)
+    unit.source = _merged(unit.source)
     return unit
 
 
@@ -483,7 +503,7 @@ def compile_template(template: Template) -> CompiledTemplate:
             data = [el.get("lang"), el.get("dir")]
         elif slot.kind == "time":
             data = [el.get("datetime") or "", "".join(el.itertext()),
-                    _content_parts(template, el)]
+                    _merged(_content_parts(template, el))]
         slots.append(CSlot(slot.kind, slot.name, slot.unit, data))
     units: list[CUnit] = []
     for unit in template.units:
@@ -492,7 +512,7 @@ def compile_template(template: Template) -> CompiledTemplate:
             continue
         units.append(_unit(unit.msgid, None, unit.members is not None,
                            _compile_items(template, unit.content)))
-    return CompiledTemplate(template.parts, slots, units, template.add_og_locale)
+    return CompiledTemplate(_merged(template.parts), slots, units, template.add_og_locale)
 
 
 def _compile_items(template: Template, items: list[Item]) -> list[Any]:
@@ -501,13 +521,13 @@ def _compile_items(template: Template, items: list[Item]) -> list[Any]:
         if isinstance(item, str):
             out.append(item)
         elif isinstance(item, Hidden):
-            out.append(CHidden(template.emitted(item.node)))
+            out.append(CHidden(_merged(template.emitted(item.node))))
         elif item.void:
-            out.append(CInline(item.key, True, template.emitted(item.element), "", []))
+            out.append(CInline(item.key, True, _merged(template.emitted(item.element)), "", []))
         else:
             start: Parts = []
             template.start_tag(item.element, start)
-            out.append(CInline(item.key, False, start, f"</{item.element.tag}>",
+            out.append(CInline(item.key, False, _merged(start), f"</{item.element.tag}>",
                                _compile_items(template, item.content)))
     return out
 
