@@ -255,7 +255,7 @@ def _template(
 def _spill(path: Path, data: bytes) -> str:
     """Stage `data` for `path` in a temporary beside it (renamed over it at commit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=STAGED_SUFFIX, dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     try:
@@ -385,9 +385,11 @@ def extract_project(
             _remove_stale_temporaries(project)
 
 
-# What `_commit` and `atomic_write` leave behind when a run is killed before its renames
-# (`.<name>.<random>.tmp`). Under the lock no other run is writing, so these are stale.
-STALE_TEMPORARIES = ("*/**/.*.po.*.tmp", "templates/**/.*.pot.*.tmp")
+# What `_spill` stages and a killed or failed run leaves behind (`.<name>.<random>.extract.tmp`).
+# Under the lock no other extract is writing, so these are stale; other writers' temporaries
+# (`files.atomic_write` in `xliff import`, editors) have other names and are left alone.
+STAGED_SUFFIX = ".extract.tmp"
+STALE_TEMPORARIES = (f"*/**/.*.po.*{STAGED_SUFFIX}", f"templates/**/.*.pot.*{STAGED_SUFFIX}")
 
 
 def _remove_stale_temporaries(project: Project) -> None:
