@@ -32,6 +32,7 @@ from transflow.catalog import (
     merge_catalog,
     parse_catalog,
     same_entries,
+    scan_memory_pairs,
 )
 from transflow.errors import CatalogError, ConflictError, TransflowError
 from transflow.files import atomic_write, file_stamp, project_lock, read_bytes
@@ -269,7 +270,9 @@ def _memory_pairs(project: Project, lang: str, slug: str) -> list[tuple[str, str
     """What the memory learns from one catalogue (nothing from a missing or broken one)."""
     path = project.po_path(lang, slug)
     try:
-        return memory_pairs(parse_catalog(path.read_bytes(), path))
+        data = path.read_bytes()
+        pairs = scan_memory_pairs(data)  # what gettext writes, read fast
+        return pairs if pairs is not None else memory_pairs(parse_catalog(data, path))
     except (OSError, CatalogError):
         return []  # a catalogue that cannot be read teaches nothing
 
