@@ -27,7 +27,7 @@ from typing import Any
 from lxml import etree
 
 from transflow import __version__
-from transflow.errors import InputError
+from transflow.errors import CatalogError, InputError
 from transflow.files import read_bytes, write_if_changed
 from transflow.inline import (
     NotationError,
@@ -109,10 +109,32 @@ class PageStats:
 Lookup = Callable[[str], "Translation | None"]
 
 
+def _read_entries(path: Path) -> list[Any]:
+    """A catalogue's entries, header left out, by the strict reader (no polib objects).
+
+    Each has polib's field names and `msgid_line`, the line `transflow check` names.
+    """
+    from transflow.pofile import parse_entries
+
+    try:
+        data = read_bytes(path)
+    except InputError as e:
+        raise CatalogError(e.message, path) from e
+    return parse_entries(data, path).entries
+
+
+def _entry_line(entry: Any) -> int:
+    """The line of an entry's msgid (pofile's light entries, or polib's via catalog.entry_line)."""
+    line = getattr(entry, "msgid_line", None)
+    if line:
+        return int(line)
+    from transflow.catalog import entry_line
+
+    return entry_line(entry)
+
+
 def _catalog_lookup(po: Any, include_fuzzy: bool) -> dict[str, Translation]:
     """msgid → usable translation (non-obsolete, singular, translated; fuzzy if allowed)."""
-    from transflow.catalog import entry_line  # the msgid's line, as `transflow check` says
-
     table: dict[str, Translation] = {}
     for entry in po:
         if entry.obsolete or entry.msgid_plural or not entry.msgstr:
@@ -120,7 +142,7 @@ def _catalog_lookup(po: Any, include_fuzzy: bool) -> dict[str, Translation]:
         if "fuzzy" in entry.flags and not include_fuzzy:
             continue
         if entry.msgid not in table:
-            table[entry.msgid] = Translation(entry.msgstr, entry_line(entry))
+            table[entry.msgid] = Translation(entry.msgstr, _entry_line(entry))
     return table
 
 
@@ -1079,8 +1101,6 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
 
     With `check_only`, return None as soon as a page needs building (the outcome otherwise).
     """
-    from transflow.catalog import read_catalog
-
     project = job.project
     source_lang = project.source_language
     sentences = project.segmentation == "sentence"
@@ -1091,7 +1111,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
     if src_sha == "-":
         raise InputError("no such file", src_path)
     template: CompiledTemplate | None = None
-    catalogs = _Catalogs(project, slug, read_catalog)
+    catalogs = _Catalogs(project, slug, _read_entries)
     # Which languages get this page (all versions link each other with hreflang).
     eligible: list[str] = []
     page_percent: dict[str, float] = {}
