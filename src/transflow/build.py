@@ -1207,8 +1207,9 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
             yield _built(job, slug, manifest)
         return
     # Up-to-date articles are seen here (cheap: stats); workers only pay for real work.
-    fresh = {} if job.force else {slug: _build_article(job, slug, manifest, check_only=True)
-                                  for slug in articles}
+    nothing_built = not manifest.get("pages")  # a first build: every article is stale
+    fresh = {} if job.force or nothing_built else {
+        slug: _build_article(job, slug, manifest, check_only=True) for slug in articles}
     stale = [slug for slug in articles if fresh.get(slug) is None]
     if len(stale) < PARALLEL_MIN_ARTICLES:
         for slug in articles:
