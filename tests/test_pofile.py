@@ -369,6 +369,21 @@ def test_string_escapes_match_a_character_lexer() -> None:
             assert got == want, token
 
 
+@needs_gettext
+def test_comment_markers_without_a_space_read_as_gettext_reads_them(tmp_path: Path) -> None:
+    """`#,fuzzy`, `#.note`, `#:a.html:3`: polib refuses them, msgcat reads them (no data lost)."""
+    path = tmp_path / "x.po"
+    path.write_text('#.note\n#:a.html:3 b.html\n#,fuzzy, c-format\nmsgid "a %d"\nmsgstr "b %d"\n',
+                    "utf-8")
+    po = parse_po(path.read_bytes(), path)
+    assert (po[0].comment, po[0].occurrences, po[0].flags) == (
+        "note", [("a.html", "3"), ("b.html", "")], ["fuzzy", "c-format"])
+    assert render_po(po) == msgcat(path).decode()
+    light = parse_entries(path.read_bytes(), path).entries[0]
+    assert (light.comment, light.occurrences, light.flags) == (
+        po[0].comment, po[0].occurrences, po[0].flags)
+
+
 def test_invalid_utf8_under_a_utf8_header(tmp_path: Path) -> None:
     data = b'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "a"\nmsgstr "\xff"\n'
     with pytest.raises(CatalogError) as info:

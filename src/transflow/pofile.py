@@ -165,8 +165,10 @@ def _polib_tcomment(raw_lines: list[str]) -> str:
 
 
 def _polib_comment(raw_lines: list[str]) -> str:
-    """What polib makes of extracted comment lines (it skips empty ones)."""
-    return "\n".join(line.strip()[3:] for line in raw_lines if line.strip()[2:].strip())
+    """What the reader makes of extracted comment lines (polib's text; empty ones skipped)."""
+    lines = [raw.strip() for raw in raw_lines]
+    return "\n".join(line[3:] if line[2:3].isspace() else line[2:]
+                     for line in lines if line[2:].strip())
 
 
 def detect_charset(data: bytes, path: Path | str = "") -> str:
@@ -363,12 +365,16 @@ class _Parser:
                 entry.raw_gc.append(raw)
             if len(line) <= 2 or line[2:].strip() == "":
                 return state  # polib skips an empty `#.`
-            entry.comment = entry.comment + "\n" + line[3:] if entry.comment else line[3:]
+            # polib drops the character after the marker; with none (`#.text`, which polib
+            # refuses) gettext reads the text from right after it.
+            text = line[3:] if line[2:3].isspace() else line[2:]
+            entry.comment = entry.comment + "\n" + text if entry.comment else text
             return "gc"
         if kind == ",":
-            if len(line.split(None, 1)) <= 1:
+            if not line[2:].strip():
                 return state
-            entry.flags += [f.strip() for f in line[3:].split(",")]
+            text = line[3:] if line[2:3].isspace() else line[2:]  # `#,fuzzy` is fuzzy to gettext
+            entry.flags += [f.strip() for f in text.split(",")]
             return "fl"
         if line == "#":
             line = "# "
@@ -502,7 +508,7 @@ class _Parser:
                 state = "tc"  # a new entry has begun, even if this line (`#,`) adds nothing
             target = ""
             if line[1:2] == ":":  # references, the most frequent comment: read here, no call
-                refs = line[3:].split()
+                refs = line[2:].split()  # `#:a.html:3` too, as gettext reads it
                 if refs:
                     for ref in refs:
                         fil, sep, num = ref.rpartition(":")
