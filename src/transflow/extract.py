@@ -305,6 +305,8 @@ class _Memories:
         for (lang, _), pairs in zip(jobs, pool.imap(_memory_in_worker, jobs, chunksize=32),
                                     strict=True):  # fmt: skip
             memories[lang].add_pairs(pairs)
+        for memory in memories.values():
+            len(memory)  # index now, once: the workers inherit the index instead of each building it
         self.built.update(memories)
 
 
