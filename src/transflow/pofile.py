@@ -97,7 +97,7 @@ class Entry:
     )  # fmt: skip
 
     def __init__(self, linenum: int) -> None:
-        self.msgid: str | None = None
+        self.msgid = ""  # always set by the `msgid` line before the entry is complete
         self.msgstr = ""
         self.msgid_plural = ""
         self.msgstr_plural: dict[int, str] = {}
@@ -435,7 +435,11 @@ class _Parser:
                     value = string(line, lineno)
                 if target == "":
                     raise _fail(path, lineno, "a string continues nothing (no keyword before it)")
-                if target == "msgstr_plural":
+                if target == "msgstr":  # the usual continuations first, without getattr
+                    entry.msgstr += value
+                elif target == "msgid":
+                    entry.msgid += value
+                elif target == "msgstr_plural":
                     entry.msgstr_plural[plural_index] += value
                 else:
                     setattr(entry, target, getattr(entry, target) + value)
