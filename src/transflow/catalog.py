@@ -258,7 +258,9 @@ class TranslationMemory:
 
     def _index(self) -> None:
         # The most frequent translation wins; ties go to the smallest string (deterministic).
-        exact = dict(self._first)
+        # `_first` itself becomes the exact dict (no copy of the newsroom's msgids): a rival's
+        # entry is only ever read through `_counts` again, so its winner can replace it.
+        exact = self._first
         for msgid, counts in self._counts.items():
             exact[msgid] = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         self.exact = exact
