@@ -448,7 +448,7 @@ def ratio_and_verdict(op: Operation, res: dict[str, dict[str, float]]) -> tuple[
 
 def fmt_time(r: dict[str, float]) -> str:
     cpu = r.get("cpu_median", float("nan"))
-    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f}); cpu {cpu:.2f} s"
+    return f"{r['median']:.2f} s ({r['min']:.2f}–{r['max']:.2f}, n={r['runs']}); cpu {cpu:.2f} s"
 
 
 def markdown(n: int, info: dict[str, str], ops: list[Operation],
@@ -456,8 +456,8 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
     lines = [
         f"# transflow benchmarks: {n:,} articles, ka + ru",
         "",
-        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; median of {repeat} runs "
-        f"(min–max) after {warmup} warm-up; transflow and peers alternate. "
+        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; median (min–max, n runs) "
+        f"after {warmup} warm-up (the last run's settings); transflow and peers alternate. "
         "Ratio = transflow time / peer time (under 1: transflow faster). "
         "cpu = median user+system time of the process tree (steadier on a busy machine). "
         "RSS = peak resident memory of the largest process of the tree.",
@@ -499,6 +499,8 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the operations and exit")
     parser.add_argument("--no-peers", action="store_true",
                         help="time transflow only (for the 10,000-article scale run)")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite results/bench-N.md from its JSON")
     parser.add_argument("--scaling", action="store_true",
                         help="only write results/scaling.md from the existing bench-*.json")
     args = parser.parse_args()
@@ -511,6 +513,14 @@ def main() -> int:
         return 0
     if args.scaling:
         print(write_scaling())
+        return 0
+    if args.render:
+        doc = json.loads((RESULTS / f"bench-{args.articles}.json").read_text())
+        ops = operations(args.articles)
+        table = markdown(args.articles, doc["machine"], ops, doc["results"], doc["repeat"],
+                         doc["warmup"])
+        (RESULTS / f"bench-{args.articles}.md").write_text(table)
+        print(table)
         return 0
     ops = operations(args.articles)
     chosen = [op for op in ops if not args.only or op.name in args.only.split(",")]
