@@ -79,17 +79,33 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def find_files(root: Path, suffix: str) -> list[Path]:
-    """Every file under `root` ending in `suffix`, sorted, skipping hidden files and folders."""
-    if not root.is_dir():
-        return []
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.endswith(suffix) and not name.startswith("."):
-                found.append(Path(dirpath) / name)
-    return sorted(found)
+def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
+    """Every file under `root` ending in `suffix`, as sorted POSIX paths relative to `root`.
+
+    Hidden files and folders are skipped; symlinked folders are not followed (no loops).
+
+    Thousands of articles are listed on every run, so this walks with `os.scandir` on strings.
+    """
+    found: list[str] = []
+    stack = [""]
+    base = os.fspath(root)
+    while stack:
+        rel = stack.pop()
+        try:
+            entries = list(os.scandir(os.path.join(base, rel) if rel else base))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            path = f"{rel}/{name}" if rel else name
+            if entry.is_dir(follow_symlinks=False):  # as os.walk: no symlink loops
+                stack.append(path)
+            elif name.endswith(suffix):
+                found.append(path)
+    found.sort()
+    return found
 
 
 @contextlib.contextmanager

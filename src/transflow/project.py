@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from transflow.errors import ConfigError
-from transflow.files import find_files
+from transflow.files import find_relative
 from transflow.locales import is_known_language
 from transflow.tomlfile import key_line, load_toml
 
@@ -80,11 +80,8 @@ class Project:
             problem = "is a file, not a folder" if self.source_dir.exists() else "no such folder"
             raise ConfigError(f"{problem} (source_dir in {PROJECT_FILE})",
                               self.relative(self.source_dir))
-        slugs = []
-        for suffix in SOURCE_SUFFIXES:
-            for path in find_files(self.source_dir, suffix):
-                slugs.append(path.relative_to(self.source_dir).with_suffix("").as_posix())
-        return sorted(set(slugs))
+        slugs = {rel.rsplit(".", 1)[0] for rel in find_relative(self.source_dir, SOURCE_SUFFIXES)}
+        return sorted(slugs)
 
     def source_path(self, slug: str) -> Path:
         """The source HTML file of an article."""
