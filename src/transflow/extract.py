@@ -35,7 +35,7 @@ from transflow.catalog import (
     scan_memory_pairs,
 )
 from transflow.errors import CatalogError, ConflictError, TransflowError
-from transflow.files import atomic_write, file_stamp, project_lock, read_bytes
+from transflow.files import atomic_write, file_mode, file_stamp, project_lock, read_bytes
 from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
@@ -259,10 +259,7 @@ def _spill(path: Path, data: bytes) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=STAGED_SUFFIX, dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-    except FileNotFoundError:
-        os.chmod(tmp, 0o644)
+    os.chmod(tmp, file_mode(path))
     return tmp
 
 

@@ -27,7 +27,7 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
             if durable:  # (build outputs, which can be rebuilt, skip the costly fsync)
                 os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, _mode_of(path))
+            os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -35,7 +35,7 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
         raise
 
 
-def _mode_of(path: Path) -> int:
+def file_mode(path: Path) -> int:
     """The permission bits to give a rewritten file: the old file's, or 0o644."""
     try:
         return path.stat().st_mode & 0o777
