@@ -176,7 +176,7 @@ def extract(settings: Settings, articles: tuple[str, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "gitlab"]),
     default="text",
     show_default=True,
     help="Output format of the findings.",
