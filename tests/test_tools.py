@@ -152,13 +152,15 @@ def transflow_commands(doc: Path) -> list[list[str]]:
     """Every `transflow …` command line named in a YAML file or the YAML blocks of a
     Markdown document, as argv."""
     commands = []
-    blocks = yaml_blocks(doc) if doc.suffix == ".md" else [doc.read_text("utf-8")]
-    for block in blocks:
-        for text in _strings(yaml.safe_load(block)):
-            for m in COMMAND_RE.finditer(text):
-                argv = shlex.split(m.group(1))
-                if argv:
-                    commands.append(argv)
+    if doc.suffix == ".md":
+        texts = [t for block in yaml_blocks(doc) for t in _strings(yaml.safe_load(block))]
+    else:  # a pre-commit manifest: the hooks' entries (their names are prose)
+        texts = [hook["entry"] for hook in yaml.safe_load(doc.read_text("utf-8"))]
+    for text in texts:
+        for m in COMMAND_RE.finditer(text):
+            argv = shlex.split(m.group(1))
+            if argv:
+                commands.append(argv)
     return commands
 
 
