@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,13 +128,13 @@ def test_cli_check_format_gitlab_on_the_newsroom(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- docs/ci.md
 
 DOCS = REPO / "docs"
-FENCE_RE = re.compile(r"^```yaml\n(.*?)^```", re.M | re.S)
+FENCE_RE = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.M | re.S)
 COMMAND_RE = re.compile(r"(?:^|(?<=[\s;&|(]))transflow(?=\s)([^\n;&|>]*)")
 
 
 def yaml_blocks(doc: Path) -> list[str]:
     """The ```yaml fenced blocks of a Markdown file."""
-    return FENCE_RE.findall(doc.read_text("utf-8"))
+    return [textwrap.dedent(m.group(2)) for m in FENCE_RE.finditer(doc.read_text("utf-8"))]
 
 
 def _strings(node: object) -> Iterator[str]:
@@ -259,3 +260,11 @@ def test_the_command_resolver_catches_mistakes() -> None:
     assert resolve(["publish"])[1] == ["`transflow` has no command 'publish'"]
     assert resolve(["memory"])[1] == ["`transflow memory` needs a command"]
     assert resolve(["memory", "export", "--lang", "ru", "ru.tmx"]) == (["memory", "export"], [])
+
+
+def test_readme_pre_commit_snippet_names_the_offered_hooks() -> None:
+    blocks = [yaml.safe_load(b) for b in yaml_blocks(REPO / "README.md")]
+    configs = [b for b in blocks if isinstance(b, dict) and "repos" in b]
+    assert len(configs) == 1
+    manifest = {h["id"] for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert {h["id"] for h in configs[0]["repos"][0]["hooks"]} == manifest

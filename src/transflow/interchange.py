@@ -1,4 +1,4 @@
-"""Interchange formats (SPEC §8): TBX for the glossary, XLIFF 1.2 for one PO catalogue.
+"""Interchange formats (SPEC §8): TBX for the glossary, XLIFF 1.2 for one PO catalogue, TMX.
 
 Every XML document is read with `parse_xml`, which never resolves entities, never loads a DTD
 and never touches the network: an XXE or entity-expansion payload is refused, not expanded.
@@ -12,6 +12,11 @@ XLIFF 1.2: one `trans-unit` per PO entry (a `group` per plural entry), notation 
 and `<x/>` so CAT tools protect them; fuzzy is `state="needs-review-translation"`. Importing
 writes targets back as msgstr and never loses a translation: an empty target changes nothing,
 and a target still under review does not replace an approved translation.
+
+TMX 1.4b: one `<tu>` per (msgid, msgstr), light tags as `<bpt>`/`<ept>` pairs and `<ph>` whose
+native code is the tag itself (`&lt;a1&gt;`), so CAT tools protect them. Reading maps those, and
+the HTML tags other tools put in `<bpt>`/`<ept>`/`<ph>`, back to light tags; a unit whose codes
+cannot become light tags (`<it>`, placeholders, tags unlike the source's) is skipped and listed.
 """
 
 from __future__ import annotations
