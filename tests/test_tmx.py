@@ -378,3 +378,15 @@ def test_memory_folder_is_not_an_article_language(newsroom: Path, tmp_path: Path
     assert invoke(newsroom, "status", "--json")[1] == before_status
     assert invoke(newsroom, "check", "--format", "json")[1] == before_check
 
+
+
+def test_a_translation_with_broken_tags_is_exported_as_text_and_not_reimported(
+        tmp_path: Path) -> None:
+    pairs = [("Read <a1>OC</a1>", "Читайте <a1>OC"), ("Plain", "Просто")]
+    data = render_tmx(pairs, source_language="en", target_language="ru")
+    segs = etree.fromstring(data).findall(".//seg")
+    assert [c.tag for c in segs[0]] == ["bpt", "ept"] and len(segs[1]) == 0  # the tag pair…
+    assert segs[1].text == "Читайте <a1>OC"  # …and the broken target as plain text
+    read = read_tmx(data, tmp_path / "b.tmx", source_language="en", languages=["ru"])
+    assert [(p.msgid, p.msgstr) for p in read.pairs["ru"]] == [("Plain", "Просто")]
+    assert len(read.skipped) == 1 and "tags differ from the source's" in read.skipped[0]

@@ -949,13 +949,13 @@ def render_tmx(
     body = etree.SubElement(root, "body")
     for n, (msgid, msgstr) in enumerate(pairs):
         tu = etree.SubElement(body, "tu")
-        notation = _is_notation(msgid) and _is_notation(msgstr)
         numbers: dict[str, int] = {}  # tag key → its i/x number, shared by both languages
         try:
             for lang, text in ((source_language, msgid), (target_language, msgstr)):
                 tuv = etree.SubElement(tu, "tuv", {f"{{{XML_NS}}}lang": lang})
                 seg = etree.SubElement(tuv, "seg")
-                _fill_tmx(seg, _to_nodes(text, notation), numbers)
+                # A translation with broken tags goes out as its text, tags and all.
+                _fill_tmx(seg, _to_nodes(text, _is_notation(text)), numbers)
         except ValueError as e:  # lxml refuses text XML cannot carry (control characters)
             path, line = origin[n] if n < len(origin) else ("", 0)
             raise InputError(f"entry cannot be written as TMX: {e}", path or None,
