@@ -390,3 +390,17 @@ def test_a_translation_with_broken_tags_is_exported_as_text_and_not_reimported(
     read = read_tmx(data, tmp_path / "b.tmx", source_language="en", languages=["ru"])
     assert [(p.msgid, p.msgstr) for p in read.pairs["ru"]] == [("Plain", "Просто")]
     assert len(read.skipped) == 1 and "tags differ from the source's" in read.skipped[0]
+
+
+def test_catalogue_strings_without_light_tags_round_trip_exactly(tmp_path: Path) -> None:
+    """A catalogue migrated from html2po has raw HTML in its msgids: exported as its
+    characters, marked verbatim, and imported back as exactly those characters."""
+    pairs = [('Read <a href="/en/x">OC &amp; Media</a>', '<a href="/en/x">OC &amp; Media</a>'),
+             ("Tom & Jerry <3", "Том & Джерри <3"),
+             ("a &lt; b <em1>c</em1>", "а &lt; б <em1>в</em1>")]
+    data = render_tmx(pairs, source_language="en", target_language="ru")
+    store = ttk_tmx.tmxfile.parsestring(data)
+    assert [u.source for u in store.units] == [pairs[0][0], pairs[1][0], "a < b <em1>c</em1>"]
+    read = read_tmx(data, tmp_path / "v.tmx", source_language="en", languages=["ru"])
+    assert [(p.msgid, p.msgstr) for p in read.pairs["ru"]] == pairs
+    assert read.skipped == ()

@@ -890,6 +890,7 @@ def _set_fuzzy(entry: polib.POEntry, fuzzy: bool) -> str:
 TMX_VERSION = "1.4"
 TMX_CREATION_TOOL = "transflow"
 TMX_O_TMF = "transflow PO"  # the "original translation memory format" attribute
+VERBATIM_PROP = "x-transflow-verbatim"  # a <tuv> whose text is a PO string as is (no light tags)
 # Inline elements that carry native code. `it` (a tag whose partner is in another segment),
 # `ut` (TMX 1.4 deprecated) and `sub` cannot become a light tag: such units are skipped.
 _PAIRED_CODES = frozenset({"bpt", "ept"})
@@ -953,9 +954,14 @@ def render_tmx(
         try:
             for lang, text in ((source_language, msgid), (target_language, msgstr)):
                 tuv = etree.SubElement(tu, "tuv", {f"{{{XML_NS}}}lang": lang})
+                notation = _is_notation(text)
+                if not notation:
+                    # Not light-tag text (a translation with broken tags, a catalogue migrated
+                    # from html2po): it goes out as its characters, and is marked so that
+                    # importing gives back exactly these characters, not an escaped copy.
+                    etree.SubElement(tuv, "prop", {"type": VERBATIM_PROP}).text = "yes"
                 seg = etree.SubElement(tuv, "seg")
-                # A translation with broken tags goes out as its text, tags and all.
-                _fill_tmx(seg, _to_nodes(text, _is_notation(text)), numbers)
+                _fill_tmx(seg, _to_nodes(text, notation), numbers)
         except ValueError as e:  # lxml refuses text XML cannot carry (control characters)
             path, line = origin[n] if n < len(origin) else ("", 0)
             raise InputError(f"entry cannot be written as TMX: {e}", path or None,
@@ -1189,11 +1195,11 @@ def read_tmx(data: bytes, path: Path, *, source_language: str,
         source_tuv = next((t for t, lang in variants if _same_language(lang, source_language)),
                           None)
         seg = _tuv_seg(source_tuv)
-        if seg is None:
+        if seg is None or source_tuv is None:
             skipped.append(f"{where}:{line}: unit has no {source_language} segment")
             continue
         try:
-            msgid, by_x = _tokens_to_notation(_seg_tokens(seg), literal, None)
+            msgid, by_x = _read_seg(source_tuv, seg, literal, None)
         except _Unmappable as e:
             skipped.append(f"{where}:{line}: source segment: {e}")
             continue
@@ -1212,19 +1218,28 @@ def read_tmx(data: bytes, path: Path, *, source_language: str,
             if target is None:
                 continue
             try:
-                msgstr, _ = _tokens_to_notation(_seg_tokens(target), literal, by_x)
+                msgstr, _ = _read_seg(tuv, target, literal, by_x)
             except _Unmappable as e:
                 skipped.append(f"{where}:{_line(tuv)}: {lang} segment: {e}")
                 continue
             if not msgstr.strip():
                 continue
-            problems = tag_problems(msgid, msgstr)
+            problems = tag_problems(msgid, msgstr) if _is_notation(msgid) else []
             if problems:
                 skipped.append(f"{where}:{_line(tuv)}: {lang} segment: tags differ from "
                                f"the source's ({'; '.join(problems[:2])})")
                 continue
             pairs[project_lang].append(TmxPair(msgid, msgstr, line))
     return TmxRead(srclang, pairs, tuple(skipped), tuple(sorted(others)))
+
+
+def _read_seg(tuv: etree._Element, seg: etree._Element, literal: bool,
+              by_x: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """A segment as msgid/msgstr text: verbatim when our export marked it so, else notation."""
+    verbatim = any(_local(c) == "prop" and c.get("type") == VERBATIM_PROP for c in tuv)
+    if verbatim:
+        return "".join(t for t in seg.itertext() if isinstance(t, str)), {}
+    return _tokens_to_notation(_seg_tokens(seg), literal, by_x)
 
 
 def _tuv_seg(tuv: etree._Element | None) -> etree._Element | None:
