@@ -28,6 +28,8 @@ pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip insta
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
+    pytest.mark.skipif(not (REPO / ".git").exists(),
+                       reason="not a git checkout: the hooks repository is copied from one"),
 ]
 
 GIT_ENV = {
