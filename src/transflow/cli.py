@@ -176,7 +176,7 @@ def extract(settings: Settings, articles: tuple[str, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "gitlab"]),
     default="text",
     show_default=True,
     help="Output format of the findings.",
@@ -406,6 +406,40 @@ def xliff_import(settings: Settings, lang: str, article: str, xliff_file: Path) 
     if result.updated:
         write_catalog(po_path, po)
     settings.echo(result.summary())
+
+
+@main.group()
+def memory() -> None:
+    """Exchange the translation memory with CAT tools as TMX 1.4b."""
+
+
+@memory.command("export")
+@click.option("--lang", "lang", required=True, type=LANG, help="The target language to export.")
+@click.argument("tmx", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def memory_export(settings: Settings, lang: str, tmx: Path) -> None:
+    """Write every translated entry of locales/LANG/ (and locales/memory/LANG.po) to TMX."""
+    project = settings.project()
+    _select_languages(project, (lang,))
+    from transflow.memoryio import export_memory
+
+    count = export_memory(project, lang, tmx)
+    settings.echo(f"{count} units ({project.source_language} → {lang}) written to {tmx}")
+
+
+@memory.command("import")
+@click.argument("tmx", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def memory_import(settings: Settings, tmx: Path) -> None:
+    """Add a TMX file's units to locales/memory/LANG.po, which extract fills from."""
+    project = settings.project()
+    from transflow.memoryio import import_memory
+
+    result = import_memory(project, tmx)
+    for problem in result.skipped:
+        settings.echo(f"skipped: {problem}", level=1, err=True)
+    for line in result.summary_lines():
+        settings.echo(line)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Interchange formats (SPEC §8): TBX for the glossary, XLIFF 1.2 for one PO catalogue.
+"""Interchange formats (SPEC §8): TBX for the glossary, XLIFF 1.2 for one PO catalogue, TMX.
 
 Every XML document is read with `parse_xml`, which never resolves entities, never loads a DTD
 and never touches the network: an XXE or entity-expansion payload is refused, not expanded.
@@ -12,6 +12,11 @@ XLIFF 1.2: one `trans-unit` per PO entry (a `group` per plural entry), notation 
 and `<x/>` so CAT tools protect them; fuzzy is `state="needs-review-translation"`. Importing
 writes targets back as msgstr and never loses a translation: an empty target changes nothing,
 and a target still under review does not replace an approved translation.
+
+TMX 1.4b: one `<tu>` per (msgid, msgstr), light tags as `<bpt>`/`<ept>` pairs and `<ph>` whose
+native code is the tag itself (`&lt;a1&gt;`), so CAT tools protect them. Reading maps those, and
+the HTML tags other tools put in `<bpt>`/`<ept>`/`<ph>`, back to light tags; a unit whose codes
+cannot become light tags (`<it>`, placeholders, tags unlike the source's) is skipped and listed.
 """
 
 from __future__ import annotations
@@ -30,7 +35,15 @@ from lxml import etree
 from transflow.errors import GlossaryError, InputError
 from transflow.files import read_bytes
 from transflow.glossary import Glossary, load_glossary
-from transflow.inline import NotationError, Tag, parse_notation, render_notation
+from transflow.inline import (
+    NotationError,
+    Tag,
+    escape_text,
+    notation_name,
+    parse_notation,
+    render_notation,
+    tag_problems,
+)
 from transflow.tomlfile import load_toml
 
 # ----------------------------------------------------------------------------- safe XML
@@ -866,3 +879,377 @@ def _set_fuzzy(entry: polib.POEntry, fuzzy: bool) -> str:
         entry.previous_msgid = None
         entry.previous_msgid_plural = None
     return "updated"
+
+
+# ----------------------------------------------------------------------------- TMX 1.4b
+
+# How light tags travel in TMX (decided for CAT tools, see docs/ARCHITECTURE.md): a tag pair
+# `<a1>…</a1>` is `<bpt i="N" x="N">&lt;a1&gt;</bpt>…<ept i="N">&lt;/a1&gt;</ept>`, a void tag
+# `<br1/>` is `<ph x="N">&lt;br1/&gt;</ph>`: the native code is the tag as translators see it,
+# so a CAT tool protects it as a tag and a plain-text reader still shows the notation.
+TMX_VERSION = "1.4"
+TMX_CREATION_TOOL = "transflow"
+TMX_O_TMF = "transflow PO"  # the "original translation memory format" attribute
+VERBATIM_PROP = "x-transflow-verbatim"  # a <tuv> whose text is a PO string as is (no light tags)
+# Inline elements that carry native code. `it` (a tag whose partner is in another segment),
+# `ut` (TMX 1.4 deprecated) and `sub` cannot become a light tag: such units are skipped.
+_PAIRED_CODES = frozenset({"bpt", "ept"})
+_NOTATION_OPEN_RE = re.compile(r"<([a-z]+(?:-[a-z]+)*[1-9][0-9]*)>")
+_NOTATION_CLOSE_RE = re.compile(r"</([a-z]+(?:-[a-z]+)*[1-9][0-9]*)>")
+_NOTATION_VOID_RE = re.compile(r"<([a-z]+(?:-[a-z]+)*[1-9][0-9]*)/>")
+# Native HTML code (as other CAT tools write it for HTML files): a start, end or void tag.
+_HTML_OPEN_RE = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)(?:\s[^<>]*)?>", re.S)
+_HTML_CLOSE_RE = re.compile(r"</([A-Za-z][A-Za-z0-9:-]*)\s*>")
+_HTML_VOID_RE = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)(?:\s[^<>]*)?/?>", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class TmxPair:
+    """One translation unit for one target language: notation msgid and msgstr."""
+
+    msgid: str
+    msgstr: str
+    line: int  # of the `<tu>` in the TMX file
+
+
+@dataclass(frozen=True, slots=True)
+class TmxRead:
+    """What a TMX file holds for the project: pairs per project language, and what was left."""
+
+    source_language: str
+    pairs: dict[str, list[TmxPair]]  # project language → pairs, document order
+    skipped: tuple[str, ...]  # `path:line: why` for each unit (or language variant) left out
+    other_languages: tuple[str, ...]  # languages of the file that are not the project's
+
+
+def render_tmx(
+    pairs: Iterable[tuple[str, str]],
+    *,
+    source_language: str,
+    target_language: str,
+    segtype: str = "paragraph",
+    origin: Sequence[tuple[str, int]] = (),
+) -> bytes:
+    """Write (msgid, msgstr) pairs as a TMX 1.4b document; light tags become bpt/ept/ph.
+
+    Deterministic: no dates, pairs in the order given. `origin[i]` (path, line) names the
+    PO entry of pair i in the error raised for text XML cannot carry.
+    """
+    from transflow import __version__
+
+    root = etree.Element("tmx", {"version": TMX_VERSION})
+    etree.SubElement(root, "header", {
+        "creationtool": TMX_CREATION_TOOL,
+        "creationtoolversion": __version__,
+        "segtype": segtype if segtype in {"paragraph", "sentence"} else "block",
+        "o-tmf": TMX_O_TMF,
+        "adminlang": "en",
+        "srclang": source_language,
+        "datatype": "plaintext",
+    })
+    body = etree.SubElement(root, "body")
+    for n, (msgid, msgstr) in enumerate(pairs):
+        tu = etree.SubElement(body, "tu")
+        numbers: dict[str, int] = {}  # tag key → its i/x number, shared by both languages
+        try:
+            for lang, text in ((source_language, msgid), (target_language, msgstr)):
+                tuv = etree.SubElement(tu, "tuv", {f"{{{XML_NS}}}lang": lang})
+                notation = _is_notation(text)
+                if not notation:
+                    # Not light-tag text (a translation with broken tags, a catalogue migrated
+                    # from html2po): it goes out as its characters, and is marked so that
+                    # importing gives back exactly these characters, not an escaped copy.
+                    etree.SubElement(tuv, "prop", {"type": VERBATIM_PROP}).text = "yes"
+                seg = etree.SubElement(tuv, "seg")
+                _fill_tmx(seg, _to_nodes(text, notation), numbers)
+        except ValueError as e:  # lxml refuses text XML cannot carry (control characters)
+            path, line = origin[n] if n < len(origin) else ("", 0)
+            raise InputError(f"entry cannot be written as TMX: {e}", path or None,
+                             line or None) from e
+    _indent_tmx(root)
+    doctype = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", doctype=doctype) + b"\n"
+
+
+def _fill_tmx(seg: etree._Element, nodes: Sequence[Node], numbers: dict[str, int]) -> None:
+    """Write nodes into a `<seg>`: text as text, Tags as bpt/ept pairs and ph (flat, TMX)."""
+    last: etree._Element | None = None
+
+    def text(value: str) -> None:
+        nonlocal last
+        if last is None:
+            seg.text = (seg.text or "") + value
+        else:
+            last.tail = (last.tail or "") + value
+
+    def code(name: str, attrs: dict[str, str], native: str) -> None:
+        nonlocal last
+        last = etree.SubElement(seg, name, attrs)
+        last.text = native
+
+    def walk(items: Sequence[Node]) -> None:
+        for node in items:
+            if isinstance(node, str):
+                text(node)
+                continue
+            number = str(numbers.setdefault(node.key, len(numbers) + 1))
+            if node.void:
+                code("ph", {"x": number}, f"<{node.key}/>")
+            else:
+                code("bpt", {"i": number, "x": number}, f"<{node.key}>")
+                walk(node.children)
+                code("ept", {"i": number}, f"</{node.key}>")
+
+    walk(nodes)
+
+
+def _indent_tmx(root: etree._Element) -> None:
+    """Indent the structure (tmx, body, tu, tuv), never the content of a `<seg>`."""
+    def walk(el: etree._Element, level: int) -> None:
+        if _local(el) == "seg" or len(el) == 0:
+            return
+        inner = "\n" + "  " * (level + 1)
+        el.text = inner
+        for child in el:
+            walk(child, level + 1)
+            child.tail = inner
+        el[-1].tail = "\n" + "  " * level
+
+    walk(root, 0)
+
+
+def _tmx_lang(el: etree._Element) -> str:
+    """The language of a `<tuv>`: `xml:lang` (TMX 1.4) or `lang` (TMX 1.1)."""
+    return el.get(f"{{{XML_NS}}}lang") or el.get("lang") or ""
+
+
+def _same_language(tag: str, project_code: str) -> bool:
+    """Whether a TMX language tag is the project's language (`ru-RU` is `ru`), via Babel."""
+    from transflow.locales import parse_locale
+
+    norm = tag.replace("_", "-").lower()
+    if norm == project_code.replace("_", "-").lower():
+        return True
+    try:
+        got, want = parse_locale(tag), parse_locale(project_code)
+    except ValueError:
+        return False
+    if got.language != want.language:
+        return False
+    # `ru-RU` matches `ru`; `pt-PT` does not match a project's `pt-BR`.
+    return all(getattr(want, part) in (None, getattr(got, part))
+               for part in ("territory", "script", "variant"))
+
+
+class _Unmappable(ValueError):
+    """Inline markup of a segment that no light tag can stand for."""
+
+
+# One inline token of a segment: ("text", s) | ("open", key|None, name, pair, x) |
+# ("close", pair) | ("void", key|None, name, x)
+_Token = tuple[str, ...]
+
+
+def _seg_tokens(seg: etree._Element) -> list[_Token]:
+    """A `<seg>` as a flat list of text and tag tokens (nested `<hi>` is read as its content)."""
+    out: list[_Token] = []
+    if seg.text:
+        out.append(("text", seg.text))
+    for child in seg:
+        name = _local(child)
+        native = "".join(t for t in child.itertext() if isinstance(t, str))
+        if name == "bpt":
+            m = _NOTATION_OPEN_RE.fullmatch(native)
+            h = _HTML_OPEN_RE.fullmatch(native)
+            if m is None and h is None:
+                raise _Unmappable(f"<bpt> native code {native!r} is not a tag")
+            key = m.group(1) if m else ""
+            tag = notation_name(h.group(1)) if h else ""
+            out.append(("open", key, tag, child.get("i") or "", child.get("x") or ""))
+        elif name == "ept":
+            out.append(("close", child.get("i") or ""))
+        elif name == "ph":
+            m = _NOTATION_VOID_RE.fullmatch(native)
+            h = _HTML_VOID_RE.fullmatch(native)
+            if m is None and (h is None or _HTML_CLOSE_RE.fullmatch(native)):
+                raise _Unmappable(f"<ph> native code {native!r} is not a tag")
+            out.append(("void", m.group(1) if m else "",
+                        notation_name(h.group(1)) if h else "", child.get("x") or ""))
+        elif name == "hi":
+            out.extend(_seg_tokens(child))
+        elif name:
+            raise _Unmappable(f"inline element <{name}> has no light-tag equivalent")
+        if child.tail:
+            out.append(("text", child.tail))
+    return out
+
+
+def _tokens_to_notation(tokens: list[_Token], literal: bool,
+                        by_x: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """Notation text of a segment's tokens, and the x → tag key map of its tags.
+
+    Tags written in the notation keep their key; HTML tags are numbered per name in order
+    (as extract numbers them), or take the key of the source tag with the same `x`.
+    `literal`: the text is plain text (escaped). Else a segment without inline codes is read
+    as notation written as text (`_as_notation_text`).
+    """
+    if not literal and all(token[0] == "text" for token in tokens):
+        return _as_notation_text("".join(token[1] for token in tokens)), {}
+    out: list[str] = []
+    keys_by_x: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    open_pairs: dict[str, str] = {}  # bpt i → key
+
+    def key_for(explicit: str, name: str, x: str) -> str:
+        if explicit:
+            return explicit
+        if by_x is not None and x and x in by_x:
+            return by_x[x]
+        counts[name] = counts.get(name, 0) + 1
+        return f"{name}{counts[name]}"
+
+    for token in tokens:
+        kind = token[0]
+        if kind == "text":
+            out.append(escape_text(token[1]))  # beside real inline codes, text is text
+        elif kind == "open":
+            _, explicit, name, pair, x = token
+            key = key_for(explicit, name, x)
+            if pair in open_pairs:
+                raise _Unmappable(f"two <bpt> with i={pair!r}")
+            open_pairs[pair] = key
+            if x:
+                keys_by_x[x] = key
+            out.append(f"<{key}>")
+        elif kind == "close":
+            key = open_pairs.pop(token[1], "")
+            if not key:
+                raise _Unmappable(f"<ept i={token[1]!r}> has no <bpt>")
+            out.append(f"</{key}>")
+        else:
+            _, explicit, name, x = token
+            key = key_for(explicit, name, x)
+            if x:
+                keys_by_x[x] = key
+            out.append(f"<{key}/>")
+    if open_pairs:
+        raise _Unmappable(f"<bpt i={next(iter(open_pairs))!r}> has no <ept>")
+    text = "".join(out)
+    if not _is_notation(text):
+        raise _Unmappable("its tags do not nest")
+    return text, keys_by_x
+
+
+def _as_notation_text(text: str) -> str:
+    """Plain segment text from a tool that wrote our catalogues' notation as text.
+
+    Translate Toolkit's po2tmx and Weblate write a PO msgid such as `Read <a1>x</a1> &amp; y`
+    as the characters themselves: read such text as notation when it is well-formed, so it
+    matches our msgids again; anything else is plain text.
+    """
+    try:
+        return render_notation(parse_notation(text))
+    except NotationError:
+        return escape_text(text)
+
+
+def read_tmx(data: bytes, path: Path, *, source_language: str,
+             languages: Sequence[str]) -> TmxRead:
+    """Read a TMX document (1.1-1.4) into notation pairs for each project language.
+
+    Raises InputError (`path:line: what`) for a file that is not TMX, is hostile or
+    malformed, or whose source language is not the project's; units that cannot be
+    imported are listed in `skipped` with their line.
+    """
+    root = parse_xml(data, path)
+    where = str(path)
+    if _local(root) != "tmx":
+        raise InputError(f"not a TMX file: the root element is <{_local(root)}>", path, 1)
+    version = root.get("version", "")
+    if not version.startswith("1."):
+        raise InputError(f"TMX version {version or '?'} is not supported (1.4b is)", path,
+                         _line(root))
+    header = next((c for c in root if _local(c) == "header"), None)
+    if header is None:
+        raise InputError("TMX file without <header>", path, _line(root))
+    srclang = header.get("srclang") or ""
+    if srclang != "*all*" and not _same_language(srclang, source_language):
+        raise InputError(
+            f"the memory's source language is {srclang or 'not given'!r}, this project's is "
+            f"{source_language!r}", path, _line(header))
+    literal = (header.get("creationtool") or "") == TMX_CREATION_TOOL
+    body = next((c for c in root if _local(c) == "body"), None)
+    pairs: dict[str, list[TmxPair]] = {lang: [] for lang in languages}
+    skipped: list[str] = []
+    others: set[str] = set()
+    for tu in body.iter() if body is not None else ():
+        if _local(tu) != "tu":
+            continue
+        line = _line(tu) or 0
+        tu_src = tu.get("srclang") or source_language
+        if tu_src != "*all*" and not _same_language(tu_src, source_language):
+            skipped.append(f"{where}:{line}: unit's source language {tu_src!r} is not "
+                           f"{source_language!r}")
+            continue
+        variants = [(tuv, _tmx_lang(tuv)) for tuv in tu if _local(tuv) == "tuv"]
+        source_tuv = next((t for t, lang in variants if _same_language(lang, source_language)),
+                          None)
+        seg = _tuv_seg(source_tuv)
+        if seg is None or source_tuv is None:
+            skipped.append(f"{where}:{line}: unit has no {source_language} segment")
+            continue
+        try:
+            msgid, by_x = _read_seg(source_tuv, seg, literal, None)
+        except _Unmappable as e:
+            skipped.append(f"{where}:{line}: source segment: {e}")
+            continue
+        if not msgid.strip():
+            skipped.append(f"{where}:{line}: empty source segment")
+            continue
+        for tuv, lang in variants:
+            if tuv is source_tuv:
+                continue
+            project_lang = next((p for p in languages if _same_language(lang, p)), None)
+            if project_lang is None:
+                if lang and not _same_language(lang, source_language):
+                    others.add(lang)
+                continue
+            target = _tuv_seg(tuv)
+            if target is None:
+                continue
+            try:
+                msgstr, _ = _read_seg(tuv, target, literal, by_x)
+            except _Unmappable as e:
+                skipped.append(f"{where}:{_line(tuv)}: {lang} segment: {e}")
+                continue
+            if not msgstr.strip():
+                continue
+            problems = tag_problems(msgid, msgstr) if _is_notation(msgid) else []
+            if problems:
+                skipped.append(f"{where}:{_line(tuv)}: {lang} segment: tags differ from "
+                               f"the source's ({'; '.join(problems[:2])})")
+                continue
+            pairs[project_lang].append(TmxPair(msgid, msgstr, line))
+    return TmxRead(srclang, pairs, tuple(skipped), tuple(sorted(others)))
+
+
+def _read_seg(tuv: etree._Element, seg: etree._Element, literal: bool,
+              by_x: dict[str, str] | None) -> tuple[str, dict[str, str]]:
+    """A segment as msgid/msgstr text: verbatim when our export marked it so, else notation."""
+    verbatim = any(_local(c) == "prop" and c.get("type") == VERBATIM_PROP for c in tuv)
+    if verbatim:
+        return "".join(t for t in seg.itertext() if isinstance(t, str)), {}
+    return _tokens_to_notation(_seg_tokens(seg), literal, by_x)
+
+
+def _tuv_seg(tuv: etree._Element | None) -> etree._Element | None:
+    """The `<seg>` of a `<tuv>` (None when either is missing)."""
+    if tuv is None:
+        return None
+    return next((c for c in tuv if _local(c) == "seg"), None)
+
+
+def _line(el: etree._Element) -> int | None:
+    """The source line of an element (None if lxml does not know it)."""
+    line = el.sourceline
+    return line if isinstance(line, int) else None

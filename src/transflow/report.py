@@ -1,4 +1,4 @@
-"""Text / JSON / GitHub renderings of check findings and of status."""
+"""Text / JSON / GitHub / GitLab renderings of check findings and of status."""
 
 from __future__ import annotations
 
@@ -208,6 +208,9 @@ _FINDING_STYLE: dict[str, str] = {
     "reset": "\x1b[0m",
 }
 GITHUB_LEVELS = {"error": "error", "warning": "warning"}  # severity -> workflow command
+# severity -> GitLab Code Quality severity (allowed: info, minor, major, critical, blocker).
+# "major" for an error, the level GitLab shows as a real problem; "minor" for a warning.
+GITLAB_SEVERITIES = {"error": "major", "warning": "minor"}
 
 
 def _styled(text: str, style: str, color: bool) -> str:
@@ -236,10 +239,54 @@ def _github_escape(text: str, prop: bool = False) -> str:
     return text
 
 
-def render_findings(findings: list[Finding], fmt: str, *, color: bool, summary: bool) -> str:
-    """Findings as `text` (one line each), `json` (SPEC §5) or `github` workflow commands."""
+def gitlab_fingerprint(finding: Finding, occurrence: int = 0) -> str:
+    """A Code Quality fingerprint that survives edits elsewhere in the file.
+
+    GitLab compares fingerprints between the base and the head of a merge request to tell new
+    findings from fixed ones, so it hashes what the finding is about (file, check, context,
+    msgid, term, message) and never its line number. `occurrence` tells apart findings
+    identical in all of those (the same msgid under the same context twice).
+    """
+    import hashlib
+
+    parts = [finding.file, finding.check, finding.msgctxt or "", finding.msgid,
+             finding.term or "", finding.message]
+    if occurrence:
+        parts.append(str(occurrence))
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+def render_gitlab(findings: list[Finding]) -> str:
+    """Findings as GitLab Code Quality JSON: the report a merge request's widget shows.
+
+    A list of `{description, check_name, fingerprint, severity, location: {path, lines:
+    {begin}}}` (GitLab's required fields); an empty list when there is nothing to report.
+    """
     import json
 
+    seen: dict[str, int] = {}
+    issues = []
+    for f in findings:
+        base = gitlab_fingerprint(f)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        issues.append({
+            "description": f"[{f.check}] {f.message}",
+            "check_name": f"transflow-{f.check}",
+            "fingerprint": base if n == 0 else gitlab_fingerprint(f, n),
+            "severity": GITLAB_SEVERITIES.get(f.severity, "minor"),
+            "location": {"path": f.file, "lines": {"begin": max(f.line, 1)}},
+        })
+    return json.dumps(issues, ensure_ascii=False, indent=2)
+
+
+def render_findings(findings: list[Finding], fmt: str, *, color: bool, summary: bool) -> str:
+    """Findings as `text` (one line each), `json` (SPEC §5), `github` workflow commands or
+    `gitlab` Code Quality JSON."""
+    import json
+
+    if fmt == "gitlab":
+        return render_gitlab(findings)
     if fmt == "json":
         doc = {
             "findings": [f.to_json() for f in findings],
