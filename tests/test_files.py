@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from transflow import files
-from transflow.errors import InputError
 
 from .smallproject import make_project, run_transflow
 
@@ -199,9 +198,10 @@ def small_disk(tmp_path: Path) -> Path:
 def test_disk_full_names_the_file_and_leaves_nothing(small_disk: Path) -> None:
     target = small_disk / "big.po"
     target.write_bytes(b"old content")
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(OSError) as caught:
         files.atomic_write(target, b"x" * (1 << 20))
-    line = caught.value.format()
+    assert caught.value.filename == str(target)
+    line = files.describe_os_error(caught.value)
     assert line.startswith(f"{target}: ") and "free some space" in line
     assert target.read_bytes() == b"old content"
     assert sorted(p.name for p in small_disk.iterdir()) == ["big.po"]
@@ -223,10 +223,10 @@ def read_only_disk(tmp_path: Path) -> Path:
 
 
 def test_read_only_file_system_names_the_folder(read_only_disk: Path) -> None:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(OSError) as caught:
         files.atomic_write(read_only_disk / "a.po", b"x")
-    assert caught.value.format() == (f"{read_only_disk / 'a.po'}: cannot write: "
-                                     f"{read_only_disk}/ is on a read-only file system")
+    assert files.describe_os_error(caught.value) == (
+        f"{read_only_disk / 'a.po'}: {read_only_disk}/ is on a read-only file system")
 
 
 def test_permission_denied_as_an_unprivileged_user(tmp_path: Path) -> None:
@@ -237,9 +237,8 @@ def test_permission_denied_as_an_unprivileged_user(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o755)
     os.chmod(folder, 0o755)  # owned by root: nobody may not create files in it
     code = ("import sys; from pathlib import Path; from transflow import files\n"
-            "from transflow.errors import InputError\n"
             "try:\n files.atomic_write(Path(sys.argv[1]), b'x')\n"
-            "except InputError as e:\n print(e.format())\n")
+            "except OSError as e:\n print(files.describe_os_error(e))\n")
     src = Path(files.__file__).resolve().parents[1]
     try:
         done = subprocess.run([sys.executable, "-c", code, str(folder / "a.po")],
@@ -249,6 +248,6 @@ def test_permission_denied_as_an_unprivileged_user(tmp_path: Path) -> None:
         pytest.skip(f"cannot start Python as nobody here: {e}")
     if done.returncode != 0 and not done.stdout:
         pytest.skip(f"Python is not usable by nobody here: {done.stderr.strip()[:200]}")
-    assert done.stdout.strip() == (f"{folder / 'a.po'}: cannot write: permission denied: "
+    assert done.stdout.strip() == (f"{folder / 'a.po'}: permission denied: "
                                    f"check the permissions of {folder}/")
     assert list(folder.iterdir()) == []

@@ -35,7 +35,7 @@ def write_error(error: OSError, path: Path | str, action: str = "cannot write") 
     folder = Path(path).parent
     advice = OS_ERROR_ADVICE.get(error.errno or 0)
     what = advice.format(folder=f"{folder}/") if advice else (error.strerror or str(error))
-    return InputError(f"{action}: {what}", path)
+    return InputError(f"{action}: {what}" if action else what, path)
 
 
 # mkstemp's names for our temporaries: `.<target name>.<8 random characters><suffix>`.
@@ -69,20 +69,29 @@ def describe_os_error(error: OSError, *, verbose: bool = False) -> str:
             shown = os.fspath(Path(shown).relative_to(Path.cwd()))
     if verbose and shown != os.fspath(error.filename):
         shown += f" (temporary {os.fspath(error.filename)})"
-    return write_error(error, shown, "error").format()
+    return write_error(error, shown, "").format()
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same OS error, naming `path` (the file the user knows) instead of a temporary."""
+    renamed = OSError(error.errno, error.strerror or str(error), os.fspath(path))
+    renamed.__cause__ = error
+    return renamed
 
 
 def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool = True) -> str:
     """Write `data` to a new temporary `.<name>.<random><suffix>` beside `path`; return its name.
 
     The temporary gets the permission bits `path` has (or will have). On failure nothing is
-    left behind and the error names `path`.
+    left behind and the `OSError` names `path` (the command line turns it into one line with
+    what to do: `describe_os_error`); callers that treat a write as optional (caches) can
+    still catch `OSError`.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     except OSError as e:
-        raise write_error(e, path) from e
+        raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -95,7 +104,7 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise write_error(e, path) from e
+            raise _naming(e, path) from e
         raise
     return tmp
 
@@ -104,7 +113,7 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
     """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
 
     A crash at any moment leaves either the old file or the new one, never half of it; an OS
-    error (disk full, permissions) is an `InputError` naming `path`, with what to do.
+    error (disk full, permissions) is an `OSError` naming `path`, never the temporary.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -115,7 +124,7 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise write_error(e, path) from e
+            raise _naming(e, path) from e
         raise
 
 
