@@ -7,9 +7,10 @@ status under --fail-under, build --strict fallbacks), 2 usage/configuration/inpu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +91,13 @@ class TransflowGroup(click.Group):
         except TransflowError as e:
             fail(e)
         except OSError as e:
-            # The environment, not a bug: a full disk, a permission denied.
-            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-            click.echo(f"transflow: {where}{e.strerror or e}", err=True)
+            # The environment, not a bug: a full disk, a permission denied. Named by the file
+            # the user knows (not our temporary), with what to do.
+            from transflow.files import describe_os_error
+
+            verbose = ctx.obj is not None and getattr(ctx.obj, "verbosity", 0) > 0
+            message = describe_os_error(e, verbose=verbose)
+            click.echo(message if e.filename else f"transflow: {message}", err=True)
             sys.exit(EXIT_INPUT)
         except KeyboardInterrupt:
             click.echo("transflow: interrupted", err=True)
@@ -296,23 +301,22 @@ def glossary_show(settings: Settings, term_id: str, langs: tuple[str, ...]) -> N
 def glossary_import(settings: Settings, tbx: Path, dry_run: bool) -> None:
     """Add the terms of a TBX file (e.g. a Weblate glossary) to glossary.toml."""
     project = settings.project()
-    from transflow.files import atomic_write
     from transflow.interchange import import_tbx, read_glossary_terms, render_glossary_toml
 
     gpath = _glossary_path(project)
-    existing = read_glossary_terms(gpath, project.source_language) if gpath.is_file() else []
-    result = import_tbx(tbx, source_language=project.source_language,
-                        languages=project.languages, existing=existing)
-    for problem in result.skipped:
-        settings.echo(f"skipped: {problem}", level=1, err=True)
-    addition = render_glossary_toml(result.terms, comment=f"imported from {tbx.name}")
-    if dry_run:
-        click.echo(addition, nl=False)
-    elif result.terms:
-        old = gpath.read_text("utf-8") if gpath.is_file() else ""
-        joined = old + ("\n" if old and not old.endswith("\n\n") else "") + addition
-        _validate_glossary_text(joined, gpath, project.source_language)
-        atomic_write(gpath, joined)
+    with _writing(project, gpath.parent, (f".{gpath.name}.*.tmp",)):
+        existing = read_glossary_terms(gpath, project.source_language) if gpath.is_file() else []
+        result = import_tbx(tbx, source_language=project.source_language,
+                            languages=project.languages, existing=existing)
+        for problem in result.skipped:
+            settings.echo(f"skipped: {problem}", level=1, err=True)
+        addition = render_glossary_toml(result.terms, comment=f"imported from {tbx.name}")
+        if dry_run:
+            click.echo(addition, nl=False)
+        elif result.terms:
+            old = gpath.read_text("utf-8") if gpath.is_file() else ""
+            joined = old + ("\n" if old and not old.endswith("\n\n") else "") + addition
+            _replace_glossary(joined, gpath, project.source_language)
     settings.echo(f"{len(result.terms)} terms {'would be ' if dry_run else ''}added, "
                   f"{len(result.skipped)} skipped (-v lists them)")
 
@@ -335,16 +339,35 @@ def glossary_export(settings: Settings, output: Path | None) -> None:
         atomic_write(output, data)
 
 
-def _validate_glossary_text(text: str, path: Path, source_language: str) -> None:
-    """Load `text` as a glossary before it replaces the editors' file (raises GlossaryError)."""
-    import tempfile
+def _replace_glossary(text: str, path: Path, source_language: str) -> None:
+    """Replace the editors' glossary with `text`, only once it loads as a glossary.
 
+    The candidate is staged beside the glossary (`.glossary.toml.<random>.tmp`, removed by the
+    next writing command if this one is killed), validated, then renamed into place.
+    """
+    import contextlib
+    import os
+
+    from transflow.files import stage_file
     from transflow.glossary import load_glossary
 
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = Path(tmp) / path.name
-        candidate.write_text(text, "utf-8")
-        load_glossary(candidate, source_language, display=str(path))
+    tmp = stage_file(path, text.encode("utf-8"))
+    try:
+        load_glossary(Path(tmp), source_language, display=str(path))
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _writing(project: Project, folder: Path, stale: tuple[str, ...]) -> Iterator[None]:
+    """Hold the project lock and first remove this command's temporaries from a killed run."""
+    from transflow.files import project_lock, remove_stale_temporaries
+
+    with project_lock(project.cache_dir / "lock") as since:
+        remove_stale_temporaries(folder, stale, since)
+        yield
 
 
 def _glossary_path(project: Project) -> Path:
@@ -399,12 +422,13 @@ def xliff_import(settings: Settings, lang: str, article: str, xliff_file: Path) 
     from transflow.interchange import apply_xliff
 
     po_path = project.po_path(lang, slug)
-    po = read_catalog(po_path)
-    result = apply_xliff(po, read_bytes(xliff_file), xliff_file)
-    for problem in result.problems:
-        settings.echo(problem, level=0, err=True)
-    if result.updated:
-        write_catalog(po_path, po)
+    with _writing(project, po_path.parent, (f".{po_path.name}.*.tmp",)):
+        po = read_catalog(po_path)
+        result = apply_xliff(po, read_bytes(xliff_file), xliff_file)
+        for problem in result.problems:
+            settings.echo(problem, level=0, err=True)
+        if result.updated:
+            write_catalog(po_path, po)
     settings.echo(result.summary())
 
 

@@ -3,23 +3,95 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from transflow.errors import ConflictError, InputError
 
+# What to tell the user when the OS refuses a write: the errno, then advice naming the folder.
+OS_ERROR_ADVICE = {
+    errno.ENOSPC: "no space left on the device: free some space and run the command again",
+    errno.EDQUOT: "disk quota exceeded: free some space and run the command again",
+    errno.EACCES: "permission denied: check the permissions of {folder}",
+    errno.EPERM: "operation not permitted: check the permissions of {folder}",
+    errno.EROFS: "{folder} is on a read-only file system",
+    errno.ENOTDIR: "a file stands where a folder is expected in the path",
+    errno.EISDIR: "a folder stands where the file should be written",
+}
 
-def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
 
-    A crash at any moment leaves either the old file or the new one, never half of it.
+def write_error(error: OSError, path: Path | str, action: str = "cannot write") -> InputError:
+    """A one-line error for an OS failure on `path`, the file the user knows (not a temporary).
+
+    >>> write_error(OSError(errno.ENOSPC, "No space left on device"), Path("locales/ru/a.po")).format()
+    'locales/ru/a.po: cannot write: no space left on the device: free some space and run the command again'
     """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    folder = Path(path).parent
+    advice = OS_ERROR_ADVICE.get(error.errno or 0)
+    what = advice.format(folder=f"{folder}/") if advice else (error.strerror or str(error))
+    return InputError(f"{action}: {what}" if action else what, path)
+
+
+# mkstemp's names for our temporaries: `.<target name>.<8 random characters><suffix>`.
+_TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}(?:\.[a-z]+)?\.tmp$")
+
+
+def user_path(filename: str | os.PathLike[str]) -> str:
+    """The file a user knows for `filename`: a temporary of ours names the file it replaces.
+
+    >>> user_path("/p/locales/ru/.news.po.md1ro_zc.extract.tmp")
+    '/p/locales/ru/news.po'
+    >>> user_path("build/ka/news.html")
+    'build/ka/news.html'
+    """
+    text = os.fspath(filename)
+    folder, _, name = text.rpartition("/")
+    match = _TEMPORARY_RE.match(name)
+    if match is None:
+        return text
+    return f"{folder}/{match['name']}" if folder else match["name"]
+
+
+def describe_os_error(error: OSError, *, verbose: bool = False) -> str:
+    """`path: what went wrong: what to do` for an OS error that reached the command line."""
+    if error.filename is None:
+        advice = OS_ERROR_ADVICE.get(error.errno or 0)
+        return advice.format(folder="the project's folders") if advice else str(error.strerror or error)
+    shown = user_path(error.filename)
+    with contextlib.suppress(ValueError):
+        if os.path.isabs(shown):
+            shown = os.fspath(Path(shown).relative_to(Path.cwd()))
+    if verbose and shown != os.fspath(error.filename):
+        shown += f" (temporary {os.fspath(error.filename)})"
+    return write_error(error, shown, "").format()
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same OS error, naming `path` (the file the user knows) instead of a temporary."""
+    renamed = OSError(error.errno, error.strerror or str(error), os.fspath(path))
+    renamed.__cause__ = error
+    return renamed
+
+
+def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool = True) -> str:
+    """Write `data` to a new temporary `.<name>.<random><suffix>` beside `path`; return its name.
+
+    The temporary gets the permission bits `path` has (or will have). On failure nothing is
+    left behind and the `OSError` names `path` (the command line turns it into one line with
+    what to do: `describe_os_error`); callers that treat a write as optional (caches) can
+    still catch `OSError`.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as e:
+        raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -28,11 +100,166 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
                 os.fsync(fh.fileno())
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from e
         raise
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
+    """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
+
+    A crash at any moment leaves either the old file or the new one, never half of it; an OS
+    error (disk full, permissions) is an `OSError` naming `path`, never the temporary.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    tmp = stage_file(path, data, durable=durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from e
+        raise
+
+
+# --- replacing a file that someone else may be saving -------------------------------------
+
+_RENAME_NOREPLACE = 1  # <linux/fs.h>
+_RENAME_EXCHANGE = 2
+_renameat2: Callable[..., int] | None = None
+_renameat2_known = False
+
+
+def _load_renameat2() -> Callable[..., int] | None:
+    """glibc's `renameat2` (Linux 3.15+, glibc 2.28+), or None where the platform lacks it."""
+    global _renameat2, _renameat2_known
+    if not _renameat2_known:
+        _renameat2_known = True
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                func = libc.renameat2
+            except (OSError, AttributeError):
+                func = None
+            if func is not None:
+                func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                 ctypes.c_uint]
+                func.restype = ctypes.c_int
+                _renameat2 = func
+    return _renameat2
+
+
+def _rename2(src: str, dst: str, flags: int) -> bool:
+    """renameat2(src, dst, flags); False when the call or the flag is unsupported here."""
+    import ctypes
+
+    func = _load_renameat2()
+    if func is None:
+        return False
+    AT_FDCWD = -100
+    if func(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # old kernel, or a file system
+        return False                                         # (e.g. some FUSE) without it
+    raise OSError(err, os.strerror(err), dst)
+
+
+# Called between the last look at the file and the exchange: tests force a save into the window.
+_before_exchange: Callable[[Path], None] | None = None
+
+
+def replace_if_unchanged(tmp: str, path: Path, expected: bytes | None, *,
+                         _hook: bool = True) -> bytes | None:
+    """Put the staged file `tmp` in place of `path` unless `path` no longer holds `expected`.
+
+    `expected` is what the caller read and merged (None: the file did not exist). Returns None
+    when the staged file is in place. Otherwise `path` keeps what someone saved meanwhile, its
+    current bytes are returned and `tmp` is gone: the caller merges them and tries again.
+
+    On Linux there is no window: the files are exchanged atomically
+    (`renameat2(RENAME_EXCHANGE)`), what came out is compared with `expected`, and a save that
+    landed in between is exchanged back. Where renameat2 is missing (other systems, old
+    kernels, some file systems) the file is compared and then replaced, which leaves the
+    instant between the two open (SECURITY.md).
+    """
+    if _hook and _before_exchange is not None:
+        _before_exchange(path)
+    name = os.fspath(path)
+    if expected is None:
+        try:
+            placed = _rename2(tmp, name, _RENAME_NOREPLACE)
+        except FileExistsError:
+            placed = False
+        else:
+            if not placed and not os.path.lexists(name):
+                os.replace(tmp, name)  # (no renameat2 here: the ordinary way)
+                placed = True
+        if placed:
+            return None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        return read_bytes(path)
+    with open(tmp, "rb") as fh:
+        staged = fh.read()
+    try:
+        exchanged = _rename2(tmp, name, _RENAME_EXCHANGE)
+    except FileNotFoundError:  # removed meanwhile: write it as a new file
+        return replace_if_unchanged(tmp, path, None, _hook=False)
+    if not exchanged:
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            return replace_if_unchanged(tmp, path, None, _hook=False)
+        except OSError as e:
+            raise InputError(f"cannot read: {e.strerror}", path) from e
+        if current != expected:
+            os.unlink(tmp)
+            return current
+        os.replace(tmp, name)
+        return None
+    # `tmp` now holds what was at `path` at the instant of the exchange.
+    with open(tmp, "rb") as fh:
+        displaced = fh.read()
+    if displaced == expected:
+        os.unlink(tmp)
+        return None
+    # A save landed in the window: give it its place back. If yet another save replaced ours
+    # in the meantime, that newer one is what comes out now: it goes back in place instead.
+    _rename2(tmp, name, _RENAME_EXCHANGE)
+    with open(tmp, "rb") as fh:
+        out = fh.read()
+    if out != staged:
+        _rename2(tmp, name, _RENAME_EXCHANGE)  # the newest save in place; the older one drops
+    os.unlink(tmp)
+    return read_bytes(path)
+
+
+def remove_stale_temporaries(folder: Path, patterns: tuple[str, ...], older_than_ns: int) -> int:
+    """Delete this command's own temporaries left by a killed earlier run; return how many.
+
+    Only files matching `patterns` (globs under `folder`) and last modified before
+    `older_than_ns` (when this run took the project lock) are removed, so a temporary that a
+    concurrent writer is filling right now is never touched.
+    """
+    removed = 0
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            try:
+                if path.lstat().st_mtime_ns < older_than_ns and not path.is_dir():
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue
+    return removed
 
 
 def file_mode(path: Path) -> int:
@@ -109,8 +336,11 @@ def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
 
 
 @contextlib.contextmanager
-def project_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive, non-blocking lock for a writing command; a second run fails clearly."""
+def project_lock(lock_path: Path) -> Iterator[int]:
+    """Hold an exclusive, non-blocking lock for a writing command; a second run fails clearly.
+
+    Yields the time (ns) the lock was taken: a temporary of ours older than that is stale.
+    """
     import fcntl
 
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +353,6 @@ def project_lock(lock_path: Path) -> Iterator[None]:
                 "another transflow command is writing this project; try again when it ends",
                 lock_path,
             ) from e
-        yield
+        yield time.time_ns()
     finally:
         os.close(fd)

@@ -1,0 +1,253 @@
+"""files.py under faults: error lines that name the user's file, the closed save window,
+stale temporaries of killed runs, a real full disk and a real permission denial."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from transflow import files
+
+from .smallproject import make_project, run_transflow
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def test_write_error_names_the_target_and_what_to_do() -> None:
+    full = files.write_error(OSError(errno.ENOSPC, "No space left on device"),
+                             Path("locales/ru/a.po")).format()
+    assert full.startswith("locales/ru/a.po: ")
+    assert "free some space" in full
+    denied = files.write_error(OSError(errno.EACCES, "Permission denied"),
+                               Path("build/ka/a.html")).format()
+    assert denied == "build/ka/a.html: cannot write: permission denied: check the permissions of build/ka/"
+
+
+@pytest.mark.parametrize("temporary", [
+    "locales/ru/.news.po.md1ro_zc.extract.tmp",
+    "locales/ru/.news.po.ab_cd123.tmp",
+])
+def test_a_temporary_is_shown_as_the_file_it_replaces(temporary: str) -> None:
+    assert files.user_path(temporary) == "locales/ru/news.po"
+    error = OSError(errno.EACCES, "Permission denied", temporary)
+    line = files.describe_os_error(error)
+    assert line.startswith("locales/ru/news.po: ") and ".tmp" not in line
+    assert temporary in files.describe_os_error(error, verbose=True)
+
+
+# --- the save window -----------------------------------------------------------------------
+
+
+def _stage(path: Path, data: bytes) -> str:
+    return files.stage_file(path, data, suffix=".test.tmp")
+
+
+@pytest.fixture(params=["renameat2", "portable"])
+def platform(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every save-window test runs with Linux's exchange and with the portable fallback."""
+    if request.param == "renameat2":
+        if files._load_renameat2() is None:
+            pytest.skip("renameat2 is not available on this platform")
+    else:
+        monkeypatch.setattr(files, "_rename2", lambda src, dst, flags: False)
+    return str(request.param)
+
+
+def test_replace_when_nobody_saved(tmp_path: Path, platform: str) -> None:
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"new")
+    assert files.replace_if_unchanged(tmp, path, b"old") is None
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
+
+
+def test_a_save_in_the_window_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      platform: str) -> None:
+    """The translator saves after the caller read the file and before the replacement."""
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"merged from old")
+
+    def translator_saves(target: Path) -> None:
+        target.write_bytes(b"translator's save")
+
+    monkeypatch.setattr(files, "_before_exchange", translator_saves)
+    current = files.replace_if_unchanged(tmp, path, b"old")
+    assert current == b"translator's save"
+    assert path.read_bytes() == b"translator's save"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
+
+
+def test_a_save_replacing_the_file_by_rename_is_kept(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Editors save by renaming a new file over the old one: the exchange still sees it."""
+    if files._load_renameat2() is None:
+        pytest.skip("renameat2 is not available on this platform")
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"merged")
+
+    def editor_saves(target: Path) -> None:
+        other = target.with_name("poedit-save")
+        other.write_bytes(b"saved by Poedit")
+        os.replace(other, target)
+
+    monkeypatch.setattr(files, "_before_exchange", editor_saves)
+    assert files.replace_if_unchanged(tmp, path, b"old") == b"saved by Poedit"
+    assert path.read_bytes() == b"saved by Poedit"
+
+
+def test_a_new_file_never_replaces_one_created_meanwhile(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         platform: str) -> None:
+    path = tmp_path / "new.po"
+    tmp = _stage(path, b"ours")
+    monkeypatch.setattr(files, "_before_exchange", lambda target: target.write_bytes(b"theirs"))
+    assert files.replace_if_unchanged(tmp, path, None) == b"theirs"
+    assert path.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.po"]
+
+
+def test_a_file_removed_meanwhile_is_written_anew(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  platform: str) -> None:
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"new")
+    monkeypatch.setattr(files, "_before_exchange", lambda target: target.unlink())
+    assert files.replace_if_unchanged(tmp, path, b"old") is None
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
+
+
+# --- stale temporaries ---------------------------------------------------------------------
+
+
+def test_only_old_temporaries_of_the_pattern_are_removed(tmp_path: Path) -> None:
+    stale = tmp_path / ".a.po.abcd1234.tmp"
+    fresh = tmp_path / ".a.po.efgh5678.tmp"
+    other = tmp_path / ".a.po.swp"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"x")
+    old = time.time() - 60
+    os.utime(stale, (old, old))
+    since = time.time_ns() - 30 * 10**9
+    assert files.remove_stale_temporaries(tmp_path, (".a.po.*.tmp",), since) == 1
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def _age(path: Path) -> None:
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+
+
+def test_xliff_import_removes_the_temporary_of_a_killed_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    po = root / "locales" / "ru" / "news.po"
+    xlf = tmp_path / "news.xlf"
+    exported = run_transflow(root, "xliff", "export", "ru", "news", "-o", str(xlf))
+    assert exported.returncode == 0, exported.stderr
+    leftover = po.with_name(".news.po.k1ll3d_x.tmp")
+    leftover.write_bytes(b"")
+    _age(leftover)
+    result = run_transflow(root, "xliff", "import", "ru", "news", str(xlf))
+    assert result.returncode == 0, result.stderr
+    assert not leftover.exists()
+    assert po.is_file()
+
+
+def test_glossary_import_leaves_no_temporary_folder_and_cleans_a_killed_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    leftover = root / ".glossary.toml.k1ll3d_x.tmp"
+    leftover.write_bytes(b"half")
+    _age(leftover)
+    tbx = tmp_path / "g.tbx"
+    exported = run_transflow(root, "glossary", "export", "-o", str(tbx))
+    assert exported.returncode == 0, exported.stderr
+    result = run_transflow(root, "glossary", "import", str(tbx))
+    assert result.returncode == 0, result.stderr
+    assert not leftover.exists()
+    assert not list(root.glob(".glossary.toml.*"))
+
+
+# --- a real full disk, a real permission denial ---------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    """A 256 KiB tmpfs (needs root and mount permission; skipped otherwise)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_disk_full_names_the_file_and_leaves_nothing(small_disk: Path) -> None:
+    target = small_disk / "big.po"
+    target.write_bytes(b"old content")
+    with pytest.raises(OSError) as caught:
+        files.atomic_write(target, b"x" * (1 << 20))
+    assert caught.value.filename == str(target)
+    line = files.describe_os_error(caught.value)
+    assert line.startswith(f"{target}: ") and "free some space" in line
+    assert target.read_bytes() == b"old content"
+    assert sorted(p.name for p in small_disk.iterdir()) == ["big.po"]
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Path:
+    """A read-only tmpfs (needs root and mount permission; skipped otherwise)."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_read_only_file_system_names_the_folder(read_only_disk: Path) -> None:
+    with pytest.raises(OSError) as caught:
+        files.atomic_write(read_only_disk / "a.po", b"x")
+    assert files.describe_os_error(caught.value) == (
+        f"{read_only_disk / 'a.po'}: {read_only_disk}/ is on a read-only file system")
+
+
+def test_permission_denied_as_an_unprivileged_user(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a child as the unprivileged user 'nobody'")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(folder, 0o755)  # owned by root: nobody may not create files in it
+    code = ("import sys; from pathlib import Path; from transflow import files\n"
+            "try:\n files.atomic_write(Path(sys.argv[1]), b'x')\n"
+            "except OSError as e:\n print(files.describe_os_error(e))\n")
+    src = Path(files.__file__).resolve().parents[1]
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(folder / "a.po")],
+                              capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=str(src)), user=65534)
+    except PermissionError as e:
+        pytest.skip(f"cannot start Python as nobody here: {e}")
+    if done.returncode != 0 and not done.stdout:
+        pytest.skip(f"Python is not usable by nobody here: {done.stderr.strip()[:200]}")
+    assert done.stdout.strip() == (f"{folder / 'a.po'}: permission denied: "
+                                   f"check the permissions of {folder}/")
+    assert list(folder.iterdir()) == []
