@@ -27,7 +27,13 @@ from transflow.catalog import (
     read_catalog,
     write_catalog,
 )
-from transflow.files import atomic_write, find_relative, project_lock, read_bytes
+from transflow.files import (
+    atomic_write,
+    find_relative,
+    project_lock,
+    read_bytes,
+    remove_stale_temporaries,
+)
 from transflow.interchange import read_tmx, render_tmx
 from transflow.locales import plural_forms
 from transflow.project import Project
@@ -106,7 +112,10 @@ def import_memory(project: Project, tmx: Path) -> MemoryImport:
                     languages=project.languages)
     result = MemoryImport(skipped=read.skipped, other_languages=read.other_languages)
     comment = f"{IMPORTED_PREFIX}{tmx.name}"
-    with project_lock(project.cache_dir / "lock"):
+    with project_lock(project.cache_dir / "lock") as since:
+        # The temporaries of a killed earlier import (`files.atomic_write`'s naming).
+        remove_stale_temporaries(memory_po_path(project, project.languages[0]).parent,
+                                 (".*.po.*.tmp",), since)
         for lang in project.languages:
             pairs = read.pairs.get(lang) or []
             if not pairs:
