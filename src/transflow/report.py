@@ -328,6 +328,10 @@ def render_glossary_term(glossary: Glossary | None, term_id: str, langs: list[st
             lines.append(f"    rendering: {rendering}")
             for word, rules, forms in words:
                 lines.append(f"      {word} ({rules}): {forms}")
+        for derived, words in glossary.word_forms(term, lang, derived=True):
+            lines.append(f"    derived: {derived} (accepted in place of a rendering)")
+            for word, rules, forms in words:
+                lines.append(f"      {word} ({rules}): {forms}")
         for form in term.forms.get(lang, ()):
             lines.append(f"    listed form: {form} (+ clitics)")
         for bad in term.forbidden.get(lang, ()):
