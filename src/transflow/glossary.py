@@ -285,7 +285,12 @@ class Glossary:
         phrases = [morph.phrase(r, keep_case=keep, inflect=term.translate)
                    for r in term.approved(lang)]
         phrases += [morph.listed_phrase(f, keep_case=keep) for f in term.forms.get(lang, ())]
-        phrases += [morph.phrase(d, keep_case=keep) for d in term.derived.get(lang, ())]
+        if morph.solid_compounds and term.translate:
+            phrases += [morph.phrase(r.replace("-", ""), keep_case=keep)
+                        for r in term.approved(lang) if "-" in r]
+        # a derived word is mostly an adjective: it stands before its noun too (ყარაბაღელ ქალს)
+        phrases += [morph.phrase(d, keep_case=keep, attributive=True)
+                    for d in term.derived.get(lang, ())]
         phrases = [p for p in phrases if p.words]
         self._accepted[key] = phrases
         return phrases

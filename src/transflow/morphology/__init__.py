@@ -115,6 +115,7 @@ class Morphology:
     clitics: tuple[Clitic, ...] = ()
     stem_lemma: str = ""  # what a stem listed as `stem-` is completed with to inflect it
     hyphen_is_space: bool = False  # compound names are spelled with a hyphen or a space
+    solid_compounds: bool = False  # … or solid: პრემიერ-მინისტრი / პრემიერმინისტრი
     source: str = "exact matching (no morphology data)"
 
     @property
@@ -371,11 +372,18 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
                 end = i + n
                 if phrase.compound and words[end - 1] in phrase.compound and \
                         words[end - 1] not in phrase.words[-1] and \
-                        (end >= len(words) or tokens.sep(end) != "-"):
-                    continue  # a compound stem needs its hyphen
+                        (end >= len(words) or not _joins(tokens.sep(end), phrase.loose)):
+                    continue  # a compound stem needs its hyphen (or, where it is one, a space)
                 spans.append((i, end))
     spans.sort()
     return spans
+
+
+def _joins(sep: str, loose: bool) -> bool:
+    """True when `sep` joins a compound stem to the next word: a hyphen, or (where hyphen and
+    space are one spelling) a space: სომხეთ-აზერბაიჯანის, and a title before a name in its bare
+    stem, პრემიერ-მინისტრ ნიკოლ ფაშინიანთან."""
+    return sep == "-" or (loose and sep == " ")
 
 
 def contains_phrase(tokens: Tokens, phrase: Phrase) -> bool:
@@ -452,6 +460,7 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
         clitics=clitics,
         stem_lemma=str(data.get("stem_lemma", "")),
         hyphen_is_space=bool(data.get("hyphen_is_space", False)),
+        solid_compounds=bool(data.get("solid_compounds", False)),
         source=source,
     )
 
