@@ -444,3 +444,18 @@ def test_glossary_show_lists_derived_words(tmp_path: Path) -> None:
     assert "derived: нагорно-карабахский" in out
     assert "      карабахский (" in out and " карабахского " in out
     assert "Нагорного" in out  # the rendering's own forms, capitalised as written
+
+
+def test_glossary_list_and_show_name_the_rules(tmp_path: Path) -> None:
+    from transflow.report import render_glossary_list, render_glossary_term
+
+    glossary = load_glossary(write(tmp_path, RULES))
+    listed = render_glossary_list(glossary, ["ru"])
+    assert "rule no-status-qualifiers: de facto / unrecognised / partially recognised  |  " \
+           "де-факто / непризнанный / частично признанный" in listed
+    assert listed.endswith("1 term, 1 house-style rule.")
+    shown = render_glossary_term(glossary, "no-status-qualifiers", ["ru", "ka"])
+    assert shown.startswith("no-status-qualifiers (house-style rule)\n  message: No status")
+    assert "unrecognised: unrecognised unrecognized" in shown
+    assert " непризнанной " in shown and "არაღიარებულ " in shown
+    assert render_glossary_term(glossary, "de-facto", ["ru"]).startswith("de-facto\n")

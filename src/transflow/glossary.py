@@ -222,6 +222,26 @@ class Glossary:
             raise GlossaryError(f"no term with id {term_id!r} "
                                 f"(`transflow glossary list` shows them)", self.path) from None
 
+    def rule(self, rule_id: str) -> StyleRule | None:
+        """The house-style rule with this id, or None."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def rule_forms(self, rule: StyleRule, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """For `glossary show`: each phrase of a rule in `lang` with, per word, the word and the
+        forms matched (sorted, as written)."""
+        morph = load_morphology(lang)
+        out = []
+        for text in rule.phrases.get(lang, ()):
+            parts = morph.positions(text)
+            shown = []
+            for i, (_, word, position) in enumerate(parts):
+                forms = set(morph.written_forms(word, position, clitics=i == len(parts) - 1))
+                if i == len(parts) - 1 and position == "head":
+                    forms |= set(morph.written_forms(word, "modifier"))
+                shown.append((word, " ".join(sorted(forms, key=lambda f: (f.lower(), f)))))
+            out.append((text, shown))
+        return out
+
     # --- the source side ---------------------------------------------------------------------
 
     def triggered(self, msgid: str) -> list[Term]:
