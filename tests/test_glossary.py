@@ -459,3 +459,12 @@ def test_glossary_list_and_show_name_the_rules(tmp_path: Path) -> None:
     assert "unrecognised: unrecognised unrecognized" in shown
     assert " непризнанной " in shown and "არაღიარებულ " in shown
     assert render_glossary_term(glossary, "de-facto", ["ru"]).startswith("de-facto\n")
+
+
+def test_rules_see_through_markup_and_entities(tmp_path: Path) -> None:
+    glossary = load_glossary(write(tmp_path, RULES))
+    assert [p.found for p in glossary.style_problems(
+        "the <a1>de</a1> facto leaders and the un&#114;ecognised state", "en")] == [
+        "de facto", "unrecognised"]
+    assert [p.found for p in glossary.style_problems("&#1076;е-факто власти", "ru")] == [
+        "де-факто"]

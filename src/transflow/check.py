@@ -486,15 +486,20 @@ def check_source_style(project: Project, glossary: Glossary | None,
     sentences = project.segmentation == "sentence"
     findings = []
     for unit in units:
-        segment = unit.segment()
-        waived = _unit_ignore(unit.element) | getattr(segment, "ignore", frozenset())
-        if "style" in waived:
-            continue
         parts = split_unit(unit.msgid, True) if sentences and unit.attr is None else [unit.msgid]
+        waived: frozenset[str] | None = None  # read only for a unit with a problem
         for text in parts:
-            for problem in glossary.style_problems(text, lang, waived):
-                findings.append(Finding("style", severity, lang, slug, shown, unit.line,
-                                        unit.context or None, text, "", None, problem.message))
+            problems = glossary.style_problems(text, lang)
+            if not problems:
+                continue
+            if waived is None:
+                waived = _unit_ignore(unit.element) | getattr(unit.segment(), "ignore",
+                                                              frozenset())
+            if "style" in waived:
+                break
+            findings += [Finding("style", severity, lang, slug, shown, unit.line,
+                                 unit.context or None, text, "", None, problem.message)
+                         for problem in problems if problem.rule not in waived]
     return findings
 _TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
     ("markup", markup_problems),

@@ -18,6 +18,7 @@ may appear anywhere unless a triggered term approves it.
 from __future__ import annotations
 
 import html
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -179,6 +180,7 @@ class Glossary:
         self.terms: tuple[Term, ...] = tuple(terms)
         self.rules: tuple[StyleRule, ...] = tuple(rules)
         self._style_index: dict[str, dict[str, list[tuple[StyleRule, str, Phrase]]]] = {}
+        self._style_anchors: dict[str, tuple[str, ...]] = {}
         self._missing_messages: dict[tuple[str, str], str] = {}
         self.path = path
         self.source_language = source_language
@@ -444,14 +446,20 @@ class Glossary:
             return index
         morph = load_morphology(lang)
         index = {}
+        anchors = set()
         for rule in self.rules:
             for text in rule.phrases.get(lang, ()):
                 phrase = morph.phrase(text, attributive=True)
                 if not phrase.words:
                     continue
-                for first in phrase.words[0]:
+                firsts = phrase.words[0] | (phrase.compound if len(phrase.words) == 1
+                                            else frozenset())
+                for first in firsts:
                     index.setdefault(first, []).append((rule, text, phrase))
+                # every form of the first word starts with this: a text without it has no match
+                anchors.add(os.path.commonprefix(sorted(firsts)))
         self._style_index[lang] = index
+        self._style_anchors[lang] = tuple(sorted(anchors))
         return index
 
     def has_rules(self, lang: str) -> bool:
@@ -466,7 +474,11 @@ class Glossary:
         if not index:
             return []
         morph = load_morphology(lang)
-        tokens = morph.tokenize(plain_text(text))
+        plain = plain_text(text)
+        folded = morph.normalize(plain)
+        if not any(anchor in folded for anchor in self._style_anchors[lang]):
+            return []  # the common case, decided without tokenizing
+        tokens = morph.tokenize(plain)
         hits = set(index).intersection(tokens.words)
         if not hits:
             return []
