@@ -442,6 +442,13 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
 
 
 _NO_IGNORE: frozenset[str] = frozenset()
+_TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
+    ("markup", markup_problems),
+    ("numbers", number_problems),
+    ("untranslated-copy", copy_problems),
+    ("whitespace", whitespace_problems),
+)
+
 IGNORE_ATTR = "data-transflow-ignore"  # HTML waiver: rule/term ids, space- or comma-separated
 
 
@@ -501,12 +508,7 @@ def check_source_style(project: Project, glossary: Glossary | None,
                                  unit.context or None, text, "", None, problem.message)
                          for problem in problems if problem.rule not in waived]
     return findings
-_TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
-    ("markup", markup_problems),
-    ("numbers", number_problems),
-    ("untranslated-copy", copy_problems),
-    ("whitespace", whitespace_problems),
-)
+
 
 
 def check_project(project: Project, langs: list[str], articles: list[str]) -> list[Finding]:
