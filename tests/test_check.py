@@ -437,3 +437,129 @@ def test_worker_processes_find_what_one_process_finds(tmp_path: Path,
                    for lang in ("ka", "ru"))
     found = sum(f.check == "glossary" for f in serial)
     assert injected and 0.8 * injected <= found <= injected
+
+
+# --- house-style rules (issue 14 item 6) -------------------------------------------------------
+
+RULE = '''
+[[rule]]
+id = "no-status-qualifiers"
+message = "No status qualifiers for the institutions of breakaway regions."
+en = ["de facto", "unrecognised"]
+ru = ["де-факто", "непризнанный"]
+'''
+
+STYLE_PO = PO_HEADER + '''
+msgid "The authorities in Sukhumi said so."
+msgstr "Так заявили де-факто власти в Сухуми."
+
+# transflow: ignore=no-status-qualifiers
+msgid "“The de facto authorities lied,” he said."
+msgstr "«Де-факто власти солгали», — сказал он."
+
+#. transflow: ignore=no-status-qualifiers
+msgid "“An unrecognised state,” she said."
+msgstr "«Непризнанное государство», — сказала она."
+
+msgid "The parliament met."
+msgstr "Собрался парламент непризнанной республики."
+'''
+
+STYLE_HTML = '''<!DOCTYPE html>
+<html><head><title>Crossing</title></head>
+<body>
+<p>The de facto authorities closed the crossing.</p>
+<blockquote data-transflow-ignore="no-status-qualifiers">
+  <p>“The de-facto government will not talk,” the minister said.</p>
+</blockquote>
+<p data-transflow-ignore="some-term style">Unrecognised, and proud of it.</p>
+<p>An unrecognized republic
+and its <a href="/x">de facto</a> leaders.</p>
+</body></html>
+'''
+
+
+def make_style_project(root: Path, checks: str = "") -> Path:
+    make_project(root, po=STYLE_PO, checks=checks)
+    (root / "glossary.toml").write_text(GLOSSARY + RULE, encoding="utf-8")
+    (root / "source" / "x.html").write_text(STYLE_HTML, encoding="utf-8")
+    return root
+
+
+def test_style_findings_in_translations_and_their_waivers(tmp_path: Path) -> None:
+    project = read_project(make_style_project(tmp_path) / "transflow.toml")
+    findings = [f for f in check_project(project, ["ru"], ["x"]) if f.file.endswith(".po")]
+    assert [(f.check, f.severity, f.msgid) for f in findings] == [
+        ("style", "error", "The authorities in Sukhumi said so."),
+        ("style", "error", "The parliament met."),  # the # and #. waivers hold
+    ]
+    assert findings[0].message == ("'де-факто' (де-факто): No status qualifiers for the "
+                                   "institutions of breakaway regions. "
+                                   "(rule no-status-qualifiers)")
+    assert "'непризнанной' (непризнанный)" in findings[1].message
+    assert findings[0].term is None
+
+
+def test_style_findings_in_the_english_source(tmp_path: Path) -> None:
+    project = read_project(make_style_project(tmp_path) / "transflow.toml")
+    findings = [f for f in check_project(project, ["ru"], ["x"]) if f.file.startswith("source")]
+    # the lines extract gives the units (their `#:` references): a unit with inline children
+    # is placed at its first child's line
+    want = [4, 10]
+    assert [(f.file, f.line, f.lang) for f in findings] == [
+        ("source/x.html", want[0], "en"), ("source/x.html", want[1], "en"),
+        ("source/x.html", want[1], "en")]
+    assert [f.message.split(":")[0] for f in findings] == [
+        "'de facto' (de facto)", "'unrecognized' (unrecognised)", "'de facto' (de facto)"]
+    assert findings[1].msgid.startswith("An unrecognized republic and its <a1>de facto</a1>")
+    assert all(f.check == "style" and f.msgstr == "" for f in findings)
+
+
+def test_style_severity_and_off(tmp_path: Path) -> None:
+    root = make_style_project(tmp_path, checks='[checks]\nstyle = "warning"\n')
+    code, out, _ = run(root, "--format", "json")
+    doc = json.loads(out)
+    style = [f for f in doc["findings"] if f["check"] == "style"]
+    assert len(style) == 5 and {f["severity"] for f in style} == {"warning"}
+    root2 = make_style_project(tmp_path / "off", checks='[checks]\nstyle = "off"\n')
+    code, out, _ = run(root2, "--format", "json")
+    assert not [f for f in json.loads(out)["findings"] if f["check"] == "style"]
+    # the glossary file still serves the rules when the glossary check is off
+    root3 = make_style_project(tmp_path / "g", checks='[checks]\nglossary = "off"\n')
+    code, out, _ = run(root3, "--format", "json")
+    checks = {f["check"] for f in json.loads(out)["findings"]}
+    assert "style" in checks and "glossary" not in checks
+
+
+def test_cli_style_text_lines(tmp_path: Path) -> None:
+    code, out, _ = run(make_style_project(tmp_path))
+    assert code == 1
+    assert [line for line in out.splitlines() if line.startswith("source/")] == [
+        "source/x.html:4: error: [style] 'de facto' (de facto): No status qualifiers for the "
+        "institutions of breakaway regions. (rule no-status-qualifiers)",
+        "source/x.html:10: error: [style] 'unrecognized' (unrecognised): No status qualifiers "
+        "for the institutions of breakaway regions. (rule no-status-qualifiers)",
+        "source/x.html:10: error: [style] 'de facto' (de facto): No status qualifiers for the "
+        "institutions of breakaway regions. (rule no-status-qualifiers)",
+    ]
+
+
+def test_segment_ignore_agrees_with_the_checks_reading(tmp_path: Path) -> None:
+    """Once segmentation carries `Segment.ignore` (the fidelity branch), it must name the same
+    ids the source check reads from `data-transflow-ignore` on a unit or its ancestors."""
+    from transflow.segment import Segment, extract_segments
+
+    if "ignore" not in getattr(Segment, "__dataclass_fields__", {}):
+        pytest.skip("segment.Segment has no `ignore` field yet (added by the fidelity branch)")
+    segments = extract_segments(STYLE_HTML.encode(), tmp_path / "x.html")
+    ignored = {s.msgid.split()[0]: set(s.ignore) for s in segments}
+    assert ignored["“The"] == {"no-status-qualifiers"}
+    assert ignored["Unrecognised,"] == {"some-term", "style"}
+    assert ignored["The"] == set()
+
+
+def test_source_style_reports_bad_html_as_input_error(tmp_path: Path) -> None:
+    root = make_style_project(tmp_path)
+    (root / "source" / "x.html").write_bytes(b"<p>de facto</p>" + b"<div>" * 300)
+    code, _, err = run(root)
+    assert code == 2 and "source/x.html" in err and "Traceback" not in err

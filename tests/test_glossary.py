@@ -94,6 +94,22 @@ BAD = [
     ('[[term]]\nid = "a"\nen = "Baku"\n\n[[term]]\nid = "b"\nen = "baku"\n', 7,
      "already a source form of term 'a'"),
     ('[[term]]\nid = "a"\nen = "A"\nru = "—"\n', 4, "no letters or digits"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "Б"\nderived = { ka = ["ბ"] }\n', 5, "no ka rendering"),
+    ('[[term]]\nid = "a"\nen = "A"\ntranslate = false\nderived = { ru = ["Б"] }\n', 5,
+     "cannot have derived words"),
+    ('[[term]]\nid = "a"\nen = "A"\nru = "Б"\nderived = ["Б"]\n', 5, "derived must be a table"),
+    ('[[rule]]\nid = "r"\nen = "de facto"\n', 1, "message must be a non-empty string"),
+    ('[[rule]]\nmessage = "m"\nen = "x"\n', 1, "missing required key 'id'"),
+    ('[[rule]]\nid = "R"\nmessage = "m"\n', 2, "id must be"),
+    ('[[rule]]\nid = "r"\nmessage = "m"\n', 1, "no phrases"),
+    ('[[rule]]\nid = "r"\nmessage = "m"\ncolour = "x"\n', 4, "unknown key 'colour'"),
+    ('[[rule]]\nid = "r"\nmessage = "m"\nru = []\n', 4, "non-empty list of phrases"),
+    ('[[rule]]\nid = "r"\nmessage = "m"\nru = ["Cухум"]\n', 4, "mixes alphabets"),
+    ('[[term]]\nid = "a"\nen = "A"\n\n[[rule]]\nid = "r"\nmessage = "m"\nen = "x"\n\n'
+     '[[rule]]\nid = "r"\nmessage = "m"\nen = "y"\n', 11, "duplicate rule id 'r'"),
+    ('[[term]]\nid = "a"\nen = "A"\n\n[[rule]]\nid = "a"\nmessage = "m"\nen = "x"\n', 6,
+     "a term has the same id"),
+    ('rule = 3\n', 1, "`rule` must be an array of tables"),
     ('[[term]]\nid = "a"\nen = "A"\nru = "Б"\nforms = { ka = ["ბ"] }\n', 5, "no ka rendering"),
     ('title = "x"\n[[term]]\nid = "a"\nen = "A"\n', 1, "unknown key 'title'"),
     ('[[term]]\nid = "a"\nen = "A\n', 3, "TOML syntax error"),
@@ -237,7 +253,8 @@ def test_cli_glossary_show(project: Path) -> None:
     code, out, _ = run(project, "glossary", "show", "stepanakert")
     assert code == 0
     assert "source: Stepanakert" in out and "note: House style." in out
-    assert "степанакерта" in out and "сტეფანაკერტში".lower() not in out
+    # forms in the rendering's capitalisation, as a linguist checks them (issue 14)
+    assert " Степанакерта " in out and "степанакерта" not in out
     assert "სტეფანაკერტში" in out
     assert "forbidden: Ханкенди" in out
 
@@ -280,3 +297,174 @@ def test_a_forbidden_rendering_shared_by_two_terms_goes_to_the_missing_one() -> 
     assert [(p.kind, p.term) for p in got] == [("forbidden", "pd")]
     got = glossary.check_entry("He spoke.", "Выступил омбудсмен.", "ru", set())
     assert [(p.kind, p.term) for p in got] == [("forbidden", "hrd")]
+
+
+# --- issue 14: same-term duplicate source forms, house-style rules ----------------------------
+
+def test_a_source_form_twice_in_one_term_is_harmless(tmp_path: Path) -> None:
+    text = ('[[term]]\nid = "lachin-corridor"\nen = ["Lachin Corridor", "Lachin corridor", '
+            '"Lachin Corridor"]\nru = "Лачинский коридор"\n')
+    glossary = load_glossary(write(tmp_path, text))
+    term = glossary.term("lachin-corridor")
+    assert term.source == ("Lachin Corridor", "Lachin corridor")  # exact repeats dropped
+    assert glossary.triggered("The Lachin corridor was closed.") == [term]
+    assert glossary.check_entry("The Lachin Corridor", "Лачинский коридор", "ru", set()) == []
+    # across two terms it stays an error (test_invalid_glossaries_name_file_and_line)
+
+
+RULES = """
+[[term]]
+id = "de-facto"
+en = "de facto"
+ru = "де-факто"
+ka = "დე ფაქტო"
+
+[[rule]]
+id = "no-status-qualifiers"
+message = "No status qualifiers for the institutions of breakaway regions."
+en = ["de facto", "unrecognised", "partially recognised"]
+ru = ["де-факто", "непризнанный", "частично признанный"]
+ka = ["დე ფაქტო", "არაღიარებული", "ნაწილობრივ აღიარებული"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "found"),
+    [
+        ("ru", "Власти непризнанной республики заявили", ["непризнанной"]),
+        ("ru", "в непризнанных республиках", ["непризнанных"]),
+        ("ru", "частично признанного государства", ["частично признанного"]),
+        ("ru", "де-факто власти и де факто парламент", ["де-факто", "де факто"]),
+        ("ka", "არაღიარებული რესპუბლიკის ხელისუფლება", ["არაღიარებული"]),
+        ("ka", "არაღიარებულ რესპუბლიკაში", ["არაღიარებულ"]),
+        ("ka", "დე-ფაქტო ხელისუფლებამ", ["დე-ფაქტო"]),
+        ("ka", "ნაწილობრივ აღიარებულმა სახელმწიფომ", ["ნაწილობრივ აღიარებულმა"]),
+        ("en", "The unrecognized republic's de-facto leaders", ["unrecognized", "de-facto"]),
+        ("en", "Both partially recognised states", ["partially recognised"]),
+        ("en", "The De Facto Authorities", ["de facto"]),
+        ("ru", "Признанные власти", []),  # признанный is not непризнанный
+        ("ka", "აღიარებული სახელმწიფო", []),  # no ნაწილობრივ: another phrase
+        ("en", "They recognised the result.", []),
+    ],
+)
+def test_rules_match_any_inflected_form(tmp_path: Path, lang: str, text: str,
+                                        found: list[str]) -> None:
+    glossary = load_glossary(write(tmp_path, RULES))
+    problems = glossary.style_problems(text, lang)
+    assert [p.found for p in problems] == found
+    assert all(p.rule == "no-status-qualifiers" for p in problems)
+    if problems:
+        assert "(rule no-status-qualifiers)" in problems[0].message
+        assert "No status qualifiers" in problems[0].message
+        assert glossary.style_problems(text, lang, {"no-status-qualifiers"}) == []
+
+
+def test_a_glossary_without_rules_has_no_style_problems(glossary: Glossary) -> None:
+    assert not glossary.rules and not glossary.has_rules("ru")
+    assert glossary.style_problems("де-факто власти", "ru") == []
+
+
+# --- issue 16: derived words and what a finding looked for ------------------------------------
+
+DERIVED = """
+[[term]]
+id = "gali"
+en = "Gali"
+ru = "Гали"
+ka = "გალი"
+derived = { ru = ["Гальский"] }
+
+[[term]]
+id = "nagorno-karabakh"
+en = "Nagorno-Karabakh"
+ru = "Нагорный Карабах"
+ka = "მთიანი ყარაბაღი"
+derived = { ru = ["нагорно-карабахский"], ka = ["მთიანყარაბაღელი"] }
+
+[[term]]
+id = "karabakh"
+en = "Karabakh"
+ru = "Карабах"
+derived = { ru = ["карабахский"] }
+
+[[term]]
+id = "abkhazia"
+en = "Abkhazia"
+ru = "Абхазия"
+"""
+
+
+@pytest.mark.parametrize(
+    ("msgid", "msgstr", "missing"),
+    [
+        ("Gali district", "Гальский район", []),
+        ("in the Gali district", "в Гальском районе", []),
+        ("in Gali", "в Гали", []),
+        ("the Nagorno-Karabakh conflict", "нагорно-карабахский конфликт", []),
+        ("the Nagorno-Karabakh conflict", "нагорно-карабахского конфликта", []),
+        ("the Nagorno-Karabakh conflict", "Нагорно-Карабахского конфликта", []),
+        ("Karabakh Armenians", "карабахские армяне", []),
+        ("Karabakh Armenians", "карабахских армян", []),
+        ("Abkhazia's leaders", "абхазские лидеры", ["abkhazia"]),  # no derived word declared
+        ("Gali district", "Галльский район", ["gali"]),  # a different word
+    ],
+)
+def test_derived_words_count_where_declared(tmp_path: Path, msgid: str, msgstr: str,
+                                            missing: list[str]) -> None:
+    glossary = load_glossary(write(tmp_path, DERIVED))
+    got = [p.term for p in glossary.check_entry(msgid, msgstr, "ru", set())]
+    assert got == missing
+
+
+def test_a_missing_finding_names_the_forms_it_looked_for(tmp_path: Path) -> None:
+    glossary = load_glossary(write(tmp_path, DERIVED))
+    [problem] = glossary.check_entry("Gali district", "район", "ru", set())
+    assert problem.message.startswith("'Gali' must be rendered 'Гали' (any grammatical form) "
+                                      "or as a derived word 'Гальский': not found (term gali)")
+    assert "looked for Гали, Гальский +" in problem.message
+    count = int(problem.message.split("+")[1].split()[0])
+    assert count == len(load_morphology_forms("ru", "Гальский")) - 1  # Гали does not decline
+    assert "`transflow glossary show gali`" in problem.message
+    [kept] = Glossary.from_data([{"id": "oc", "en": "OC Media", "translate": False}]
+                                ).check_entry("OC Media", "ОК Медиа", "ru", set())
+    assert "looked for" not in kept.message and "must appear unchanged" in kept.message
+
+
+def load_morphology_forms(lang: str, word: str) -> frozenset[str]:
+    from transflow.morphology import load_morphology
+
+    return load_morphology(lang).word_forms(word, "head")
+
+
+def test_glossary_show_lists_derived_words(tmp_path: Path) -> None:
+    from transflow.report import render_glossary_term
+
+    out = render_glossary_term(load_glossary(write(tmp_path, DERIVED)), "nagorno-karabakh",
+                               ["ru"])
+    assert "derived: нагорно-карабахский" in out
+    assert "      карабахский (" in out and " карабахского " in out
+    assert "Нагорного" in out  # the rendering's own forms, capitalised as written
+
+
+def test_glossary_list_and_show_name_the_rules(tmp_path: Path) -> None:
+    from transflow.report import render_glossary_list, render_glossary_term
+
+    glossary = load_glossary(write(tmp_path, RULES))
+    listed = render_glossary_list(glossary, ["ru"])
+    assert "rule no-status-qualifiers: de facto / unrecognised / partially recognised  |  " \
+           "де-факто / непризнанный / частично признанный" in listed
+    assert listed.endswith("1 term, 1 house-style rule.")
+    shown = render_glossary_term(glossary, "no-status-qualifiers", ["ru", "ka"])
+    assert shown.startswith("no-status-qualifiers (house-style rule)\n  message: No status")
+    assert "unrecognised: unrecognised unrecognized" in shown
+    assert " непризнанной " in shown and "არაღიარებულ " in shown
+    assert render_glossary_term(glossary, "de-facto", ["ru"]).startswith("de-facto\n")
+
+
+def test_rules_see_through_markup_and_entities(tmp_path: Path) -> None:
+    glossary = load_glossary(write(tmp_path, RULES))
+    assert [p.found for p in glossary.style_problems(
+        "the <a1>de</a1> facto leaders and the un&#114;ecognised state", "en")] == [
+        "de facto", "unrecognised"]
+    assert [p.found for p in glossary.style_problems("&#1076;е-факто власти", "ru")] == [
+        "де-факто"]

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from transflow.project import Project
 
 # The checks in the order their findings are listed for one entry.
-CHECK_NAMES = ("glossary", "markup", "numbers", "untranslated-copy", "whitespace", "plurals")
+CHECK_NAMES = ("glossary", "style", "markup", "numbers", "untranslated-copy", "whitespace",
+               "plurals")
 SEVERITY_RANK = {"error": 0, "warning": 1}
 
 # --- policy -----------------------------------------------------------------------------------
@@ -388,12 +389,15 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
                if severities.get(name, "error") != "off"}
     if glossary is None:
         enabled.pop("glossary", None)
+    if glossary is None or not glossary.has_rules(lang):
+        enabled.pop("style", None)
     nplurals, plural_header = _nplurals(metadata)
     usage = _plural_usage(plural_header, nplurals) if nplurals else []
     findings: list[Finding] = []
     text_checks = [(name, func) for name, func in _TEXT_CHECKS if name in enabled]
     check_glossary = glossary is not None and "glossary" in enabled
     check_plurals = "plurals" in enabled
+    check_style = glossary is not None and "style" in enabled
     for entry in entries:
         if entry.obsolete or not entry.msgid or "fuzzy" in entry.flags:
             continue
@@ -402,6 +406,9 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
             continue
         tcomment = entry.tcomment
         ignore = parse_ignore(tcomment) if tcomment and "transflow" in tcomment else _NO_IGNORE
+        comment = entry.comment  # a waiver extract copied from the HTML (`#. transflow: ignore=`)
+        if comment and "transflow: ignore" in comment:
+            ignore = ignore | parse_ignore(comment)
         found: list[tuple[str, str, str | None]] = []  # (check, message, term)
         texts = _entry_texts(entry) if plural else [(entry.msgid, entry.msgstr, "")]
         if check_glossary and "glossary" not in ignore and glossary is not None:
@@ -412,6 +419,11 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
                 source, target = entry.msgid, entry.msgstr
             for problem in glossary.check_entry(source, target, lang, ignore):
                 found.append(("glossary", problem.message, problem.term))
+        if check_style and "style" not in ignore and glossary is not None:
+            for _, target, label in texts:
+                if target:
+                    found += [("style", label + p.message, None)
+                              for p in glossary.style_problems(target, lang, ignore)]
         for name, func in text_checks:
             if name in ignore:
                 continue
@@ -437,12 +449,73 @@ _TEXT_CHECKS: tuple[tuple[str, Callable[[str, str], list[str]]], ...] = (
     ("whitespace", whitespace_problems),
 )
 
+IGNORE_ATTR = "data-transflow-ignore"  # HTML waiver: rule/term ids, space- or comma-separated
+
+
+def _unit_ignore(element: Any) -> frozenset[str]:
+    """The ids waived on an element or any ancestor by `data-transflow-ignore`."""
+    found: set[str] = set()
+    node = element
+    while node is not None:
+        value = node.get(IGNORE_ATTR) if hasattr(node, "get") else None
+        if value:
+            found.update(x for x in re.split(r"[,\s]+", value) if x)
+        node = node.getparent()
+    return frozenset(found)
+
+
+def check_source_style(project: Project, glossary: Glossary | None,
+                       slug: str) -> list[Finding]:
+    """House-style findings in the English source of one article (`source/<slug>.html:LINE`).
+
+    The units are the ones `extract` makes (`segment.walk_units`, split into sentences when the
+    project segments by sentence); a unit is waived for the rule ids in `data-transflow-ignore`
+    on its element or an ancestor (and in `Segment.ignore`, where segmentation provides it).
+    """
+    severity = project.checks.get("style", "error")
+    lang = project.source_language
+    if glossary is None or severity == "off" or not glossary.has_rules(lang):
+        return []
+    from transflow.segment import parse_html, split_unit, walk_units
+
+    path = project.source_path(slug)
+    if not path.is_file():
+        return []
+    data = read_bytes(path)
+    # Most articles use none of the banned phrases: a look at the raw text spares the parse.
+    if not glossary.style_problems(data.decode("utf-8", "replace"), lang):
+        return []
+    shown = project.relative(path)
+    try:
+        units = walk_units(parse_html(data, path))
+    except InputError as e:
+        raise InputError(e.message, shown, e.line) from e
+    sentences = project.segmentation == "sentence"
+    findings = []
+    for unit in units:
+        parts = split_unit(unit.msgid, True) if sentences and unit.attr is None else [unit.msgid]
+        waived: frozenset[str] | None = None  # read only for a unit with a problem
+        for text in parts:
+            problems = glossary.style_problems(text, lang)
+            if not problems:
+                continue
+            if waived is None:
+                waived = _unit_ignore(unit.element) | getattr(unit.segment(), "ignore",
+                                                              frozenset())
+            if "style" in waived:
+                break
+            findings += [Finding("style", severity, lang, slug, shown, unit.line,
+                                 unit.context or None, text, "", None, problem.message)
+                         for problem in problems if problem.rule not in waived]
+    return findings
+
+
 
 def check_project(project: Project, langs: list[str], articles: list[str]) -> list[Finding]:
     """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`."""
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
-    glossary = load_project_glossary(project) if project.checks.get("glossary") != "off" else None
+    glossary = load_project_glossary(project) if _needs_glossary(project) else None
     jobs = []
     for lang in langs:
         for article in articles:
@@ -456,7 +529,14 @@ def check_project(project: Project, langs: list[str], articles: list[str]) -> li
         findings = _check_in_workers(project, glossary, jobs, workers)
     else:
         findings = _check_files(project, glossary, jobs)
+    for article in articles:  # house style in the English source itself
+        findings += check_source_style(project, glossary, article)
     return sort_findings(findings)
+
+
+def _needs_glossary(project: Project) -> bool:
+    """The glossary file holds the terms and the house-style rules: load it for either."""
+    return project.checks.get("glossary") != "off" or project.checks.get("style") != "off"
 
 
 def _require_folder(project: Project, folder: Path, hint: str) -> None:
@@ -501,8 +581,7 @@ def _check_chunk(project: Project, jobs: list[tuple[str, str]]) -> list[Finding]
     if _INHERITED:
         glossary = _INHERITED[0]
     else:
-        glossary = (load_project_glossary(project)
-                    if project.checks.get("glossary") != "off" else None)
+        glossary = load_project_glossary(project) if _needs_glossary(project) else None
     return _check_files(project, glossary, jobs)
 
 

@@ -18,6 +18,7 @@ may appear anywhere unless a triggered term approves it.
 from __future__ import annotations
 
 import html
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -48,8 +49,14 @@ TERM_KEYS: dict[str, str] = {
     "note": "a string",  # guidance for translators and editors
     "forbidden": "a table of language = list of strings",  # renderings that must not appear
     "forms": "a table of language = list of strings",  # irregular forms the rules miss
+    "derived": "a table of language = list of strings",  # derived words that also count
     "translate": "true or false",  # false: the source form must appear unchanged
     "case_sensitive": "true or false",  # compare letter case too (brands, acronyms)
+}
+# The keys a [[rule]] (house-style rule) may have besides language codes.
+RULE_KEYS: dict[str, str] = {
+    "id": "a string of lowercase letters, digits and '-'",  # the name ignore= waives it by
+    "message": "a string",  # why the phrasing is banned, shown in every finding
 }
 TERM_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Light notation tags and any raw HTML tag: neither is text a term can occur in.
@@ -57,7 +64,8 @@ _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 # A translator comment that silences glossary findings (or a whole check) on one entry.
 IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
 KEEP_SUFFIX = " (keep)"
-_TERM_HEADER_RE = re.compile(r"^\s*\[\[\s*term\s*\]\]")  # hint suffix for translate = false terms
+_TERM_HEADER_RE = re.compile(r"^\s*\[\[\s*term\s*\]\]")
+_RULE_HEADER_RE = re.compile(r"^\s*\[\[\s*rule\s*\]\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,9 @@ class Term:
     renderings: dict[str, tuple[str, ...]]
     forbidden: dict[str, tuple[str, ...]] = field(default_factory=dict)
     forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Derived words accepted in place of a rendering, inflected like one (ru Гальский for Gali):
+    # the newsroom's call, per term and language.
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
     translate: bool = True
     case_sensitive: bool = False
@@ -79,6 +90,26 @@ class Term:
         if not self.translate:
             return self.source
         return self.renderings.get(lang, ())
+
+
+@dataclass(frozen=True, slots=True)
+class StyleRule:
+    """A house-style rule: phrases banned in every language (`[[rule]]`, SPEC §4)."""
+
+    id: str
+    message: str
+    phrases: dict[str, tuple[str, ...]]  # language (the source language too) → phrases
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StyleProblem:
+    """A banned phrase found in one text: the rule, the phrase as listed, the words found."""
+
+    rule: str
+    phrase: str
+    found: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +176,12 @@ class Glossary:
     """The loaded glossary: terms, source-side index, and per-language form caches."""
 
     def __init__(self, terms: Sequence[Term], path: Path | None = None,
-                 source_language: str = "en"):
+                 source_language: str = "en", rules: Sequence[StyleRule] = ()):
         self.terms: tuple[Term, ...] = tuple(terms)
+        self.rules: tuple[StyleRule, ...] = tuple(rules)
+        self._style_index: dict[str, dict[str, list[tuple[StyleRule, str, Phrase]]]] = {}
+        self._style_anchors: dict[str, tuple[str, ...]] = {}
+        self._missing_messages: dict[tuple[str, str], str] = {}
         self.path = path
         self.source_language = source_language
         self.by_id = {t.id: t for t in self.terms}
@@ -169,12 +204,17 @@ class Glossary:
         self._approved_norm: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
-    def from_data(cls, data: Iterable[dict[str, Any]], source_language: str = "en") -> Glossary:
-        """Build a glossary from term tables (as in the TOML file), validating them."""
-        items = list(data)
+    def from_data(cls, data: Iterable[dict[str, Any]], source_language: str = "en",
+                  rules: Iterable[dict[str, Any]] = ()) -> Glossary:
+        """Build a glossary from term (and rule) tables as in the TOML file, validating them."""
+        items, rule_items = list(data), list(rules)
         text = "".join("[[term]]\n" + "".join(f"{k} = 0\n" for k in item) for item in items)
-        return cls(_parse_terms({"term": items}, text, Path("glossary.toml"), source_language),
-                   None, source_language)
+        text += "".join("[[rule]]\n" + "".join(f"{k} = 0\n" for k in item)
+                        for item in rule_items)
+        path = Path("glossary.toml")
+        terms = _parse_terms({"term": items}, text, path, source_language)
+        return cls(terms, None, source_language,
+                   _parse_rules(rule_items, text, path, {t.id for t in terms}))
 
     def term(self, term_id: str) -> Term:
         """The term with this id; `GlossaryError` if there is none."""
@@ -183,6 +223,26 @@ class Glossary:
         except KeyError:
             raise GlossaryError(f"no term with id {term_id!r} "
                                 f"(`transflow glossary list` shows them)", self.path) from None
+
+    def rule(self, rule_id: str) -> StyleRule | None:
+        """The house-style rule with this id, or None."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def rule_forms(self, rule: StyleRule, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """For `glossary show`: each phrase of a rule in `lang` with, per word, the word and the
+        forms matched (sorted, as written)."""
+        morph = load_morphology(lang)
+        out = []
+        for text in rule.phrases.get(lang, ()):
+            parts = morph.positions(text)
+            shown = []
+            for i, (_, word, position) in enumerate(parts):
+                forms = set(morph.written_forms(word, position, clitics=i == len(parts) - 1))
+                if i == len(parts) - 1 and position == "head":
+                    forms |= set(morph.written_forms(word, "modifier"))
+                shown.append((word, " ".join(sorted(forms, key=lambda f: (f.lower(), f)))))
+            out.append((text, shown))
+        return out
 
     # --- the source side ---------------------------------------------------------------------
 
@@ -247,6 +307,12 @@ class Glossary:
         phrases = [morph.phrase(r, keep_case=keep, inflect=term.translate)
                    for r in term.approved(lang)]
         phrases += [morph.listed_phrase(f, keep_case=keep) for f in term.forms.get(lang, ())]
+        if morph.solid_compounds and term.translate:
+            phrases += [morph.phrase(r.replace("-", ""), keep_case=keep)
+                        for r in term.approved(lang) if "-" in r]
+        # a derived word is mostly an adjective: it stands before its noun too (ყარაბაღელ ქალს)
+        phrases += [morph.phrase(d, keep_case=keep, attributive=True)
+                    for d in term.derived.get(lang, ())]
         phrases = [p for p in phrases if p.words]
         self._accepted[key] = phrases
         return phrases
@@ -351,22 +417,116 @@ class Glossary:
                         rendering))
         for term in missing:
             if term.id not in flagged_terms:
-                problems.append(GlossaryProblem(term.id, "missing", _missing_message(term, lang)))
+                problems.append(GlossaryProblem(term.id, "missing",
+                                                self.missing_message(term, lang)))
         return [p for p in problems if p.term not in ignore]
 
-    def word_forms(self, term: Term, lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
-        """For display in `glossary show`: each rendering with, per word, the word, the rules
-        that inflect it and the sorted forms the matcher accepts."""
+    def missing_message(self, term: Term, lang: str) -> str:
+        """What a missing term's finding says: the renderings (and derived words) required and,
+        shortened, the forms looked for, so a translator sees why a word did not count."""
+        key = (term.id, lang)
+        cached = self._missing_messages.get(key)
+        if cached is None:
+            cached = _missing_message(term, lang)
+            if term.translate:
+                lemmas = [*term.approved(lang), *term.derived.get(lang, ())]
+                total = sum(_count_forms(p) for p in self.accepted_phrases(term, lang))
+                more = max(0, total - len(lemmas))
+                cached += (f"; looked for {', '.join(lemmas)} +{more} form"
+                           f"{'' if more == 1 else 's'} (`transflow glossary show {term.id}`)")
+            self._missing_messages[key] = cached
+        return cached
+
+    # --- house-style rules -------------------------------------------------------------------
+
+    def _style(self, lang: str) -> dict[str, list[tuple[StyleRule, str, Phrase]]]:
+        """The rules' phrases in `lang` (any inflected form), indexed by their first word's forms."""
+        index = self._style_index.get(lang)
+        if index is not None:
+            return index
+        morph = load_morphology(lang)
+        index = {}
+        anchors = set()
+        for rule in self.rules:
+            for text in rule.phrases.get(lang, ()):
+                phrase = morph.phrase(text, attributive=True)
+                if not phrase.words:
+                    continue
+                firsts = phrase.words[0] | (phrase.compound if len(phrase.words) == 1
+                                            else frozenset())
+                for first in firsts:
+                    index.setdefault(first, []).append((rule, text, phrase))
+                # every form of the first word starts with this: a text without it has no match
+                anchors.add(os.path.commonprefix(sorted(firsts)))
+        self._style_index[lang] = index
+        self._style_anchors[lang] = tuple(sorted(anchors))
+        return index
+
+    def has_rules(self, lang: str) -> bool:
+        """True when some rule lists a phrase in `lang`."""
+        return any(lang in rule.phrases for rule in self.rules)
+
+    def style_problems(self, text: str, lang: str,
+                       ignore: AbstractSet[str] = frozenset()) -> list[StyleProblem]:
+        """The banned phrases of the house-style rules found in `text` (a msgstr, or a source
+        msgid in the source language), in text order; rules named in `ignore` are waived."""
+        index = self._style(lang)
+        if not index:
+            return []
+        morph = load_morphology(lang)
+        plain = plain_text(text)
+        folded = morph.normalize(plain)
+        if not any(anchor in folded for anchor in self._style_anchors[lang]):
+            return []  # the common case, decided without tokenizing
+        tokens = morph.tokenize(plain)
+        hits = set(index).intersection(tokens.words)
+        if not hits:
+            return []
+        found: list[tuple[int, StyleProblem]] = []
+        seen: set[tuple[str, int]] = set()
+        for word in hits:
+            for rule, listed, phrase in index[word]:
+                if rule.id in ignore:
+                    continue
+                for start, end in find_phrase(tokens, phrase):
+                    if (rule.id, start) in seen:
+                        continue
+                    seen.add((rule.id, start))
+                    words = "".join(
+                        (tokens.raw_seps[i] if i > start else "") + tokens.words[i]
+                        for i in range(start, end))
+                    found.append((start, StyleProblem(
+                        rule.id, listed, words,
+                        f"'{words}' ({listed}): {rule.message} (rule {rule.id})")))
+        found.sort(key=lambda x: (x[0], x[1].rule))
+        return [p for _, p in found]
+
+    def word_forms(self, term: Term, lang: str, *, derived: bool = False
+                   ) -> list[tuple[str, list[tuple[str, str, str]]]]:
+        """For display in `glossary show`: each rendering (or, with `derived`, each derived
+        word) with, per word, the word, the rules that inflect it and the forms the matcher
+        accepts, sorted and in the rendering's own capitalisation (`Степанакерта`)."""
         morph = load_morphology(lang)
         out = []
-        for rendering in term.approved(lang):
-            phrase = morph.phrase(rendering, keep_case=term.case_sensitive, inflect=term.translate)
-            rules = describe_rules(morph, rendering, inflect=term.translate)
-            words = [w for _, w, _ in morph.positions(rendering, inflect=term.translate)]
-            out.append((rendering, [(word, rule, " ".join(sorted(forms)))
-                                    for word, rule, forms in zip(words, rules, phrase.words,
-                                                                 strict=True)]))
+        inflect = term.translate
+        for rendering in (term.derived.get(lang, ()) if derived else term.approved(lang)):
+            rules = describe_rules(morph, rendering, inflect=inflect)
+            parts = morph.positions(rendering, inflect=inflect)
+            shown = []
+            for i, ((_, word, position), rule) in enumerate(zip(parts, rules, strict=True)):
+                last = i == len(parts) - 1
+                forms = morph.written_forms(word, position, clitics=last and inflect)
+                shown.append((word, rule, " ".join(forms)))
+            out.append((rendering, shown))
         return out
+
+
+def _count_forms(phrase: Phrase) -> int:
+    """How many word sequences a phrase accepts (its words' forms multiplied)."""
+    count = 1
+    for forms in phrase.words:
+        count *= len(forms)
+    return count + len(phrase.compound)
 
 
 def _inside_another(span: tuple[int, int], claimed: list[tuple[int, int]]) -> bool:
@@ -396,8 +556,10 @@ def _missing_message(term: Term, lang: str) -> str:
     if not term.translate:
         return (f"'{term.source[0]}' must appear unchanged in the translation "
                 f"(term {term.id}, not translated)")
+    derived = term.derived.get(lang, ())
+    also = f" or as a derived word {_quote_all(derived)}" if derived else ""
     return (f"'{term.source[0]}' must be rendered {_quote_all(term.approved(lang))} "
-            f"(any grammatical form): not found (term {term.id})")
+            f"(any grammatical form){also}: not found (term {term.id})")
 
 
 def _forbidden_message(term: Term, rendering: str, lang: str) -> str:
@@ -432,15 +594,21 @@ def load_glossary(path: Path, source_language: str = "en", *,
     except InputError as e:
         raise GlossaryError(e.message, e.path, e.line) from e
     shown = Path(display) if display else path
-    return Glossary(_parse_terms(data, text, shown, source_language), shown, source_language)
+    terms = _parse_terms(data, text, shown, source_language)
+    rules = data.get("rule", [])
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise GlossaryError("`rule` must be an array of tables ([[rule]])", shown,
+                            key_line(text, None, "rule"))
+    return Glossary(terms, shown, source_language,
+                    _parse_rules(rules, text, shown, {t.id for t in terms}))
 
 
 def _parse_terms(data: dict[str, Any], text: str, path: Path,
                  source_language: str) -> list[Term]:
     for key in data:
-        if key != "term":
-            raise GlossaryError(f"unknown key {key!r} (a glossary holds only [[term]] tables)",
-                                path, _top_level_line(text, key))
+        if key not in ("term", "rule"):
+            raise GlossaryError(f"unknown key {key!r} (a glossary holds only [[term]] and "
+                                f"[[rule]] tables)", path, _top_level_line(text, key))
     raw_terms = data.get("term", [])
     if not isinstance(raw_terms, list) or not all(isinstance(t, dict) for t in raw_terms):
         raise GlossaryError("`term` must be an array of tables ([[term]])", path,
@@ -459,6 +627,8 @@ def _parse_terms(data: dict[str, Any], text: str, path: Path,
         seen_ids[term.id] = index
         for form in term.source:
             seen = (form if term.case_sensitive else form.lower(), term.case_sensitive)
+            if seen_sources.get(seen) == term.id:
+                continue  # the same form twice in one term (Lachin Corridor / corridor): harmless
             if seen in seen_sources:
                 raise GlossaryError(
                     f"source form {form!r} of term {term.id!r} is already a source form of "
@@ -483,7 +653,7 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
     def fail(message: str, key: str | None = None) -> GlossaryError:
         return GlossaryError(message, path, key_line(text, "term", key, index))
 
-    def strings(key: str, value: Any, what: str) -> tuple[str, ...]:
+    def strings(key: str, value: Any, what: str, *, dedupe: bool = False) -> tuple[str, ...]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or not all(isinstance(x, str) for x in items):
             raise fail(f"{what} must be a string or a non-empty list of strings, not {value!r}",
@@ -499,6 +669,8 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
                 raise fail(f"{what} {item!r}: the word {mixed!r} mixes alphabets "
                            f"({', '.join(sorted(_scripts(mixed)))}): a typing slip?", key)
             out.append(" ".join(item.split()))
+        if dedupe:  # a source form listed twice is harmless (SPEC §4): keep the first
+            return tuple(dict.fromkeys(out))
         if len(set(out)) != len(out):
             raise fail(f"{what} lists the same string twice", key)
         return tuple(out)
@@ -521,7 +693,8 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
         renderings[key] = strings(key, value, f"{label}: {key}")
     if source_language not in raw:
         raise fail(f"{label}: missing the source form {source_language!r}")
-    source = strings(source_language, raw[source_language], f"{label}: {source_language}")
+    source = strings(source_language, raw[source_language], f"{label}: {source_language}",
+                     dedupe=True)
     flags = {}
     for key in ("translate", "case_sensitive"):
         value = raw.get(key, key == "translate")
@@ -532,7 +705,7 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
     if not isinstance(note, str):
         raise fail(f"{label}: note must be a string, not {note!r}", "note")
     tables: dict[str, dict[str, tuple[str, ...]]] = {}
-    for key in ("forbidden", "forms"):
+    for key in ("forbidden", "forms", "derived"):
         value = raw.get(key, {})
         if not isinstance(value, dict):
             raise fail(f"{label}: {key} must be {TERM_KEYS[key]} (e.g. {key} = {{ ru = [\"…\"] }})",
@@ -547,11 +720,14 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
         raise fail(f"{label}: translate = false, so it cannot have renderings "
                    f"({', '.join(renderings)}): the source form is kept in every language",
                    next(iter(renderings)))
+    if not flags["translate"] and tables["derived"]:
+        raise fail(f"{label}: translate = false, so it cannot have derived words", "derived")
     if flags["translate"]:
-        for lang in tables["forms"]:
-            if lang not in renderings:
-                raise fail(f"{label}: forms lists {lang} forms but the term has no {lang} "
-                           f"rendering", "forms")
+        for key in ("forms", "derived"):
+            for lang in tables[key]:
+                if lang not in renderings:
+                    raise fail(f"{label}: {key} lists {lang} words but the term has no {lang} "
+                               f"rendering", key)
     for lang, bad in tables["forbidden"].items():
         clash = set(bad) & set(renderings.get(lang, ()))
         if clash:
@@ -563,8 +739,60 @@ def _parse_term(raw: dict[str, Any], index: int, text: str, path: Path,
         renderings=renderings,
         forbidden=tables["forbidden"],
         forms=tables["forms"],
+        derived=tables["derived"],
         note=" ".join(note.split()),
         translate=flags["translate"],
         case_sensitive=flags["case_sensitive"],
         line=header_line,
     )
+
+
+def _parse_rules(raw_rules: list[Any], text: str, path: Path,
+                 term_ids: AbstractSet[str]) -> list[StyleRule]:
+    """Validate the `[[rule]]` tables: an id (unique among rules and terms, so that
+    `ignore=ID` names one thing), a message, and phrases per language."""
+    headers = [i for i, line in enumerate(text.splitlines(), start=1)
+               if _RULE_HEADER_RE.match(line)]
+    rules: list[StyleRule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        def fail(message: str, key: str | None = None, index: int = index) -> GlossaryError:
+            return GlossaryError(message, path, key_line(text, "rule", key, index))
+
+        label = f"rule {index + 1}"
+        rule_id = raw.get("id")
+        if rule_id is None:
+            raise fail(f"{label}: missing required key 'id'")
+        if not isinstance(rule_id, str) or not TERM_ID_RE.fullmatch(rule_id):
+            raise fail(f"{label}: id must be {RULE_KEYS['id']}, not {rule_id!r}", "id")
+        label = f"rule {rule_id!r}"
+        if rule_id in seen:
+            raise fail(f"duplicate rule id {rule_id!r}", "id")
+        if rule_id in term_ids:
+            raise fail(f"{label}: a term has the same id (ignore= must name one thing)", "id")
+        seen.add(rule_id)
+        message = raw.get("message")
+        if not isinstance(message, str) or not message.strip():
+            raise fail(f"{label}: message must be a non-empty string", "message")
+        phrases: dict[str, tuple[str, ...]] = {}
+        for key, value in raw.items():
+            if key in RULE_KEYS:
+                continue
+            if not is_known_language(key):
+                raise fail(f"{label}: unknown key {key!r} (expected id, message or a language "
+                           f"code)", key)
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not items or not all(
+                    isinstance(x, str) and any(ch.isalnum() for ch in x) for x in items):
+                raise fail(f"{label}: {key} must be a phrase or a non-empty list of phrases "
+                           f"with letters, not {value!r}", key)
+            mixed = next((m for x in items if (m := mixed_script_word(x))), None)
+            if mixed:
+                raise fail(f"{label}: {key}: the word {mixed!r} mixes alphabets: a typing slip?",
+                           key)
+            phrases[key] = tuple(dict.fromkeys(" ".join(x.split()) for x in items))
+        if not phrases:
+            raise fail(f"{label}: no phrases (add e.g. en = [\"…\"], ru = [\"…\"])")
+        rules.append(StyleRule(rule_id, " ".join(message.split()), phrases,
+                               headers[index] if index < len(headers) else None))
+    return rules

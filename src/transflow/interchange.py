@@ -426,7 +426,8 @@ def render_tbx(
 
 
 # Keys of a glossary term that are not language codes.
-_TERM_KEYS = frozenset({"id", "note", "forbidden", "forms", "translate", "case_sensitive"})
+_TERM_KEYS = frozenset({"id", "note", "forbidden", "forms", "derived", "translate",
+                        "case_sensitive"})  # `derived` words have no TBX equivalent: not exported
 
 
 def _is_language_key(key: str, source_language: str) -> bool:

@@ -13,7 +13,8 @@ from transflow.tomlfile import key_line, load_toml
 
 PROJECT_FILE = "transflow.toml"
 SEVERITIES = ("error", "warning", "off")
-CHECK_NAMES = ("glossary", "markup", "numbers", "untranslated-copy", "whitespace", "plurals")
+CHECK_NAMES = ("glossary", "style", "markup", "numbers", "untranslated-copy", "whitespace",
+               "plurals")
 SEGMENTATIONS = ("paragraph", "sentence")
 SOURCE_SUFFIXES = (".html", ".htm")
 
@@ -37,6 +38,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str, Any]]] = {
 _REQUIRED = {("project", "languages")}
 _DEFAULT_SEVERITY = {
     "glossary": "error",
+    "style": "error",  # house-style [[rule]]s of the glossary file
     "markup": "error",
     "numbers": "warning",
     "untranslated-copy": "warning",

@@ -341,7 +341,14 @@ def render_glossary_list(glossary: Glossary | None, langs: list[str]) -> str:
                 shown = "(kept)"
             parts.append(f"{lang}: {shown}")
         lines.append(f"{term.id.ljust(width)}  " + "  |  ".join(parts))
-    lines.append(f"{_plural(len(glossary.terms), 'term')}.")
+    for rule in glossary.rules:
+        phrases = [" / ".join(rule.phrases[lang]) for lang in
+                   [glossary.source_language, *langs] if lang in rule.phrases]
+        lines.append(f"rule {rule.id}: " + "  |  ".join(phrases))
+    summary = _plural(len(glossary.terms), 'term')
+    if glossary.rules:
+        summary += f", {_plural(len(glossary.rules), 'house-style rule')}"
+    lines.append(f"{summary}.")
     return "\n".join(lines)
 
 
@@ -353,6 +360,19 @@ def render_glossary_term(glossary: Glossary | None, term_id: str, langs: list[st
 
     if glossary is None:
         raise GlossaryError(_no_glossary())
+    rule = glossary.rule(term_id)
+    if rule is not None:
+        out = [f"{rule.id} (house-style rule)", f"  message: {rule.message}"]
+        for lang in [glossary.source_language, *langs]:
+            morph = load_morphology(lang)
+            source = "no rules: exact matching" if not morph.inflects else morph.source
+            out.append(f"  {lang} ({source}):")
+            if lang not in rule.phrases:
+                out.append("    no phrases (not checked in this language)")
+            for phrase, phrase_words in glossary.rule_forms(rule, lang):
+                out.append(f"    phrase: {phrase}")
+                out += [f"      {word}: {forms}" for word, forms in phrase_words]
+        return "\n".join(out)
     term: Term = glossary.term(term_id)
     lines = [f"{term.id}", f"  source: {' / '.join(term.source)}"]
     flags = []
@@ -373,6 +393,10 @@ def render_glossary_term(glossary: Glossary | None, term_id: str, langs: list[st
             lines.append("    no rendering (not checked in this language)")
         for rendering, words in glossary.word_forms(term, lang):
             lines.append(f"    rendering: {rendering}")
+            for word, rules, forms in words:
+                lines.append(f"      {word} ({rules}): {forms}")
+        for derived, words in glossary.word_forms(term, lang, derived=True):
+            lines.append(f"    derived: {derived} (accepted in place of a rendering)")
             for word, rules, forms in words:
                 lines.append(f"      {word} ({rules}): {forms}")
         for form in term.forms.get(lang, ()):

@@ -37,6 +37,7 @@ WORD_RE = re.compile(r"\w+")
 _SPLIT_RE = re.compile(r"(\w+)")
 _INVISIBLE_RE = re.compile("[\u0301\u0300\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _SEP_KINDS: dict[str, str] = {}  # separator text → kind, memoised (separators repeat a lot)
+_LOOSE = frozenset((" ", "-"))  # separators that are one spelling where `hyphen_is_space`
 POSITIONS = ("head", "modifier", "fixed")
 CASES = ("any", "lower", "capitalized", "upper", "not-upper")
 AFTER = ("any", "vowel", "consonant")
@@ -54,6 +55,9 @@ class Rule:
     position: str = "any"
     example: str = ""
     before_hyphen: tuple[str, ...] = ()  # endings accepted only before a hyphen (compounds)
+    # Other lemmas of the same word, stem + each, inflected by the rules too: the singular of a
+    # plural lemma (миротворцы → миротворец/миротворца after numerals; სამშვიდობოები → სამშვიდობო).
+    lemmas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,8 @@ class Phrase:
     seps: tuple[str, ...]
     # forms of the last word accepted only when a hyphen follows (სომხეთ-აზერბაიჯანის)
     compound: frozenset[str] = frozenset()
+    # a hyphen and a space between words are the same spelling (მთიან-ყარაბაღში, მთიან ყარაბაღში)
+    loose: bool = False
 
 
 class Tokens:
@@ -108,6 +114,8 @@ class Morphology:
     rules: tuple[Rule, ...] = ()
     clitics: tuple[Clitic, ...] = ()
     stem_lemma: str = ""  # what a stem listed as `stem-` is completed with to inflect it
+    hyphen_is_space: bool = False  # compound names are spelled with a hyphen or a space
+    solid_compounds: bool = False  # … or solid: პრემიერ-მინისტრი / პრემიერმინისტრი
     source: str = "exact matching (no morphology data)"
 
     @property
@@ -173,14 +181,33 @@ class Morphology:
         return self._word_forms(word, position, keep_case,
                                 position == "head" if clitics is None else clitics)
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - Morphology objects live for the process
-    def _word_forms(self, word: str, position: str, keep_case: bool,
-                    clitics: bool) -> frozenset[str]:
+    def written_forms(self, word: str, position: str = "head", *,
+                      clitics: bool = False) -> list[str]:
+        """The forms of one word as a linguist reads them: in the word's own capitalisation,
+        unfolded (`Степанакерта`, not `степанакерта`), sorted (for `glossary show`)."""
+        forms = self._raw_forms(word, position)
+        if clitics and self.clitics and not self._is_foreign(word):
+            forms = forms | {self.attach_clitic(f, c) for f in forms for c in self.clitics}
+        return sorted(forms, key=lambda f: (f.lower(), f))
+
+    def _raw_forms(self, word: str, position: str) -> frozenset[str]:
+        """The lemma and stem + every ending of the rules that apply, as written (not folded)."""
         forms = {word}
         for rule, end in self.matching_rules(word, position):
             stem = word[: len(word) - len(end)]
             forms.update(stem + ending for ending in rule.endings)
-        folded = {self.normalize(f, keep_case=keep_case) for f in forms}
+            for lemma in rule.lemmas:  # one level: another lemma's own `lemmas` are not followed
+                other = stem + lemma
+                forms.add(other)
+                for rule2, end2 in self.matching_rules(other, position):
+                    stem2 = other[: len(other) - len(end2)]
+                    forms.update(stem2 + ending for ending in rule2.endings)
+        return frozenset(forms)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - Morphology objects live for the process
+    def _word_forms(self, word: str, position: str, keep_case: bool,
+                    clitics: bool) -> frozenset[str]:
+        folded = {self.normalize(f, keep_case=keep_case) for f in self._raw_forms(word, position)}
         if clitics and self.clitics and not self._is_foreign(word):
             folded |= {self.attach_clitic(f, c) for f in folded for c in self.clitics}
         return frozenset(folded)
@@ -214,8 +241,13 @@ class Morphology:
             out.append((sep, word, position))
         return out
 
-    def phrase(self, rendering: str, *, keep_case: bool = False, inflect: bool = True) -> Phrase:
-        """The accepted forms of a rendering, word by word (non-final parts of `a-b` are fixed)."""
+    def phrase(self, rendering: str, *, keep_case: bool = False, inflect: bool = True,
+               attributive: bool = False) -> Phrase:
+        """The accepted forms of a rendering, word by word (non-final parts of `a-b` are fixed).
+
+        `attributive`: the last word may also stand before a noun it agrees with, so it takes
+        the modifier forms too (a house-style phrase `არაღიარებული` in `არაღიარებულ რესპუბლიკაში`).
+        """
         words: list[frozenset[str]] = []
         seps: list[str] = []
         parts = self.positions(rendering, inflect=inflect)
@@ -223,15 +255,18 @@ class Morphology:
             if i:
                 seps.append(separator_kind(sep))
             last = i == len(parts) - 1
-            words.append(self.word_forms(word, position, keep_case=keep_case,
-                                         clitics=last and inflect))
+            forms = self.word_forms(word, position, keep_case=keep_case,
+                                    clitics=last and inflect)
+            if last and attributive and inflect and position == "head":
+                forms |= self.word_forms(word, "modifier", keep_case=keep_case)
+            words.append(forms)
         compound: frozenset[str] = frozenset()
         if parts and inflect:
             word = parts[-1][1]
             stems = {word[: len(word) - len(end)] + e
                      for rule, end in self.matching_rules(word, "head") for e in rule.before_hyphen}
             compound = frozenset(self.normalize(x, keep_case=keep_case) for x in stems) - words[-1]
-        return Phrase(tuple(words), tuple(seps), compound)
+        return Phrase(tuple(words), tuple(seps), compound, self.hyphen_is_space)
 
     def listed_phrase(self, form: str, *, keep_case: bool = False) -> Phrase:
         """A form listed in the glossary: its words as written, clitics on the last word.
@@ -252,7 +287,8 @@ class Morphology:
             else:
                 words.append(self.word_forms(word, "fixed", keep_case=keep_case, clitics=last))
         return Phrase(tuple(words),
-                      tuple(separator_kind(sep) for sep, _ in tokens[1:]))
+                      tuple(separator_kind(sep) for sep, _ in tokens[1:]),
+                      loose=self.hyphen_is_space)
 
 
 def separator_kind(sep: str) -> str:
@@ -326,17 +362,28 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
             for k in range(1, n):
                 if words[i + k] not in phrase.words[k] and not (
                     k == n - 1 and words[i + k] in phrase.compound
-                ) or tokens.sep(i + k) != phrase.seps[k - 1]:
+                ):
+                    break
+                sep = tokens.sep(i + k)
+                if sep != phrase.seps[k - 1] and not (
+                        phrase.loose and sep in _LOOSE and phrase.seps[k - 1] in _LOOSE):
                     break
             else:
                 end = i + n
                 if phrase.compound and words[end - 1] in phrase.compound and \
                         words[end - 1] not in phrase.words[-1] and \
-                        (end >= len(words) or tokens.sep(end) != "-"):
-                    continue  # a compound stem needs its hyphen
+                        (end >= len(words) or not _joins(tokens.sep(end), phrase.loose)):
+                    continue  # a compound stem needs its hyphen (or, where it is one, a space)
                 spans.append((i, end))
     spans.sort()
     return spans
+
+
+def _joins(sep: str, loose: bool) -> bool:
+    """True when `sep` joins a compound stem to the next word: a hyphen, or (where hyphen and
+    space are one spelling) a space: სომხეთ-აზერბაიჯანის, and a title before a name in its bare
+    stem, პრემიერ-მინისტრ ნიკოლ ფაშინიანთან."""
+    return sep == "-" or (loose and sep == " ")
 
 
 def contains_phrase(tokens: Tokens, phrase: Phrase) -> bool:
@@ -380,7 +427,7 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
     for i, raw in enumerate(data.get("rule", [])):
         where = f"rule {i + 1} ({raw.get('name', '?')})"
         unknown = set(raw) - {"name", "ends", "endings", "after", "case", "position", "example",
-                              "before_hyphen"}
+                              "before_hyphen", "lemmas"}
         if unknown:
             raise fail(f"{where}: unknown keys {sorted(unknown)}")
         rule = Rule(
@@ -392,6 +439,7 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
             position=raw.get("position", "any"),
             example=str(raw.get("example", "")),
             before_hyphen=expand(raw.get("before_hyphen", []), where),
+            lemmas=expand(raw.get("lemmas", []), where),
         )
         if rule.after not in AFTER or rule.case not in CASES or rule.position not in (
             "any", "head", "modifier"
@@ -411,6 +459,8 @@ def parse_morphology(lang: str, data: dict[str, Any], source: str) -> Morphology
         rules=tuple(rules),
         clitics=clitics,
         stem_lemma=str(data.get("stem_lemma", "")),
+        hyphen_is_space=bool(data.get("hyphen_is_space", False)),
+        solid_compounds=bool(data.get("solid_compounds", False)),
         source=source,
     )
 
