@@ -159,7 +159,7 @@ def test_glossary_marks_point_at_the_words() -> None:
 
 def test_fuzzy_row_has_a_word_diff_of_the_previous_msgid() -> None:
     row = _review().rows[2]
-    assert row.previous == (("=", "The city had "), ("-", "40"), ("+", "50"), ("=", " people"))
+    assert row.previous == (("=", "The city had "), ("-", "40 "), ("+", "50 "), ("=", "people"))
     assert word_diff("a b", "a b") == (("=", "a b"),)
 
 
@@ -199,8 +199,8 @@ def test_rendered_page_structure() -> None:
     assert findings == ["locales/ru/a.po:14: error: [glossary] forbidden rendering 'Ханкенди' "
                         "(term stepanakert: use 'Степанакерт')"]
     # diff, tooltips (focusable, described), lang on texts
-    assert rows[2].xpath(".//p[@class='diff']//del")[0].text == "40"
-    assert rows[2].xpath(".//p[@class='diff']//ins")[0].text == "50"
+    assert rows[2].xpath(".//p[@class='diff']//del")[0].text == "40 "
+    assert rows[2].xpath(".//p[@class='diff']//ins")[0].text == "50 "
     mark = rows[0].xpath(".//td[1]//mark")[0]
     assert mark.get("tabindex") == "0"
     tip = doc.get_element_by_id(mark.get("aria-describedby"))

@@ -9,11 +9,13 @@ prints), glossary highlights from the glossary's own matcher (`Glossary.triggere
 
 from __future__ import annotations
 
-import difflib
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz.distance import Indel
 
 from transflow.check import Finding, check_catalog
 from transflow.glossary import Glossary, Term, parse_ignore, plain_text
@@ -26,8 +28,8 @@ STATUSES = ("translated", "fuzzy", "untranslated", "rejected")
 # Regions of a displayed text that the glossary matcher does not read as words: raw HTML tags
 # and entities (`glossary.plain_text` removes them before matching).
 _NOT_WORDS_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;")
-# Word-level diff tokens: words, runs of whitespace, single other characters (punctuation).
-_DIFF_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
+# Word-level diff tokens: a word or a punctuation mark with the spaces after it, or spaces.
+_DIFF_TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
 # `#.` lines that extract writes as glossary hints: the page shows the terms highlighted instead.
 _HINT_PREFIX = "glossary:"
 
@@ -162,6 +164,12 @@ def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
     """
     masked = _NOT_WORDS_RE.sub(lambda m: " " * len(m.group()), shown) if (
         "<" in shown or "&" in shown) else shown
+    folded = morph.normalize(masked, keep_case=keep_case)
+    if len(folded) == len(masked):
+        # The common case: folding kept every character in place, so the words of the folded
+        # text stand where the displayed words stand.
+        if WORD_RE.findall(folded) == list(words):
+            return [m.span() for m in WORD_RE.finditer(folded)]
     spans: list[tuple[int, int]] = []
     for m in WORD_RE.finditer(masked):
         folded = morph.normalize(m.group(), keep_case=keep_case)
@@ -177,27 +185,35 @@ def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     """A word-level diff of two notation texts: ("=", same) / ("-", removed) / ("+", added).
 
-    >>> word_diff("Talks in Goris", "Talks in Gori")
-    (('=', 'Talks in '), ('-', 'Goris'), ('+', 'Gori'))
+    Tokens are words and single punctuation marks, each with the spaces after it; the longest
+    common subsequence of tokens (rapidfuzz's Indel opcodes: difflib is quadratic here) is kept,
+    and within a changed stretch the removed text comes before the added text.
+
+    >>> word_diff("Talks in Goris today", "Talks in Gori today")
+    (('=', 'Talks in '), ('-', 'Goris '), ('+', 'Gori '), ('=', 'today'))
     """
     a = _DIFF_TOKEN_RE.findall(unescape_text(old))
     b = _DIFF_TOKEN_RE.findall(unescape_text(new))
     out: list[tuple[str, str]] = []
+    removed: list[str] = []
+    added: list[str] = []
 
-    def add(op: str, text: str) -> None:
-        if not text:
-            return
-        if out and out[-1][0] == op:
-            out[-1] = (op, out[-1][1] + text)
-        else:
-            out.append((op, text))
+    def flush() -> None:
+        if removed:
+            out.append(("-", "".join(removed)))
+        if added:
+            out.append(("+", "".join(added)))
+        removed.clear()
+        added.clear()
 
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            add("=", "".join(a[i1:i2]))
+    for op in Indel.opcodes(a, b):
+        if op.tag == "equal":
+            flush()
+            out.append(("=", "".join(a[op.src_start : op.src_end])))
         else:
-            add("-", "".join(a[i1:i2]))
-            add("+", "".join(b[j1:j2]))
+            removed += a[op.src_start : op.src_end]
+            added += b[op.dest_start : op.dest_end]
+    flush()
     return tuple(out)
 
 
@@ -209,19 +225,27 @@ def _norm_sep(kind: str) -> str:
     return " " if kind == "-" else kind.replace("\u2019", "'")
 
 
-def _source_spans(morph: Morphology, tokens: Tokens, term: Term) -> list[tuple[int, int]]:
-    """Word spans of a triggered term's source forms in the msgid (as `Glossary.triggered`)."""
-    words = tokens.words if term.case_sensitive else tuple(w.lower() for w in tokens.words)
-    spans = []
+def _source_forms(morph: Morphology, term: Term) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(words, separators) of each source form, folded as `Glossary.triggered` compares them."""
+    out = []
     for form in term.source:
         ft = morph.tokenize(form, keep_case=True)
         want = ft.words if term.case_sensitive else tuple(w.lower() for w in ft.words)
-        seps = tuple(_norm_sep(ft.sep(j)) for j in range(1, len(want)))
+        if want:
+            out.append((want, tuple(_norm_sep(ft.sep(j)) for j in range(1, len(want)))))
+    return out
+
+
+def _source_spans(forms: list[tuple[tuple[str, ...], tuple[str, ...]]], tokens: Tokens,
+                  lowered: tuple[str, ...], case_sensitive: bool) -> list[tuple[int, int]]:
+    """Word spans of a triggered term's source forms in the msgid (as `Glossary.triggered`)."""
+    words = tokens.words if case_sensitive else lowered
+    spans = []
+    for want, seps in forms:
         k = len(want)
-        if not k:
-            continue
-        for i in range(len(words) - k + 1):
-            if words[i : i + k] == want and tuple(
+        first = want[0]
+        for i, word in enumerate(words[: len(words) - k + 1]):
+            if word == first and words[i : i + k] == want and tuple(
                     _norm_sep(tokens.sep(j)) for j in range(i + 1, i + k)) == seps:
                 spans.append((i, i + k))
     return spans
@@ -248,6 +272,25 @@ def _tip(term: Term, lang: str) -> str:
     return f"{tip}: {term.note}" if term.note else tip
 
 
+
+
+class _SourceCache:
+    """Per glossary: source-side spans by (msgid, displayed text), and the folded source forms
+    of each term. Pages of one article in several languages share their English."""
+
+    def __init__(self) -> None:
+        self.spans: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = {}
+        self.forms: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self.texts: dict[str, dict[Any, _Texts]] = {}  # per language: see `_row`
+
+
+_CACHES: weakref.WeakKeyDictionary[Glossary, _SourceCache] = weakref.WeakKeyDictionary()
+
+
+_Texts = tuple[Shown, tuple[tuple[str, Shown], ...], tuple[TermNote, ...]]
+_PLAIN_TEXTS: dict[Any, _Texts] = {}  # rows of projects without a glossary
+
+
 class Highlighter:
     """Glossary marks for the rows of one language (caches the morphology and tokenisers)."""
 
@@ -256,24 +299,54 @@ class Highlighter:
         self.lang = lang
         self.source_morph = Morphology(lang=glossary.source_language)
         self.morph = load_morphology(lang)
+        cache = _CACHES.get(glossary)
+        if cache is None:
+            cache = _CACHES[glossary] = _SourceCache()
+        self.cache = cache
+        self.texts = cache.texts.setdefault(lang, {})
 
     def source(self, msgid: str, shown: str, terms: list[Term],
                missing: set[str]) -> tuple[tuple[Mark, ...], set[str]]:
         """Marks over the English text; the ids of the terms it could not point at."""
-        tokens = self.source_morph.tokenize(plain_text(msgid), keep_case=True)
-        offsets = word_offsets(self.source_morph, shown, tokens.words, True)
+        if not terms:
+            return (), set()
+        spans = self._source_char_spans(msgid, shown, terms)
         marks: list[Mark] = []
         lost: set[str] = set()
         for term in terms:
-            spans = _source_spans(self.source_morph, tokens, term) if offsets else []
-            if not spans:
+            found = spans.get(term.id)
+            if not found:
                 lost.add(term.id)
+                continue
             kind = "missing" if term.id in missing else "term"
-            assert offsets is not None or not spans
-            for a, b in spans:
-                marks.append(Mark(offsets[a][0], offsets[b - 1][1], kind,  # type: ignore[index]
-                                  _tip(term, self.lang)))
+            tip = _tip(term, self.lang)
+            marks += [Mark(a, b, kind, tip) for a, b in found]
         return _keep_outermost(marks), lost
+
+    def _source_char_spans(self, msgid: str, shown: str,
+                           terms: list[Term]) -> dict[str, list[tuple[int, int]]]:
+        """Character spans of each term in the English, shared by every language's page
+        (the glossary is one object per process, so its terms' ids are stable keys)."""
+        cache = self.cache
+        key = (msgid, shown)
+        cached = cache.spans.get(key)
+        if cached is not None:
+            return cached
+        tokens = self.source_morph.tokenize(plain_text(msgid), keep_case=True)
+        lowered = tuple(w.lower() for w in tokens.words)
+        offsets = word_offsets(self.source_morph, shown, tokens.words, True)
+        out: dict[str, list[tuple[int, int]]] = {}
+        if offsets is not None:
+            for term in terms:
+                forms = cache.forms.get(term.id)
+                if forms is None:
+                    forms = cache.forms[term.id] = _source_forms(self.source_morph, term)
+                out[term.id] = [(offsets[a][0], offsets[b - 1][1]) for a, b in
+                                _source_spans(forms, tokens, lowered, term.case_sensitive)]
+        if len(cache.spans) > 50_000:
+            cache.spans.clear()
+        cache.spans[key] = out
+        return out
 
     def target(self, msgstr: str, shown: str, terms: list[Term],
                forbidden: list[tuple[Term, str]]) -> tuple[tuple[Mark, ...], set[str], set[str]]:
@@ -281,6 +354,8 @@ class Highlighter:
 
         Returns the marks, the ids of the terms found, and of those found but not locatable.
         """
+        if not terms and not forbidden:
+            return (), set(), set()
         text = plain_text(msgstr)
         cache: dict[bool, tuple[Tokens, list[tuple[int, int]] | None]] = {}
 
@@ -345,6 +420,68 @@ def entry_status(entry: Any, include_fuzzy: bool) -> tuple[str, tuple[str, ...]]
     return ("fuzzy" if fuzzy else "translated"), ()
 
 
+def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findings: bool,
+           marker: Highlighter | None, lang: str) -> _Texts:
+    """The English, the translations (with their glossary marks) and the term notes of a row."""
+    text, tags = flatten(entry.msgid)
+    if entry.msgid_plural:
+        plural_text, plural_tags = flatten(entry.msgid_plural)
+        text, tags = f"{text} | {plural_text}", tags + tuple(
+            (p + len(text) + 3, t) for p, t in plural_tags)
+        msgid_all = entry.msgid + "\n" + entry.msgid_plural
+    else:
+        msgid_all = entry.msgid
+    if marker is None:
+        return (Shown(text, tags), tuple((label, Shown(*flatten(t))) for label, t in targets),
+                ())
+    notes: list[TermNote] = []
+    terms = [t for t in marker.glossary.triggered(msgid_all)
+             if t.translate is False or t.approved(lang)]
+    ignore = parse_ignore(entry.tcomment) if entry.tcomment else set()
+    missing: set[str] = set()
+    forbidden: list[tuple[Term, str]] = []
+    if has_glossary_findings:
+        # The same matcher once more, for what the finding's text does not carry: which
+        # rendering is forbidden, which term is missing.
+        for problem in marker.glossary.check_entry(msgid_all, "\n".join(
+                t for _, t in targets), lang, ignore):
+            if problem.kind == "forbidden" and problem.rendering:
+                forbidden.append((marker.glossary.by_id[problem.term], problem.rendering))
+            else:
+                missing.add(problem.term)
+    # The English side marks every term with a problem (a forbidden rendering stands where the
+    # approved one should).
+    flagged = missing | {term.id for term, _ in forbidden}
+    marks, source_lost = marker.source(msgid_all, text, terms, flagged)
+    shown_targets = []
+    found: set[str] = set()
+    target_lost: set[str] = set()
+    for label, t in targets:
+        flat, ttags = flatten(t)
+        tmarks, tfound, tlost = marker.target(t, flat, terms, forbidden) if t else ((), set(),
+                                                                                     set())
+        found |= tfound
+        target_lost |= tlost
+        shown_targets.append((label, Shown(flat, ttags, tmarks)))
+    for term in terms:
+        if term.id in ignore or "glossary" in ignore:
+            state = "ignored"
+        elif term.id in missing:
+            state = "missing"
+        elif term.id in found:
+            state = "found"
+        elif not any(t for _, t in targets):
+            continue  # not translated yet: the English highlight and its tooltip say it all
+        else:
+            state = "not found"  # unchecked (fuzzy) or the check is off
+        notes.append(TermNote(term.id, term.source[0], _wanted(term, lang), state,
+                              term.id not in source_lost and term.id not in target_lost))
+    for term, rendering in forbidden:
+        notes.append(TermNote(term.id, rendering, " / ".join(term.approved(lang)),
+                              "forbidden", True))
+    return Shown(text, tags, marks), tuple(shown_targets), tuple(notes)
+
+
 def _entry_line(entry: Any) -> int:
     return int(getattr(entry, "msgid_line", 0) or entry.linenum or 0)
 
@@ -377,75 +514,29 @@ def review_catalog(entries: Sequence[Any], metadata: dict[str, str], *, lang: st
 def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | None,
          lang: str, include_fuzzy: bool) -> Row:
     status, markup = entry_status(entry, include_fuzzy)
-    text, tags = flatten(entry.msgid)
     if entry.msgid_plural:
-        plural_text, plural_tags = flatten(entry.msgid_plural)
-        text, tags = f"{text} | {plural_text}", tags + tuple(
-            (p + len(text) + 3, t) for p, t in plural_tags)
-        targets = [(f"msgstr[{i}]", entry.msgstr_plural[i]) for i in sorted(entry.msgstr_plural)]
-        msgid_all = entry.msgid + "\n" + entry.msgid_plural
+        targets = tuple((f"msgstr[{i}]", entry.msgstr_plural[i])
+                        for i in sorted(entry.msgstr_plural))
     else:
-        targets = [("", entry.msgstr)]
-        msgid_all = entry.msgid
-    source = Shown(text, tags)
-    translations = [(label, Shown(*flatten(t))) for label, t in targets]
-    notes: list[TermNote] = []
-    if marker is not None:
-        terms = [t for t in marker.glossary.triggered(msgid_all)
-                 if t.translate is False or t.approved(lang)]
-        ignore = parse_ignore(entry.tcomment) if entry.tcomment else set()
-        glossary_findings = [f for f in findings if f.check == "glossary"]
-        missing: set[str] = set()
-        forbidden: list[tuple[Term, str]] = []
-        if glossary_findings:
-            # The same matcher once more, for what the finding's text does not carry: which
-            # rendering is forbidden, which term is missing.
-            for problem in marker.glossary.check_entry(msgid_all, "\n".join(
-                    t for _, t in targets), lang, ignore):
-                if problem.kind == "forbidden" and problem.rendering:
-                    forbidden.append((marker.glossary.by_id[problem.term], problem.rendering))
-                else:
-                    missing.add(problem.term)
-        # The English side marks every term with a problem (a forbidden rendering stands
-        # where the approved one should).
-        flagged = missing | {term.id for term, _ in forbidden}
-        marks, source_lost = marker.source(msgid_all, text, terms, flagged)
-        source = Shown(text, tags, marks)
-        shown_targets = []
-        found: set[str] = set()
-        target_lost: set[str] = set()
-        for label, t in targets:
-            flat, ttags = flatten(t)
-            tmarks, tfound, tlost = marker.target(t, flat, terms, forbidden) if t else ((), set(),
-                                                                                         set())
-            found |= tfound
-            target_lost |= tlost
-            shown_targets.append((label, Shown(flat, ttags, tmarks)))
-        translations = shown_targets
-        for term in terms:
-            if term.id in ignore or "glossary" in ignore:
-                state = "ignored"
-            elif term.id in missing:
-                state = "missing"
-            elif term.id in found:
-                state = "found"
-            elif not any(t for _, t in targets):
-                state = "not translated"
-            else:
-                state = "not found"  # unchecked (fuzzy) or the check is off
-            if state == "not translated":
-                continue  # the English highlight and its tooltip say all there is
-            notes.append(TermNote(term.id, term.source[0], _wanted(term, lang), state,
-                                  term.id not in source_lost and term.id not in target_lost))
-        for term, rendering in forbidden:
-            notes.append(TermNote(term.id, rendering, " / ".join(term.approved(lang)),
-                                  "forbidden", True))
+        targets = (("", entry.msgstr),)
+    has_glossary_findings = any(f.check == "glossary" for f in findings)
+    key = (entry.msgid, entry.msgid_plural, targets, entry.tcomment, has_glossary_findings)
+    # Menus, footers and bylines repeat on every page: the texts and their marks are a pure
+    # function of `key`, computed once per language and process.
+    cache = marker.texts if marker is not None else _PLAIN_TEXTS
+    texts = cache.get(key)
+    if texts is None:
+        texts = _texts(entry, targets, has_glossary_findings, marker, lang)
+        if len(cache) > 20_000:
+            cache.clear()
+        cache[key] = texts
+    source, translations, notes = texts
     previous = None
     if status == "fuzzy" and entry.previous_msgid is not None:
         previous = word_diff(entry.previous_msgid, entry.msgid)
     context = tuple(line for line in (entry.comment or "").splitlines()
                     if line.strip() and not line.startswith(_HINT_PREFIX))
     occurrences = tuple(f"{path}:{line}" if line else path for path, line in entry.occurrences)
-    return Row(index, _entry_line(entry), status, entry.msgctxt, source, tuple(translations),
-               context, entry.tcomment or "", previous, tuple(findings), markup, tuple(notes),
+    return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
+               context, entry.tcomment or "", previous, tuple(findings), markup, notes,
                occurrences)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -193,9 +194,12 @@ CSP = ("default-src 'none'; "
        "img-src 'none'; base-uri 'none'; form-action 'none'")
 
 
+_SPECIAL_RE = re.compile("[&<>\"']")
+
+
 def _e(text: str) -> str:
-    """Escape for HTML text and (double-quoted) attribute values alike."""
-    return html.escape(text, quote=True)
+    """Escape for HTML text and (double-quoted) attribute values alike (`html.escape`, quote=True)."""
+    return html.escape(text, quote=True) if _SPECIAL_RE.search(text) else text
 
 
 def _href(path: str) -> str:
@@ -233,12 +237,29 @@ def _bar(translated: int, fuzzy: int, total: int) -> str:
             f'<rect class="b-f" x="{t:g}" y="0" width="{f:g}" height="10"/></svg>')
 
 
+# Repeated texts (menus, footers) are rendered once per process; ids get their row's prefix
+# afterwards. The placeholder cannot occur otherwise: `<` and `>` of any text are escaped.
+_ID = "<id>"
+_RENDERED: dict[Shown, str] = {}
+
+
 def render_shown(shown: Shown, id_prefix: str) -> str:
     """A displayed text: escaped, light tags as badges, glossary marks with their tooltips.
 
     Each mark is focusable and described by the tooltip that follows it (`aria-describedby`),
     so the required rendering shows on hover and on keyboard focus, without script.
     """
+    out = _RENDERED.get(shown)
+    if out is None:
+        out = _render_shown(shown)
+        if len(_RENDERED) > 20_000:
+            _RENDERED.clear()
+        _RENDERED[shown] = out
+    return out.replace(_ID, _e(id_prefix)) if shown.marks else out
+
+
+def _render_shown(shown: Shown) -> str:
+    id_prefix = _ID
     text = shown.text
     tags = list(shown.tags)
     out: list[str] = []
@@ -260,8 +281,8 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
 
     for n, mark in enumerate(shown.marks):
         emit(mark.start)
-        tip_id = f"{id_prefix}-{n}"
-        out.append(f'<mark class="{mark.kind}" tabindex="0" aria-describedby="{_e(tip_id)}">')
+        tip_id = f"{id_prefix}-{n}"  # (the prefix is escaped when it replaces the placeholder)
+        out.append(f'<mark class="{mark.kind}" tabindex="0" aria-describedby="{tip_id}">')
         # tags inside a mark: those strictly inside it; one at its end belongs after it
         while t < len(tags) and tags[t][0] < mark.end:
             at, tag = tags[t]
@@ -271,7 +292,7 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
             t += 1
         out.append(_e(text[pos : mark.end]))
         pos = mark.end
-        out.append(f'</mark><span class="tip" role="tooltip" id="{_e(tip_id)}">{_e(mark.tip)}</span>')
+        out.append(f'</mark><span class="tip" role="tooltip" id="{tip_id}">{_e(mark.tip)}</span>')
     emit(len(text))
     while t < len(tags):
         out.append(f'<span class="tag">{_e(tags[t][1])}</span>')
