@@ -104,7 +104,7 @@ def test_rows_statuses_highlights_findings_in_the_dom(newsroom: Path, tmp_path: 
     assert lines
     for line in lines:
         where = line.split(": ", 1)[0]
-        row = doc.xpath(f"//tr[.//th//a[text()='{where}']]")[0]
+        row = doc.xpath(f"//tr[.//th//a[string(.)='{where}']]")[0]
         assert line in [p.text_content() for p in row.xpath(".//p[contains(@class,'finding')]")]
     rejected = [r for r in rows if r.get("data-status") == "rejected"][0]
     assert "rejected by build (markup)" in rejected.text_content()

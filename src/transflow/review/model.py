@@ -28,8 +28,8 @@ STATUSES = ("translated", "fuzzy", "untranslated", "rejected")
 # Regions of a displayed text that the glossary matcher does not read as words: raw HTML tags
 # and entities (`glossary.plain_text` removes them before matching).
 _NOT_WORDS_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;")
-# Word-level diff tokens: a word or a punctuation mark with the spaces after it, or spaces.
-_DIFF_TOKEN_RE = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+# Word-level diff tokens: words, runs of whitespace, single other characters (punctuation).
+_DIFF_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
 # `#.` lines that extract writes as glossary hints: the page shows the terms highlighted instead.
 _HINT_PREFIX = "glossary:"
 
@@ -185,35 +185,40 @@ def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     """A word-level diff of two notation texts: ("=", same) / ("-", removed) / ("+", added).
 
-    Tokens are words and single punctuation marks, each with the spaces after it; the longest
-    common subsequence of tokens (rapidfuzz's Indel opcodes: difflib is quadratic here) is kept,
-    and within a changed stretch the removed text comes before the added text.
+    Tokens are words, runs of spaces and single punctuation marks; the longest common
+    subsequence of tokens is kept (rapidfuzz's Indel opcodes: difflib is quadratic here). A
+    lone space between two changes joins them, and within a changed stretch the removed text
+    comes before the added text, so a rewritten phrase reads as one change.
 
     >>> word_diff("Talks in Goris today", "Talks in Gori today")
-    (('=', 'Talks in '), ('-', 'Goris '), ('+', 'Gori '), ('=', 'today'))
+    (('=', 'Talks in '), ('-', 'Goris'), ('+', 'Gori'), ('=', ' today'))
+    >>> word_diff("built near the village", "put up near the village")
+    (('-', 'built'), ('+', 'put up'), ('=', ' near the village'))
     """
     a = _DIFF_TOKEN_RE.findall(unescape_text(old))
     b = _DIFF_TOKEN_RE.findall(unescape_text(new))
+    ops = [(op.tag == "equal", "".join(a[op.src_start : op.src_end]),
+            "".join(b[op.dest_start : op.dest_end])) for op in Indel.opcodes(a, b)]
+    for i in range(1, len(ops) - 1):
+        same, text, _ = ops[i]
+        if same and text.isspace() and not ops[i - 1][0] and not ops[i + 1][0]:
+            ops[i] = (False, text, text)
     out: list[tuple[str, str]] = []
     removed: list[str] = []
     added: list[str] = []
-
-    def flush() -> None:
-        if removed:
+    for same, old_text, new_text in ops + [(True, "", "")]:
+        if not same:
+            removed.append(old_text)
+            added.append(new_text)
+            continue
+        if "".join(removed):
             out.append(("-", "".join(removed)))
-        if added:
+        if "".join(added):
             out.append(("+", "".join(added)))
         removed.clear()
         added.clear()
-
-    for op in Indel.opcodes(a, b):
-        if op.tag == "equal":
-            flush()
-            out.append(("=", "".join(a[op.src_start : op.src_end])))
-        else:
-            removed += a[op.src_start : op.src_end]
-            added += b[op.dest_start : op.dest_end]
-    flush()
+        if old_text:
+            out.append(("=", old_text))
     return tuple(out)
 
 
@@ -463,7 +468,10 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
         found |= tfound
         target_lost |= tlost
         shown_targets.append((label, Shown(flat, ttags, tmarks)))
+    forbidding = {term.id for term, _ in forbidden}
     for term in terms:
+        if term.id in forbidding:
+            continue  # its forbidden-rendering note below says it
         if term.id in ignore or "glossary" in ignore:
             state = "ignored"
         elif term.id in missing:
@@ -474,8 +482,10 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
             continue  # not translated yet: the English highlight and its tooltip say it all
         else:
             state = "not found"  # unchecked (fuzzy) or the check is off
-        notes.append(TermNote(term.id, term.source[0], _wanted(term, lang), state,
-                              term.id not in source_lost and term.id not in target_lost))
+        pointed = term.id not in source_lost and term.id not in target_lost
+        if state == "found" and pointed:
+            continue  # the two highlights and their tooltips say it
+        notes.append(TermNote(term.id, term.source[0], _wanted(term, lang), state, pointed))
     for term, rendering in forbidden:
         notes.append(TermNote(term.id, rendering, " / ".join(term.approved(lang)),
                               "forbidden", True))

@@ -12,6 +12,7 @@ from the network, so even an escaping bug could not load or run anything.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import re
@@ -43,7 +44,7 @@ TERM_STATE_LABEL = {
     "forbidden": "✗ forbidden rendering",
     "ignored": "ignored (# transflow: ignore)",
     "not translated": "not translated yet",
-    "not found": "not found (not checked: fuzzy, or the check is off)",
+    "not found": "not found in the translation (not checked: fuzzy, or the check is off)",
 }
 FILTERS = (("all", "All rows"), ("problems", "Only problems"),
            ("untranslated", "Only untranslated"), ("fuzzy", "Only fuzzy"))
@@ -75,7 +76,9 @@ table{border-collapse:collapse;width:100%}
 th,td{text-align:left;vertical-align:top;padding:.45rem .55rem;border-bottom:1px solid var(--line)}
 thead th{position:sticky;top:0;background:#fff;border-bottom:2px solid #888;z-index:1}
 .units td{width:42%}
-.units tbody th{font-weight:normal;font-size:.85rem;white-space:nowrap;border-left:6px solid}
+.units tbody th{font-weight:normal;font-size:.85rem;width:12rem;max-width:12rem;border-left:6px solid}
+.units tbody th .file{font-size:.7rem;color:#555;overflow-wrap:anywhere}
+.units tbody th a.line{display:block;overflow-wrap:anywhere}
 tr.st-translated>th{border-left-color:var(--ok)}
 tr.st-fuzzy>th{border-left-color:var(--fuzzy)}
 tr.st-untranslated>th{border-left-color:var(--un)}
@@ -115,7 +118,7 @@ margin:.25rem 0;padding:.2rem .4rem;border-left:4px solid}
 .comment{font-size:.85rem;margin:.3rem 0 0;padding:.2rem .4rem;background:#eef4fb;white-space:pre-wrap}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 .index td,.index th{white-space:nowrap}
-.index td.checks,.index td.words{white-space:normal;font-size:.85rem}
+.index td.checks,.index td.build{white-space:normal;font-size:.85rem}
 .built{color:var(--ok)}.skipped{color:var(--bad)}.notbuilt{color:#666}
 .sort{font-size:.75rem;margin-left:.3rem}
 footer{margin-top:1.5rem;font-size:.8rem;color:#555}
@@ -207,9 +210,20 @@ def _href(path: str) -> str:
     return _e(quote(path, safe="/"))
 
 
+@functools.lru_cache(maxsize=64)
 def _lang_label(lang: str) -> str:
+    """Plain text: `Russian (русский)` (for titles)."""
     english, native = language_name(lang), native_name(lang)
     return english if english == native else f"{english} ({native})"
+
+
+@functools.lru_cache(maxsize=64)
+def _lang_html(lang: str) -> str:
+    """`Russian (<span lang="ru">русский</span>)`: the native name marked as its language."""
+    english, native = language_name(lang), native_name(lang)
+    if english == native:
+        return _e(english)
+    return f'{_e(english)} (<span lang="{_e(lang)}">{_e(native)}</span>)'
 
 
 def _page(title: str, body: str) -> str:
@@ -313,12 +327,13 @@ def _term_note(note: TermNote) -> str:
 
 def _row_html(row: Row, review: ArticleReview,
               finding_lines: dict[int, list[tuple[str, str]]]) -> str:
-    rid = f"l{row.line}" if row.line else f"r{row.index}"
+    rid = f"l{row.line}" if row.line else f"r{row.index}"  # digits only: no escaping needed
+    po_file = _e(review.po_file)
     attrs = f' data-status="{_e(row.status)}"' + (" data-problem" if row.problem else "")
     lang = review.lang
     note_key = "fuzzy-used" if row.status == "fuzzy" and review.include_fuzzy else row.status
-    head = (f'<th scope="row"><a class="line" href="#{_e(rid)}">{_e(review.po_file)}:{row.line}'
-            f'</a><br><span class="status st-{_e(row.status)}" title="{_e(STATUS_NOTE[note_key])}">'
+    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
+            f':{row.line}</a><br><span class="status st-{_e(row.status)}" title="{_e(STATUS_NOTE[note_key])}">'
             f"{_e(STATUS_LABEL[row.status])}</span>")
     if row.msgctxt is not None:
         head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
@@ -381,15 +396,19 @@ def _finding_lines(review: ArticleReview) -> dict[int, list[tuple[str, str]]]:
     return out
 
 
-def _build_state(summary: dict[str, Any], built: bool, up: str) -> str:
+def _build_state(summary: dict[str, Any], built: bool, up: str, *, long: bool = True) -> str:
+    """Built (a link to the page), skipped under min_complete, or not built yet.
+
+    The percentage is build's own (translated source words / all source words).
+    """
     lang, article = summary["lang"], summary["article"]
     pct, floor = summary["percent"], summary["min_complete"]
     if pct < floor:
         return (f'<span class="skipped">skipped by build: {pct:g}% &lt; min_complete '
                 f"{floor:g}%</span>")
     if built:
-        return (f'<a class="built" href="{_href(f"{up}../{lang}/{article}.html")}">built</a> '
-                f"({pct:g}% of words)")
+        link = f'<a class="built" href="{_href(f"{up}../{lang}/{article}.html")}">built</a>'
+        return f"{link} ({pct:g}% of words translated)" if long else link
     return f'<span class="notbuilt">not built yet ({pct:g}%: run transflow build)</span>'
 
 
@@ -414,7 +433,7 @@ def render_article(review: ArticleReview) -> str:
         "<p class=\"meta\">No glossary (or its check is off): no terms are highlighted.</p>")
     body = f"""<header>
 <p class="crumbs"><a href="{_href(up + 'index.html')}">← All reviews</a></p>
-<h1><span lang="">{_e(review.article)}</span> <small>— {_e(lang_label)}</small></h1>
+<h1><span lang="">{_e(review.article)}</span> <small>— {_lang_html(review.lang)}</small></h1>
 <p class="meta"><span class="line">{_e(review.po_file)}</span> · build:
 {_build_state(s, review.built, up)}</p>
 <div class="summary">{_bar(words["translated"], words["fuzzy"], words["total"])}
@@ -426,7 +445,7 @@ def render_article(review: ArticleReview) -> str:
 <main>
 <table class="units">
 <thead><tr><th scope="col">Entry</th><th scope="col">English</th>
-<th scope="col">{_e(lang_label)}</th></tr></thead>
+<th scope="col">{_lang_html(review.lang)}</th></tr></thead>
 <tbody>
 {chr(10).join(_row_html(row, review, finding_lines) for row in review.rows)}
 </tbody>
@@ -472,17 +491,18 @@ def render_index(summaries: Sequence[dict[str, Any]], built: dict[tuple[str, str
         rows.append(
             f'<tr data-article="{_e(article)}" data-left="{left}" data-findings="{n_findings}" '
             f'data-pct="{pct_words:.2f}"><td><a href="{_href(f"{lang}/{article}.html")}" '
-            f'lang="">{_e(article)}</a></td><td>{_e(_lang_label(lang))}</td>'
+            f'lang="">{_e(article)}</a></td><td>{_lang_html(lang)}</td>'
             f'<td>{_bar(w["translated"], w["fuzzy"], w["total"])} {pct_words:.1f}%</td>'
-            f'<td class="num">{left:,}</td><td class="words">{w["translated"]:,} translated · '
-            f'{w["fuzzy"]:,} fuzzy · {w["untranslated"]:,} untranslated · {w["total"]:,} in all</td>'
+            f'<td class="num">{w["translated"]:,}</td><td class="num">{w["fuzzy"]:,}</td>'
+            f'<td class="num">{w["untranslated"]:,}</td><td class="num"><b>{left:,}</b></td>'
             f'<td class="checks">{checks or "none"}</td>'
-            f'<td>{_build_state(s, built.get((lang, article), False), "")}</td></tr>')
+            f'<td class="build">{_build_state(s, built.get((lang, article), False), "", long=False)}'
+            "</td></tr>")
     lang_lines = []
     for lang in languages:
         translated, fuzzy, total, findings = totals[lang]
         lang_lines.append(
-            f"<li><b>{_e(_lang_label(lang))}</b> {_bar(translated, fuzzy, total)} "
+            f"<li><b>{_lang_html(lang)}</b> {_bar(translated, fuzzy, total)} "
             f"{translated:,} of {total:,} words translated, {fuzzy:,} fuzzy; "
             f"{findings:,} findings</li>")
     sort_buttons = {key: (f'<button class="sort" type="button" data-js hidden data-sort="{key}" '
@@ -491,7 +511,8 @@ def render_index(summaries: Sequence[dict[str, Any]], built: dict[tuple[str, str
                                        ("left", "words left"), ("findings", "findings"))}
     body = f"""<header>
 <h1>Translation review</h1>
-<p class="meta">{len(summaries):,} pages (article × language), most work left first.
+<p class="meta">{len(summaries):,} pages (article × language), most work left first
+(words left: untranslated + fuzzy, counted as <code>transflow status</code> counts them).
 Each article links to its review page (English | translation, statuses, glossary terms,
 findings) and to its built page.</p>
 <ul class="legend">{"".join(lang_lines)}</ul>
@@ -499,8 +520,10 @@ findings) and to its built page.</p>
 <main>
 <table class="index">
 <thead><tr><th scope="col">Article{sort_buttons["article"]}</th><th scope="col">Language</th>
-<th scope="col">Progress{sort_buttons["pct"]}</th><th scope="col">Words left{sort_buttons["left"]}</th>
-<th scope="col">Words</th><th scope="col">Findings{sort_buttons["findings"]}</th>
+<th scope="col">Progress{sort_buttons["pct"]}</th><th scope="col" class="num">Translated</th>
+<th scope="col" class="num">Fuzzy</th><th scope="col" class="num">Untranslated</th>
+<th scope="col" class="num">Words left{sort_buttons["left"]}</th>
+<th scope="col">Findings{sort_buttons["findings"]}</th>
 <th scope="col">Build</th></tr></thead>
 <tbody data-sortable>
 {chr(10).join(rows)}
