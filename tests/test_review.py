@@ -440,3 +440,17 @@ def test_cli_bad_catalogue_is_one_line_exit_2(newsroom: Path) -> None:
     assert re.match(r"transflow: locales/ru/goris-three-years-on\.po:\d+: ", result.output)
     assert "Traceback" not in result.output
     assert _run(newsroom, "review", "--lang", "de").exit_code == 2
+
+
+def test_says_where_the_matcher_cannot_point_at_the_words() -> None:
+    # `&shy;` is an entity only for the matcher (glossary.plain_text reads every entity); the
+    # page shows it as written, so the matched word has no place on the page to highlight.
+    po = PO.replace('msgstr "Новости из Степанакерта"', 'msgstr "Новости из Степана&shy;керта"')
+    row = _review(po).rows[0]
+    assert row.findings == ()  # the matcher found the term
+    shown = row.translations[0][1]
+    assert shown.text == "Новости из Степана&shy;керта" and shown.marks == ()
+    (note,) = row.terms
+    assert (note.term, note.state, note.pointed) == ("stepanakert", "found", False)
+    page = render_article(_review(po))
+    assert "the matcher found it but cannot point at the words here" in page

@@ -168,8 +168,9 @@ def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
     if len(folded) == len(masked):
         # The common case: folding kept every character in place, so the words of the folded
         # text stand where the displayed words stand.
-        if WORD_RE.findall(folded) == list(words):
-            return [m.span() for m in WORD_RE.finditer(folded)]
+        found = list(WORD_RE.finditer(folded))
+        if len(found) == len(words) and [m.group() for m in found] == list(words):
+            return [m.span() for m in found]
     spans: list[tuple[int, int]] = []
     for m in WORD_RE.finditer(masked):
         folded = morph.normalize(m.group(), keep_case=keep_case)
@@ -266,9 +267,12 @@ def _keep_outermost(marks: Iterable[Mark]) -> tuple[Mark, ...]:
     return tuple(out)
 
 
+KEEP_NOTE = " (keep unchanged)"  # after the source form of a term that is never translated
+
+
 def _wanted(term: Term, lang: str) -> str:
     if not term.translate:
-        return f"{term.source[0]} (keep unchanged)"
+        return f"{term.source[0]}{KEEP_NOTE}"
     return " / ".join(term.approved(lang)) or "(no rendering in this language)"
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from transflow.check import CHECK_NAMES
 from transflow.locales import language_name, native_name
-from transflow.review.model import STATUSES, ArticleReview, Row, Shown, TermNote
+from transflow.review.model import KEEP_NOTE, STATUSES, ArticleReview, Row, Shown, TermNote
 
 # Label of each status (never colour alone: the label is always written).
 STATUS_LABEL = {
@@ -314,15 +314,19 @@ def _render_shown(shown: Shown) -> str:
     return "".join(out)
 
 
-def _term_note(note: TermNote) -> str:
+def _term_note(note: TermNote, source_lang: str, lang: str) -> str:
+    """One line of a row's term list, each text marked with its language."""
     state = TERM_STATE_LABEL.get(note.state, note.state)
     where = "" if note.pointed or note.state in ("missing", "not translated") else (
         " — the matcher found it but cannot point at the words here")
+    src, tgt = _e(source_lang), _e(lang)
     if note.state == "forbidden":
-        return (f'<li><span lang="">{_e(note.source)}</span>: {_e(state)} '
-                f'(term {_e(note.term)}{": use " + _e(note.wanted) if note.wanted else ""})</li>')
-    return (f'<li><span lang="en">{_e(note.source)}</span> → <span lang="">{_e(note.wanted)}</span>'
-            f": {_e(state)}{_e(where)}</li>")
+        use = f': use <span lang="{tgt}">{_e(note.wanted)}</span>' if note.wanted else ""
+        return (f'<li><span lang="{tgt}">{_e(note.source)}</span>: {_e(state)} '
+                f"(term {_e(note.term)}{use})</li>")
+    wanted_lang = src if note.wanted.endswith(KEEP_NOTE) else tgt
+    return (f'<li><span lang="{src}">{_e(note.source)}</span> → '
+            f'<span lang="{wanted_lang}">{_e(note.wanted)}</span>: {_e(state)}{_e(where)}</li>')
 
 
 def _row_html(row: Row, review: ArticleReview,
@@ -359,7 +363,8 @@ def _row_html(row: Row, review: ArticleReview,
                   f"{''.join(parts)}</span></p>")
     if row.terms:
         en.append('<ul class="notes" aria-label="glossary terms">'
-                  + "".join(_term_note(n) for n in row.terms) + "</ul>")
+                  + "".join(_term_note(n, review.source_language, lang) for n in row.terms)
+                  + "</ul>")
     if row.occurrences:
         en.append('<p class="occ">' + _e(" ".join(row.occurrences)) + "</p>")
     # Translation
