@@ -350,6 +350,11 @@ def test_cli_writes_every_page_and_is_incremental(newsroom: Path) -> None:
     result = _run(newsroom, "review")
     assert "0 pages written, 10 up to date" in result.output, result.output
     assert {p: (newsroom / "build/review" / p).stat().st_mtime_ns for p in pages} == stamps
+    # a deleted page or index comes back, nothing else is touched
+    (newsroom / "build/review/index.html").unlink()
+    (newsroom / "build/review/ka/goris-three-years-on.html").unlink()
+    assert "1 page written, 9 up to date" in _run(newsroom, "review").output
+    assert _pages(newsroom) == pages
     # one catalogue changes: only its page is rewritten
     po = newsroom / "locales" / "ru" / "goris-three-years-on.po"
     po.write_text(po.read_text("utf-8").replace("Главное меню", "Меню"), "utf-8")

@@ -90,9 +90,9 @@ class _Hasher:
         self.new: dict[str, list[Any]] = {}
         self.now = time.time_ns()
 
-    def sha(self, path: Path, rel: str) -> str:
+    def sha(self, path: Path | str, rel: str) -> str:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
             return "-"
         old = self.known.get(rel)
@@ -100,15 +100,15 @@ class _Hasher:
                 and old[1] == st.st_size):
             self.new[rel] = old
             return str(old[2])
-        digest = hashlib.sha256(read_bytes(path)).hexdigest()
+        digest = hashlib.sha256(read_bytes(Path(path))).hexdigest()
         if st.st_mtime_ns < self.now - RACY_WINDOW_NS:
             self.new[rel] = [st.st_mtime_ns, st.st_size, digest]
         return digest
 
 
-def _stamp(path: Path) -> list[int] | None:
+def _stamp(path: Path | str) -> list[int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         return None
     return [st.st_mtime_ns, st.st_size]
@@ -163,29 +163,38 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
                            project.min_complete, project.include_fuzzy, glossary_sha])
     report = ReviewReport(project.relative(review_dir(project) / "index.html"))
     pages: dict[str, Any] = {}
+    built_pages: dict[tuple[str, str], bool] = {}
     jobs: list[_Job] = []
+    # Thousands of pages are checked on every run: paths as strings, one stat each.
+    locales, locales_rel = os.fspath(project.locales_dir), project.relative(project.locales_dir)
+    builds = os.fspath(project.build_dir)
+    reviews, reviews_rel = os.fspath(review_dir(project)), project.relative(review_dir(project))
+    sources: dict[str, tuple[str, str]] = {}
     for lang in langs:
         for article in articles:
-            po = project.po_path(lang, article)
-            po_rel = project.relative(po)
+            po_rel = f"{locales_rel}/{lang}/{article}.po"
+            po = f"{locales}/{lang}/{article}.po"
             po_sha = hasher.sha(po, po_rel)
             page_key = f"{lang}/{article}"
             if po_sha == "-":
-                if po.exists():
+                if os.path.exists(po):
                     raise InputError("is a folder, not a PO file", po_rel)
                 report.no_catalog.append(page_key)
                 continue
-            src = project.source_path(article)
-            src_sha = hasher.sha(src, project.relative(src))
-            built = project.build_path(lang, article).is_file()
+            if article not in sources:
+                src = project.source_path(article)
+                sources[article] = (os.fspath(src), project.relative(src))
+            src_sha = hasher.sha(*sources[article])
+            built = built_pages[(lang, article)] = os.path.isfile(
+                f"{builds}/{lang}/{article}.html")
             key = hashlib.sha256(json.dumps(
                 [settings, lang, article, po_sha, src_sha, built]).encode()).hexdigest()
-            out = page_path(project, lang, article)
             old = old_pages.get(page_key)
             if (not force and isinstance(old, dict) and old.get("key") == key
-                    and old.get("stamp") == _stamp(out) and isinstance(old.get("summary"), dict)):
+                    and old.get("stamp") == _stamp(f"{reviews}/{lang}/{article}.html")
+                    and isinstance(old.get("summary"), dict)):
                 pages[page_key] = old
-                report.up_to_date.append(project.relative(out))
+                report.up_to_date.append(f"{reviews_rel}/{lang}/{article}.html")
             else:
                 jobs.append(_Job(lang, article, key, built))
     for page_key, record in _run_jobs(project, jobs, progress):
@@ -210,14 +219,27 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     from transflow.review.render import render_index
 
     summaries = [pages[k]["summary"] for k in sorted(pages)]
-    built_pages = {(s["lang"], s["article"]): project.build_path(s["lang"], s["article"]).is_file()
-                   for s in summaries}
-    write_if_changed(review_dir(project) / "index.html",
-                     render_index(summaries, built_pages, list(project.languages)), durable=False)
+    for s in summaries:  # pages reviewed in earlier runs
+        if (s["lang"], s["article"]) not in built_pages:
+            built_pages[(s["lang"], s["article"])] = project.build_path(
+                s["lang"], s["article"]).is_file()
+    index_path = review_dir(project) / "index.html"
+    index_key = hashlib.sha256(json.dumps(
+        [settings, project.languages, [[k, pages[k].get("key")] for k in sorted(pages)],
+         sorted(f"{lang}/{article}" for (lang, article), b in built_pages.items() if b)]
+    ).encode()).hexdigest()
+    old_index = manifest.get("index")
+    if force or not (isinstance(old_index, dict) and old_index.get("key") == index_key
+                     and old_index.get("stamp") == _stamp(index_path)):
+        write_if_changed(index_path, render_index(summaries, built_pages,
+                                                  list(project.languages)), durable=False)
     new_manifest = {"format": MANIFEST_FORMAT, "pages": dict(sorted(pages.items())),
-                    "files": dict(sorted(hasher.new.items()))}
-    write_if_changed(manifest_path, json.dumps(new_manifest, ensure_ascii=False, indent=0,
-                                               sort_keys=True), durable=False)
+                    "files": dict(sorted(hasher.new.items())),
+                    "index": {"key": index_key, "stamp": _stamp(index_path)}}
+    # (no indent: json's C encoder, ten times faster on thousands of pages)
+    write_if_changed(manifest_path, json.dumps(new_manifest, ensure_ascii=False,
+                                               separators=(",", ":"), sort_keys=True),
+                     durable=False)
     report.written.sort()
     return report
 
