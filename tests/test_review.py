@@ -459,3 +459,26 @@ def test_says_where_the_matcher_cannot_point_at_the_words() -> None:
     assert (note.term, note.state, note.pointed) == ("stepanakert", "found", False)
     page = render_article(_review(po))
     assert "the matcher found it but cannot point at the words here" in page
+
+
+def test_plural_entry_shows_every_form() -> None:
+    po = PO.replace("#~ msgid", '''#: source/a.html:10
+msgid "%d day in Stepanakert"
+msgid_plural "%d days in Stepanakert"
+msgstr[0] "%d день в Степанакерте"
+msgstr[1] "%d дня в Степанакерте"
+msgstr[2] ""
+
+#~ msgid''')
+    row = _review(po).rows[-1]
+    assert row.status == "translated"  # msgfmt's rule: the first form decides
+    assert [label for label, _ in row.translations] == ["msgstr[0]", "msgstr[1]", "msgstr[2]"]
+    assert row.source.text == "%d day in Stepanakert | %d days in Stepanakert"
+    assert [row.source.text[m.start:m.end] for m in row.source.marks] == ["Stepanakert"] * 2
+    assert [[s.text[m.start:m.end] for m in s.marks] for _, s in row.translations] == [
+        ["Степанакерте"], ["Степанакерте"], []]
+    assert [f.check for f in row.findings] == ["plurals"]  # the empty form, as check says
+    doc = _doc(render_article(_review(po)))
+    cell = doc.xpath("//tbody/tr")[-1].xpath("./td[2]")[0]
+    assert [s.text for s in cell.xpath("./span[@class='label']")] == [
+        "msgstr[0]", "msgstr[1]", "msgstr[2]"]
