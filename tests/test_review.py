@@ -482,3 +482,16 @@ msgstr[2] ""
     cell = doc.xpath("//tbody/tr")[-1].xpath("./td[2]")[0]
     assert [s.text for s in cell.xpath("./span[@class='label']")] == [
         "msgstr[0]", "msgstr[1]", "msgstr[2]"]
+
+
+def test_fuzzy_row_whose_english_did_not_change_says_so() -> None:
+    po = PO.replace('#| msgid "The city had 40 people"',
+                    '#| msgctxt "old <b>"\n#| msgid "The city had 50 people"')
+    row = _review(po).rows[2]
+    assert row.previous == (("=", "The city had 50 people"),)
+    assert row.previous_msgctxt == "old <b>"
+    doc = _doc(render_article(_review(po)))
+    diff = doc.xpath("//tbody/tr")[2].xpath(".//p[@class='diff']")[0]
+    assert "The English is unchanged" in diff.text_content()
+    assert "#| msgctxt “old <b>” → (none)" in diff.text_content()
+    assert not diff.xpath(".//del|.//ins|.//b")

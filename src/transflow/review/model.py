@@ -82,6 +82,9 @@ class Row:
     markup: tuple[str, ...]  # why build rejects the markup (status "rejected")
     terms: tuple[TermNote, ...]
     occurrences: tuple[str, ...]
+    # fuzzy: `#| msgctxt` when it differs from the msgctxt ("" for none): why an entry whose
+    # English did not change is fuzzy
+    previous_msgctxt: str | None = None
 
     @property
     def problem(self) -> bool:
@@ -546,11 +549,14 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
         cache[key] = texts
     source, translations, notes = texts
     previous = None
+    previous_msgctxt = None
     if status == "fuzzy" and entry.previous_msgid is not None:
         previous = word_diff(entry.previous_msgid, entry.msgid)
+        if entry.previous_msgctxt != entry.msgctxt:
+            previous_msgctxt = entry.previous_msgctxt or ""
     context = tuple(line for line in (entry.comment or "").splitlines()
                     if line.strip() and not line.startswith(_HINT_PREFIX))
     occurrences = tuple(f"{path}:{line}" if line else path for path, line in entry.occurrences)
     return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
                context, entry.tcomment or "", previous, tuple(findings), markup, notes,
-               occurrences)
+               occurrences, previous_msgctxt)

@@ -349,7 +349,15 @@ def _row_html(row: Row, review: ArticleReview,
                   + "</p>")
     en.append(f'<div class="text" lang="{_e(review.source_language)}">'
               f"{render_shown(row.source, f'{rid}-s')}</div>")
-    if row.previous is not None:
+    if row.previous is not None and all(op == "=" for op, _ in row.previous):
+        why = "" if row.previous_msgctxt is None else (
+            " Its context changed: #| msgctxt "
+            + (f'“<span lang="">{_e(row.previous_msgctxt)}</span>”' if row.previous_msgctxt
+               else "(none)") + " → "
+            + (f'“<span lang="">{_e(row.msgctxt)}</span>”' if row.msgctxt else "(none)") + ".")
+        en.append('<p class="diff"><span class="label">The English is unchanged since this '
+                  f"translation (#| msgid = msgid).</span>{why}</p>")
+    elif row.previous is not None:
         parts = []
         for op, text in row.previous:
             if op == "=":
