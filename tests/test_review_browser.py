@@ -286,6 +286,15 @@ def test_clicking_the_filters_hides_and_shows_rows(newsroom: Path, tmp_path: Pat
         tools.evaluate(settle)
         assert all(shown for _, _, shown in json.loads(tools.evaluate(visible)))
         assert tools.problems() == []
+        # a glossary term's tooltip (its required rendering) shows on keyboard focus only
+        tip = ("(function () { var m = document.querySelector('td mark.term');"
+               " var t = document.getElementById(m.getAttribute('aria-describedby'));"
+               " return [getComputedStyle(t).display, t.textContent]; })()")
+        display, text = tools.evaluate(tip)
+        assert display == "none" and "→" in text
+        tools.evaluate("document.querySelector('td mark.term').focus()")
+        display, _ = tools.evaluate(tip)
+        assert display != "none"
     finally:
         tools.close()
 

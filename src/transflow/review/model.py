@@ -499,6 +499,21 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     return Shown(text, tags, marks), tuple(shown_targets), tuple(notes)
 
 
+def group_occurrences(occurrences: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """`#:` references, one per file with its lines: `source/a.html:7, 11, 76`.
+
+    >>> group_occurrences([("source/a.html", "7"), ("source/a.html", "11"), ("b.html", "")])
+    ('source/a.html:7, 11', 'b.html')
+    """
+    lines: dict[str, list[str]] = {}
+    for path, line in occurrences:
+        lines.setdefault(path, [])
+        if line:
+            lines[path].append(line)
+    return tuple(f"{path}:{', '.join(found)}" if found else path
+                 for path, found in lines.items())
+
+
 def _entry_line(entry: Any) -> int:
     return int(getattr(entry, "msgid_line", 0) or entry.linenum or 0)
 
@@ -556,7 +571,7 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
             previous_msgctxt = entry.previous_msgctxt or ""
     context = tuple(line for line in (entry.comment or "").splitlines()
                     if line.strip() and not line.startswith(_HINT_PREFIX))
-    occurrences = tuple(f"{path}:{line}" if line else path for path, line in entry.occurrences)
+    occurrences = group_occurrences(entry.occurrences)
     return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
                context, entry.tcomment or "", previous, tuple(findings), markup, notes,
                occurrences, previous_msgctxt)

@@ -374,7 +374,7 @@ def _row_html(row: Row, review: ArticleReview,
                   + "".join(_term_note(n, review.source_language, lang) for n in row.terms)
                   + "</ul>")
     if row.occurrences:
-        en.append('<p class="occ">' + _e(" ".join(row.occurrences)) + "</p>")
+        en.append('<p class="occ">' + _e("; ".join(row.occurrences)) + "</p>")
     # Translation
     tr: list[str] = []
     for label, shown in row.translations:
