@@ -263,6 +263,24 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         sys.exit(EXIT_FINDINGS)
 
 
+@main.command()
+@lang_option
+@click.option("--force", is_flag=True, help="Rewrite every page, even unchanged ones.")
+@articles_argument
+@click.pass_obj
+def review(settings: Settings, langs: tuple[str, ...], force: bool, articles: tuple[str, ...]) -> None:
+    """Write review pages to build/review/: English | translation, statuses, terms, findings."""
+    project = settings.project()
+    selected = _select_languages(project, langs)
+    from transflow.review import review_project
+
+    report = review_project(project, selected, project.resolve_articles(articles), force=force,
+                            progress=settings.progress())
+    for line in report.detail_lines():
+        settings.echo(line, level=1)
+    settings.echo(report.summary())
+
+
 @main.group()
 def glossary() -> None:
     """Show the terminology glossary."""

@@ -1,0 +1,348 @@
+"""`transflow review`: static pages where an editor sees a whole translation and its problems.
+
+`build/review/<lang>/<slug>.html` puts every unit of an article side by side (English |
+translation) with its status as build will publish it, the glossary terms and their matched
+renderings highlighted, the findings of `check` on their row, and for a fuzzy unit what
+changed in the English; `build/review/index.html` lists every article × language with its
+progress, findings and build state, most work left first.
+
+`model.py` gathers (pure), `render.py` writes HTML (pure); this module does the I/O: it is
+incremental like build (a page is rewritten only when one of its inputs changed: the
+catalogue, the source, the glossary, the settings, the code) through a manifest in
+`build/.cache/review.json`, which is treated as absent when it is damaged.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from transflow import __version__
+from transflow.errors import InputError
+from transflow.files import atomic_write, read_bytes, write_if_changed
+from transflow.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from transflow.glossary import Glossary
+    from transflow.project import Project
+
+REVIEW_DIR = "review"  # under the build folder
+MANIFEST_FILE = "review.json"  # under build/.cache/
+MANIFEST_FORMAT = 1
+# A file modified this recently may change again within its mtime's resolution: its stamp is
+# not trusted next time (git's "racy clean" rule), so it is hashed again.
+RACY_WINDOW_NS = 2_000_000_000
+PARALLEL_MIN_JOBS = 40  # below this, worker processes cost more than they save
+MAX_WORKERS = 8
+
+
+@dataclass
+class ReviewReport:
+    """What a review run did."""
+
+    index: str  # the index page, as the user sees its path
+    written: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    no_catalog: list[str] = field(default_factory=list)  # article × language without a PO file
+    removed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: pages written and up to date, and where to look."""
+        text = (f"review: {len(self.written)} page{'s' if len(self.written) != 1 else ''} written, "
+                f"{len(self.up_to_date)} up to date")
+        if self.no_catalog:
+            text += f", {len(self.no_catalog)} without a catalogue (run transflow extract)"
+        return f"{text}; open {self.index}"
+
+    def detail_lines(self) -> list[str]:
+        """One line per page written or removed (for -v)."""
+        return ([f"wrote {p}" for p in self.written] + [f"removed {p}" for p in self.removed]
+                + [f"no catalogue: {p}" for p in self.no_catalog])
+
+
+@functools.lru_cache(maxsize=1)
+def code_key() -> str:
+    """What pages depend on besides their inputs: transflow's version and the code that decides
+    statuses, findings, highlights and HTML (so a changed check is never served stale)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    files = sorted(here.glob("*.py")) + [here.parent / name for name in (
+        "check.py", "glossary.py", "inline.py", "report.py", "status.py", "build.py")]
+    files += sorted((here.parent / "morphology").glob("*"))
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Hasher:
+    """sha256 of input files, skipped when (mtime, size) match the manifest's record."""
+
+    def __init__(self, known: dict[str, Any]):
+        self.known = known
+        self.new: dict[str, list[Any]] = {}
+        self.now = time.time_ns()
+
+    def sha(self, path: Path | str, rel: str) -> str:
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return "-"
+        old = self.known.get(rel)
+        if (isinstance(old, list) and len(old) == 3 and old[0] == st.st_mtime_ns
+                and old[1] == st.st_size):
+            self.new[rel] = old
+            return str(old[2])
+        digest = hashlib.sha256(read_bytes(Path(path))).hexdigest()
+        if st.st_mtime_ns < self.now - RACY_WINDOW_NS:
+            self.new[rel] = [st.st_mtime_ns, st.st_size, digest]
+        return digest
+
+
+def _stamp(path: Path | str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the last run, or an empty one when absent, damaged or of another format."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if (not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT
+            or not isinstance(data.get("pages"), dict) or not isinstance(data.get("files"), dict)):
+        return {}
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    lang: str
+    article: str
+    key: str
+    built: bool
+
+
+def review_dir(project: Project) -> Path:
+    """`build/review/`: where the review pages go."""
+    return project.build_dir / REVIEW_DIR
+
+
+def page_path(project: Project, lang: str, article: str) -> Path:
+    """`build/review/<lang>/<slug>.html`."""
+    return review_dir(project) / lang / f"{article}.html"
+
+
+def review_project(project: Project, langs: list[str], articles: list[str], *,
+                   force: bool = False, progress: Progress = no_progress) -> ReviewReport:
+    """Write the review pages of `articles` × `langs` (changed ones only) and the index."""
+    if not project.locales_dir.is_dir():
+        raise InputError("no such folder (run `transflow extract` first)",
+                         project.relative(project.locales_dir))
+    manifest_path = project.cache_dir / MANIFEST_FILE
+    manifest = load_manifest(manifest_path)
+    old_pages: dict[str, Any] = manifest.get("pages", {})
+    hasher = _Hasher(manifest.get("files", {}))
+    glossary_on = project.checks.get("glossary", "error") != "off"
+    gpath = project.glossary_path
+    glossary_sha = "off"
+    if glossary_on and gpath is not None:
+        glossary_sha = hasher.sha(gpath, project.relative(gpath))
+    settings = json.dumps([code_key(), project.source_language, sorted(project.checks.items()),
+                           project.min_complete, project.include_fuzzy, glossary_sha])
+    report = ReviewReport(project.relative(review_dir(project) / "index.html"))
+    pages: dict[str, Any] = {}
+    built_pages: dict[tuple[str, str], bool] = {}
+    jobs: list[_Job] = []
+    # Thousands of pages are checked on every run: paths as strings, one stat each.
+    locales, locales_rel = os.fspath(project.locales_dir), project.relative(project.locales_dir)
+    builds = os.fspath(project.build_dir)
+    reviews, reviews_rel = os.fspath(review_dir(project)), project.relative(review_dir(project))
+    sources: dict[str, tuple[str, str]] = {}
+    for lang in langs:
+        for article in articles:
+            po_rel = f"{locales_rel}/{lang}/{article}.po"
+            po = f"{locales}/{lang}/{article}.po"
+            po_sha = hasher.sha(po, po_rel)
+            page_key = f"{lang}/{article}"
+            if po_sha == "-":
+                if os.path.exists(po):
+                    raise InputError("is a folder, not a PO file", po_rel)
+                report.no_catalog.append(page_key)
+                continue
+            if article not in sources:
+                src = project.source_path(article)
+                sources[article] = (os.fspath(src), project.relative(src))
+            src_sha = hasher.sha(*sources[article])
+            built = built_pages[(lang, article)] = os.path.isfile(
+                f"{builds}/{lang}/{article}.html")
+            key = hashlib.sha256(json.dumps(
+                [settings, lang, article, po_sha, src_sha, built]).encode()).hexdigest()
+            old = old_pages.get(page_key)
+            if (not force and isinstance(old, dict) and old.get("key") == key
+                    and old.get("stamp") == _stamp(f"{reviews}/{lang}/{article}.html")
+                    and isinstance(old.get("summary"), dict)):
+                pages[page_key] = old
+                report.up_to_date.append(f"{reviews_rel}/{lang}/{article}.html")
+            else:
+                jobs.append(_Job(lang, article, key, built))
+    for page_key, record in _run_jobs(project, jobs, progress):
+        pages[page_key] = record
+        lang, article = page_key.split("/", 1)
+        report.written.append(project.relative(page_path(project, lang, article)))
+    # Pages of other articles and languages reviewed earlier stay listed while they exist.
+    known_articles = set(project.articles())
+    for page_key, record in old_pages.items():
+        if page_key in pages or not isinstance(record, dict):
+            continue
+        lang, article = page_key.split("/", 1)
+        out = page_path(project, lang, article)
+        if lang not in project.languages or article not in known_articles or \
+                not project.po_path(lang, article).is_file():
+            if out.is_file():
+                out.unlink()
+                report.removed.append(project.relative(out))
+            continue
+        if isinstance(record.get("summary"), dict) and out.is_file():
+            pages[page_key] = record
+    from transflow.review.render import render_index
+
+    summaries = [pages[k]["summary"] for k in sorted(pages)]
+    for s in summaries:  # pages reviewed in earlier runs
+        if (s["lang"], s["article"]) not in built_pages:
+            built_pages[(s["lang"], s["article"])] = project.build_path(
+                s["lang"], s["article"]).is_file()
+    index_path = review_dir(project) / "index.html"
+    index_key = hashlib.sha256(json.dumps(
+        [settings, project.languages, [[k, pages[k].get("key")] for k in sorted(pages)],
+         sorted(f"{lang}/{article}" for (lang, article), b in built_pages.items() if b)]
+    ).encode()).hexdigest()
+    old_index = manifest.get("index")
+    if force or not (isinstance(old_index, dict) and old_index.get("key") == index_key
+                     and old_index.get("stamp") == _stamp(index_path)):
+        write_if_changed(index_path, render_index(summaries, built_pages,
+                                                  list(project.languages)), durable=False)
+    new_manifest = {"format": MANIFEST_FORMAT, "pages": dict(sorted(pages.items())),
+                    "files": dict(sorted(hasher.new.items())),
+                    "index": {"key": index_key, "stamp": _stamp(index_path)}}
+    # (no indent: json's C encoder, ten times faster on thousands of pages)
+    write_if_changed(manifest_path, json.dumps(new_manifest, ensure_ascii=False,
+                                               separators=(",", ":"), sort_keys=True),
+                     durable=False)
+    report.written.sort()
+    return report
+
+
+def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
+    """Build's percentage, from build itself, so "skipped" here is what build does."""
+    from transflow.build import _catalog_percent as build_percent
+
+    return build_percent(entries, include_fuzzy)
+
+
+def review_one(project: Project, glossary: Glossary | None, lang: str, article: str,
+               built: bool) -> tuple[dict[str, Any], str]:
+    """Read one catalogue and render its page: (the index summary, the HTML)."""
+    from transflow.check import read_entries
+    from transflow.review.model import review_catalog
+    from transflow.review.render import render_article
+
+    po = project.po_path(lang, article)
+    po_rel = project.relative(po)
+    entries, metadata = read_entries(po, po_rel)
+    review = review_catalog(
+        entries, metadata, lang=lang, article=article, po_file=po_rel,
+        source_language=project.source_language, glossary=glossary,
+        severities=project.checks, include_fuzzy=project.include_fuzzy,
+        min_complete=project.min_complete,
+        percent=_catalog_percent(entries, project.include_fuzzy), built=built)
+    return review.summary(), render_article(review)
+
+
+def _do_jobs(project: Project, glossary: Glossary | None,
+             jobs: list[_Job]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for job in jobs:
+        summary, page = review_one(project, glossary, job.lang, job.article, job.built)
+        path = page_path(project, job.lang, job.article)
+        atomic_write(path, page, durable=False)  # rebuilt from the catalogue if lost
+        out.append((f"{job.lang}/{job.article}",
+                    {"key": job.key, "stamp": _stamp(path), "summary": summary}))
+    return out
+
+
+# The parent's glossary, inherited by forked workers.
+_INHERITED: list[Glossary | None] = []
+
+
+def _chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, dict[str, Any]]]:
+    """Worker-process entry point."""
+    if _INHERITED:
+        glossary = _INHERITED[0]
+    else:
+        glossary = _load_glossary(project)
+    return _do_jobs(project, glossary, jobs)
+
+
+def _load_glossary(project: Project) -> Glossary | None:
+    from transflow.glossary import load_project_glossary
+
+    if project.checks.get("glossary", "error") == "off":
+        return None
+    return load_project_glossary(project)
+
+
+def _worker_count(jobs: int) -> int:
+    if jobs < PARALLEL_MIN_JOBS:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs // (PARALLEL_MIN_JOBS // 2), MAX_WORKERS))
+
+
+def _run_jobs(project: Project, jobs: list[_Job],
+              progress: Progress) -> list[tuple[str, dict[str, Any]]]:
+    """Review the changed pages, in worker processes when there are many."""
+    if not jobs:
+        return []
+    glossary = _load_glossary(project)
+    workers = _worker_count(len(jobs))
+    if workers == 1:
+        out = []
+        with progress(jobs, "review") as items:
+            for job in items:
+                out += _do_jobs(project, glossary, [job])
+        return out
+    import concurrent.futures
+    import multiprocessing
+
+    ordered = sorted(jobs, key=lambda j: (j.article, j.lang))  # one article's msgids together
+    size = -(-len(ordered) // (workers * 4))
+    chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    results: list[tuple[str, dict[str, Any]]] = []
+    if fork:
+        _INHERITED[:] = [glossary]
+    try:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_chunk, project, chunk) for chunk in chunks]
+            with progress(futures, "review") as items:
+                for future in items:
+                    results += future.result()
+    finally:
+        _INHERITED.clear()
+    return results

@@ -1,0 +1,577 @@
+"""What a review page shows, gathered from one catalogue: rows, statuses, marks, findings.
+
+Everything here is a pure function of a catalogue's entries, the glossary and the settings, so
+the renderer (`render.py`) and the tests need no files. Statuses follow `build` (what the
+published page will show), findings come from `check.check_catalog` (what `transflow check`
+prints), glossary highlights from the glossary's own matcher (`Glossary.triggered`,
+`accepted_phrases`, `morphology.find_phrase`), so the page can never disagree with the tools.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import Indel
+
+from transflow.check import Finding, check_catalog
+from transflow.glossary import Glossary, Term, parse_ignore, plain_text
+from transflow.inline import TAG_RE, tag_problems, unescape_text
+from transflow.morphology import WORD_RE, Morphology, Tokens, find_phrase, load_morphology
+from transflow.status import Counts, count_catalog
+
+# Row statuses, in the order the legend lists them.
+STATUSES = ("translated", "fuzzy", "untranslated", "rejected")
+# Regions of a displayed text that the glossary matcher does not read as words: raw HTML tags
+# and entities (`glossary.plain_text` removes them before matching).
+_NOT_WORDS_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;")
+# Word-level diff tokens: words, runs of whitespace, single other characters (punctuation).
+_DIFF_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
+# `#.` lines that extract writes as glossary hints: the page shows the terms highlighted instead.
+_HINT_PREFIX = "glossary:"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A highlighted stretch `[start, end)` of a displayed text (see `flatten`)."""
+
+    start: int
+    end: int
+    kind: str  # "term" (English), "match" (its rendering), "missing", "forbidden"
+    tip: str  # what hovering or focusing the mark shows
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A notation text as shown: plain text (entities read), the light tags with their
+    positions in it, and the marks over it."""
+
+    text: str
+    tags: tuple[tuple[int, str], ...] = ()
+    marks: tuple[Mark, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TermNote:
+    """One triggered glossary term on a row, and what the matcher made of the translation."""
+
+    term: str
+    source: str  # the English form, as the glossary writes it
+    wanted: str  # the approved renderings ("keep unchanged" for translate = false)
+    state: str  # "found", "missing", "forbidden", "ignored", "not checked"
+    pointed: bool  # False: the matcher's words could not be located in the displayed text
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One entry of the catalogue: one unit of the article."""
+
+    index: int
+    line: int  # the line of its msgid in the PO file (as `check` reports it)
+    status: str  # one of STATUSES
+    msgctxt: str | None
+    source: Shown
+    translations: tuple[tuple[str, Shown], ...]  # (label, text): one, or one per plural form
+    context: tuple[str, ...]  # `#.` lines (element context), glossary hints left out
+    tcomment: str
+    previous: tuple[tuple[str, str], ...] | None  # fuzzy: word diff of `#| msgid` → msgid
+    findings: tuple[Finding, ...]
+    markup: tuple[str, ...]  # why build rejects the markup (status "rejected")
+    terms: tuple[TermNote, ...]
+    occurrences: tuple[str, ...]
+    # fuzzy: `#| msgctxt` when it differs from the msgctxt ("" for none): why an entry whose
+    # English did not change is fuzzy
+    previous_msgctxt: str | None = None
+
+    @property
+    def problem(self) -> bool:
+        """True when an editor must look: a finding, rejected markup, or not usable yet."""
+        return bool(self.findings) or self.status != "translated"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleReview:
+    """Everything one review page shows."""
+
+    article: str
+    lang: str
+    source_language: str
+    po_file: str  # as the user sees it (locales/ru/x.po)
+    rows: tuple[Row, ...]
+    counts: Counts
+    percent: float  # as build computes it (translated source words / all words)
+    min_complete: float
+    include_fuzzy: bool
+    built: bool  # build/<lang>/<slug>.html exists
+    glossary: bool  # False: the project has no glossary (or its check is off)
+    findings_by_check: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> bool:
+        """True when `build` skips this article for this language (under `min_complete`)."""
+        return self.percent < self.min_complete
+
+    def summary(self) -> dict[str, Any]:
+        """What the index shows of this page (kept in the manifest for unchanged pages)."""
+        c = self.counts
+        return {
+            "article": self.article, "lang": self.lang, "po_file": self.po_file,
+            "entries": c.total, "translated": c.translated, "fuzzy": c.fuzzy,
+            "untranslated": c.untranslated,
+            "words": {"total": c.words_total, "translated": c.words_translated,
+                      "fuzzy": c.words_fuzzy, "untranslated": c.words_untranslated},
+            "percent": self.percent, "min_complete": self.min_complete,
+            "rejected": sum(r.status == "rejected" for r in self.rows),
+            "findings": dict(sorted(self.findings_by_check.items())),
+            "errors": sum(f.severity == "error" for r in self.rows for f in r.findings),
+            "warnings": sum(f.severity == "warning" for r in self.rows for f in r.findings),
+        }
+
+
+# --- texts ------------------------------------------------------------------------------------
+
+
+def flatten(notation: str) -> tuple[str, tuple[tuple[int, str], ...]]:
+    """Split notation into its plain text (entities read) and its light tags with positions.
+
+    Only well-formed notation tags (`<a1>`, `</a1>`, `<br1/>`) are tags; anything else that looks
+    like markup (`<script>`, `<a1 href=…>`) stays text, so the page shows it as written.
+
+    >>> flatten("Read <a1>OC &amp; Media</a1>")
+    ('Read OC & Media', ((5, '<a1>'), (15, '</a1>')))
+    """
+    if "<" not in notation:
+        return unescape_text(notation), ()
+    parts: list[str] = []
+    tags: list[tuple[int, str]] = []
+    pos = length = 0
+    for m in TAG_RE.finditer(notation):
+        chunk = unescape_text(notation[pos : m.start()])
+        parts.append(chunk)
+        length += len(chunk)
+        tags.append((length, m.group()))
+        pos = m.end()
+    parts.append(unescape_text(notation[pos:]))
+    return "".join(parts), tuple(tags)
+
+
+def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
+                 keep_case: bool) -> list[tuple[int, int]] | None:
+    """Character spans in `shown` of the matcher's `words` (its tokens of the same text).
+
+    None when the displayed text does not split into exactly those words (a raw entity such as
+    `&eacute;` inside a word, an unusual normalisation): the page then says it cannot point.
+    """
+    masked = _NOT_WORDS_RE.sub(lambda m: " " * len(m.group()), shown) if (
+        "<" in shown or "&" in shown) else shown
+    folded = morph.normalize(masked, keep_case=keep_case)
+    if len(folded) == len(masked):
+        # The common case: folding kept every character in place, so the words of the folded
+        # text stand where the displayed words stand.
+        found = list(WORD_RE.finditer(folded))
+        if len(found) == len(words) and [m.group() for m in found] == list(words):
+            return [m.span() for m in found]
+    spans: list[tuple[int, int]] = []
+    for m in WORD_RE.finditer(masked):
+        folded = morph.normalize(m.group(), keep_case=keep_case)
+        pieces = WORD_RE.findall(folded)
+        if len(pieces) != 1:
+            return None
+        spans.append((m.start(), m.end()))
+        if len(spans) > len(words) or pieces[0] != words[len(spans) - 1]:
+            return None
+    return spans if len(spans) == len(words) else None
+
+
+def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    """A word-level diff of two notation texts: ("=", same) / ("-", removed) / ("+", added).
+
+    Tokens are words, runs of spaces and single punctuation marks; the longest common
+    subsequence of tokens is kept (rapidfuzz's Indel opcodes: difflib is quadratic here). A
+    lone space between two changes joins them, and within a changed stretch the removed text
+    comes before the added text, so a rewritten phrase reads as one change.
+
+    >>> word_diff("Talks in Goris today", "Talks in Gori today")
+    (('=', 'Talks in '), ('-', 'Goris'), ('+', 'Gori'), ('=', ' today'))
+    >>> word_diff("built near the village", "put up near the village")
+    (('-', 'built'), ('+', 'put up'), ('=', ' near the village'))
+    """
+    a = _DIFF_TOKEN_RE.findall(unescape_text(old))
+    b = _DIFF_TOKEN_RE.findall(unescape_text(new))
+    ops = [(op.tag == "equal", "".join(a[op.src_start : op.src_end]),
+            "".join(b[op.dest_start : op.dest_end])) for op in Indel.opcodes(a, b)]
+    for i in range(1, len(ops) - 1):
+        same, text, _ = ops[i]
+        if same and text.isspace() and not ops[i - 1][0] and not ops[i + 1][0]:
+            ops[i] = (False, text, text)
+    out: list[tuple[str, str]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    for same, old_text, new_text in ops + [(True, "", "")]:
+        if not same:
+            removed.append(old_text)
+            added.append(new_text)
+            continue
+        if "".join(removed):
+            out.append(("-", "".join(removed)))
+        if "".join(added):
+            out.append(("+", "".join(added)))
+        removed.clear()
+        added.clear()
+        if old_text:
+            out.append(("=", old_text))
+    return tuple(out)
+
+
+# --- glossary marks ---------------------------------------------------------------------------
+
+
+def _norm_sep(kind: str) -> str:
+    """A separator between source words as the glossary compares them (hyphen = space)."""
+    return " " if kind == "-" else kind.replace("\u2019", "'")
+
+
+def _source_forms(morph: Morphology, term: Term) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(words, separators) of each source form, folded as `Glossary.triggered` compares them."""
+    out = []
+    for form in term.source:
+        ft = morph.tokenize(form, keep_case=True)
+        want = ft.words if term.case_sensitive else tuple(w.lower() for w in ft.words)
+        if want:
+            out.append((want, tuple(_norm_sep(ft.sep(j)) for j in range(1, len(want)))))
+    return out
+
+
+def _source_spans(forms: list[tuple[tuple[str, ...], tuple[str, ...]]], tokens: Tokens,
+                  lowered: tuple[str, ...], case_sensitive: bool) -> list[tuple[int, int]]:
+    """Word spans of a triggered term's source forms in the msgid (as `Glossary.triggered`)."""
+    words = tokens.words if case_sensitive else lowered
+    spans = []
+    for want, seps in forms:
+        k = len(want)
+        first = want[0]
+        for i, word in enumerate(words[: len(words) - k + 1]):
+            if word == first and words[i : i + k] == want and tuple(
+                    _norm_sep(tokens.sep(j)) for j in range(i + 1, i + k)) == seps:
+                spans.append((i, i + k))
+    return spans
+
+
+def _keep_outermost(marks: Iterable[Mark]) -> tuple[Mark, ...]:
+    """Marks sorted, those overlapping an earlier (or longer) one dropped: marks never nest."""
+    out: list[Mark] = []
+    for m in sorted(marks, key=lambda m: (m.start, -(m.end - m.start))):
+        if out and m.start < out[-1].end:
+            continue
+        out.append(m)
+    return tuple(out)
+
+
+KEEP_NOTE = " (keep unchanged)"  # after the source form of a term that is never translated
+
+
+def _wanted(term: Term, lang: str) -> str:
+    if not term.translate:
+        return f"{term.source[0]}{KEEP_NOTE}"
+    return " / ".join(term.approved(lang)) or "(no rendering in this language)"
+
+
+def _tip(term: Term, lang: str) -> str:
+    tip = f"{term.source[0]} → {_wanted(term, lang)} [term {term.id}]"
+    return f"{tip}: {term.note}" if term.note else tip
+
+
+
+
+class _SourceCache:
+    """Per glossary: source-side spans by (msgid, displayed text), and the folded source forms
+    of each term. Pages of one article in several languages share their English."""
+
+    def __init__(self) -> None:
+        self.spans: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = {}
+        self.forms: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self.texts: dict[str, dict[Any, _Texts]] = {}  # per language: see `_row`
+
+
+_CACHES: weakref.WeakKeyDictionary[Glossary, _SourceCache] = weakref.WeakKeyDictionary()
+
+
+_Texts = tuple[Shown, tuple[tuple[str, Shown], ...], tuple[TermNote, ...]]
+_PLAIN_TEXTS: dict[Any, _Texts] = {}  # rows of projects without a glossary
+
+
+class Highlighter:
+    """Glossary marks for the rows of one language (caches the morphology and tokenisers)."""
+
+    def __init__(self, glossary: Glossary, lang: str):
+        self.glossary = glossary
+        self.lang = lang
+        self.source_morph = Morphology(lang=glossary.source_language)
+        self.morph = load_morphology(lang)
+        cache = _CACHES.get(glossary)
+        if cache is None:
+            cache = _CACHES[glossary] = _SourceCache()
+        self.cache = cache
+        self.texts = cache.texts.setdefault(lang, {})
+
+    def source(self, msgid: str, shown: str, terms: list[Term],
+               missing: set[str]) -> tuple[tuple[Mark, ...], set[str]]:
+        """Marks over the English text; the ids of the terms it could not point at."""
+        if not terms:
+            return (), set()
+        spans = self._source_char_spans(msgid, shown, terms)
+        marks: list[Mark] = []
+        lost: set[str] = set()
+        for term in terms:
+            found = spans.get(term.id)
+            if not found:
+                lost.add(term.id)
+                continue
+            kind = "missing" if term.id in missing else "term"
+            tip = _tip(term, self.lang)
+            marks += [Mark(a, b, kind, tip) for a, b in found]
+        return _keep_outermost(marks), lost
+
+    def _source_char_spans(self, msgid: str, shown: str,
+                           terms: list[Term]) -> dict[str, list[tuple[int, int]]]:
+        """Character spans of each term in the English, shared by every language's page
+        (the glossary is one object per process, so its terms' ids are stable keys)."""
+        cache = self.cache
+        key = (msgid, shown)
+        cached = cache.spans.get(key)
+        if cached is not None:
+            return cached
+        tokens = self.source_morph.tokenize(plain_text(msgid), keep_case=True)
+        lowered = tuple(w.lower() for w in tokens.words)
+        offsets = word_offsets(self.source_morph, shown, tokens.words, True)
+        out: dict[str, list[tuple[int, int]]] = {}
+        if offsets is not None:
+            for term in terms:
+                forms = cache.forms.get(term.id)
+                if forms is None:
+                    forms = cache.forms[term.id] = _source_forms(self.source_morph, term)
+                out[term.id] = [(offsets[a][0], offsets[b - 1][1]) for a, b in
+                                _source_spans(forms, tokens, lowered, term.case_sensitive)]
+        if len(cache.spans) > 50_000:
+            cache.spans.clear()
+        cache.spans[key] = out
+        return out
+
+    def target(self, msgstr: str, shown: str, terms: list[Term],
+               forbidden: list[tuple[Term, str]]) -> tuple[tuple[Mark, ...], set[str], set[str]]:
+        """Marks over the translation: the words that satisfied each term, forbidden renderings.
+
+        Returns the marks, the ids of the terms found, and of those found but not locatable.
+        """
+        if not terms and not forbidden:
+            return (), set(), set()
+        text = plain_text(msgstr)
+        cache: dict[bool, tuple[Tokens, list[tuple[int, int]] | None]] = {}
+
+        def tokens_for(keep_case: bool) -> tuple[Tokens, list[tuple[int, int]] | None]:
+            if keep_case not in cache:
+                tokens = self.morph.tokenize(text, keep_case=keep_case)
+                cache[keep_case] = (tokens, word_offsets(self.morph, shown, tokens.words,
+                                                         keep_case))
+            return cache[keep_case]
+
+        marks: list[Mark] = []
+        found: set[str] = set()
+        lost: set[str] = set()
+        for term in terms:
+            tokens, offsets = tokens_for(term.case_sensitive)
+            spans = [s for p in self.glossary.accepted_phrases(term, self.lang)
+                     for s in find_phrase(tokens, p)]
+            if not spans:
+                continue
+            found.add(term.id)
+            if offsets is None:
+                lost.add(term.id)
+                continue
+            tip = f"{_wanted(term, self.lang)}: approved rendering of {term.source[0]}"
+            marks += [Mark(offsets[a][0], offsets[b - 1][1], "match", tip) for a, b in spans]
+        for term, rendering in forbidden:
+            tokens, offsets = tokens_for(term.case_sensitive)
+            phrase = self.morph.phrase(rendering, keep_case=term.case_sensitive)
+            spans = find_phrase(tokens, phrase)
+            if offsets is None:
+                continue
+            use = " / ".join(term.approved(self.lang))
+            tip = f"forbidden rendering {rendering} [term {term.id}]" + (
+                f": use {use}" if use else "")
+            marks += [Mark(offsets[a][0], offsets[b - 1][1], "forbidden", tip) for a, b in spans]
+        return _keep_outermost(marks), found, lost
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def entry_status(entry: Any, include_fuzzy: bool) -> tuple[str, tuple[str, ...]]:
+    """The status the published page gives an entry, and build's markup objections.
+
+    `rejected`: a translation build would use but refuses for its markup (`inline.tag_problems`),
+    so the page shows the English there. Plural entries are never used by build: their status
+    is msgfmt's (translated / fuzzy / untranslated).
+    """
+    if entry.msgid_plural:
+        first = entry.msgstr_plural.get(0, "")
+        if not first:
+            return "untranslated", ()
+        return ("fuzzy" if "fuzzy" in entry.flags else "translated"), ()
+    if not entry.msgstr:
+        return "untranslated", ()
+    fuzzy = "fuzzy" in entry.flags
+    if fuzzy and not include_fuzzy:
+        return "fuzzy", ()
+    problems = tuple(tag_problems(entry.msgid, entry.msgstr))
+    if problems:
+        return "rejected", problems
+    return ("fuzzy" if fuzzy else "translated"), ()
+
+
+def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findings: bool,
+           marker: Highlighter | None, lang: str) -> _Texts:
+    """The English, the translations (with their glossary marks) and the term notes of a row."""
+    text, tags = flatten(entry.msgid)
+    if entry.msgid_plural:
+        plural_text, plural_tags = flatten(entry.msgid_plural)
+        text, tags = f"{text} | {plural_text}", tags + tuple(
+            (p + len(text) + 3, t) for p, t in plural_tags)
+        msgid_all = entry.msgid + "\n" + entry.msgid_plural
+    else:
+        msgid_all = entry.msgid
+    if marker is None:
+        return (Shown(text, tags), tuple((label, Shown(*flatten(t))) for label, t in targets),
+                ())
+    notes: list[TermNote] = []
+    terms = [t for t in marker.glossary.triggered(msgid_all)
+             if t.translate is False or t.approved(lang)]
+    ignore = parse_ignore(entry.tcomment) if entry.tcomment else set()
+    missing: set[str] = set()
+    forbidden: list[tuple[Term, str]] = []
+    if has_glossary_findings:
+        # The same matcher once more, for what the finding's text does not carry: which
+        # rendering is forbidden, which term is missing.
+        for problem in marker.glossary.check_entry(msgid_all, "\n".join(
+                t for _, t in targets), lang, ignore):
+            if problem.kind == "forbidden" and problem.rendering:
+                forbidden.append((marker.glossary.by_id[problem.term], problem.rendering))
+            else:
+                missing.add(problem.term)
+    # The English side marks every term with a problem (a forbidden rendering stands where the
+    # approved one should).
+    flagged = missing | {term.id for term, _ in forbidden}
+    marks, source_lost = marker.source(msgid_all, text, terms, flagged)
+    shown_targets = []
+    found: set[str] = set()
+    target_lost: set[str] = set()
+    for label, t in targets:
+        flat, ttags = flatten(t)
+        tmarks, tfound, tlost = marker.target(t, flat, terms, forbidden) if t else ((), set(),
+                                                                                     set())
+        found |= tfound
+        target_lost |= tlost
+        shown_targets.append((label, Shown(flat, ttags, tmarks)))
+    forbidding = {term.id for term, _ in forbidden}
+    for term in terms:
+        if term.id in forbidding:
+            continue  # its forbidden-rendering note below says it
+        if term.id in ignore or "glossary" in ignore:
+            state = "ignored"
+        elif term.id in missing:
+            state = "missing"
+        elif term.id in found:
+            state = "found"
+        elif not any(t for _, t in targets):
+            continue  # not translated yet: the English highlight and its tooltip say it all
+        else:
+            state = "not found"  # unchecked (fuzzy) or the check is off
+        pointed = term.id not in source_lost and term.id not in target_lost
+        if state == "found" and pointed:
+            continue  # the two highlights and their tooltips say it
+        notes.append(TermNote(term.id, term.source[0], _wanted(term, lang), state, pointed))
+    for term, rendering in forbidden:
+        notes.append(TermNote(term.id, rendering, " / ".join(term.approved(lang)),
+                              "forbidden", True))
+    return Shown(text, tags, marks), tuple(shown_targets), tuple(notes)
+
+
+def group_occurrences(occurrences: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """`#:` references, one per file with its lines: `source/a.html:7, 11, 76`.
+
+    >>> group_occurrences([("source/a.html", "7"), ("source/a.html", "11"), ("b.html", "")])
+    ('source/a.html:7, 11', 'b.html')
+    """
+    lines: dict[str, list[str]] = {}
+    for path, line in occurrences:
+        lines.setdefault(path, [])
+        if line:
+            lines[path].append(line)
+    return tuple(f"{path}:{', '.join(found)}" if found else path
+                 for path, found in lines.items())
+
+
+def _entry_line(entry: Any) -> int:
+    return int(getattr(entry, "msgid_line", 0) or entry.linenum or 0)
+
+
+def review_catalog(entries: Sequence[Any], metadata: dict[str, str], *, lang: str, article: str,
+                   po_file: str, source_language: str, glossary: Glossary | None,
+                   severities: dict[str, str], include_fuzzy: bool, min_complete: float,
+                   percent: float, built: bool) -> ArticleReview:
+    """The review of one catalogue: a row per live entry in file (= document) order.
+
+    `entries` as `check.read_entries` returns them; `percent` as build computes it.
+    """
+    live = [e for e in entries if not e.obsolete and e.msgid]
+    findings = check_catalog(live, metadata, lang=lang, article=article, file=po_file,
+                             glossary=glossary, severities=severities)
+    by_line: dict[int, list[Finding]] = {}
+    by_check: dict[str, int] = {}
+    for f in findings:
+        by_line.setdefault(f.line, []).append(f)
+        by_check[f.check] = by_check.get(f.check, 0) + 1
+    use_glossary = glossary is not None and severities.get("glossary", "error") != "off"
+    marker = Highlighter(glossary, lang) if use_glossary and glossary is not None else None
+    rows = [_row(i, e, by_line.get(_entry_line(e), []), marker, lang, include_fuzzy)
+            for i, e in enumerate(live, start=1)]
+    return ArticleReview(article, lang, source_language, po_file, tuple(rows),
+                         count_catalog(live), percent, min_complete, include_fuzzy, built,
+                         marker is not None, by_check)
+
+
+def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | None,
+         lang: str, include_fuzzy: bool) -> Row:
+    status, markup = entry_status(entry, include_fuzzy)
+    if entry.msgid_plural:
+        targets = tuple((f"msgstr[{i}]", entry.msgstr_plural[i])
+                        for i in sorted(entry.msgstr_plural))
+    else:
+        targets = (("", entry.msgstr),)
+    has_glossary_findings = any(f.check == "glossary" for f in findings)
+    key = (entry.msgid, entry.msgid_plural, targets, entry.tcomment, has_glossary_findings)
+    # Menus, footers and bylines repeat on every page: the texts and their marks are a pure
+    # function of `key`, computed once per language and process.
+    cache = marker.texts if marker is not None else _PLAIN_TEXTS
+    texts = cache.get(key)
+    if texts is None:
+        texts = _texts(entry, targets, has_glossary_findings, marker, lang)
+        if len(cache) > 20_000:
+            cache.clear()
+        cache[key] = texts
+    source, translations, notes = texts
+    previous = None
+    previous_msgctxt = None
+    if status == "fuzzy" and entry.previous_msgid is not None:
+        previous = word_diff(entry.previous_msgid, entry.msgid)
+        if entry.previous_msgctxt != entry.msgctxt:
+            previous_msgctxt = entry.previous_msgctxt or ""
+    context = tuple(line for line in (entry.comment or "").splitlines()
+                    if line.strip() and not line.startswith(_HINT_PREFIX))
+    occurrences = group_occurrences(entry.occurrences)
+    return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
+               context, entry.tcomment or "", previous, tuple(findings), markup, notes,
+               occurrences, previous_msgctxt)
