@@ -158,17 +158,25 @@ def init(settings: Settings, directory: Path | None, languages: str, force: bool
 
 
 @main.command()
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 listing the files extract would change (CI).")
 @articles_argument
 @click.pass_obj
-def extract(settings: Settings, articles: tuple[str, ...]) -> None:
+def extract(settings: Settings, check_only: bool, articles: tuple[str, ...]) -> None:
     """Segment source articles into POT templates and merge them into every PO catalogue."""
     project = settings.project()
     from transflow.extract import extract_project
 
-    report = extract_project(project, project.resolve_articles(articles), progress=settings.progress())
+    report = extract_project(project, project.resolve_articles(articles),
+                             progress=settings.progress(), check=check_only)
+    for note in report.notes:
+        settings.echo(note, level=1, err=True)
     for line in report.detail_lines():
-        settings.echo(line, level=1)
+        # `--check` lists the files even with -q: they are the answer.
+        settings.echo(line, level=-1 if check_only else 1)
     settings.echo(report.summary())
+    if check_only and report.written:
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command()
