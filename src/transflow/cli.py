@@ -198,7 +198,10 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
     from transflow.check import check_project
     from transflow.report import findings_exit_code, render_findings
 
-    findings = check_project(project, selected, project.resolve_articles(articles))
+    notes: list[str] = []
+    findings = check_project(project, selected, project.resolve_articles(articles), notes=notes)
+    for note in notes:
+        settings.echo(note, level=1, err=True)
     output = render_findings(findings, fmt, color=settings.color and fmt == "text",
                              summary=settings.verbosity >= 0 or fmt != "text")
     if output:
@@ -222,11 +225,16 @@ def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under
     from transflow.report import render_status_json, render_status_table
     from transflow.status import project_status
 
-    result = project_status(project, selected, project.resolve_articles(articles))
+    # Orphaned catalogues (article gone from source/) are a fact about the whole project.
+    result = project_status(project, selected, project.resolve_articles(articles),
+                            orphans=not articles)
     if as_json:
         click.echo(render_status_json(result))
     else:
         click.echo(render_status_table(result, per_article=per_article, color=settings.color))
+        for orphan in result.orphaned:
+            click.echo(f"orphaned: {orphan.file} (no source for {orphan.article}; "
+                       "its translations are kept)")
     if fail_under is not None and result.below(fail_under):
         sys.exit(EXIT_FINDINGS)
 

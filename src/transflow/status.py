@@ -146,6 +146,15 @@ class LanguageStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class OrphanedCatalog:
+    """A language's catalogue whose article no longer exists in `source/` (kept, not counted)."""
+
+    article: str
+    lang: str
+    file: str  # as the user sees it, relative to the project root
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectStatus:
     """The status of a project: per language and per catalogue."""
 
@@ -154,6 +163,7 @@ class ProjectStatus:
     catalogs: tuple[CatalogStatus, ...]
     glossary: bool = False  # True when glossary errors were counted
     stats: dict[str, int] = field(default_factory=dict, compare=False)  # cache hits, parses
+    orphaned: tuple[OrphanedCatalog, ...] = ()
 
     def below(self, pct: float) -> bool:
         """True when any selected language is under `pct` percent translated (by words)."""
@@ -375,8 +385,34 @@ class _Job:
     glossary_key: str | None  # count glossary errors too (with this glossary)
 
 
-def project_status(project: Project, langs: list[str], articles: list[str]) -> ProjectStatus:
-    """Count every selected article in every selected language (using and refreshing the cache)."""
+def find_orphans(project: Project, langs: list[str], articles: list[str]) -> list[OrphanedCatalog]:
+    """The PO files of `langs` whose article is not among `articles` (every article of the
+    project): translations of a deleted or renamed article. Nothing deletes them.
+
+    Only `locales/<lang>/` of the project's languages is looked at, so `locales/templates/`
+    and `locales/memory/` (imported translation memory) are never taken for articles.
+    """
+    from transflow.files import find_relative
+
+    known = set(articles)
+    locales = project.relative(project.locales_dir)
+    out = []
+    for lang in langs:
+        for rel in find_relative(project.locales_dir / lang, ".po"):
+            slug = rel[:-3]
+            if slug not in known:
+                out.append(OrphanedCatalog(slug, lang, f"{locales}/{lang}/{rel}"))
+    out.sort(key=lambda o: (o.article, langs.index(o.lang)))
+    return out
+
+
+def project_status(project: Project, langs: list[str], articles: list[str], *,
+                   orphans: bool = False) -> ProjectStatus:  # fmt: skip
+    """Count every selected article in every selected language (using and refreshing the cache).
+
+    With `orphans` (`articles` is then every article of the project), catalogues left from
+    deleted articles are listed too (`ProjectStatus.orphaned`).
+    """
     if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
         raise errors_module.InputError("no such folder (run `transflow extract` first)",
                                        project.relative(project.locales_dir))
@@ -415,7 +451,8 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
         catalogs += rows
     catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
     return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
-                         glossary=glossary_key is not None, stats=stats)
+                         glossary=glossary_key is not None, stats=stats,
+                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()))
 
 
 def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
