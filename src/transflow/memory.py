@@ -185,7 +185,7 @@ class SqliteMemory:
         self._con: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
-        self._created: set[int] = set()  # msgids created by the refresh in progress
+        self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._term_cache: dict[tuple[str, str], str] = {}
         self._new_msgids = 0
         self._next_mid = 1
@@ -357,10 +357,11 @@ class SqliteMemory:
     def _refresh_once(self, wanted: list[Catalogue]) -> RefreshStats:
         con = self.con
         stats = RefreshStats()
-        self._created = set()
         self._term_cache = {}
         self._new_msgids = 0
         self._next_mid = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM msgids").fetchone()[0])
+        # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
+        self._first_new = self._next_mid
         known = {row[1]: row for row in con.execute(
             "SELECT id, path, lang, ord, size, mtime, ctime, ino, digest, checked FROM catalogs")}
         now = time.time_ns()
@@ -398,6 +399,8 @@ class SqliteMemory:
         # the end from the index itself instead of updated msgid by msgid.
         self._bulk = len(to_read) >= BULK_MIN_READS
         jobs = [(cat[1], row[8] if row is not None else None) for cat, _, row in to_read]
+        # A bigger page cache while writing: inserts into the hash index land anywhere.
+        con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
         con.execute("BEGIN IMMEDIATE")
         try:
             touched: set[int] = set()
@@ -529,8 +532,7 @@ class SqliteMemory:
                 new_words.append((key, " ".join(terms)))
                 for term in terms:
                     df[term] = df.get(term, 0) + 1
-                self._created.add(mid)
-            elif mid not in self._created:
+            elif mid < self._first_new:
                 existing.add(mid)
             rows.append((cat_id, pos, mid, msgstr))
         if new_msgids:
@@ -547,7 +549,7 @@ class SqliteMemory:
     def _terms(self, lang: str, msgid: str) -> list[str]:
         """`_terms`, with each word's term remembered for the refresh in progress."""
         cache = self._term_cache
-        if len(cache) > 200_000:
+        if len(cache) > 20_000:  # (bounded: memory stays flat in the newsroom's vocabulary)
             cache.clear()
         out = []
         for word in sorted(_words(msgid)):
@@ -560,7 +562,7 @@ class SqliteMemory:
     def _settle(self, mids: set[int]) -> None:
         """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
         con = self.con
-        for mid in sorted(mids - self._created):
+        for mid in sorted(m for m in mids if m < self._first_new):
             row = con.execute("SELECT lang, msgid, key FROM msgids WHERE id = ?", (mid,)).fetchone()
             if row is None:
                 continue
@@ -580,7 +582,6 @@ class SqliteMemory:
             else:
                 con.execute("UPDATE msgids SET key = ? WHERE id = ?", (first, mid))
                 con.execute("INSERT INTO words (rowid, terms) VALUES (?, ?)", (first, terms))
-        self._created = set()
 
     def _find(self, lang: str, msgid: str) -> int | None:
         for mid, text, mlang in self.con.execute(
@@ -738,6 +739,7 @@ def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | 
         yield _windowed(pool, jobs)
 
 
+WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
 READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
 
 
