@@ -358,9 +358,13 @@ def transflow_script(*commands: list[str]) -> str:
 
 
 @functools.cache
-def settled(native: Path, name: str) -> Path:
-    """A working copy of the migrated project with every cache warm (built, checked, counted)."""
-    work = fresh_copy(native, name)
+def settled(native: Path) -> Path:
+    """A working copy of the migrated project with every cache warm (built, checked, counted).
+
+    One copy shared by check-warm and the one-new-paragraph runs (a copy of a 10,000-article
+    newsroom and its first build take minutes): each run's warm-up absorbs the last one's edit.
+    """
+    work = fresh_copy(native, f"tf-settled-{native.name}")
     for argv in (("-q", "extract"), ("-q", "build"), ("status",), ("check",)):
         subprocess.run(transflow(*argv), cwd=work, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, env=run_env())
@@ -389,12 +393,8 @@ for msgid in sorted(plain, key=len, reverse=True):
 def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
     """Issue 11: the everyday path of a big newsroom, and CI on a fresh clone."""
     ops: list[Operation] = []
-    check_work = CORPORA / "work" / f"tf-check-warm-{n}"
-
     def check_ready() -> Path:
-        if not (check_work / "build" / ".cache" / "check.json").is_file():
-            return settled(native, check_work.name)
-        return check_work
+        return settled(native)
 
     ops.append(Operation(
         "check-warm", "check ka+ru, nothing changed since the last check",
@@ -421,11 +421,8 @@ def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
     # One new paragraph in one article: extract + check ARTICLE + build (three processes).
     pages = sorted(p.stem for p in (native / "source").glob("*.html"))
     counter = {"n": 0}
-    new_work = CORPORA / "work" / f"tf-one-new-paragraph-{n}"
-
     def unmatched() -> Path:
-        work = new_work if (new_work / ".ready").is_file() else settled(native, new_work.name)
-        (work / ".ready").write_text("ok\n")
+        work = settled(native)
         counter["n"] += 1
         page = work / "source" / f"{slug}.html"
         text = re.sub(r"\n    <p>Zyxwv update \d+[^\n]*</p>", "", page.read_text("utf-8"))
@@ -447,15 +444,12 @@ def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
     # The same with a paragraph close to a translated one of another article: it must come
     # out fuzzy from the memory, `#| msgid` the other article's. A different article each
     # time, so that the article's own catalogue never holds a close entry already.
-    fuzzy_work = CORPORA / "work" / f"tf-one-new-paragraph-fuzzy-{n}"
     targets = [pages[(len(pages) * (2 + 2 * i)) // 19] for i in range(8)]
     source = pages[len(pages) // 5]
     state: dict[str, str] = {}
 
     def near() -> Path:
-        work = fuzzy_work if (fuzzy_work / ".ready").is_file() else settled(native,
-                                                                            fuzzy_work.name)
-        (work / ".ready").write_text("ok\n")
+        work = settled(native)
         if "msgid" not in state:
             found = subprocess.run([str(TRANSFLOW_PY), "-c", PARAGRAPH_FINDER, str(work),
                                     json.dumps(targets), source], capture_output=True,

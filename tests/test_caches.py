@@ -32,6 +32,8 @@ def cli(root: Path, *args: str) -> tuple[int, str]:
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    # (This newsroom is tiny: cache its findings as a big one's would be.)
+    monkeypatch.setattr(check_mod, "CACHE_MIN_CATALOGUES", 0)
     proj = make_project(tmp_path / "news", glossary=True)
     assert cli(proj.root, "-q", "extract")[0] == 0
     # Translations with findings: a glossary violation and a number mismatch.
@@ -181,3 +183,16 @@ def test_check_cache_notes_say_what_happened(project: Project) -> None:
     assert code == 1
     assert "check cache" in out and "ignored" in out
     assert os.path.getsize(project.cache_dir / FINDINGS_CACHE_FILE) > 100  # rewritten
+
+
+def test_a_check_of_a_few_catalogues_neither_reads_nor_rewrites_the_cache(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    everything = findings_json(project.root)
+    cache = project.cache_dir / FINDINGS_CACHE_FILE
+    before = cache.read_bytes()
+    monkeypatch.setattr(check_mod, "CACHE_MIN_CATALOGUES", 16)
+    code, out = cli(project.root, "check", "--format", "json", "a")
+    assert code == 1
+    assert json.loads(out)["findings"] == [f for f in json.loads(everything)["findings"]
+                                           if f["article"] == "a"]
+    assert cache.read_bytes() == before

@@ -451,7 +451,11 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     """
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
-    cache = FindingsCache(project.cache_dir / FINDINGS_CACHE_FILE, _findings_key(project))
+    # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
+    # rewriting the findings of a whole newsroom would cost more than checking them.
+    small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
+    cache = (_NoCache() if small else
+             FindingsCache(project.cache_dir / FINDINGS_CACHE_FILE, _findings_key(project)))
     locales = os.fspath(project.locales_dir)
     root = os.fspath(project.root)
     findings: list[Finding] = []
@@ -582,6 +586,25 @@ def _check_in_workers(project: Project, glossary: Glossary | None,
 
 
 # --- the findings cache -----------------------------------------------------------------------
+
+CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see check_project)
+
+
+class _NoCache:
+    """`FindingsCache`'s interface, remembering nothing (a check of a few catalogues)."""
+
+    hits = 0
+    notes: list[str] = []
+
+    def lookup(self, key: str, st: os.stat_result, path: str) -> list[Any] | None:
+        return None
+
+    def store(self, key: str, st: os.stat_result, digest: str, findings: list[Finding]) -> None:
+        pass
+
+    def save(self) -> None:
+        pass
+
 
 FINDINGS_CACHE_FILE = "check.json"
 FINDINGS_CACHE_FORMAT = 1  # bump when a record's layout changes

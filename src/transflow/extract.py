@@ -39,7 +39,7 @@ from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
 CACHE_FILE = "extract.json"
-CACHE_VERSION = 2  # bump when the output for the same input changes
+CACHE_VERSION = 3  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this
@@ -162,6 +162,15 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _htm_sources(sources: str) -> list[str]:
+    """`.htm` sources without an `.html` beside them (relative paths)."""
+    from transflow.files import find_relative
+
+    found = find_relative(Path(sources), (".htm", ".html"))
+    html = {name[:-5] for name in found if name.endswith(".html")}
+    return [name for name in found if name.endswith(".htm") and name[:-4] not in html]
+
+
 def _stamp(path: str) -> list[int] | None:
     """`files.file_stamp` of a path string, as the cache stores it (a JSON list)."""
     try:
@@ -178,6 +187,8 @@ class _Cache:
         self.path = project.cache_dir / CACHE_FILE
         self.key = key
         self.articles: dict[str, dict[str, Any]] = {}
+        # Every output stat taken by `fresh`: the memory's refresh reuses them (no second stat).
+        self.seen: dict[str, os.stat_result] = {}
         try:
             data = json.loads(self.path.read_text("utf-8"))
             if data.get("key") == key and isinstance(data.get("articles"), dict):
@@ -198,9 +209,13 @@ class _Cache:
         if stamp is None or entry.get("source") != stamp:
             return False
         recorded = entry.get("outputs", {})
+        seen = self.seen
         for path in outputs:
-            stamp = _stamp(path)
-            if stamp is None or recorded.get(path) != stamp:
+            try:
+                st = seen[path] = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            if recorded.get(path) != [st.st_mtime_ns, st.st_size]:
                 return False
         return True
 
@@ -226,19 +241,18 @@ class _Cache:
             pass  # a cache that cannot be written costs time, never correctness
 
 
-def _glossary(project: Project) -> tuple[Any, str]:
-    """The project glossary (or None) and a key that changes when its file does."""
-    try:
-        from transflow.glossary import load_project_glossary
-    except ImportError:  # pragma: no cover - the glossary module ships with transflow
-        return None, "none"
-    glossary = load_project_glossary(project)
-    if glossary is None or project.glossary_path is None:
-        return None, "none"
-    try:
-        return glossary, _digest(project.glossary_path.read_bytes())
-    except OSError:
-        return glossary, "unreadable"
+def _glossary_key(project: Project) -> str:
+    """A key that changes when the glossary file does (its bytes; "absent" without one)."""
+    from transflow.cachekey import file_digest
+
+    return file_digest(project.glossary_path)
+
+
+def _glossary(project: Project) -> Any:
+    """The project glossary, or None (loaded only when some article is to be merged)."""
+    from transflow.glossary import load_project_glossary
+
+    return load_project_glossary(project)
 
 
 def _segment(project: Project, slug: str) -> tuple[Path, list[Any]]:
@@ -302,6 +316,7 @@ class _Memories:
         self.langs = langs
         self.memory: SqliteMemory | None = None
         self.notes: list[str] = []
+        self.seen: dict[str, os.stat_result] = {}  # stats already taken this run (by path)
 
     def _ready(self) -> SqliteMemory:
         memory = self.memory
@@ -309,7 +324,7 @@ class _Memories:
             from transflow.memory import DB_FILE, project_catalogues
 
             memory = SqliteMemory(self.project.cache_dir / DB_FILE, log=self.notes.append)
-            stats = memory.refresh(project_catalogues(self.project, self.langs))
+            stats = memory.refresh(project_catalogues(self.project, self.langs), seen=self.seen)
             self.notes.append(f"translation memory: {stats.stat} catalogues looked at, "
                               f"{stats.read} read, {stats.parsed} changed, "
                               f"{stats.removed} gone")  # fmt: skip
@@ -412,12 +427,18 @@ def extract_project(
         if marker.exists() or not (project.cache_dir / CACHE_FILE).is_file():
             _remove_stale_temporaries(project)  # a killed run's (or an unknown past's) leftovers
         try:
-            return _extract(project, articles, progress, marker=marker)
-        finally:  # staged files that were not renamed (a failure, a conflict): ours, under the lock
-            if marker.exists():
-                _remove_stale_temporaries(project)
-                with contextlib.suppress(OSError):
-                    marker.unlink()
+            report = _extract(project, articles, progress, marker=marker)
+        except BaseException:
+            # A failure may leave the staged files of articles merged before it: ours, under
+            # the lock. (On success the commit renamed or removed every one of them, so no
+            # walk of locales/ is needed: 30,000 files at 10,000 articles.)
+            _remove_stale_temporaries(project)
+            with contextlib.suppress(OSError):
+                marker.unlink()
+            raise
+        with contextlib.suppress(OSError):
+            marker.unlink()
+        return report
 
 
 # What `_spill` stages and a killed or failed run leaves behind (`.<name>.<random>.extract.tmp`).
@@ -449,7 +470,7 @@ def _extract(project: Project, articles: list[str], progress: Progress, *, dry: 
 
 def _extract_with(project: Project, articles: list[str], progress: Progress,
                   memories: _Memories, dry: bool, marker: Path | None) -> ExtractReport:  # fmt: skip
-    glossary, glossary_key = _glossary(project)
+    glossary_key = _glossary_key(project)
     langs = tuple(project.languages)
     key = json.dumps([CACHE_VERSION, __version__, project.segmentation, glossary_key, langs])
     cache = _Cache(project, key)
@@ -463,12 +484,18 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
 
     def source(slug: str) -> str:
         html = f"{sources}/{slug}.html"
-        if os.path.isfile(html) or not os.path.isfile(f"{sources}/{slug}.htm"):
-            return html
-        return f"{sources}/{slug}.htm"  # as project.source_path: .html first
+        if slug in htm_only:
+            return f"{sources}/{slug}.htm"  # as project.source_path: .html first
+        return html
+
+    # The articles whose source is `.htm` (no `.html`): rare, found with one listing.
+    htm_only = {name[:-4] for name in _htm_sources(sources)} if articles else set()
 
     todo = [s for s in articles if not cache.fresh(s, source(s), outputs(s))]
+    memories.seen = cache.seen
     workers = _workers(len(todo))
+    # The glossary's terms and forms are only needed for the hints of what is merged now.
+    glossary = _glossary(project) if todo else None
     if todo and marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()

@@ -331,7 +331,8 @@ class SqliteMemory:
 
     # --- refreshing ----------------------------------------------------------------------
 
-    def refresh(self, wanted: list[Catalogue]) -> RefreshStats:
+    def refresh(self, wanted: list[Catalogue], *,
+                seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
@@ -339,22 +340,25 @@ class SqliteMemory:
         """
         self._wanted = wanted
         try:
-            return self._refresh(wanted)
+            return self._refresh(wanted, seen or {})
         except sqlite3.Error as e:
             self._rebuild_after(e)
-            return self._refresh(wanted)
+            return self._refresh(wanted, {})
 
-    def _refresh(self, wanted: list[Catalogue]) -> RefreshStats:
+    def _refresh(self, wanted: list[Catalogue],
+                 seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
+        seen = seen or {}
         try:
-            return self._refresh_once(wanted)
+            return self._refresh_once(wanted, seen)
         except _Exhausted:
             # Articles were added between the same two so often that no slot is left: renumber
             # by building again (rare: 16 additions between the same two neighbours).
             self._note(f"translation memory {self.path}: renumbering; rebuilding it")
             self._recreate()
-            return self._refresh_once(wanted)
+            return self._refresh_once(wanted, seen)
 
-    def _refresh_once(self, wanted: list[Catalogue]) -> RefreshStats:
+    def _refresh_once(self, wanted: list[Catalogue],
+                      seen: dict[str, os.stat_result]) -> RefreshStats:  # fmt: skip
         con = self.con
         stats = RefreshStats()
         self._term_cache = {}
@@ -373,10 +377,12 @@ class SqliteMemory:
             if row is not None and (row[2], row[3]) != (cat[0], cat[2]):
                 gone.append(row)  # the same path in another role: start it afresh
                 row = None
-            try:
-                st = os.stat(cat[1])
-            except OSError:
-                st = None
+            st = seen.get(cat[1])  # (taken moments ago by extract's own freshness check)
+            if st is None:
+                try:
+                    st = os.stat(cat[1])
+                except OSError:
+                    st = None
             if st is None or not stat.S_ISREG(st.st_mode):
                 if row is not None:
                     gone.append(row)
