@@ -457,7 +457,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     cache = (_NoCache() if small else
              FindingsCache(project.cache_dir / FINDINGS_CACHE_FILE, _findings_key(project)))
     locales = os.fspath(project.locales_dir)
-    root = os.fspath(project.root)
+    shown = project.relative(project.locales_dir)  # how findings name the folder
     findings: list[Finding] = []
     jobs: list[_Job] = []
     for lang in langs:
@@ -469,7 +469,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
                 continue
             if stat.S_ISDIR(st.st_mode):
                 raise InputError("is a folder, not a PO file", project.relative(Path(path)))
-            rel = os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+            rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
             cached = cache.lookup(rel, st, path)
             if cached is not None:
                 findings += [Finding(c, sev, lang, article, rel, line, ctxt, msgid, msgstr, term,

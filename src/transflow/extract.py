@@ -533,6 +533,12 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
     for slug in todo:
         cache.record(slug, source(slug), outputs(slug))
     cache.save()
+    if memories.memory is not None and any(r.written for r in results):
+        # The memory learns what this run wrote now, so that the next run (a one-article edit
+        # after a migration, say) does not re-read every catalogue this one rewrote.
+        from transflow.memory import project_catalogues
+
+        memories.memory.refresh(project_catalogues(project, langs))
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes)
 
