@@ -339,3 +339,17 @@ def test_extract_with_a_damaged_memory_database_still_fills(project: Project, da
     assert "translation memory" in out  # -v says what happened to it
     entry = read_catalog(project.po_path("ru", "a")).find("The road to the border was closed.")
     assert entry is not None and entry.msgstr == "RU The road to the border was closed."
+
+
+def test_the_memory_learns_what_a_run_wrote_so_the_next_edit_parses_nothing_again(
+        project: Project) -> None:  # fmt: skip
+    extract_project(project, project.articles())
+    translate_all(project, "b", "ru", "RU ")
+    write(project.source_path("a"), page("Talks resume", "The road to the border was closed."))
+    first = extract_project(project, ["a"])  # the memory is used, then told what was written
+    assert any("translation memory:" in note for note in first.notes)
+    write(project.source_path("a"), page("Talks resume", "The road to the border was closed.",
+                                         "Another new paragraph."))  # fmt: skip
+    second = extract_project(project, ["a"])
+    note = next(n for n in second.notes if n.startswith("translation memory:"))
+    assert ", 0 changed," in note, note  # nothing parsed again: a stat (and a hash) at most
