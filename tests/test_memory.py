@@ -378,3 +378,17 @@ def test_killed_while_refreshing_leaves_a_usable_or_rebuildable_database(tmp_pat
     stats = memory.refresh(cats)
     assert stats.parsed == 30 or stats.parsed == 40  # the half-done run was rolled back
     assert_same_answers(memory, cats)
+
+
+def test_a_partial_refresh_reads_only_the_named_catalogues_and_forgets_none(
+        tmp_path: Path) -> None:  # fmt: skip
+    cats = small_project(tmp_path, 6)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    path = Path(cats[3][1])
+    path.write_text(po_text(("Talks resumed in Stepanakert on day 3", "Третий")), "utf-8")
+    stats = memory.refresh([cats[3]], partial=True)  # what a run just wrote
+    assert (stats.stat, stats.parsed, stats.removed) == (1, 1, 0)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 3")[1] == "Третий"
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "День 5"
+    assert_same_answers(memory, cats)

@@ -236,7 +236,7 @@ class _Cache:
         """Write the cache (atomically; failure only costs time next run)."""
         data = json.dumps({"key": self.key, "articles": self.articles}, sort_keys=True)
         try:
-            atomic_write(self.path, data)
+            atomic_write(self.path, data, durable=False)  # (a torn cache is only ignored)
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
 
@@ -317,19 +317,29 @@ class _Memories:
         self.memory: SqliteMemory | None = None
         self.notes: list[str] = []
         self.seen: dict[str, os.stat_result] = {}  # stats already taken this run (by path)
+        self.articles: list[str] | None = None  # every article, when the run already listed them
+        self._catalogues: list[tuple[str, str, str]] | None = None
 
     def _ready(self) -> SqliteMemory:
         memory = self.memory
         if memory is None:
-            from transflow.memory import DB_FILE, project_catalogues
+            from transflow.memory import DB_FILE
 
             memory = SqliteMemory(self.project.cache_dir / DB_FILE, log=self.notes.append)
-            stats = memory.refresh(project_catalogues(self.project, self.langs), seen=self.seen)
+            stats = memory.refresh(self.catalogues(), seen=self.seen)
             self.notes.append(f"translation memory: {stats.stat} catalogues looked at, "
                               f"{stats.read} read, {stats.parsed} changed, "
                               f"{stats.removed} gone")  # fmt: skip
             self.memory = memory
         return memory
+
+    def catalogues(self) -> list[tuple[str, str, str]]:
+        """What the memory learns from (`memory.project_catalogues`), listed once a run."""
+        if self._catalogues is None:
+            from transflow.memory import project_catalogues
+
+            self._catalogues = project_catalogues(self.project, self.langs, self.articles)
+        return self._catalogues
 
     def get(self, lang: str) -> MemoryLike:
         """The language's memory (the database refreshed now if it was not yet)."""
@@ -533,12 +543,12 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
     for slug in todo:
         cache.record(slug, source(slug), outputs(slug))
     cache.save()
-    if memories.memory is not None and any(r.written for r in results):
+    written = {os.fspath(project.root / r.path) for r in results if r.written and r.stats}
+    if memories.memory is not None and written:
         # The memory learns what this run wrote now, so that the next run (a one-article edit
         # after a migration, say) does not re-read every catalogue this one rewrote.
-        from transflow.memory import project_catalogues
-
-        memories.memory.refresh(project_catalogues(project, langs))
+        memories.memory.refresh([c for c in memories.catalogues() if c[1] in written],
+                                partial=True)  # fmt: skip
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes)
 

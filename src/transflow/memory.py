@@ -186,6 +186,7 @@ class SqliteMemory:
         self._pid = os.getpid()
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
+        self._partial = False  # the refresh in progress looks at some catalogues only
         self._term_cache: dict[tuple[str, str], str] = {}
         self._new_msgids = 0
         self._next_mid = 1
@@ -332,18 +333,22 @@ class SqliteMemory:
     # --- refreshing ----------------------------------------------------------------------
 
     def refresh(self, wanted: list[Catalogue], *,
-                seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
+                seen: dict[str, os.stat_result] | None = None,
+                partial: bool = False) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
         it from the catalogues. `wanted` is remembered: a fault a lookup finds rebuilds from it.
         """
-        self._wanted = wanted
+        if not partial:
+            self._wanted = wanted
+        self._partial = partial
         try:
             return self._refresh(wanted, seen or {})
         except sqlite3.Error as e:
             self._rebuild_after(e)
-            return self._refresh(wanted, {})
+            self._partial = False  # (an empty database needs everything)
+            return self._refresh(self._wanted or wanted, {})
 
     def _refresh(self, wanted: list[Catalogue],
                  seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
@@ -366,8 +371,19 @@ class SqliteMemory:
         self._next_mid = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM msgids").fetchone()[0])
         # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
         self._first_new = self._next_mid
-        known = {row[1]: row for row in con.execute(
-            "SELECT id, path, lang, ord, size, mtime, ctime, ino, digest, checked FROM catalogs")}
+        columns = "id, path, lang, ord, size, mtime, ctime, ino, digest, checked"
+        if self._partial:
+            # Only these catalogues (what a run just wrote): the others are neither looked at
+            # nor taken for gone.
+            known: dict[str, tuple[Any, ...]] = {}
+            paths = [cat[1] for cat in wanted]
+            for start in range(0, len(paths), 500):
+                part = paths[start : start + 500]
+                known.update((row[1], row) for row in con.execute(
+                    f"SELECT {columns} FROM catalogs WHERE path IN ({','.join('?' * len(part))})",
+                    part))  # fmt: skip
+        else:
+            known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
         now = time.time_ns()
         to_read: list[tuple[Catalogue, os.stat_result, tuple[Any, ...] | None]] = []
         gone: list[tuple[Any, ...]] = []
@@ -391,7 +407,8 @@ class SqliteMemory:
                     and st.st_ctime_ns < row[9] - RACY_WINDOW_NS):
                 continue
             to_read.append((cat, st, row))
-        gone += known.values()  # catalogues no longer wanted (article deleted, language dropped)
+        if not self._partial:
+            gone += known.values()  # no longer wanted (article deleted, language dropped)
         if not to_read and not gone:
             return stats
         stats.read = len(to_read)
