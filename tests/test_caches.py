@@ -196,3 +196,22 @@ def test_a_check_of_a_few_catalogues_neither_reads_nor_rewrites_the_cache(
     assert json.loads(out)["findings"] == [f for f in json.loads(everything)["findings"]
                                            if f["article"] == "a"]
     assert cache.read_bytes() == before
+
+
+@pytest.mark.parametrize(("name", "command", "says"), [
+    ("status.json", ["status"], "status cache"),
+    ("extract.json", ["extract"], "extract cache"),
+    (FINDINGS_CACHE_FILE, ["check"], "check cache"),
+    ("memory.sqlite3", ["extract"], "translation memory"),
+])  # fmt: skip
+def test_minus_v_says_what_happened_to_a_damaged_cache(project: Project, name: str,
+                                                       command: list[str], says: str) -> None:  # fmt: skip
+    outputs(project.root)
+    _garbage(project.cache_dir / name)
+    if name == "memory.sqlite3":  # (the memory is opened when a new entry needs it)
+        write(project.source_path("b"), page("Road closed", "A paragraph nobody wrote yet."))
+    code, out = cli(project.root, "-v", *command)
+    assert code in (0, 1), out
+    assert says in out, out
+    code, quiet = cli(project.root, *command)
+    assert says not in quiet  # only with -v

@@ -228,6 +228,8 @@ def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under
     # Orphaned catalogues (article gone from source/) are a fact about the whole project.
     result = project_status(project, selected, project.resolve_articles(articles),
                             orphans=not articles)
+    for note in result.notes:
+        settings.echo(note, level=1, err=True)
     if as_json:
         click.echo(render_status_json(result))
     else:

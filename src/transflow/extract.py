@@ -189,12 +189,17 @@ class _Cache:
         self.articles: dict[str, dict[str, Any]] = {}
         # Every output stat taken by `fresh`: the memory's refresh reuses them (no second stat).
         self.seen: dict[str, os.stat_result] = {}
+        self.notes: list[str] = []  # what happened to an unusable cache (for -v)
         try:
             data = json.loads(self.path.read_text("utf-8"))
             if data.get("key") == key and isinstance(data.get("articles"), dict):
                 self.articles = data["articles"]
-        except (OSError, ValueError, AttributeError):
-            pass  # no cache, or an unreadable one: it is only a cache
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, AttributeError) as e:
+            # Unreadable or damaged: it is only a cache (every article is looked at again).
+            why = e.strerror if isinstance(e, OSError) and e.strerror else "damaged"
+            self.notes.append(f"extract cache {self.path}: {why}; ignored")
 
     def fresh(self, slug: str, source: str, outputs: list[str]) -> bool:
         """True when the source and every output are as the last run left them.
@@ -503,6 +508,7 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
 
     todo = [s for s in articles if not cache.fresh(s, source(s), outputs(s))]
     memories.seen = cache.seen
+    memories.notes += cache.notes
     workers = _workers(len(todo))
     # The glossary's terms and forms are only needed for the hints of what is merged now.
     glossary = _glossary(project) if todo else None

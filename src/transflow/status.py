@@ -164,6 +164,7 @@ class ProjectStatus:
     glossary: bool = False  # True when glossary errors were counted
     stats: dict[str, int] = field(default_factory=dict, compare=False)  # cache hits, parses
     orphaned: tuple[OrphanedCatalog, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what the cache did (for -v)
 
     def below(self, pct: float) -> bool:
         """True when any selected language is under `pct` percent translated (by words)."""
@@ -295,11 +296,19 @@ class StatusCache:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        self.notes: list[str] = []  # what happened to an unusable cache (for -v)
         self._load()
 
     def _load(self) -> None:
         try:
             head, _, body = self.path.read_bytes().partition(b"\n")
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            self.notes.append(f"status cache {self.path}: cannot be read ({e.strerror}); "
+                              "counting again")  # fmt: skip
+            return
+        try:
             header = json.loads(head)
             if (
                 not isinstance(header, dict)
@@ -307,12 +316,14 @@ class StatusCache:
                 or header.get("transflow") != __version__
                 or header.get("sha256") != hashlib.sha256(body).hexdigest()
             ):
-                return
+                raise ValueError("damaged or of another version")
             files = json.loads(body)
-        except (OSError, ValueError):
+            if not isinstance(files, dict):
+                raise ValueError("damaged")
+        except ValueError as e:  # (UnicodeDecodeError is one)
+            self.notes.append(f"status cache {self.path}: {e}; counting again")
             return
-        if isinstance(files, dict):
-            self.entries = files
+        self.entries = files
 
     def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[list[Any] | None, str]:
         """The cached record of a file if its content is unchanged, and the content hash."""
@@ -467,7 +478,8 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
     return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
                          glossary=glossary_key is not None, stats=stats,
-                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()))
+                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()),
+                         notes=tuple(cache.notes))
 
 
 def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
