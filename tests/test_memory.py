@@ -392,3 +392,37 @@ def test_a_partial_refresh_reads_only_the_named_catalogues_and_forgets_none(
     assert memory.lookup("ru", "Talks resumed in Stepanakert on day 3")[1] == "Третий"
     assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "День 5"
     assert_same_answers(memory, cats)
+
+
+def test_a_fault_found_in_a_forked_worker_rebuilds_privately_and_leaves_the_file(
+        tmp_path: Path) -> None:  # fmt: skip
+    import multiprocessing as mp
+
+    cats = small_project(tmp_path, 20)
+    db = tmp_path / DB_FILE
+    memory = SqliteMemory(db)
+    memory.refresh(cats)
+    memory.detach()
+    before = db.read_bytes()
+
+    def in_worker(queue: mp.Queue) -> None:  # type: ignore[type-arg]
+        real = memory._lookup
+        calls: list[int] = []
+
+        def flaky(lang: str, msgid: str) -> tuple[str, str, float] | None:
+            if not calls:
+                calls.append(1)
+                raise sqlite3.DatabaseError("database disk image is malformed")
+            return real(lang, msgid)
+
+        memory._lookup = flaky  # type: ignore[method-assign]
+        queue.put(memory.lookup("ru", "Talks resumed in Stepanakert on day 7"))
+
+    queue: mp.Queue = mp.get_context("fork").Queue()  # type: ignore[type-arg]
+    worker = mp.get_context("fork").Process(target=in_worker, args=(queue,), daemon=True)
+    worker.start()
+    answer = queue.get(timeout=60)
+    worker.join(60)
+    assert answer == ("Talks resumed in Stepanakert on day 7", "День 7", 100.0)
+    assert db.read_bytes() == before  # the shared database was not touched by the worker
+    assert_same_answers(memory, cats)  # and the owner still uses it

@@ -184,6 +184,7 @@ class SqliteMemory:
         self._temporary = False
         self._con: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        self._owner = self._pid  # the process that opened it (forked workers only read)
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._partial = False  # the refresh in progress looks at some catalogues only
@@ -289,7 +290,7 @@ class SqliteMemory:
         return self._initialise(self.path)
 
     @staticmethod
-    def _initialise(path: Path) -> sqlite3.Connection:
+    def _initialise(path: Path | str) -> sqlite3.Connection:
         con = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         con.execute("BEGIN IMMEDIATE")
         for statement in _TABLES:
@@ -326,8 +327,20 @@ class SqliteMemory:
         self._con = None
 
     def _rebuild_after(self, error: sqlite3.Error) -> None:
-        """A fault found while using the database: start over from an empty one."""
+        """A fault found while using the database: start over from an empty one.
+
+        In a worker process (forked by extract) the shared file is left to the process that
+        owns it: the worker rebuilds into a private database of its own, deleted on exit.
+        """
         self._note(f"translation memory {self.path}: {_why(error)}; rebuilding it")
+        if os.getpid() != self._owner:
+            with contextlib.suppress(sqlite3.Error):
+                if self._con is not None and self._pid == os.getpid():
+                    self._con.close()
+            self._pid = os.getpid()
+            self._memo = {}
+            self._con = self._initialise("")  # SQLite's private temporary database
+            return
         self._recreate()
 
     # --- refreshing ----------------------------------------------------------------------
@@ -749,11 +762,13 @@ def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, 
 @contextlib.contextmanager
 def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:
     """`_read_one` of every job, in order, in worker processes when there are many."""
+    import multiprocessing as mp
+
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    if len(jobs) < PARALLEL_MIN_READS or workers < 2:
+    # (A worker of extract's pool is a daemon: it may not start processes of its own.)
+    if len(jobs) < PARALLEL_MIN_READS or workers < 2 or mp.current_process().daemon:
         yield map(_read_one, jobs)
         return
-    import multiprocessing as mp
 
     if "fork" not in mp.get_all_start_methods():
         yield map(_read_one, jobs)
