@@ -102,7 +102,8 @@ class ExtractReport:
         written = len(self.written)
         if self.checked:
             if not written:
-                return f"extract --check: {self.articles} articles, every catalogue is current"
+                plural = "s" if self.articles != 1 else ""
+                return f"extract --check: {self.articles} article{plural}, every catalogue is current"
             return (f"extract --check: {written} file{'s' if written != 1 else ''} would change "
                     "(run `transflow extract`)")
         unchanged = len(self.files) - written
