@@ -43,7 +43,8 @@ TRANSFLOW_PY = REPO / ".venv" / "bin" / "python"
 SEED = "1"
 LANGS = ("ka", "ru")
 OPERATION_NAMES = ("extract-cold", "extract-warm", "build-ka", "build-warm", "status-cold",
-                   "status-warm", "check-64", "check-1000", "one-changed", "floor-read",
+                   "status-warm", "check-64", "check-1000", "check-warm", "ci-check",
+                   "one-changed", "one-new-paragraph", "one-new-paragraph-fuzzy", "floor-read",
                    "floor-polib")
 NOTES: list[str] = []  # caveats of this run, printed under the table
 
@@ -275,9 +276,15 @@ def operations(n: int) -> list[Operation]:
             rm(out)
             return corpus(n, terms)
 
+        def cold_check(terms: int = terms) -> Path:
+            # Every catalogue checked, as pofilter does: no findings cache (check-warm has it).
+            work = same_files(n, terms)
+            rm(work / "build" / ".cache" / "check.json")
+            return work
+
         ops.append(Operation(
-            f"check-{label}", f"check ka, {label}-term glossary",
-            Side("transflow check --lang ka", functools.partial(same_files, n, terms),
+            f"check-{label}", f"check ka, {label}-term glossary (no findings cache)",
+            Side("transflow check --lang ka", cold_check,
                  transflow("check", "--lang", "ka"), ok_codes=(0, 1)),
             [Side("pofilter (ka, default checks)", pofilter_setup,
                   [peer("pofilter"), "--progress=none", "-i", f"{src}/locales/ka", "-o", str(out)])],
@@ -330,6 +337,8 @@ def operations(n: int) -> list[Operation]:
         [Side("html2po + msgmerge + pofilter + po2html (1 file)", edit(raw, "tt"), tt_script)],
         "under 1 s", (None, 1.0)))
 
+    ops += newsroom_operations(n, native, slug)
+
     # The floor: reading every file; parsing every PO with polib.
     read_all = ("import os,sys\nn=0\nfor d,_,fs in os.walk(sys.argv[1]):\n"
                 "    for f in fs:\n        n+=len(open(os.path.join(d,f),'rb').read())\n")
@@ -342,6 +351,177 @@ def operations(n: int) -> list[Operation]:
                          Side("python: polib.pofile every PO", lambda: raw,
                               [str(TRANSFLOW_PY), "-c", parse_all, str(raw)])))
     return ops
+
+
+def transflow_script(*commands: list[str]) -> str:
+    """A bash script running transflow commands in turn; `check` may exit 1 (findings)."""
+    lines = []
+    for argv in commands:
+        line = " ".join(transflow(*argv))
+        lines.append(f"{line} > /dev/null || [ $? -eq 1 ]" if "check" in argv
+                     and "--check" not in argv else line)  # fmt: skip
+    return shell("\n".join(lines))
+
+
+@functools.cache
+def settled(native: Path) -> Path:
+    """A working copy of the migrated project with every cache warm (built, checked, counted).
+
+    One copy shared by check-warm and the one-new-paragraph runs (a copy of a 10,000-article
+    newsroom and its first build take minutes): each run's warm-up absorbs the last one's edit.
+    """
+    work = CORPORA / "work" / f"tf-settled-{native.name}"
+    if (work / ".settled-ok").is_file():
+        return work  # (a later invocation: reused, its caches are warm for its own paths)
+    work = fresh_copy(native, work.name)
+    for argv in (("-q", "extract"), ("-q", "build"), ("status",), ("check",)):
+        subprocess.run(transflow(*argv), cwd=work, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=run_env())
+    (work / ".settled-ok").write_text("ok\n")
+    return work
+
+
+PARAGRAPH_FINDER = """
+import json, sys
+from pathlib import Path
+from rapidfuzz import fuzz
+from transflow.catalog import read_catalog
+root, targets, source = Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+def translated(lang, slug):
+    return {e.msgid: e.msgstr for e in read_catalog(root / "locales" / lang / f"{slug}.po")
+            if e.msgstr and not e.obsolete and "fuzzy" not in e.flags and not e.msgid_plural}
+ka, ru = translated("ka", source), translated("ru", source)
+own = [e.msgid for slug in targets for e in read_catalog(root / "locales" / "ka" / f"{slug}.po")]
+plain = [m for m in ka if m in ru and len(m) > 120 and not any(c in m for c in "<>&'" + chr(34))]
+# The one least like anything in the target articles (merge's own fuzzy match needs 60).
+scored = sorted((max((fuzz.ratio(m, o) for o in own), default=0), m)
+                for m in sorted(plain, key=len, reverse=True)[:300])
+if scored and scored[0][0] < 55:
+    print(scored[0][1])
+"""
+
+
+def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
+    """Issue 11: the everyday path of a big newsroom, and CI on a fresh clone."""
+    ops: list[Operation] = []
+    def check_ready() -> Path:
+        return settled(native)
+
+    ops.append(Operation(
+        "check-warm", "check ka+ru, nothing changed since the last check",
+        Side("transflow check", check_ready, transflow_script(["check"])),
+        [], "under 0.3 s", (None, 0.3)))
+
+    ci_work = CORPORA / "work" / f"tf-ci-check-{n}"
+
+    def fresh_clone() -> Path:
+        if not (ci_work / ".ready").is_file():
+            fresh_copy(native, ci_work.name)
+            subprocess.run(transflow("-q", "extract"), cwd=ci_work, check=True,
+                           stdout=subprocess.DEVNULL, env=run_env())
+            (ci_work / ".ready").write_text("ok\n")
+        rm(ci_work / "build")  # a fresh clone: no build/, no build/.cache
+        return ci_work
+
+    ops.append(Operation(
+        "ci-check", "CI on a fresh clone (no build/.cache): extract --check, then check",
+        Side("transflow extract --check; check", fresh_clone,
+             transflow_script(["-q", "extract", "--check"], ["check"])),
+        []))
+
+    # One new paragraph in one article: extract + check ARTICLE + build (three processes).
+    pages = sorted(p.stem for p in (native / "source").glob("*.html"))
+    counter = {"n": 0}
+    def unmatched() -> Path:
+        work = settled(native)
+        counter["n"] += 1
+        page = work / "source" / f"{slug}.html"
+        text = re.sub(r"\n    <p>Zyxwv update \d+[^\n]*</p>", "", page.read_text("utf-8"))
+        k = counter["n"]
+        text = text.replace("<!-- article body -->", "<!-- article body -->\n    <p>Zyxwv "
+                            f"update {k}: flibbertigibbet quokka marmalade zeppelin {k}.</p>", 1)
+        page.write_text(text, "utf-8")
+        return work
+
+    ops.append(Operation(
+        "one-new-paragraph", f"a new paragraph matching nothing in {slug}: extract + check "
+        "ARTICLE + build (three processes)",
+        Side("transflow extract; check ARTICLE; build", unmatched,
+             shell(f"{' '.join(transflow('-q', 'extract'))}\n"
+                   f"{' '.join(transflow('check', slug))} > /dev/null || [ $? -eq 1 ]\n"
+                   f"{' '.join(transflow('-q', 'build'))}")),
+        [], "under 1 s (2,000), 1.2 s (10,000)", (None, 1.0 if n <= 2000 else 1.2)))
+
+    # The same with a paragraph close to a translated one of another article: it must come
+    # out fuzzy from the memory, `#| msgid` the other article's. A different article each
+    # time, so that the article's own catalogue never holds a close entry already.
+    targets = [pages[(len(pages) * (2 + 2 * i)) // 19] for i in range(8)]
+    source = pages[len(pages) // 5]
+    state: dict[str, str] = {}
+
+    def near() -> Path:
+        work = settled(native)
+        if "msgid" not in state:
+            found = subprocess.run([str(TRANSFLOW_PY), "-c", PARAGRAPH_FINDER, str(work),
+                                    json.dumps(targets), source], capture_output=True,
+                                   text=True, check=True, env=run_env()).stdout.strip()
+            if not found:
+                raise RuntimeError(f"no translated paragraph in {source} fit for the fuzzy run")
+            state["msgid"] = found
+        if "slug" in state:
+            verify_fuzzy(work, state["slug"], state["msgid"])
+        counter["n"] += 1
+        target = targets[counter["n"] % len(targets)]
+        state["slug"] = target
+        page = work / "source" / f"{target}.html"
+        text = page.read_text("utf-8")
+        new = f"Update {counter['n']}: {state['msgid']}"
+        text = text.replace("<!-- article body -->",
+                            f"<!-- article body -->\n    <p>{new}</p>", 1)
+        page.write_text(text, "utf-8")
+        return work
+
+    ops.append(Operation(
+        "one-new-paragraph-fuzzy", "a new paragraph close to another article's translated one "
+        "(fuzzy from the memory): extract + check ARTICLE + build",
+        Side("transflow extract; check ARTICLE; build", near,
+             lambda: shell(f"{' '.join(transflow('-q', 'extract'))}\n"
+                           f"{' '.join(transflow('check', state['slug']))} > /dev/null "
+                           "|| [ $? -eq 1 ]\n"
+                           f"{' '.join(transflow('-q', 'build'))}")),
+        [], "under 1 s (2,000), 1.2 s (10,000)", (None, 1.0 if n <= 2000 else 1.2)))
+    return ops
+
+
+VERIFIED: set[str] = set()
+
+
+def verify_fuzzy(work: Path, slug: str, msgid: str) -> None:
+    """The last fuzzy run's paragraph came out fuzzy, from the memory, with the source msgid."""
+    script = ("import sys\nfrom transflow.catalog import read_catalog\n"
+              "for lang in ('ka', 'ru'):\n"
+              "    po = read_catalog(__import__('pathlib').Path(sys.argv[1]) / 'locales' / lang"
+              " / (sys.argv[2] + '.po'))\n"
+              "    e = [e for e in po if e.msgid.endswith(sys.argv[3]) and not e.obsolete][0]\n"
+              "    assert 'fuzzy' in e.flags and e.msgstr and e.previous_msgid == sys.argv[3], "
+              "(lang, e.flags, e.previous_msgid)\n")
+    done = subprocess.run([str(TRANSFLOW_PY), "-c", script, str(work), slug, msgid],
+                          capture_output=True, text=True, env=run_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"one-new-paragraph-fuzzy: not filled from the memory as expected:\n"
+                           f"{done.stderr[-1500:]}")
+    if "fuzzy" not in VERIFIED:
+        VERIFIED.add("fuzzy")
+        NOTES.append("one-new-paragraph-fuzzy: checked after every run (but the last) that the new paragraph "
+                     "came out `#, fuzzy` in ka and ru with the other article's msgid as `#| msgid`")
+
+
+def run_env() -> dict[str, str]:
+    """The environment of every timed command: a user's (bytecode cached, no colour)."""
+    env = {**os.environ, "NO_COLOR": "1", "LC_ALL": "C.UTF-8"}
+    # This sandbox sets PYTHONDONTWRITEBYTECODE: every run would recompile transflow (~0.1 s).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 # --- timing ----------------------------------------------------------------------------------
@@ -359,7 +539,7 @@ def run_once(side: Side) -> Sample:
     cwd = side.setup()
     command = side.command() if callable(side.command) else side.command
     argv = ["bash", "-c", command] if isinstance(command, str) else command
-    env = {**os.environ, "NO_COLOR": "1", "LC_ALL": "C.UTF-8"}
+    env = run_env()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -392,7 +572,8 @@ def measure(op: Operation, repeat: int, warmup: int) -> dict[str, dict[str, floa
                   f"(cpu {sample.cpu_seconds:6.2f} s) "
                   f"{sample.max_rss_kb / 1024:7.0f} MB{'  (warm-up)' if i < warmup else ''}",
                   file=sys.stderr)
-    return {label: summarise(s) for label, s in samples.items()}
+    out: dict[str, dict[str, float]] = {label: summarise(s) for label, s in samples.items()}
+    return out
 
 
 # --- machine and report ----------------------------------------------------------------------
@@ -460,7 +641,9 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         f"after {warmup} warm-up (the last run's settings); transflow and peers alternate. "
         "Ratio = transflow time / peer time (under 1: transflow faster). "
         "cpu = median user+system time of the process tree (steadier on a busy machine). "
-        "RSS = peak resident memory of the largest process of the tree.",
+        "RSS = peak resident memory of the largest process of the tree. "
+        "load = the 1-minute load average before → after the operation (2 cores; other "
+        "processes share the machine: read cpu beside wall time).",
         "",
         "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()),
         "",
@@ -475,7 +658,9 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         _, verdict = ratio_and_verdict(op, res)
         peers: list[Side | None] = list(op.peers) or [None]
         for i, p in enumerate(peers):
-            cells = [f"**{op.name}**: {op.what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
+            load = res.get("load average")
+            what = op.what + (f" (load {load['start']:.1f} → {load['end']:.1f})" if load else "")
+            cells = [f"**{op.name}**: {what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
                 if i == 0 else ["", "", ""]
             if p is None:
                 cells += ["—", "", "", ""]
@@ -506,8 +691,10 @@ def main() -> int:
     args = parser.parse_args()
     if not GEN_CORPUS.is_file():
         parser.error(f"{GEN_CORPUS} not found (set TRANSFLOW_SHARED)")
-    if not PEERS_BIN.is_dir():
-        parser.error(f"peers not installed: see benchmarks/README.md ({PEERS_BIN})")
+    if not PEERS_BIN.is_dir() and not args.no_peers and not (args.list or args.scaling
+                                                            or args.render):
+        parser.error(f"peers not installed: see benchmarks/README.md ({PEERS_BIN}), "
+                     "or run with --no-peers")
     if args.list:
         print("\n".join(OPERATION_NAMES))
         return 0
@@ -532,10 +719,32 @@ def main() -> int:
     out_json = RESULTS / f"bench-{args.articles}.json"
     previous = json.loads(out_json.read_text()) if out_json.is_file() and args.only else {}
     results: dict[str, dict[str, dict[str, float]]] = previous.get("results", {})
+    subprocess.run([str(TRANSFLOW_PY), "-m", "compileall", "-q", str(REPO / "src")],
+                   stdout=subprocess.DEVNULL, env=run_env())  # bytecode, as an install has
     for op in chosen:
         print(f"{op.name}: {op.what}", file=sys.stderr)
-        results[op.name] = measure(op, args.repeat, args.warmup)
+        before = os.getloadavg()
+        try:
+            results[op.name] = measure(op, args.repeat, args.warmup)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            # One broken operation must not lose the others' figures.
+            print(f"  {op.name} failed: {e}", file=sys.stderr)
+            NOTES.append(f"{op.name}: not measured ({str(e).splitlines()[0][:200]})")
+            continue
+        after = os.getloadavg()
+        # The machine is shared: the load during the operation says how far to trust wall time.
+        results[op.name]["load average"] = {"start": before[0], "end": after[0],
+                                            "5 min": after[1]}
+        save_results(args, info, ops, results)
+    save_results(args, info, ops, results)
+    return 0
+
+
+def save_results(args: argparse.Namespace, info: dict[str, str], ops: list[Operation],
+                 results: dict[str, dict[str, dict[str, float]]]) -> None:
+    """Write bench-N.json, bench-N.md and scaling.md (after every operation: nothing lost)."""
     RESULTS.mkdir(exist_ok=True)
+    out_json = RESULTS / f"bench-{args.articles}.json"
     doc = {
         "articles": args.articles, "repeat": args.repeat, "warmup": args.warmup,
         "machine": info, "results": results,
@@ -550,7 +759,6 @@ def main() -> int:
     (RESULTS / f"bench-{args.articles}.md").write_text(table)
     print(table)
     write_scaling()
-    return 0
 
 
 def write_scaling() -> str:
@@ -563,7 +771,9 @@ def write_scaling() -> str:
     lines = ["# How transflow's time and memory grow with the newsroom", "",
              "Median wall time (peak RSS) of the transflow side of each operation; "
              "`growth` is the time ratio per 10× articles between consecutive sizes "
-             "(10 = linear, under 10 = better than linear).", "",
+             "(10 = linear, under 10 = better than linear). Each cell is the last run of that "
+             "operation at that size: `bench-N.md` gives its commit, its load average and its CPU "
+             "time (runs before issue 11 and after it both appear; see benchmarks/README.md).", "",
              "| operation | " + " | ".join(f"{n:,} articles" for n in sizes) + " | growth |",
              "|---|" + "---|" * (len(sizes) + 1)]
     for name in OPERATION_NAMES:

@@ -14,18 +14,16 @@ from transflow.catalog import (
     build_template,
     catalog_bytes,
     creation_date,
-    memory_pairs,
     merge_catalog,
     parse_catalog,
     read_catalog,
     render_catalog,
-    scan_memory_pairs,
     strings_of,
     write_catalog,
 )
 from transflow.errors import CatalogError
 
-from .conftest import corpus_html_pages, corpus_po_files, needs_corpus, needs_gettext
+from .conftest import corpus_html_pages, needs_corpus, needs_gettext
 
 DATE = "2024-05-01 10:00+0000"
 
@@ -316,58 +314,3 @@ def test_corpus_page_catalogues_pass_msgfmt(corpus_catalogues: list[tuple[str, P
             if result.returncode != 0:
                 failed.append(f"{path.name}: {result.stderr[:200]}")
     assert failed == []
-
-
-SCAN_HEADER = (
-    'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
-    '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
-)
-
-
-@pytest.mark.parametrize("body", [
-    '#. p\n#: a.html:3\nmsgid "Plain"\nmsgstr "Простой"\n',
-    'msgid ""\n"Two "\n"lines"\nmsgstr "Две "\n"строки"\n',
-    'msgid "Say \\"hi\\"\\n\\tback\\\\"\nmsgstr "Скажи \\"привет\\""\n',
-    '#, fuzzy, python-format\n#| msgid "Old"\nmsgid "New"\nmsgstr "Старое"\n',
-    '#,fuzzy\nmsgid "New"\nmsgstr "Старое"\n',
-    '#, no-wrap\nmsgid "Kept"\nmsgstr "Оставлено"\n',
-    'msgctxt "menu"\nmsgid "Open"\nmsgstr "Открыть"\n',
-    'msgid "One"\nmsgid_plural "Many"\nmsgstr[0] "Один"\nmsgstr[1] "Много"\n',
-    '#~ msgid "Gone"\n#~ msgstr "Ушло"\n',
-    'msgid "Untranslated"\nmsgstr ""\n',
-    'msgid "Octal \\101"\nmsgstr "Восьмеричное"\n',
-    'msgid "A"\nmsgstr "А"\nmsgid "B"\nmsgstr "Б"\n',
-    'msgid "Bad \\"\nmsgstr "Плохо"\n',
-    'msgid "x" "y"\nmsgstr "z"\n',
-    'msgid  "spaced"\nmsgstr "z"\n',
-])
-def test_memory_scan_agrees_with_the_parser_or_defers(body: str) -> None:
-    """The fast memory scan gives what the full parse gives, or None (then extract parses)."""
-    data = (SCAN_HEADER + body + "\n" + 'msgid "Last"\nmsgstr "Последний"\n').encode()
-    scanned = scan_memory_pairs(data)
-    try:
-        parsed = memory_pairs(parse_catalog(data, "x.po"))
-    except CatalogError:
-        assert scanned is None
-        return
-    assert scanned is None or scanned == parsed
-
-
-def test_memory_scan_defers_on_another_charset_or_no_header() -> None:
-    latin = SCAN_HEADER.replace("UTF-8", "ISO-8859-1") + 'msgid "Caf\xe9"\nmsgstr "x"\n'
-    assert scan_memory_pairs(latin.encode("latin-1")) is None
-    assert scan_memory_pairs(b'msgid "A"\nmsgstr "B"\n') is None
-
-
-@needs_corpus
-def test_memory_scan_agrees_with_the_parser_on_the_real_corpus() -> None:
-    files = corpus_po_files()
-    assert files
-    scanned_files = 0
-    for path in files:
-        data = path.read_bytes()
-        scanned = scan_memory_pairs(data)
-        if scanned is not None:
-            scanned_files += 1
-            assert scanned == memory_pairs(parse_catalog(data, path)), path
-    assert scanned_files > len(files) // 2  # the fast path is the usual one

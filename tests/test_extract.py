@@ -242,3 +242,114 @@ def test_cli_extract_and_bad_input_exit_code(project: Project) -> None:
     result = runner.invoke(main, ["-C", str(project.root), "extract"])
     assert result.exit_code == 2
     assert "a.html" in result.output and "Traceback" not in result.output
+
+
+# --- `extract --check` (CI) and the translation memory on disk ------------------------------
+
+
+def run_cli(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["-C", str(root), *args])
+    return result.exit_code, result.output
+
+
+def test_extract_check_writes_nothing_and_lists_what_would_change(project: Project) -> None:
+    root = project.root
+    code, out = run_cli(root, "extract", "--check")
+    assert code == 1
+    assert "would change locales/templates/a.pot" in out and "would change locales/ru/b.po" in out
+    assert not (root / "locales").exists()  # nothing written, not even a folder
+    assert run_cli(root, "-q", "extract")[0] == 0
+    code, out = run_cli(root, "extract", "--check")
+    assert (code, "every catalogue is current" in out) == (0, True)
+    before = snapshot(root)
+    write(project.source_path("b"), page("Road closed", "The road to the border was closed.",
+                                         "A new paragraph nobody translated yet."))  # fmt: skip
+    code, out = run_cli(root, "-q", "extract", "--check")
+    assert code == 1
+    assert sorted(line for line in out.splitlines() if line.startswith("would change")) == [
+        "would change locales/ka/b.po", "would change locales/ru/b.po",
+        "would change locales/templates/b.pot"]  # fmt: skip
+    assert snapshot(root) == before
+    assert not list((root / "locales").rglob("*.tmp"))
+    # A translator's save alone changes nothing extract would write: still current.
+    assert run_cli(root, "-q", "extract")[0] == 0
+    po = read_catalog(project.po_path("ru", "b"))
+    for e in po:
+        e.msgstr = "RU " + e.msgid
+    project.po_path("ru", "b").write_text(render_catalog(po), "utf-8")
+    assert run_cli(root, "extract", "--check")[0] == 0
+
+
+def translate_all(project: Project, slug: str, lang: str, prefix: str) -> None:
+    po = read_catalog(project.po_path(lang, slug))
+    for e in po:
+        e.msgstr = prefix + e.msgid
+    project.po_path(lang, slug).write_text(render_catalog(po), "utf-8")
+
+
+def test_a_new_paragraph_close_to_another_articles_comes_out_fuzzy_from_the_memory(
+        project: Project) -> None:  # fmt: skip
+    extract_project(project, project.articles())
+    translate_all(project, "b", "ru", "RU ")
+    write(project.source_path("a"), page("Talks resume", "The minister said talks would "
+          "resume on <em>Monday</em>.", "Residents gathered outside the hall.",
+          "The road to the border was closed again."))  # fmt: skip
+    report = extract_project(project, ["a"])
+    assert report.from_memory >= 1
+    po = read_catalog(project.po_path("ru", "a"))
+    close = po.find("The road to the border was closed again.")
+    assert close is not None and "fuzzy" in close.flags
+    assert close.msgstr == "RU The road to the border was closed."
+    assert close.previous_msgid == "The road to the border was closed."
+    assert (project.cache_dir / "memory.sqlite3").is_file()
+
+
+def test_imported_units_in_the_memory_file_fill_new_entries(project: Project) -> None:
+    extract_project(project, project.articles())
+    memory = project.locales_dir / "memory" / "ka.po"
+    write(memory, 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+          '# imported from agency.tmx\nmsgid "The bridge over the river reopened."\n'
+          'msgstr "ხიდი გაიხსნა."\n')  # fmt: skip
+    write(project.source_path("b"), page("Road closed", "The road to the border was closed.",
+                                         "The bridge over the river reopened."))  # fmt: skip
+    extract_project(project, ["b"])
+    entry = read_catalog(project.po_path("ka", "b")).find("The bridge over the river reopened.")
+    assert entry is not None and entry.msgstr == "ხიდი გაიხსნა." and "fuzzy" not in entry.flags
+    assert memory.read_text("utf-8").count("msgid") == 2  # extract never writes the memory file
+    # The memory file is no article: status counts no "memory" language nor catalogue.
+    code, out = run_cli(project.root, "status", "--json")
+    assert code == 0 and '"memory"' not in out
+
+
+@pytest.mark.parametrize("damage", ["garbage", "directory", "empty"])
+def test_extract_with_a_damaged_memory_database_still_fills(project: Project, damage: str) -> None:
+    extract_project(project, project.articles())
+    translate_all(project, "b", "ru", "RU ")
+    db = project.cache_dir / "memory.sqlite3"
+    assert db.is_file()  # the first extract made it
+    if damage == "directory":
+        db.unlink()
+        db.mkdir()
+    else:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        db.write_bytes(b"" if damage == "empty" else b"\x00garbage" * 999)
+    write(project.source_path("a"), page("Talks resume", "The road to the border was closed."))
+    code, out = run_cli(project.root, "-v", "extract")
+    assert code == 0, out
+    assert "translation memory" in out  # -v says what happened to it
+    entry = read_catalog(project.po_path("ru", "a")).find("The road to the border was closed.")
+    assert entry is not None and entry.msgstr == "RU The road to the border was closed."
+
+
+def test_the_memory_learns_what_a_run_wrote_so_the_next_edit_parses_nothing_again(
+        project: Project) -> None:  # fmt: skip
+    extract_project(project, project.articles())
+    translate_all(project, "b", "ru", "RU ")
+    write(project.source_path("a"), page("Talks resume", "The road to the border was closed."))
+    first = extract_project(project, ["a"])  # the memory is used, then told what was written
+    assert any("translation memory:" in note for note in first.notes)
+    write(project.source_path("a"), page("Talks resume", "The road to the border was closed.",
+                                         "Another new paragraph."))  # fmt: skip
+    second = extract_project(project, ["a"])
+    note = next(n for n in second.notes if n.startswith("translation memory:"))
+    assert ", 0 changed," in note, note  # nothing parsed again: a stat (and a hash) at most

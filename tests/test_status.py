@@ -299,7 +299,7 @@ def test_renderers(tmp_path: Path) -> None:
     colored = render_status_table(result, per_article=False, color=True)
     assert "\x1b[" in colored
     doc = json.loads(render_status_json(result))
-    assert list(doc) == ["source_language", "languages", "articles"]
+    assert list(doc) == ["source_language", "languages", "articles", "orphaned"]
     assert list(doc["languages"]) == ["ka", "ru"]
 
 
@@ -425,3 +425,30 @@ def test_glossary_errors_are_counted_and_cached_with_the_glossary(tmp_path: Path
     (root / "transflow.toml").write_text(
         '[project]\nlanguages = ["ka", "ru"]\n\n[checks]\nglossary = "warning"\n')
     assert status_of(root).glossary is False
+
+
+def test_orphaned_catalogues_are_listed_never_counted_nor_deleted(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    gone = root / "locales" / "ka" / "old-story.po"
+    gone.write_text(PO_KA, encoding="utf-8")
+    (root / "locales" / "ru" / "politics").mkdir(parents=True)
+    (root / "locales" / "ru" / "politics" / "vote.po").write_text(PO_KA, encoding="utf-8")
+    # The imported translation memory is no article, and no language.
+    (root / "locales" / "memory").mkdir()
+    (root / "locales" / "memory" / "ka.po").write_text(PO_KA, encoding="utf-8")
+    code, out = run(root, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["orphaned"] == [
+        {"article": "old-story", "lang": "ka", "file": "locales/ka/old-story.po"},
+        {"article": "politics/vote", "lang": "ru", "file": "locales/ru/politics/vote.po"}]
+    assert {a["article"] for a in doc["articles"]} == {"x", "y"}  # not counted
+    assert set(doc["languages"]) == {"ka", "ru"}
+    code, out = run(root)
+    assert "orphaned: locales/ka/old-story.po (no source for old-story" in out
+    assert "memory" not in out
+    assert gone.read_text(encoding="utf-8") == PO_KA  # nothing deletes them
+    # A selection of articles is about those articles: no project-wide orphan list.
+    assert json.loads(run(root, "--json", "x")[1])["orphaned"] == []
+    assert json.loads(run(root, "--json", "--lang", "ru")[1])["orphaned"] == [
+        {"article": "politics/vote", "lang": "ru", "file": "locales/ru/politics/vote.po"}]

@@ -295,7 +295,9 @@ class TranslationMemory:
     def _closest(self, msgid: str) -> tuple[str, str, float] | None:
         by_word = self._by_word
         words = set(_WORD.findall(msgid.lower()))
-        postings = sorted((by_word[w] for w in words if w in by_word), key=len)
+        # Rarest first; words of equal frequency in their own order (deterministic: a set's
+        # order changes with the hash seed, and the SQLite memory must give the same answers).
+        postings = sorted((by_word[w] for w in sorted(words) if w in by_word), key=len)
         if not postings:
             return None
         # Candidates share one of the query's rarest words: a bounded set, scored in C.
@@ -313,94 +315,6 @@ def memory_pairs(po: Iterable[polib.POEntry]) -> list[tuple[str, str]]:
     return [(e.msgid, e.msgstr) for e in po
             if e.msgstr and e.msgid and not e.obsolete and not e.msgid_plural
             and "fuzzy" not in e.flags]  # fmt: skip
-
-
-# What `scan_memory_pairs` reads itself: one-character escapes only (anything else: full parse).
-_SCAN_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
-                 '"': '"', "\\": "\\"}  # fmt: skip
-_SCAN_ESCAPE = re.compile(r'\\(.)', re.DOTALL)
-
-
-def _scan_string(parts: list[str]) -> str | None:
-    """The value of a keyword's quoted strings, or None if one is unusual."""
-    out = []
-    for part in parts:
-        if len(part) < 2 or part[0] != '"' or part[-1] != '"':
-            return None
-        inner = part[1:-1]
-        if "\\" in inner:
-            if inner.replace("\\\\", "").replace('\\"', "").count('"'):
-                return None
-            if any(m.group(1) not in _SCAN_ESCAPES for m in _SCAN_ESCAPE.finditer(inner)):
-                return None
-            if (len(inner) - len(inner.rstrip("\\"))) % 2:  # the closing quote is escaped
-                return None
-            inner = _SCAN_ESCAPE.sub(lambda m: _SCAN_ESCAPES[m.group(1)], inner)
-        elif '"' in inner:
-            return None
-        out.append(inner)
-    return "".join(out)
-
-
-def scan_memory_pairs(data: bytes) -> list[tuple[str, str]] | None:
-    """`memory_pairs` of a PO file as GNU gettext writes it, without a full parse.
-
-    None when anything is unusual (another charset, entries not separated by a blank line,
-    a keyword or escape this scanner does not read): the caller then parses the file.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\r" in text:
-        return None
-    blocks = text.split("\n\n")
-    header = blocks[0]
-    if "charset=UTF-8" not in header or ("\n" + header).count('\nmsgid ""\n') != 1 \
-            or ("\n" + header).count("\nmsgid ") != 1:
-        return None
-    pairs: list[tuple[str, str]] = []
-    for block in blocks[1:]:
-        keyword = ""
-        strings: dict[str, list[str]] = {}
-        skip = False
-        for line in block.split("\n"):
-            if not line:
-                continue
-            first = line[0]
-            if first == '"':
-                if not keyword:
-                    return None
-                strings[keyword].append(line)
-            elif first == "#":
-                if line.startswith("#~"):
-                    skip = True  # obsolete
-                elif line.startswith("#,"):
-                    if not line.startswith("#, "):
-                        return None  # the parser's business
-                    if "fuzzy" in [f.strip() for f in line[3:].split(",")]:
-                        skip = True
-            else:
-                keyword, _, rest = line.partition(" ")
-                if keyword not in ("msgid", "msgstr", "msgctxt") or keyword in strings:
-                    if keyword == "msgid_plural" or keyword.startswith("msgstr["):
-                        skip = True  # plural: the memory learns singular entries only
-                        strings.setdefault(keyword, [])
-                        continue
-                    return None
-                strings[keyword] = [rest]
-        if skip:
-            continue
-        if "msgid" not in strings or "msgstr" not in strings:
-            return None
-        msgid = _scan_string(strings["msgid"])
-        msgstr = _scan_string(strings["msgstr"])
-        if msgid is None or msgstr is None or ("msgctxt" in strings
-                                               and _scan_string(strings["msgctxt"]) is None):
-            return None
-        if msgid and msgstr:
-            pairs.append((msgid, msgstr))
-    return pairs
 
 
 # --- merging -----------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import functools
 import gettext
 import os
 import re
+import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -511,27 +513,109 @@ def check_source_style(project: Project, glossary: Glossary | None,
 
 
 
-def check_project(project: Project, langs: list[str], articles: list[str]) -> list[Finding]:
-    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`."""
+def check_project(project: Project, langs: list[str], articles: list[str], *,
+                  notes: list[str] | None = None) -> list[Finding]:  # fmt: skip
+    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`.
+
+    Findings are cached per catalogue in `build/.cache/check.json` (see `FindingsCache`):
+    a catalogue whose bytes, glossary, project settings and transflow code are unchanged is
+    not read again, so a warm check of a newsroom is a stat per catalogue. `notes` receives
+    what the cache did (for `-v`).
+    """
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
-    glossary = load_project_glossary(project) if _needs_glossary(project) else None
-    jobs = []
+    # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
+    # rewriting the findings of a whole newsroom would cost more than checking them.
+    small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
+    cache = (_NoCache() if small else
+             FindingsCache(project.cache_dir / FINDINGS_CACHE_FILE, _findings_key(project)))
+    locales = os.fspath(project.locales_dir)
+    shown = project.relative(project.locales_dir)  # how findings name the folder
+    findings: list[Finding] = []
+    jobs: list[_Job] = []
     for lang in langs:
         for article in articles:
-            path = project.po_path(lang, article)
-            if path.is_file():
-                jobs.append((lang, article))
-            elif path.exists():
-                raise InputError("is a folder, not a PO file", project.relative(path))
-    workers = _worker_count(len(jobs))
-    if workers > 1:
-        findings = _check_in_workers(project, glossary, jobs, workers)
-    else:
-        findings = _check_files(project, glossary, jobs)
-    for article in articles:  # house style in the English source itself
-        findings += check_source_style(project, glossary, article)
+            path = f"{locales}/{lang}/{article}.po"
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                raise InputError("is a folder, not a PO file", project.relative(Path(path)))
+            rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
+            cached = cache.lookup(rel, st, path)
+            if cached is not None:
+                findings += [Finding(c, sev, lang, article, rel, line, ctxt, msgid, msgstr, term,
+                                     message)
+                             for c, sev, line, ctxt, msgid, msgstr, term, message in cached]
+            else:
+                jobs.append(_Job(lang, article, rel, path, st))
+    loaded: list[Glossary | None] = []
+
+    def glossary() -> Glossary | None:  # loaded only when something is checked
+        if not loaded:
+            loaded.append(load_project_glossary(project) if _needs_glossary(project) else None)
+        return loaded[0]
+
+    if jobs:
+        workers = _worker_count(len(jobs))
+        if workers > 1:
+            found = _check_in_workers(project, glossary(), jobs, workers)
+        else:
+            found = _check_files(project, glossary(), jobs)
+        for job, (digest, job_findings) in zip(jobs, found, strict=True):
+            cache.store(job.rel, job.st, digest, job_findings)
+            findings += job_findings
+    # House style in the English source itself, whatever --lang selects; cached per source
+    # file like a catalogue (the key already covers the glossary's rules).
+    if project.checks.get("style", "error") != "off":
+        findings += _source_style_findings(project, articles, cache, glossary)
+    cache.save()
+    if notes is not None:
+        notes.extend(cache.notes)
+        notes.append(f"check: {cache.hits} catalogues answered from the cache, {len(jobs)} read")
     return sort_findings(findings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One catalogue the cache could not answer for."""
+
+    lang: str
+    article: str
+    rel: str  # as findings name it (relative to the project root)
+    path: str
+    st: os.stat_result  # before reading: a save after it only costs a re-check next time
+
+
+def _source_style_findings(project: Project, articles: list[str], cache: Any,
+                           glossary: Callable[[], Glossary | None]) -> list[Finding]:
+    """`check_source_style` of every article, answered from the findings cache when unchanged."""
+    lang = project.source_language
+    findings: list[Finding] = []
+    for article in articles:
+        source = project.source_path(article)
+        path = os.fspath(source)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        rel = project.relative(source)
+        cached = cache.lookup(rel, st, path)
+        if cached is not None:
+            findings += [Finding(c, sev, lang, article, rel, line, ctxt, msgid, msgstr, term,
+                                 message)
+                         for c, sev, line, ctxt, msgid, msgstr, term, message in cached]
+            continue
+        try:
+            digest = _file_digest(path)
+        except OSError:
+            digest = ""
+        found = check_source_style(project, glossary(), article)
+        if digest:
+            cache.store(rel, st, digest, found)
+        findings += found
+    return findings
 
 
 def _needs_glossary(project: Project) -> bool:
@@ -561,22 +645,28 @@ def _worker_count(files: int) -> int:
 
 
 def _check_files(project: Project, glossary: Glossary | None,
-                 jobs: list[tuple[str, str]]) -> list[Finding]:
-    findings: list[Finding] = []
-    for lang, article in jobs:
-        path = project.po_path(lang, article)
-        entries, metadata = read_entries(path, project.relative(path))
-        findings += check_catalog(entries, metadata, lang=lang, article=article,
-                                  file=project.relative(path), glossary=glossary,
-                                  severities=project.checks)
-    return findings
+                 jobs: list[_Job]) -> list[tuple[str, list[Finding]]]:  # fmt: skip
+    """(digest, findings) of each job's catalogue, in order: the digest of the very bytes
+    checked, so that the cache never pairs findings with other content."""
+    out: list[tuple[str, list[Finding]]] = []
+    for job in jobs:
+        try:
+            data = read_bytes(Path(job.path))
+        except InputError as e:
+            raise CatalogError(e.message, job.rel) from e
+        parsed = parse_entries(data, job.rel)
+        out.append((_bytes_digest(data),
+                    check_catalog(parsed.entries, parsed.metadata, lang=job.lang,
+                                  article=job.article, file=job.rel, glossary=glossary,
+                                  severities=project.checks)))  # fmt: skip
+    return out
 
 
 # The parent's glossary, inherited by forked workers (None: each worker loads its own).
 _INHERITED: list[Glossary | None] = []
 
 
-def _check_chunk(project: Project, jobs: list[tuple[str, str]]) -> list[Finding]:
+def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Finding]]]:
     """Worker-process entry point: check a share of the files with one glossary."""
     if _INHERITED:
         glossary = _INHERITED[0]
@@ -586,26 +676,182 @@ def _check_chunk(project: Project, jobs: list[tuple[str, str]]) -> list[Finding]
 
 
 def _check_in_workers(project: Project, glossary: Glossary | None,
-                      jobs: list[tuple[str, str]], workers: int) -> list[Finding]:
+                      jobs: list[_Job], workers: int) -> list[tuple[str, list[Finding]]]:
     """Spread the files over worker processes (by article, so a chunk shares msgids)."""
     import concurrent.futures
     import multiprocessing
 
-    jobs = sorted(jobs, key=lambda j: (j[1], j[0]))
-    size = -(-len(jobs) // (workers * 4))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].article, jobs[i].lang))
+    size = -(-len(order) // (workers * 4))
+    chunks = [order[i : i + size] for i in range(0, len(order), size)]
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    findings: list[Finding] = []
+    out: list[tuple[str, list[Finding]]] = [("", []) for _ in jobs]
     if fork:
         _INHERITED[:] = [glossary]
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for result in pool.map(_check_chunk, [project] * len(chunks), chunks):
-                findings += result
+            results = pool.map(_check_chunk, [project] * len(chunks),
+                               [[jobs[i] for i in chunk] for chunk in chunks])  # fmt: skip
+            for chunk, result in zip(chunks, results, strict=True):
+                for i, answer in zip(chunk, result, strict=True):
+                    out[i] = answer
     finally:
         _INHERITED.clear()
-    return findings
+    return out
+
+
+# --- the findings cache -----------------------------------------------------------------------
+
+CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see check_project)
+
+
+class _NoCache:
+    """`FindingsCache`'s interface, remembering nothing (a check of a few catalogues)."""
+
+    hits = 0
+    notes: list[str] = []
+
+    def lookup(self, key: str, st: os.stat_result, path: str) -> list[Any] | None:
+        return None
+
+    def store(self, key: str, st: os.stat_result, digest: str, findings: list[Finding]) -> None:
+        pass
+
+    def save(self) -> None:
+        pass
+
+
+FINDINGS_CACHE_FILE = "check.json"
+FINDINGS_CACHE_FORMAT = 1  # bump when a record's layout changes
+# A catalogue changed this close to the moment it was checked may change again within the same
+# timestamp tick without changing size ("racy git"): such records are re-hashed next time.
+RACY_WINDOW_NS = 2_000_000_000
+# A record: these positions, then the findings (check, severity, line, msgctxt, msgid, msgstr,
+# term, message) without what the path already says (language, article, file).
+_SIZE, _MTIME, _CTIME, _INO, _CHECKED, _DIGEST, _FINDINGS = range(7)
+
+
+def _findings_key(project: Project) -> str:
+    """What every cached finding depends on besides its catalogue's bytes.
+
+    The glossary file's bytes, the project file's bytes (severities, languages, the glossary's
+    path) and transflow's code (`cachekey.code_fingerprint`): a change in any of them makes
+    the whole cache stale.
+    """
+    from transflow.cachekey import code_fingerprint, file_digest
+
+    return ":".join((file_digest(project.glossary_path), file_digest(project.config_path),
+                     str(project.glossary_path), code_fingerprint()))  # fmt: skip
+
+
+class FindingsCache:
+    """Per-catalogue findings in `build/.cache/check.json`; anything unreadable is empty.
+
+    Two JSON lines: a header (format, key, SHA-256 of the body), then `{path: record}`. A body
+    that does not match its checksum (a torn write, garbage, half a file), a header for another
+    key, a folder or a dangling link in its place: all read as an empty cache (a `-v` note),
+    and the next save replaces the file (a folder is left alone: the cache is not saved).
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+        self.hits = 0
+        self.notes: list[str] = []
+        self._load()
+
+    def _load(self) -> None:
+        import hashlib
+        import json
+
+        try:
+            head, _, body = self.path.read_bytes().partition(b"\n")
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            self.notes.append(f"check cache {self.path}: cannot be read ({e.strerror}); ignored")
+            return
+        try:
+            header = json.loads(head)
+            if not isinstance(header, dict) or header.get("format") != FINDINGS_CACHE_FORMAT:
+                raise ValueError("another format")
+            if header.get("sha256") != hashlib.sha256(body).hexdigest():
+                raise ValueError("damaged")
+            if header.get("key") != self.key:
+                self.notes.append(f"check cache {self.path}: the glossary, the project settings "
+                                  "or transflow changed; checking again")  # fmt: skip
+                return
+            files = json.loads(body)
+            if not isinstance(files, dict):
+                raise ValueError("damaged")
+        except (ValueError, UnicodeDecodeError) as e:
+            self.notes.append(f"check cache {self.path}: {e or 'damaged'}; ignored")
+            return
+        self.entries = files
+
+    def lookup(self, key: str, st: os.stat_result, path: str) -> list[Any] | None:
+        """The cached findings of an unchanged catalogue, or None (check it)."""
+        record = self.entries.get(key)
+        valid = isinstance(record, list) and len(record) == _FINDINGS + 1
+        if valid and record is not None:
+            if (record[_SIZE], record[_MTIME], record[_CTIME], record[_INO]) == (
+                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) \
+                    and st.st_ctime_ns < record[_CHECKED] - RACY_WINDOW_NS:
+                self.hits += 1
+                return list(record[_FINDINGS])
+        try:
+            digest = _file_digest(path)
+        except OSError:
+            return None  # gone or unreadable now: checking it reports what is wrong
+        if valid and record is not None and record[_DIGEST] == digest:
+            record[_SIZE], record[_MTIME], record[_CTIME], record[_INO] = (
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            record[_CHECKED] = time.time_ns()
+            self.dirty = True
+            self.hits += 1
+            return list(record[_FINDINGS])
+        return None
+
+    def store(self, key: str, st: os.stat_result, digest: str, findings: list[Finding]) -> None:
+        """Remember a catalogue's findings (as checked from bytes whose digest is `digest`)."""
+        self.entries[key] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                             time.time_ns(), digest,
+                             [[f.check, f.severity, f.line, f.msgctxt, f.msgid, f.msgstr, f.term,
+                               f.message] for f in findings]]  # fmt: skip
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically if it changed; never fail the command over it."""
+        if not self.dirty:
+            return
+        import hashlib
+        import json
+
+        from transflow.files import atomic_write
+
+        body = json.dumps(self.entries, ensure_ascii=False, separators=(",", ":")).encode()
+        header = json.dumps({"format": FINDINGS_CACHE_FORMAT, "key": self.key,
+                             "sha256": hashlib.sha256(body).hexdigest()})  # fmt: skip
+        try:
+            if self.path.is_dir() and not self.path.is_symlink():
+                return  # someone's folder: leave it alone (the cache is only a cache)
+            atomic_write(self.path, header.encode() + b"\n" + body, durable=False)
+        except OSError:
+            pass  # a read-only checkout: check still works, only slower next time
+
+
+def _file_digest(path: str) -> str:
+    with open(path, "rb") as fh:
+        return _bytes_digest(fh.read())
+
+
+def _bytes_digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

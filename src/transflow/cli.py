@@ -163,17 +163,25 @@ def init(settings: Settings, directory: Path | None, languages: str, force: bool
 
 
 @main.command()
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 listing the files extract would change (CI).")
 @articles_argument
 @click.pass_obj
-def extract(settings: Settings, articles: tuple[str, ...]) -> None:
+def extract(settings: Settings, check_only: bool, articles: tuple[str, ...]) -> None:
     """Segment source articles into POT templates and merge them into every PO catalogue."""
     project = settings.project()
     from transflow.extract import extract_project
 
-    report = extract_project(project, project.resolve_articles(articles), progress=settings.progress())
+    report = extract_project(project, project.resolve_articles(articles),
+                             progress=settings.progress(), check=check_only)
+    for note in report.notes:
+        settings.echo(note, level=1, err=True)
     for line in report.detail_lines():
-        settings.echo(line, level=1)
+        # `--check` lists the files even with -q: they are the answer.
+        settings.echo(line, level=-1 if check_only else 1)
     settings.echo(report.summary())
+    if check_only and report.written:
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command()
@@ -195,7 +203,10 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
     from transflow.check import check_project
     from transflow.report import findings_exit_code, render_findings
 
-    findings = check_project(project, selected, project.resolve_articles(articles))
+    notes: list[str] = []
+    findings = check_project(project, selected, project.resolve_articles(articles), notes=notes)
+    for note in notes:
+        settings.echo(note, level=1, err=True)
     output = render_findings(findings, fmt, color=settings.color and fmt == "text",
                              summary=settings.verbosity >= 0 or fmt != "text")
     if output:
@@ -219,11 +230,18 @@ def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under
     from transflow.report import render_status_json, render_status_table
     from transflow.status import project_status
 
-    result = project_status(project, selected, project.resolve_articles(articles))
+    # Orphaned catalogues (article gone from source/) are a fact about the whole project.
+    result = project_status(project, selected, project.resolve_articles(articles),
+                            orphans=not articles)
+    for note in result.notes:
+        settings.echo(note, level=1, err=True)
     if as_json:
         click.echo(render_status_json(result))
     else:
         click.echo(render_status_table(result, per_article=per_article, color=settings.color))
+        for orphan in result.orphaned:
+            click.echo(f"orphaned: {orphan.file} (no source for {orphan.article}; "
+                       "its translations are kept)")
     if fail_under is not None and result.below(fail_under):
         sys.exit(EXIT_FINDINGS)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from babel import Locale, UnknownLocaleError
-from babel.messages.plurals import get_plural
 
 
 @functools.cache
@@ -39,6 +38,10 @@ def native_name(tag: str) -> str:
 @functools.cache
 def plural_forms(tag: str) -> str:
     """The `Plural-Forms` header value from CLDR, e.g. `nplurals=2; plural=(n != 1);`."""
+    # Imported here: babel.messages pulls in babel.dates and more (~10 ms), and only extract
+    # needs plural forms; status, check and build start faster without it.
+    from babel.messages.plurals import get_plural
+
     try:
         return str(get_plural(tag.replace("-", "_")).plural_forms)
     except (ValueError, KeyError):

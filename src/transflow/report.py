@@ -187,6 +187,9 @@ def render_status_json(status: ProjectStatus) -> str:
              **_status_counts_json(cat.counts)}
             for cat in status.catalogs
         ],
+        # Catalogues whose article is gone from source/ (kept; nothing deletes them).
+        "orphaned": [{"article": o.article, "lang": o.lang, "file": o.file}
+                     for o in status.orphaned],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 

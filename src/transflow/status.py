@@ -146,6 +146,15 @@ class LanguageStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class OrphanedCatalog:
+    """A language's catalogue whose article no longer exists in `source/` (kept, not counted)."""
+
+    article: str
+    lang: str
+    file: str  # as the user sees it, relative to the project root
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectStatus:
     """The status of a project: per language and per catalogue."""
 
@@ -154,6 +163,8 @@ class ProjectStatus:
     catalogs: tuple[CatalogStatus, ...]
     glossary: bool = False  # True when glossary errors were counted
     stats: dict[str, int] = field(default_factory=dict, compare=False)  # cache hits, parses
+    orphaned: tuple[OrphanedCatalog, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what the cache did (for -v)
 
     def below(self, pct: float) -> bool:
         """True when any selected language is under `pct` percent translated (by words)."""
@@ -162,11 +173,11 @@ class ProjectStatus:
 
 def sum_counts(items: Iterable[Counts]) -> Counts:
     """The field-wise sum of many `Counts` (fast: thousands of catalogues per language)."""
-    totals = [0] * len(_ALL_FIELDS)
-    for c in items:
-        for i, value in enumerate(_as_tuple(c)):
-            totals[i] += value
-    return Counts(*totals)
+    # Column sums in C (zip, sum): 20,000 catalogues at 10,000 articles.
+    columns = list(zip(*map(_as_tuple, items), strict=True))
+    if not columns:
+        return Counts()
+    return Counts(*map(sum, columns))
 
 
 def _as_tuple(c: Counts) -> tuple[int, ...]:
@@ -285,11 +296,19 @@ class StatusCache:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
+        self.notes: list[str] = []  # what happened to an unusable cache (for -v)
         self._load()
 
     def _load(self) -> None:
         try:
             head, _, body = self.path.read_bytes().partition(b"\n")
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            self.notes.append(f"status cache {self.path}: cannot be read ({e.strerror}); "
+                              "counting again")  # fmt: skip
+            return
+        try:
             header = json.loads(head)
             if (
                 not isinstance(header, dict)
@@ -297,12 +316,14 @@ class StatusCache:
                 or header.get("transflow") != __version__
                 or header.get("sha256") != hashlib.sha256(body).hexdigest()
             ):
-                return
+                raise ValueError("damaged or of another version")
             files = json.loads(body)
-        except (OSError, ValueError):
+            if not isinstance(files, dict):
+                raise ValueError("damaged")
+        except ValueError as e:  # (UnicodeDecodeError is one)
+            self.notes.append(f"status cache {self.path}: {e}; counting again")
             return
-        if isinstance(files, dict):
-            self.entries = files
+        self.entries = files
 
     def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[list[Any] | None, str]:
         """The cached record of a file if its content is unchanged, and the content hash."""
@@ -375,8 +396,49 @@ class _Job:
     glossary_key: str | None  # count glossary errors too (with this glossary)
 
 
-def project_status(project: Project, langs: list[str], articles: list[str]) -> ProjectStatus:
-    """Count every selected article in every selected language (using and refreshing the cache)."""
+def find_orphans(project: Project, langs: list[str], articles: list[str]) -> list[OrphanedCatalog]:
+    """The PO files of `langs` whose article is not among `articles` (every article of the
+    project): translations of a deleted or renamed article. Nothing deletes them.
+
+    Only `locales/<lang>/` of the project's languages is looked at, so `locales/templates/`
+    and `locales/memory/` (imported translation memory) are never taken for articles.
+    """
+    known = set(articles)
+    locales = project.relative(project.locales_dir)
+    out = []
+    for lang in langs:
+        for slug in _po_slugs(os.path.join(project.locales_dir, lang), "") - known:
+            out.append(OrphanedCatalog(slug, lang, f"{locales}/{lang}/{slug}.po"))
+    out.sort(key=lambda o: (o.article, langs.index(o.lang)))
+    return out
+
+
+def _po_slugs(folder: str, prefix: str) -> set[str]:
+    """The slugs of the `.po` files under `folder` (hidden names skipped, links not followed).
+
+    `os.listdir` and set operations: 10,000 catalogues a language are listed in a few ms;
+    only names without `.po` are looked at further (sub-folders of articles).
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    slugs = {prefix + name[:-3] for name in names if name.endswith(".po") and name[0] != "."}
+    for name in names:
+        if not name.endswith(".po") and name[0] != ".":
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                slugs |= _po_slugs(path, f"{prefix}{name}/")
+    return slugs
+
+
+def project_status(project: Project, langs: list[str], articles: list[str], *,
+                   orphans: bool = False) -> ProjectStatus:  # fmt: skip
+    """Count every selected article in every selected language (using and refreshing the cache).
+
+    With `orphans` (`articles` is then every article of the project), catalogues left from
+    deleted articles are listed too (`ProjectStatus.orphaned`).
+    """
     if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
         raise errors_module.InputError("no such folder (run `transflow extract` first)",
                                        project.relative(project.locales_dir))
@@ -415,7 +477,9 @@ def project_status(project: Project, langs: list[str], articles: list[str]) -> P
         catalogs += rows
     catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
     return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
-                         glossary=glossary_key is not None, stats=stats)
+                         glossary=glossary_key is not None, stats=stats,
+                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()),
+                         notes=tuple(cache.notes))
 
 
 def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,

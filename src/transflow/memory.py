@@ -1,0 +1,804 @@
+"""The translation memory on disk: every translated msgid of a language, in SQLite.
+
+`extract` fills a new entry from what the newsroom already translated elsewhere (exact, or
+fuzzy above `catalog.MEMORY_FUZZY_THRESHOLD`). The memory lives in
+`build/.cache/memory.sqlite3` (Python's embedded `sqlite3`) and is refreshed incrementally:
+a catalogue is re-read only when its stamp (size, mtime, ctime, inode) changed since the
+memory last read it, so one edited article costs a stat per catalogue, not a parse.
+
+Its answers are `catalog.TranslationMemory`'s, by construction:
+
+- exact: the most frequent msgstr of the msgid over every catalogue, ties to the smallest;
+- fuzzy: candidates share one of the query's three rarest words (document frequency per
+  language, ties by the word), at most `MEMORY_CANDIDATES` of each word's msgids in the order
+  the in-memory memory would have met them (article order, then entry order), scored with
+  rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does.
+
+The word index is an FTS5 table (contentless, `detail=none`: posting lists only) whose terms
+are the query words hex-encoded and prefixed with the language, so FTS5's tokenizer cannot
+split or fold them differently from Python's `\\w{3,}`; `fts5vocab` gives document
+frequencies without scanning a posting list.
+
+The database is a cache: anything in its place that is not a database of this schema and
+version (garbage, zero bytes, truncated, a directory, a dangling symlink, a lock held by
+another process) is set aside and the memory rebuilt from the catalogues, never an error.
+Each refresh is one transaction: a killed run leaves the previous state (SQLite rolls the
+journal back) and the stamps say what to re-read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transflow import __version__
+
+DB_FILE = "memory.sqlite3"
+SCHEMA = 3  # bump when the tables or what a row means change
+MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
+# The memory file is met after every article (as if its slug sorted last): articles win ties.
+MEMORY_FILE_ORDER = "\U0010ffff"
+# A catalogue changed this close to the moment it was read may change again within the same
+# timestamp tick without changing size ("racy git"): such catalogues are re-hashed next time.
+RACY_WINDOW_NS = 2_000_000_000
+BULK_MIN_READS = 500  # catalogues to parse from which document frequencies are recounted whole
+PARALLEL_MIN_READS = 200  # below this many catalogues to read, worker processes cost more
+MAX_WORKERS = 4
+
+Log = Callable[[str], None]
+# (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
+Catalogue = tuple[str, str, str]
+
+
+def _no_log(message: str) -> None:
+    pass
+
+
+def memory_file(locales_dir: Path, lang: str) -> Path:
+    """`locales/memory/<lang>.po`, where imported translation units live."""
+    return locales_dir / MEMORY_DIR / f"{lang}.po"
+
+
+def project_catalogues(project: Any, langs: Iterable[str],
+                       articles: list[str] | None = None) -> list[Catalogue]:  # fmt: skip
+    """What the memory of `langs` learns from: each article's PO, then the memory file.
+
+    The order is the one `TranslationMemory` was filled in (language, then article slug).
+    """
+    slugs = project.articles() if articles is None else articles
+    locales = os.fspath(project.locales_dir)
+    out: list[Catalogue] = []
+    for lang in langs:
+        base = os.path.join(locales, lang)
+        out += [(lang, f"{base}/{slug}.po", slug) for slug in slugs]
+        out.append((lang, os.fspath(memory_file(project.locales_dir, lang)), MEMORY_FILE_ORDER))
+    return out
+
+
+def catalogue_pairs(data: bytes, path: str) -> list[tuple[str, str]]:
+    """The (msgid, msgstr) pairs a catalogue teaches (none from one that does not parse)."""
+    from transflow.catalog import memory_pairs
+    from transflow.errors import CatalogError
+    from transflow.pofile import parse_entries
+
+    try:
+        # (`pofile.Entry` has the attributes `memory_pairs` reads: the light parse suffices.)
+        return memory_pairs(parse_entries(data, path).entries)  # type: ignore[arg-type]
+    except CatalogError:
+        return []  # a catalogue that cannot be read teaches nothing (check reports it)
+
+
+def _words(msgid: str) -> set[str]:
+    from transflow.catalog import _WORD
+
+    return set(_WORD.findall(msgid.lower()))
+
+
+def _term(lang_hex: str, word: str) -> str:
+    # Hex digits only (and one `x`): FTS5's tokenizer keeps the term whole and unfolded.
+    return f"{lang_hex}x{word.encode('utf-8').hex()}"
+
+
+def _hid(msgid: str) -> int:
+    """A 63-bit hash of a msgid: the index key (the text itself is compared on a hit)."""
+    return int.from_bytes(hashlib.blake2b(msgid.encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "big") >> 1
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# Where a msgid is first met, as one integer: the FTS5 rowid, so that a word's msgids come
+# out of the index already in the in-memory memory's order (`ORDER BY rowid` is native).
+# key = slot << 30 | language << 22 | position in the catalogue; slots keep the articles'
+# order within a language, with room between them for articles added later.
+POS_BITS = 22  # entries per catalogue the memory learns from (4 million)
+LANG_BITS = 8  # languages per project (256)
+SLOT_SHIFT = POS_BITS + LANG_BITS
+SLOT_MAX = (1 << (63 - SLOT_SHIFT)) - 1  # the memory file's slot: after every article
+SLOT_STEP = 1 << 16  # room left after each article appended at the end
+
+_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE langs (lang TEXT PRIMARY KEY, no INTEGER NOT NULL UNIQUE)",
+    # One row per catalogue read: its stamp when read, its order, and `base` (its keys' start).
+    "CREATE TABLE catalogs (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, lang TEXT NOT NULL,"
+    " ord TEXT NOT NULL, base INTEGER NOT NULL UNIQUE, size INTEGER, mtime INTEGER,"
+    " ctime INTEGER, ino INTEGER, digest TEXT, checked INTEGER)",
+    "CREATE INDEX catalogs_order ON catalogs (lang, ord)",
+    # Distinct msgids per language, keyed by where the in-memory memory would first meet them.
+    "CREATE TABLE msgids (id INTEGER PRIMARY KEY, lang TEXT NOT NULL, hid INTEGER NOT NULL,"
+    " msgid TEXT NOT NULL, key INTEGER NOT NULL UNIQUE)",
+    "CREATE INDEX msgids_hid ON msgids (hid)",
+    "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
+    " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos)) WITHOUT ROWID",
+    "CREATE INDEX pairs_mid ON pairs (mid)",
+    "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none)",
+    # Document frequency of each term (msgids of the language containing the word): kept
+    # beside FTS5 because `fts5vocab` takes ~70 µs a term, this ~3.
+    "CREATE TABLE df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+)
+
+
+class _Exhausted(Exception):
+    """No slot left between two articles (or too many languages): rebuild from scratch."""
+
+
+class Unusable(Exception):
+    """The file in the database's place cannot serve as this memory (why, for `-v`)."""
+
+
+@dataclass(slots=True)
+class RefreshStats:
+    """What one refresh did (for `-v` and for tests)."""
+
+    stat: int = 0  # catalogues looked at
+    read: int = 0  # catalogues whose bytes were read (stamp changed)
+    parsed: int = 0  # ... and whose content changed: pairs replaced
+    removed: int = 0  # catalogues gone (article deleted) whose pairs were dropped
+    notes: list[str] = field(default_factory=list)
+
+
+class SqliteMemory:
+    """The translation memory of a project's languages, in one SQLite file.
+
+    `refresh` brings it up to date with the catalogues (one transaction); `lookup` answers
+    as `TranslationMemory.lookup` would for one language. A process that forked after
+    opening it reconnects on its first lookup (a connection never crosses a fork).
+    """
+
+    def __init__(self, path: Path, *, log: Log = _no_log) -> None:
+        self.path = path
+        self.log = log
+        self.notes: list[str] = []
+        self._temporary = False
+        self._con: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._owner = self._pid  # the process that opened it (forked workers only read)
+        self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
+        self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
+        self._partial = False  # the refresh in progress looks at some catalogues only
+        self._term_cache: dict[tuple[str, str], str] = {}
+        self._new_msgids = 0
+        self._next_mid = 1
+        self._bulk = False
+        self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
+        self._open()
+
+    # --- opening -------------------------------------------------------------------------
+
+    def _note(self, message: str) -> None:
+        self.notes.append(message)
+        self.log(message)
+
+    def _open(self) -> None:
+        """Open the database, or set aside what is in its place and start an empty one."""
+        try:
+            self._con = self._connect_existing(self.path)
+            return
+        except Unusable as e:
+            reason = str(e)
+        if "locked" in reason or "busy" in reason:
+            # Another process is using it: leave it alone, work in a temporary one.
+            self._note(f"translation memory {self.path}: {reason}; using a temporary one "
+                       "for this run")  # fmt: skip
+            self._con = self._temporary_database()
+            return
+        if reason != "absent":
+            self._note(f"translation memory {self.path}: {reason}; rebuilding it")
+        self._con = self._create()
+
+    def _connect_existing(self, path: Path) -> sqlite3.Connection:
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            raise Unusable("absent") from None
+        except OSError as e:
+            raise Unusable(f"cannot be read ({e.strerror})") from None
+        if stat.S_ISLNK(st.st_mode):
+            if not os.path.exists(path):
+                raise Unusable("a dangling symbolic link") from None
+            st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unusable("not a file")
+        if st.st_size == 0:
+            raise Unusable("an empty file")
+        con: sqlite3.Connection | None = None
+        try:
+            con = sqlite3.connect(path, timeout=0, isolation_level=None,
+                                  check_same_thread=False)  # fmt: skip
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("schema") != str(SCHEMA) or meta.get("transflow") != __version__:
+                raise Unusable("written by another transflow version")
+            page_size = con.execute("PRAGMA page_size").fetchone()[0]
+            pages = con.execute("PRAGMA page_count").fetchone()[0]
+            if pages * page_size > os.stat(path).st_size:
+                raise Unusable("truncated")
+            # Reading takes a shared lock: another process writing it fails here, not later.
+            con.execute("SELECT count(*) FROM catalogs WHERE id = 0").fetchone()
+            if con.execute("PRAGMA schema_version").fetchone()[0] <= 0:
+                raise Unusable("not a memory database")
+            return con
+        except sqlite3.Error as e:
+            if con is not None:
+                con.close()
+            raise Unusable(_why(e)) from None
+        except Unusable:
+            if con is not None:
+                con.close()
+            raise
+
+    def _create(self) -> sqlite3.Connection:
+        """A new, empty database at `path`, or in a temporary file if `path` is not ours to use."""
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if os.path.islink(path) or path.is_file():
+                # A regular file (or a link) in our cache's place: a dead cache, ours to drop.
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{path}{suffix}")
+            if not os.path.lexists(path):
+                return self._initialise(path)
+        except (OSError, sqlite3.Error) as e:
+            self._note(f"translation memory {path}: cannot be rewritten ({_why(e)}); "
+                       "using a temporary one for this run")  # fmt: skip
+        else:
+            self._note(f"translation memory {path}: something else is in its place; "
+                       "using a temporary one for this run")  # fmt: skip
+        return self._temporary_database()
+
+    def _temporary_database(self) -> sqlite3.Connection:
+        """A private database for this run only (deleted by `close`), beside the real one."""
+        path = self.path
+        fd, tmp = tempfile.mkstemp(prefix=".memory.", suffix=".sqlite3",
+                                   dir=path.parent if path.parent.is_dir() else None)
+        os.close(fd)
+        os.unlink(tmp)
+        self.path = Path(tmp)
+        self._temporary = True
+        return self._initialise(self.path)
+
+    @staticmethod
+    def _initialise(path: Path | str) -> sqlite3.Connection:
+        con = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+        con.execute("BEGIN IMMEDIATE")
+        for statement in _TABLES:
+            con.execute(statement)
+        con.executemany("INSERT INTO meta VALUES (?, ?)",
+                        [("schema", str(SCHEMA)), ("transflow", __version__)])
+        con.execute("COMMIT")
+        return con
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        """This process's connection (a forked child opens its own, read-only by use)."""
+        if self._pid != os.getpid() or self._con is None:
+            self._pid = os.getpid()
+            self._con = sqlite3.connect(self.path, timeout=5, isolation_level=None,
+                                        check_same_thread=False)  # fmt: skip
+            self._memo = {}
+        return self._con
+
+    def close(self) -> None:
+        """Close the connection (and delete a temporary database)."""
+        if self._con is not None and self._pid == os.getpid():
+            self._con.close()
+        self._con = None
+        if self._temporary and self._pid == os.getpid():
+            for suffix in ("", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self.path}{suffix}")
+
+    def detach(self) -> None:
+        """Close the connection before forking workers (each opens its own)."""
+        if self._con is not None and self._pid == os.getpid():
+            self._con.close()
+        self._con = None
+
+    def _rebuild_after(self, error: sqlite3.Error) -> None:
+        """A fault found while using the database: start over from an empty one.
+
+        In a worker process (forked by extract) the shared file is left to the process that
+        owns it: the worker rebuilds into a private database of its own, deleted on exit.
+        """
+        self._note(f"translation memory {self.path}: {_why(error)}; rebuilding it")
+        if os.getpid() != self._owner:
+            with contextlib.suppress(sqlite3.Error):
+                if self._con is not None and self._pid == os.getpid():
+                    self._con.close()
+            self._pid = os.getpid()
+            self._memo = {}
+            self._con = self._initialise("")  # SQLite's private temporary database
+            return
+        self._recreate()
+
+    # --- refreshing ----------------------------------------------------------------------
+
+    def refresh(self, wanted: list[Catalogue], *,
+                seen: dict[str, os.stat_result] | None = None,
+                partial: bool = False) -> RefreshStats:  # fmt: skip
+        """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
+
+        A fault of the database found on the way (corruption SQLite only now notices) rebuilds
+        it from the catalogues. `wanted` is remembered: a fault a lookup finds rebuilds from it.
+        """
+        if not partial:
+            self._wanted = wanted
+        self._partial = partial
+        try:
+            return self._refresh(wanted, seen or {})
+        except sqlite3.Error as e:
+            self._rebuild_after(e)
+            self._partial = False  # (an empty database needs everything)
+            return self._refresh(self._wanted or wanted, {})
+
+    def _refresh(self, wanted: list[Catalogue],
+                 seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
+        seen = seen or {}
+        try:
+            return self._refresh_once(wanted, seen)
+        except _Exhausted:
+            # Articles were added between the same two so often that no slot is left: renumber
+            # by building again (rare: 16 additions between the same two neighbours).
+            self._note(f"translation memory {self.path}: renumbering; rebuilding it")
+            self._recreate()
+            return self._refresh_once(wanted, seen)
+
+    def _refresh_once(self, wanted: list[Catalogue],
+                      seen: dict[str, os.stat_result]) -> RefreshStats:  # fmt: skip
+        con = self.con
+        stats = RefreshStats()
+        self._term_cache = {}
+        self._new_msgids = 0
+        self._next_mid = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM msgids").fetchone()[0])
+        # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
+        self._first_new = self._next_mid
+        columns = "id, path, lang, ord, size, mtime, ctime, ino, digest, checked"
+        if self._partial:
+            # Only these catalogues (what a run just wrote): the others are neither looked at
+            # nor taken for gone.
+            known: dict[str, tuple[Any, ...]] = {}
+            paths = [cat[1] for cat in wanted]
+            for start in range(0, len(paths), 500):
+                part = paths[start : start + 500]
+                known.update((row[1], row) for row in con.execute(
+                    f"SELECT {columns} FROM catalogs WHERE path IN ({','.join('?' * len(part))})",
+                    part))  # fmt: skip
+        else:
+            known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
+        now = time.time_ns()
+        to_read: list[tuple[Catalogue, os.stat_result, tuple[Any, ...] | None]] = []
+        gone: list[tuple[Any, ...]] = []
+        for cat in wanted:
+            stats.stat += 1
+            row = known.pop(cat[1], None)
+            if row is not None and (row[2], row[3]) != (cat[0], cat[2]):
+                gone.append(row)  # the same path in another role: start it afresh
+                row = None
+            st = seen.get(cat[1])  # (taken moments ago by extract's own freshness check)
+            if st is None:
+                try:
+                    st = os.stat(cat[1])
+                except OSError:
+                    st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                if row is not None:
+                    gone.append(row)
+                continue
+            if (row is not None and (row[4], row[5], row[6], row[7]) == _stamp(st)
+                    and st.st_ctime_ns < row[9] - RACY_WINDOW_NS):
+                continue
+            to_read.append((cat, st, row))
+        if not self._partial:
+            gone += known.values()  # no longer wanted (article deleted, language dropped)
+        if not to_read and not gone:
+            return stats
+        stats.read = len(to_read)
+        stats.removed = len(gone)
+        # In memory order: a msgid created here is first met where it is created, and a new
+        # catalogue's slot is chosen between neighbours already in place. Catalogues are read
+        # (in workers when there are many) while the transaction inserts: one at a time in
+        # this process, so memory stays flat however many catalogues changed.
+        to_read.sort(key=lambda t: (t[0][0], t[0][2]))
+        # Many catalogues to parse (a cold memory): document frequencies are counted once at
+        # the end from the index itself instead of updated msgid by msgid.
+        self._bulk = len(to_read) >= BULK_MIN_READS
+        jobs = [(cat[1], row[8] if row is not None else None) for cat, _, row in to_read]
+        # A bigger page cache while writing: inserts into the hash index land anywhere.
+        con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            touched: set[int] = set()
+            for row in gone:
+                touched |= self._drop_pairs(row[0])
+                con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
+            with _reads(jobs) as reads:
+                for (cat, st, row), (digest, pairs) in zip(to_read, reads, strict=True):
+                    record = (*_stamp(st), digest, now)
+                    if row is not None and pairs is None:  # same bytes: a new stamp only
+                        con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
+                                    " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
+                        continue
+                    stats.parsed += 1
+                    if row is not None:
+                        touched |= self._drop_pairs(row[0])
+                        con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
+                                    " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
+                        cat_id = row[0]
+                        base = con.execute("SELECT base FROM catalogs WHERE id = ?",
+                                           (cat_id,)).fetchone()[0]  # fmt: skip
+                    else:
+                        base = self._allocate(cat[0], cat[2])
+                        cat_id = con.execute(
+                            "INSERT INTO catalogs (path, lang, ord, base, size, mtime, ctime, ino,"
+                            " digest, checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
+                    touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
+            self._settle(touched)
+            if self._bulk and self._new_msgids:
+                con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
+                            " USING fts5vocab (main, words, 'row')")  # fmt: skip
+                con.execute("DELETE FROM df")
+                con.execute("INSERT INTO df SELECT term, doc FROM temp.vocab WHERE doc > 0")
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
+            raise
+        self._memo = {}
+        return stats
+
+    def _recreate(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._con is not None:
+                self._con.close()
+        self._con = None
+        self._memo = {}
+        if not self._temporary:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+        self._con = self._create()
+
+    def _allocate(self, lang: str, ord_: str) -> int:
+        """The key base of a new catalogue: a slot between its neighbours in article order."""
+        con = self.con
+        row = con.execute("SELECT no FROM langs WHERE lang = ?", (lang,)).fetchone()
+        if row is None:
+            no = con.execute("SELECT count(*) FROM langs").fetchone()[0]
+            if no >= 1 << LANG_BITS:
+                raise _Exhausted
+            con.execute("INSERT INTO langs VALUES (?, ?)", (lang, no))
+        else:
+            no = row[0]
+        if ord_ == MEMORY_FILE_ORDER:
+            slot = SLOT_MAX
+        else:
+            prev = con.execute("SELECT max(base) FROM catalogs WHERE lang = ? AND ord < ?",
+                               (lang, ord_)).fetchone()[0]  # fmt: skip
+            after = con.execute("SELECT min(base) FROM catalogs WHERE lang = ? AND ord > ?",
+                                (lang, ord_)).fetchone()[0]  # fmt: skip
+            low = prev >> SLOT_SHIFT if prev is not None else 0
+            high = after >> SLOT_SHIFT if after is not None else SLOT_MAX + 1
+            slot = low + min(SLOT_STEP, (high - low) // 2)
+            if slot <= low or slot >= high:
+                raise _Exhausted
+        return (slot << SLOT_SHIFT) | (no << POS_BITS)
+
+    def _drop_pairs(self, cat_id: int) -> set[int]:
+        """Delete a catalogue's pairs; the msgids they used come back (to settle).
+
+        A msgid first met in this catalogue loses its key now (and its index entry), so that
+        the catalogue's positions are free for what is inserted next; `_settle` re-keys it.
+        """
+        con = self.con
+        mids = {mid for (mid,) in con.execute("SELECT mid FROM pairs WHERE cat = ?", (cat_id,))}
+        con.execute("DELETE FROM pairs WHERE cat = ?", (cat_id,))
+        base = con.execute("SELECT base FROM catalogs WHERE id = ?", (cat_id,)).fetchone()[0]
+        for mid, lang, msgid, key in con.execute(
+                "SELECT id, lang, msgid, key FROM msgids WHERE key >= ? AND key < ?",
+                (base, base + (1 << POS_BITS))).fetchall():  # fmt: skip
+            terms = " ".join(_terms(lang.encode("utf-8").hex(), msgid))
+            con.execute("INSERT INTO words (words, rowid, terms) VALUES ('delete', ?, ?)",
+                        (key, terms))  # fmt: skip
+            con.execute("UPDATE msgids SET key = ? WHERE id = ?", (-mid, mid))
+            mids.add(mid)
+        return mids
+
+    def _add_pairs(self, lang: str, base: int, cat_id: int,
+                   pairs: list[tuple[str, str]]) -> set[int]:  # fmt: skip
+        """Insert a catalogue's pairs; the msgids that already existed (to settle) come back.
+
+        Batched per catalogue (one query finds every known msgid, `executemany` inserts):
+        a cold memory inserts a whole newsroom through here.
+        """
+        con = self.con
+        pairs = pairs[: 1 << POS_BITS]  # (a catalogue beyond 4 million entries teaches that many)
+        hids = [_hid(msgid) for msgid, _ in pairs]
+        known: dict[str, int] = {}
+        unique = list(dict.fromkeys(hids))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            for mid, text, mlang in con.execute(
+                    f"SELECT id, msgid, lang FROM msgids WHERE hid IN ({','.join('?' * len(part))})",
+                    part):  # fmt: skip
+                if mlang == lang:
+                    known[text] = mid
+        existing: set[int] = set()
+        new_msgids, new_words, rows = [], [], []
+        df: dict[str, int] = {}
+        for pos, ((msgid, msgstr), hid) in enumerate(zip(pairs, hids, strict=True)):
+            mid = known.get(msgid)
+            if mid is None:
+                mid = known[msgid] = self._next_mid
+                self._next_mid += 1
+                key = base + pos
+                terms = self._terms(lang, msgid)
+                new_msgids.append((mid, lang, hid, msgid, key))
+                new_words.append((key, " ".join(terms)))
+                for term in terms:
+                    df[term] = df.get(term, 0) + 1
+            elif mid < self._first_new:
+                existing.add(mid)
+            rows.append((cat_id, pos, mid, msgstr))
+        if new_msgids:
+            con.executemany("INSERT INTO msgids (id, lang, hid, msgid, key) VALUES (?, ?, ?, ?, ?)",
+                            new_msgids)  # fmt: skip
+            con.executemany("INSERT INTO words (rowid, terms) VALUES (?, ?)", new_words)
+            self._new_msgids += len(new_msgids)
+            if not self._bulk:
+                con.executemany("INSERT INTO df VALUES (?, ?) ON CONFLICT (term) DO UPDATE"
+                                " SET n = n + excluded.n", df.items())  # fmt: skip
+        con.executemany("INSERT INTO pairs (cat, pos, mid, msgstr) VALUES (?, ?, ?, ?)", rows)
+        return existing
+
+    def _terms(self, lang: str, msgid: str) -> list[str]:
+        """`_terms`, with each word's term remembered for the refresh in progress."""
+        cache = self._term_cache
+        if len(cache) > 20_000:  # (bounded: memory stays flat in the newsroom's vocabulary)
+            cache.clear()
+        out = []
+        for word in sorted(_words(msgid)):
+            term = cache.get((lang, word))
+            if term is None:
+                term = cache[lang, word] = _term(lang.encode("utf-8").hex(), word)
+            out.append(term)
+        return out
+
+    def _settle(self, mids: set[int]) -> None:
+        """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
+        con = self.con
+        for mid in sorted(m for m in mids if m < self._first_new):
+            row = con.execute("SELECT lang, msgid, key FROM msgids WHERE id = ?", (mid,)).fetchone()
+            if row is None:
+                continue
+            first = con.execute("SELECT min(c.base + p.pos) FROM pairs p JOIN catalogs c"
+                                " ON c.id = p.cat WHERE p.mid = ?", (mid,)).fetchone()[0]  # fmt: skip
+            if first == row[2]:
+                continue
+            terms = " ".join(_terms(row[0].encode("utf-8").hex(), row[1]))
+            if row[2] >= 0:  # (a negative key: `_drop_pairs` took it out of the index already)
+                con.execute("INSERT INTO words (words, rowid, terms) VALUES ('delete', ?, ?)",
+                            (row[2], terms))  # fmt: skip
+            if first is None:
+                con.execute("DELETE FROM msgids WHERE id = ?", (mid,))
+                if not self._bulk:
+                    con.executemany("UPDATE df SET n = n - 1 WHERE term = ?",
+                                    [(t,) for t in terms.split()])  # fmt: skip
+            else:
+                con.execute("UPDATE msgids SET key = ? WHERE id = ?", (first, mid))
+                con.execute("INSERT INTO words (rowid, terms) VALUES (?, ?)", (first, terms))
+
+    def _find(self, lang: str, msgid: str) -> int | None:
+        for mid, text, mlang in self.con.execute(
+                "SELECT id, msgid, lang FROM msgids WHERE hid = ?", (_hid(msgid),)):
+            if text == msgid and mlang == lang:
+                return int(mid)
+        return None
+
+    # --- looking up ----------------------------------------------------------------------
+
+    def for_language(self, lang: str) -> LanguageMemory:
+        """What merge needs (`catalog.MemoryLike`) for one language."""
+        return LanguageMemory(self, lang)
+
+    def lookup(self, lang: str, msgid: str) -> tuple[str, str, float] | None:
+        """(source msgid, msgstr, score 0-100) of the best match in `lang`, or None."""
+        key = (lang, msgid)
+        memo = self._memo
+        if self._pid == os.getpid() and key in memo:
+            return memo[key]
+        try:
+            result = self._lookup(lang, msgid)
+        except sqlite3.Error as e:
+            # Corruption SQLite noticed only now: rebuild from the catalogues, then answer.
+            self._rebuild_after(e)
+            if self._wanted is not None:
+                self._refresh(self._wanted)
+            result = self._lookup(lang, msgid)
+        memo = self._memo  # (a reconnect after a fork starts a new memo)
+        if len(memo) >= _memo_max():
+            memo.clear()
+        memo[key] = result
+        return result
+
+    def _winner(self, mid: int) -> str:
+        # The most frequent translation; ties to the smallest string (UTF-8 order = code points).
+        row = self.con.execute(
+            "SELECT msgstr, count(*) AS n FROM pairs WHERE mid = ? GROUP BY msgstr"
+            " ORDER BY n DESC, msgstr LIMIT 1", (mid,)).fetchone()  # fmt: skip
+        return str(row[0])
+
+    def _lookup(self, lang: str, msgid: str) -> tuple[str, str, float] | None:
+        from rapidfuzz import fuzz, process
+
+        from transflow.catalog import (
+            MEMORY_CANDIDATES,
+            MEMORY_FUZZY_THRESHOLD,
+            MEMORY_RARE_WORDS,
+        )
+
+        mid = self._find(lang, msgid)
+        if mid is not None:
+            return msgid, self._winner(mid), 100.0
+        con = self.con
+        lang_hex = lang.encode("utf-8").hex()
+        terms = {_term(lang_hex, w): w for w in _words(msgid)}
+        if not terms:
+            return None
+        frequency: list[tuple[int, str, str]] = []
+        for term, word in terms.items():
+            row = con.execute("SELECT n FROM df WHERE term = ?", (term,)).fetchone()
+            if row is not None and row[0] > 0:
+                frequency.append((int(row[0]), word, term))
+        if not frequency:
+            return None
+        frequency.sort()
+        keys: dict[int, None] = {}
+        for _, _, term in frequency[:MEMORY_RARE_WORDS]:
+            # The index keeps a word's msgids in the order the in-memory memory met them.
+            for (key,) in con.execute("SELECT rowid FROM words WHERE words MATCH ?"
+                                      " ORDER BY rowid LIMIT ?",
+                                      (f'"{term}"', MEMORY_CANDIDATES)):  # fmt: skip
+                keys[key] = None
+        chosen = list(keys)[:MEMORY_CANDIDATES]
+        found: dict[int, tuple[int, str]] = {}
+        for start in range(0, len(chosen), 500):
+            part = chosen[start : start + 500]
+            found.update((key, (mid, text)) for key, mid, text in con.execute(
+                f"SELECT key, id, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
+                part))  # fmt: skip
+        ids = {found[key][1]: found[key][0] for key in chosen if key in found}
+        best = process.extractOne(msgid, list(ids), scorer=fuzz.ratio,
+                                  score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
+        if best is None:
+            return None
+        return best[0], self._winner(ids[best[0]]), float(best[1])
+
+    def __len__(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM msgids").fetchone()[0])
+
+    def languages(self) -> dict[str, int]:
+        """Distinct msgids per language (for `-v` and tests)."""
+        return {str(lang): int(n) for lang, n in self.con.execute(
+            "SELECT lang, count(*) FROM msgids GROUP BY lang")}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageMemory:
+    """One language of a `SqliteMemory`, as merge calls it (`catalog.MemoryLike`)."""
+
+    memory: SqliteMemory
+    lang: str
+
+    def lookup(self, msgid: str) -> tuple[str, str, float] | None:
+        """(source msgid, msgstr, score 0-100) of the best memory match, or None."""
+        return self.memory.lookup(self.lang, msgid)
+
+
+def _memo_max() -> int:
+    from transflow.catalog import MEMO_MAX
+
+    return MEMO_MAX
+
+
+def _terms(lang_hex: str, msgid: str) -> list[str]:
+    return [_term(lang_hex, w) for w in sorted(_words(msgid))]
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _why(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text[:1].lower() + text[1:]
+
+
+def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, str]] | None]:
+    """(digest, pairs) of one catalogue; pairs None when its digest is the recorded one."""
+    path, recorded = job
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None, []  # gone or unreadable since the stat: teaches nothing this run
+    digest = _digest(data)
+    if digest == recorded:
+        return digest, None
+    return digest, catalogue_pairs(data, path)
+
+
+@contextlib.contextmanager
+def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:
+    """`_read_one` of every job, in order, in worker processes when there are many."""
+    import multiprocessing as mp
+
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    # (A worker of extract's pool is a daemon: it may not start processes of its own.)
+    if len(jobs) < PARALLEL_MIN_READS or workers < 2 or mp.current_process().daemon:
+        yield map(_read_one, jobs)
+        return
+
+    if "fork" not in mp.get_all_start_methods():
+        yield map(_read_one, jobs)
+        return
+    with mp.get_context("fork").Pool(workers) as pool:
+        yield _windowed(pool, jobs)
+
+
+WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
+READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
+
+
+def _windowed(pool: Any, jobs: list[tuple[str, str | None]]
+              ) -> Iterator[tuple[str | None, list[tuple[str, str]] | None]]:  # fmt: skip
+    """The pool's results in order, one window read ahead while the previous is consumed."""
+    windows = [jobs[i : i + READ_WINDOW] for i in range(0, len(jobs), READ_WINDOW)]
+    pending = pool.map_async(_read_one, windows[0], chunksize=8) if windows else None
+    for i in range(len(windows)):
+        assert pending is not None
+        results = pending.get()
+        pending = (pool.map_async(_read_one, windows[i + 1], chunksize=8)
+                   if i + 1 < len(windows) else None)  # fmt: skip
+        yield from results
+
+
+@contextlib.contextmanager
+def opened(cache_dir: Path, *, log: Log = _no_log) -> Iterator[SqliteMemory]:
+    """The project's memory database (`build/.cache/memory.sqlite3`), closed at the end."""
+    memory = SqliteMemory(cache_dir / DB_FILE, log=log)
+    try:
+        yield memory
+    finally:
+        memory.close()

@@ -1,0 +1,428 @@
+"""The SQLite translation memory: today's answers, incremental refresh, and any damage survived.
+
+The reference is `catalog.TranslationMemory`, the in-memory memory extract used to build on
+every run: the SQLite memory must give exactly its exact fills and fuzzy suggestions.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from transflow.catalog import TranslationMemory
+from transflow.memory import (
+    DB_FILE,
+    MEMORY_FILE_ORDER,
+    Catalogue,
+    SqliteMemory,
+    catalogue_pairs,
+)
+
+from .conftest import CORPUS_PO, SHARED
+
+GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+needs_corpus_po = pytest.mark.skipif(not CORPUS_PO.is_dir(),
+                                     reason=f"third-party corpus not found at {CORPUS_PO}")
+needs_generator = pytest.mark.skipif(not GEN_CORPUS.is_file(),
+                                     reason=f"newsroom generator not found at {GEN_CORPUS}")
+
+HEADER = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+          '"Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && '
+          'n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\\n"\n\n')  # fmt: skip
+
+
+def po_text(*pairs: tuple[str, str], fuzzy: tuple[str, ...] = ()) -> str:
+    body = "".join(f'msgid "{a}"\nmsgstr "{b}"\n\n' for a, b in pairs)
+    body += "".join(f'#, fuzzy\nmsgid "{a}"\nmsgstr "x"\n\n' for a in fuzzy)
+    return HEADER + body
+
+
+def reference(cats: list[Catalogue]) -> dict[str, TranslationMemory]:
+    """The in-memory memory filled as extract filled it: language, then article order."""
+    memories: dict[str, TranslationMemory] = {}
+    for lang, path, _ in sorted(cats, key=lambda c: (c[0], c[2])):
+        memory = memories.setdefault(lang, TranslationMemory())
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            continue
+        memory.add_pairs(catalogue_pairs(data, path))
+    return memories
+
+
+def queries(memories: dict[str, TranslationMemory], n: int, seed: int = 1) -> list[tuple[str, str]]:
+    """Known msgids (exact), and each changed a little (fuzzy, or no match)."""
+    rng = random.Random(seed)
+    out = []
+    for lang, memory in sorted(memories.items()):
+        len(memory)  # index
+        known = sorted(memory.exact)
+        for msgid in rng.sample(known, min(n, len(known))):
+            out.append((lang, msgid))
+            words = msgid.split()
+            if len(words) > 3:
+                i = rng.randrange(len(words))
+                out.append((lang, " ".join(words[:i] + words[i + 1:])))
+                out.append((lang, " ".join(words[:i] + ["Zugdidi"] + words[i:])))
+            out.append((lang, msgid[:-4] + "quux"))
+        out.append((lang, "Nothing of the sort zzyzx"))
+    return out
+
+
+def assert_same_answers(memory: SqliteMemory, cats: list[Catalogue], n: int = 150) -> int:
+    """Every query answered identically; returns how many answers were fuzzy."""
+    ref = reference(cats)
+    fuzzy = 0
+    for lang, msgid in queries(ref, n):
+        expected = ref[lang].lookup(msgid) if lang in ref else None
+        assert memory.lookup(lang, msgid) == expected, (lang, msgid)
+        fuzzy += expected is not None and expected[2] < 100
+    return fuzzy
+
+
+def catalogues_of(root: Path, langs: tuple[str, ...] = ("ka", "ru")) -> list[Catalogue]:
+    return [(lang, str(p), p.stem) for lang in langs for p in sorted((root / lang).glob("*.po"))]
+
+
+# --- today's answers ------------------------------------------------------------------------
+
+
+@needs_corpus_po
+def test_same_answers_as_the_in_memory_memory_on_the_corpus(tmp_path: Path) -> None:
+    cats = catalogues_of(CORPUS_PO)
+    assert len(cats) > 10
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    stats = memory.refresh(cats)
+    assert stats.parsed == len(cats)
+    fuzzy = assert_same_answers(memory, cats, n=400)
+    assert fuzzy > 100  # the fuzzy path is really exercised
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not GEN_CORPUS.is_file():
+        pytest.skip(f"newsroom generator not found at {GEN_CORPUS}")
+    out = tmp_path_factory.mktemp("newsroom") / "n"
+    subprocess.run([sys.executable, str(GEN_CORPUS), str(out), "--articles", "60", "--seed", "7",
+                    "--jobs", "1"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    return out
+
+
+@needs_generator
+@pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk"])
+def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
+        newsroom: Path, tmp_path: Path, bulk: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # bulk: document frequencies recounted from the index (a cold memory of a big newsroom).
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1 if bulk else 10**9)
+    root = tmp_path / "locales"
+    subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
+    cats = catalogues_of(root)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    assert assert_same_answers(memory, cats) > 20
+    # A newsroom's week: an article deleted, one retranslated, one added in the middle of the
+    # order, the first one (where shared msgids are first met) emptied, imported units.
+    ka = sorted((root / "ka").glob("*.po"))
+    ka[5].unlink()
+    text = ka[9].read_text("utf-8")
+    ka[9].write_text(text.replace('msgstr "', 'msgstr "Ахали ', 20), "utf-8")
+    (root / "ka" / (ka[20].stem + "-b.po")).write_text(ka[30].read_text("utf-8"), "utf-8")
+    ka[0].write_text(HEADER, "utf-8")
+    (root / "memory").mkdir()
+    (root / "memory" / "ka.po").write_text(po_text(("Imported unit about the ceasefire talks",
+                                                    "Импорт")), "utf-8")  # fmt: skip
+    cats = catalogues_of(root) + [("ka", str(root / "memory" / "ka.po"), MEMORY_FILE_ORDER)]
+    stats = memory.refresh(cats)
+    assert not memory.notes
+    assert (stats.parsed, stats.removed) == (4, 1)
+    assert assert_same_answers(memory, cats) > 20
+    assert memory.lookup("ka", "Imported unit about the ceasefire talks") == (
+        "Imported unit about the ceasefire talks", "Импорт", 100.0)
+    # And a database built from scratch agrees with the one updated in place.
+    fresh = SqliteMemory(tmp_path / "fresh.sqlite3")
+    fresh.refresh(cats)
+    for lang, msgid in queries(reference(cats), 100, seed=3):
+        assert fresh.lookup(lang, msgid) == memory.lookup(lang, msgid)
+
+
+@needs_corpus_po
+def test_the_memory_reads_catalogues_as_the_full_parser_does() -> None:
+    """`catalogue_pairs` (light entries) learns what `memory_pairs` of the polib parse does."""
+    from transflow.catalog import memory_pairs, parse_catalog
+
+    files = sorted(CORPUS_PO.glob("*/*.po"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert catalogue_pairs(data, str(path)) == memory_pairs(parse_catalog(data, path)), path
+    assert catalogue_pairs(b'msgid "A"\nmsgstr "B"\nmsgid "A" broken', "x.po") == []
+
+
+def test_exact_fill_is_the_most_frequent_translation_ties_to_the_smallest(tmp_path: Path) -> None:
+    files = {"a": [("Hello world", "B"), ("Tie here", "Y")], "b": [("Hello world", "A")],
+             "c": [("Hello world", "B"), ("Tie here", "X")]}  # fmt: skip
+    cats = []
+    for slug, pairs in files.items():
+        path = tmp_path / "ru" / f"{slug}.po"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(po_text(*pairs), "utf-8")
+        cats.append(("ru", str(path), slug))
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    assert memory.lookup("ru", "Hello world") == ("Hello world", "B", 100.0)
+    assert memory.lookup("ru", "Tie here") == ("Tie here", "X", 100.0)
+    assert memory.lookup("ka", "Hello world") is None  # another language knows nothing
+    assert_same_answers(memory, cats)
+
+
+# --- incremental ----------------------------------------------------------------------------
+
+
+def small_project(tmp_path: Path, n: int = 5) -> list[Catalogue]:
+    cats = []
+    for i in range(n):
+        path = tmp_path / "ru" / f"a{i}.po"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(po_text((f"Talks resumed in Stepanakert on day {i}", f"День {i}"),
+                                ("Support independent journalism", "Поддержите")),
+                        "utf-8")  # fmt: skip
+        cats.append(("ru", str(path), f"a{i}"))
+    return cats
+
+
+def test_refresh_reads_only_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (Files written this second are re-hashed on every refresh: the racy-stamp guard.)
+    monkeypatch.setattr("transflow.memory.RACY_WINDOW_NS", 0)
+    cats = small_project(tmp_path)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    assert memory.refresh(cats).parsed == 5
+    # Stamps older than the racy window: nothing is read at all.
+    old = 1_600_000_000
+    for _, path, _ in cats:
+        os.utime(path, (old, old))
+    memory.refresh(cats)
+    again = memory.refresh(cats)
+    assert (again.stat, again.read, again.parsed) == (5, 0, 0)
+    # Touched, same bytes: read (hashed), not parsed. Changed: parsed, and answers follow.
+    os.utime(cats[1][1], (old + 10, old + 10))
+    path = Path(cats[2][1])
+    path.write_text(po_text(("Talks resumed in Stepanakert on day 2", "Новый день")), "utf-8")
+    stats = memory.refresh(cats)
+    assert (stats.read, stats.parsed) == (2, 1)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 2")[1] == "Новый день"
+    # A catalogue no longer wanted (its article was deleted) is forgotten.
+    stats = memory.refresh(cats[:-1])
+    assert stats.removed == 1
+    found = memory.lookup("ru", "Talks resumed in Stepanakert on day 4")
+    assert found is not None and found[2] < 100  # only close ones are left
+    assert_same_answers(memory, cats[:-1])
+
+
+def test_a_same_size_rewrite_within_the_same_tick_is_seen(tmp_path: Path) -> None:
+    cats = small_project(tmp_path, 1)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    path = Path(cats[0][1])
+    st = path.stat()
+    path.write_text(path.read_text("utf-8").replace("День 0", "Ден! 0"), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    memory.refresh(cats)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 0")[1] == "Ден! 0"
+
+
+# --- faults: whatever is in the database's place, the answers are right ------------------------
+
+
+def _damage_garbage(db: Path) -> None:
+    db.write_bytes(b"this is not a database at all\n" * 100)
+
+
+def _damage_empty(db: Path) -> None:
+    db.write_bytes(b"")
+
+
+def _damage_truncated(db: Path) -> None:
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 2])
+
+
+def _damage_directory(db: Path) -> None:
+    db.unlink()
+    db.mkdir()
+    (db / "something").write_text("x")
+
+
+def _damage_dangling_symlink(db: Path) -> None:
+    db.unlink()
+    db.symlink_to(db.parent / "nowhere" / "memory.sqlite3")
+
+
+def _damage_other_version(db: Path) -> None:
+    con = sqlite3.connect(db)
+    con.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'transflow'")
+    con.commit()
+    con.close()
+
+
+def _damage_other_schema(db: Path) -> None:
+    db.unlink()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE pairs (msgid TEXT, msgstr TEXT)")
+    con.execute("INSERT INTO pairs VALUES ('Support independent journalism', 'WRONG')")
+    con.commit()
+    con.close()
+
+
+DAMAGE = [_damage_garbage, _damage_empty, _damage_truncated, _damage_directory,
+          _damage_dangling_symlink, _damage_other_version, _damage_other_schema]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__[8:])
+def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
+        tmp_path: Path, damage: object) -> None:  # fmt: skip
+    cats = small_project(tmp_path, 30)
+    db = tmp_path / "cache" / DB_FILE
+    first = SqliteMemory(db)
+    first.refresh(cats)
+    first.close()
+    damage(db)  # type: ignore[operator]
+    notes: list[str] = []
+    memory = SqliteMemory(db, log=notes.append)
+    stats = memory.refresh(cats)
+    assert stats.parsed == len(cats)  # rebuilt from the catalogues
+    assert notes and ("rebuilding" in notes[0] or "temporary" in notes[0])
+    assert memory.lookup("ru", "Support independent journalism") == (
+        "Support independent journalism", "Поддержите", 100.0)
+    assert_same_answers(memory, cats)
+    memory.close()
+    # The next run finds a usable database (or, for a folder it must not delete, works again).
+    again = SqliteMemory(db)
+    assert again.refresh(cats).parsed in (0, len(cats))
+    assert_same_answers(again, cats)
+    again.close()
+    if db.is_dir():
+        assert (db / "something").read_text() == "x"  # nobody's folder is deleted
+
+
+def test_a_database_locked_by_another_process_is_not_waited_for(tmp_path: Path) -> None:
+    cats = small_project(tmp_path, 10)
+    db = tmp_path / DB_FILE
+    SqliteMemory(db).refresh(cats)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        notes: list[str] = []
+        memory = SqliteMemory(db, log=notes.append)
+        memory.refresh(cats)
+        assert notes and "temporary" in notes[-1]
+        assert_same_answers(memory, cats)
+        temporary = memory.path
+        memory.close()
+        assert not temporary.exists()  # the temporary one is removed
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert SqliteMemory(db).refresh(cats).parsed == 0  # the real one was left as it was
+
+
+def test_corruption_found_during_a_lookup_rebuilds_and_answers(tmp_path: Path) -> None:
+    cats = small_project(tmp_path, 30)
+    notes: list[str] = []
+    memory = SqliteMemory(tmp_path / DB_FILE, log=notes.append)
+    memory.refresh(cats)
+    real = memory._lookup
+    calls: list[int] = []
+
+    def flaky(lang: str, msgid: str) -> tuple[str, str, float] | None:
+        if not calls:  # what SQLite raises on a page it finds broken
+            calls.append(1)
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(lang, msgid)
+
+    memory._lookup = flaky  # type: ignore[method-assign]
+    assert memory.lookup("ru", "Support independent journalism") == (
+        "Support independent journalism", "Поддержите", 100.0)
+    assert any("malformed" in note and "rebuilding" in note for note in notes)
+    assert_same_answers(memory, cats)
+
+
+def test_killed_while_refreshing_leaves_a_usable_or_rebuildable_database(tmp_path: Path) -> None:
+    cats = small_project(tmp_path, 40)
+    db = tmp_path / DB_FILE
+    SqliteMemory(db).refresh(cats[:10])
+    # A process that dies (SIGKILL-like: no cleanup) in the middle of the refresh transaction.
+    script = textwrap.dedent(f"""
+        import os, sys
+        from transflow import memory as m
+        cats = {cats!r}
+        real = m.SqliteMemory._add_pairs
+        calls = []
+        def dying(self, *args):
+            calls.append(1)
+            if len(calls) == 15:
+                os._exit(9)
+            return real(self, *args)
+        m.SqliteMemory._add_pairs = dying
+        m.SqliteMemory(m.Path({str(db)!r})).refresh(cats)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 9, done.stderr
+    memory = SqliteMemory(db)
+    stats = memory.refresh(cats)
+    assert stats.parsed == 30 or stats.parsed == 40  # the half-done run was rolled back
+    assert_same_answers(memory, cats)
+
+
+def test_a_partial_refresh_reads_only_the_named_catalogues_and_forgets_none(
+        tmp_path: Path) -> None:  # fmt: skip
+    cats = small_project(tmp_path, 6)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    path = Path(cats[3][1])
+    path.write_text(po_text(("Talks resumed in Stepanakert on day 3", "Третий")), "utf-8")
+    stats = memory.refresh([cats[3]], partial=True)  # what a run just wrote
+    assert (stats.stat, stats.parsed, stats.removed) == (1, 1, 0)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 3")[1] == "Третий"
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "День 5"
+    assert_same_answers(memory, cats)
+
+
+def test_a_fault_found_in_a_forked_worker_rebuilds_privately_and_leaves_the_file(
+        tmp_path: Path) -> None:  # fmt: skip
+    import multiprocessing as mp
+
+    cats = small_project(tmp_path, 20)
+    db = tmp_path / DB_FILE
+    memory = SqliteMemory(db)
+    memory.refresh(cats)
+    memory.detach()
+    before = db.read_bytes()
+
+    def in_worker(queue: mp.Queue) -> None:  # type: ignore[type-arg]
+        real = memory._lookup
+        calls: list[int] = []
+
+        def flaky(lang: str, msgid: str) -> tuple[str, str, float] | None:
+            if not calls:
+                calls.append(1)
+                raise sqlite3.DatabaseError("database disk image is malformed")
+            return real(lang, msgid)
+
+        memory._lookup = flaky  # type: ignore[method-assign]
+        queue.put(memory.lookup("ru", "Talks resumed in Stepanakert on day 7"))
+
+    queue: mp.Queue = mp.get_context("fork").Queue()  # type: ignore[type-arg]
+    worker = mp.get_context("fork").Process(target=in_worker, args=(queue,), daemon=True)
+    worker.start()
+    answer = queue.get(timeout=60)
+    worker.join(60)
+    assert answer == ("Talks resumed in Stepanakert on day 7", "День 7", 100.0)
+    assert db.read_bytes() == before  # the shared database was not touched by the worker
+    assert_same_answers(memory, cats)  # and the owner still uses it
