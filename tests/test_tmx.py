@@ -345,12 +345,6 @@ def test_missing_tmx_file_is_exit_2(newsroom: Path, tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- extract fills
 
 
-# Until the scale branch lands, extract learns only from locales/<lang>/*.po: this is the only
-# reason this test fails on the tools branch. Remove the marker once they are merged.
-@pytest.mark.xfail(
-    strict=False,
-    reason="extract does not read locales/memory/ yet: the scale branch adds that (issue 14)",
-)
 def test_imported_units_fill_a_new_article_exact_and_fuzzy(newsroom: Path,
                                                             tmp_path: Path) -> None:
     exact = "Border guards at the Sadakhlo crossing counted forty trucks on Monday."
