@@ -568,12 +568,14 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
             findings += job_findings
     # House style in the English source itself, whatever --lang selects; cached per source
     # file like a catalogue (the key already covers the glossary's rules).
+    catalogue_hits = cache.hits
     if project.checks.get("style", "error") != "off":
         findings += _source_style_findings(project, articles, cache, glossary)
     cache.save()
     if notes is not None:
         notes.extend(cache.notes)
-        notes.append(f"check: {cache.hits} catalogues answered from the cache, {len(jobs)} read")
+        notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
+                     f"; {cache.hits - catalogue_hits} source files' house style from the cache")
     return sort_findings(findings)
 
 
