@@ -250,7 +250,12 @@ class _Builder:
         root = etree.Element("html")
         if html_node is None:  # (the parser always makes one; be safe)
             return root
-        self._element_meta(html_node, root, None)
+        self._meta(html_node, root, None)
+        for name, value in html_node.attrs.items():
+            try:
+                root.set(name, _xml_text(value or ""))
+            except ValueError:
+                pass
         # Iterative copy: (justhtml parent, lxml parent, depth).
         stack: list[tuple[Any, Any, int]] = [(html_node, root, 1)]
         while stack:
@@ -262,25 +267,42 @@ class _Builder:
             self._children(jparent, parent, stack, depth)
         return root
 
-    def _element_meta(self, node: Any, el: Any, parent: Any) -> None:
+    def _element(self, node: Any, parent: Any) -> Any:
+        """The lxml copy of a justhtml element under `parent`, with its source ranges."""
+        tag = _lxml_tag(node.name)
+        attrs = node.attrs
+        if attrs:
+            try:  # one C call in the common case
+                el = etree.SubElement(parent, tag, {k: v or "" for k, v in attrs.items()})
+            except ValueError:  # a name or value XML cannot hold (`xlink:href`, `a"b`, `\x01`)
+                el = etree.SubElement(parent, tag)
+                for name, value in attrs.items():
+                    try:
+                        el.set(name, _xml_text(value or ""))
+                    except ValueError:
+                        pass  # (nothing the walker reads)
+        else:
+            el = etree.SubElement(parent, tag)
+        self._meta(node, el, parent)
+        return el
+
+    def _meta(self, node: Any, el: Any, parent: Any) -> None:
         meta = node._metadata
         doc = self.doc
+        line: int | None = None
         if meta is not None:
             if meta[4] is not None and meta[5] is not None:
                 doc.start[el] = (meta[4], meta[5])
                 # The line of the tag's `>`, as libxml2 numbers elements (extract's `#:` lines).
-                el.sourceline = bisect.bisect_right(self.line_starts, meta[5] - 1)
-            elif meta[2] is not None:
-                el.sourceline = meta[2]
+                line = bisect.bisect_right(self.line_starts, meta[5] - 1)
+            elif meta[1] is not None:
+                line = bisect.bisect_right(self.line_starts, meta[1])
             if meta[6] is not None and meta[7] is not None:
                 doc.end[el] = (meta[6], meta[7])
-        if el.sourceline is None and parent is not None and parent.sourceline is not None:
-            el.sourceline = parent.sourceline
-        for name, value in node.attrs.items():
-            try:
-                el.set(name, _xml_text(value or ""))
-            except ValueError:
-                pass  # a name XML cannot hold (`xlink:href`, `a"b`): nothing the walker reads
+        if line is None and parent is not None:
+            line = parent.sourceline
+        if line is not None:
+            el.sourceline = line
 
     def _children(self, jparent: Any, parent: Any, stack: list[Any], depth: int) -> None:
         doc, text = self.doc, self.text
@@ -327,12 +349,11 @@ class _Builder:
                 if meta is not None and meta[1] is not None:
                     pos = meta[1]
                     doc.outer[comment] = (pos, _comment_end(text, pos))
-                    comment.sourceline = meta[2]
+                    comment.sourceline = bisect.bisect_right(self.line_starts, pos)  # type: ignore[assignment]
             elif name.startswith("#") or name == "!doctype":
                 continue
             else:
-                el = etree.SubElement(parent, _lxml_tag(name))
-                self._element_meta(node, el, parent)
+                el = self._element(node, parent)
                 last = el
                 if node.children and name != "template":
                     stack.append((node, el, depth + 1))
@@ -431,6 +452,9 @@ def _engine_class() -> Any:
 
         class Engine(ParseEngine):
             __slots__ = ()
+
+            def _line_col_at_pos(self, pos: int) -> tuple[int, int]:
+                return 0, 0  # (htmltree numbers lines itself, only where it needs them)
 
             def _append_text(self, raw: str, source_pos: int | None = None) -> None:
                 if len(raw) > 1 and raw[0] == "<":

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from transflow.errors import InputError
 from transflow.htmltree import SourceDoc, start_tag_attributes, tag_name_end
 from transflow.segment import (
@@ -187,6 +189,9 @@ FORMATTING = frozenset({
 })
 _LINK_HREFLANG_RE = re.compile(r"alternate", re.I)
 _SELF_CLOSED_RE = re.compile(r"/\s*>\Z")
+
+
+_SWITCHER_XPATH = etree.XPath("//*[@data-transflow]")
 
 
 @dataclass(slots=True)
@@ -377,9 +382,9 @@ class _Compiler:
                 if rng is not None and doc.end.get(time) is not None:
                     self.slot("time", rng[0], rng[1],
                               data=[time.get("datetime") or "", "".join(time.itertext())])
-        for el in root.iter():
-            if isinstance(el.tag, str) and \
-                    (el.get("data-transflow") or "").strip().lower() == "languages":
+        switchers: list[Any] = _SWITCHER_XPATH(root)  # type: ignore[assignment]
+        for el in switchers:
+            if (el.get("data-transflow") or "").strip().lower() == "languages":
                 rng = doc.content.get(el)
                 if rng is not None and doc.end.get(el) is not None:
                     self.slot("switcher", rng[0], rng[1], data=[el.tag, self.line_style(el)])
