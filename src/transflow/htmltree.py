@@ -498,8 +498,8 @@ def _parse_tree(text: str) -> Any:
     return engine.parse()
 
 
-def parse_source(data: bytes, path: Path | str) -> SourceDoc:
-    """Parse a page (bytes in any encoding) as a browser does, with source ranges."""
+def parse_source_full(data: bytes, path: Path | str) -> SourceDoc:
+    """Parse a page (bytes in any encoding) with justhtml, the full WHATWG parser."""
     if not data.strip():
         raise InputError("empty file: not an HTML document", path)
     text, encoding, bom = decode_source(data, path)
@@ -512,6 +512,30 @@ def parse_source(data: bytes, path: Path | str) -> SourceDoc:
         doc.root = _Builder(doc).build(parsed)
     except InputError as e:
         raise InputError(e.message, path, e.line) from e
+    _measure(doc)
+    return doc
+
+
+def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceDoc:
+    """Parse a page (bytes in any encoding) as a browser does, with source ranges.
+
+    A cleanly nested page is read by `htmlfast` (its tree is its nesting); any other page, or
+    with `fast=False`, by justhtml.  Both give the same SourceDoc where the first applies.
+    """
+    if not fast:
+        return parse_source_full(data, path)
+    if not data.strip():
+        raise InputError("empty file: not an HTML document", path)
+    text, encoding, bom = decode_source(data, path)
+    doc = SourceDoc(text, encoding, bom, None)
+    line_starts = [0]
+    line_starts.extend(m.end() for m in re.finditer("\n", text))
+    from transflow import htmlfast
+
+    root = htmlfast.read(doc, line_starts)
+    if root is None:
+        return parse_source_full(data, path)
+    doc.root = root
     _measure(doc)
     return doc
 
