@@ -7,157 +7,37 @@ there too.  Articles are built in worker processes when there are many.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import posixpath
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from transflow import __version__
+from transflow.build.caches import (
+    MANIFEST_NAME,
+    TEMPLATE_CACHE,
+    cached_template,
+    discard_damaged,
+    load_manifest,
+    remove_stale_temporaries,
+)
 from transflow.build.catalogs import Translation, catalog_lookup, catalog_percent, read_entries
 from transflow.build.render import PageSettings, localise_time, render_page
-from transflow.build.template import CompiledTemplate, make_template
+from transflow.build.results import BuildReport, PageResult
+from transflow.build.template import CompiledTemplate
 from transflow.errors import InputError
 from transflow.files import project_lock, read_bytes, write_if_changed
 from transflow.locales import og_locale, text_direction
 from transflow.progress import Progress
 
-MANIFEST_NAME = "build-manifest.json"
-
-
 # --- the project build --------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class PageResult:
-    """What build did with one output page."""
-
-    lang: str
-    article: str
-    output: str  # path as shown to the user
-    status: str  # "built", "up to date", "skipped"
-    percent: float = 100.0
-    units: int = 0
-    fallbacks: int = 0
-    warnings: tuple[str, ...] = ()
-    is_source: bool = False
-
-
-@dataclass(slots=True)
-class BuildReport:
-    """The outcome of `transflow build`."""
-
-    pages: list[PageResult] = field(default_factory=list)
-    min_complete: float = 0.0
-    notes: list[str] = field(default_factory=list)  # shown with -v: caches set aside, leftovers
-
-    @property
-    def incomplete(self) -> bool:
-        """True when a unit fell back to the source or a page was skipped (`--strict`)."""
-        return any(p.status == "skipped" or p.fallbacks for p in self.pages)
-
-    def count(self, status: str) -> int:
-        """How many pages have this status."""
-        return sum(1 for p in self.pages if p.status == status)
-
-    def summary(self) -> str:
-        """One line: pages built, up to date, skipped, units that fell back."""
-        built, fresh, skipped = self.count("built"), self.count("up to date"), self.count("skipped")
-        fallbacks = sum(p.fallbacks for p in self.pages)
-        text = f"Built {built} page{'s' if built != 1 else ''}, {fresh} up to date"
-        if skipped:
-            text += f", {skipped} skipped (under {self.min_complete:g}% translated)"
-        if fallbacks:
-            text += f"; {fallbacks} unit{'s' if fallbacks != 1 else ''} fell back to the source text"
-        return text + "."
-
-    def detail_lines(self) -> list[str]:
-        """One line per page."""
-        lines = []
-        for p in self.pages:
-            if p.status == "skipped":
-                continue  # reported by warning_lines
-            if p.is_source:
-                lines.append(f"{p.output}: {p.status} (source)")
-                continue
-            extra = f", {p.fallbacks} fell back" if p.fallbacks else ""
-            lines.append(f"{p.output}: {p.status} ({p.percent:g}% translated{extra})")
-        return lines
-
-    def warning_lines(self) -> list[str]:
-        """Skipped pages and translations that could not be used."""
-        lines = []
-        for p in self.pages:
-            if p.status == "skipped":
-                lines.append(f"{p.output}: skipped: {p.percent:g}% translated, under "
-                             f"min_complete {self.min_complete:g}%")
-            lines.extend(p.warnings)
-        return lines
-
 
 def _sha(data: bytes | None) -> str:
     return "-" if data is None else hashlib.sha256(data).hexdigest()
-
-
-def _read_optional(path: Path) -> bytes | None:
-    return read_bytes(path) if path.is_file() else None
-
-
-def _load_manifest(path: Path, notes: list[str]) -> dict[str, Any]:
-    """The previous build's manifest; anything unusable in its place is a manifest not there."""
-    if not discard_damaged(path, notes):
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        notes.append(f"{path}: unreadable build manifest ({e.__class__.__name__}): every page "
-                     "is checked again")
-        return {}
-    if not isinstance(data, dict):
-        notes.append(f"{path}: not a build manifest: every page is checked again")
-        return {}
-    return data if data.get("version") == __version__ else {}
-
-
-def discard_damaged(path: Path, notes: list[str]) -> bool:
-    """True if `path` is a regular file; a folder, a link or anything else there is removed
-    (caches are disposable: it is rebuilt) and noted.  False if nothing usable is there."""
-    if path.is_file() and not path.is_symlink():
-        return True
-    if not os.path.lexists(path):
-        return False
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-        notes.append(f"{path}: not a cache file; removed, it is rebuilt")
-    except OSError as e:
-        notes.append(f"{path}: not a cache file and cannot be removed ({e.strerror})")
-    return False
-
-
-# What `files.atomic_write` (`.<name>.<random>.tmp`) and the template cache
-# (`.<name>.<pid>.tmp`) leave behind when a build is killed, relative to build/.
-STALE_TEMPORARIES = ("*/**/.*.html.*.tmp", ".cache/templates/**/.*.json.*.tmp",
-                     f".cache/.{MANIFEST_NAME}.*.tmp")
-
-
-def remove_stale_temporaries(build_dir: Path, notes: list[str]) -> None:
-    """Delete the temporaries of a killed build (under the build lock none is being written)."""
-    if not build_dir.is_dir():
-        return
-    for pattern in STALE_TEMPORARIES:
-        for path in build_dir.glob(pattern):
-            try:
-                path.unlink()
-                notes.append(f"{path}: removed a temporary left by an interrupted build")
-            except OSError:
-                pass
 
 
 def _href(from_lang: str, to_lang: str, slug: str) -> str:
@@ -233,53 +113,6 @@ class _Hasher:
         digest = _sha(read_bytes(path))
         self.new[key] = [st.st_mtime_ns, st.st_size, digest]
         return digest
-
-
-TEMPLATE_CACHE = "templates"  # build/.cache/templates/<slug>.json: compiled templates
-
-
-@functools.lru_cache(maxsize=1)
-def _code_key() -> str:
-    """What compiled templates depend on besides the source: transflow and the code that cuts."""
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).parent
-    for module in sorted(package.glob("*.py")):  # the build package itself
-        digest.update(read_bytes(module))
-    for name in ("segment.py", "inline.py", "htmltree.py"):
-        digest.update(read_bytes(package.parent / name))
-    return digest.hexdigest()
-
-
-def _cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
-                     store: bool, notes: list[str]) -> CompiledTemplate:
-    """The compiled template of a source page, from build/.cache when the source is unchanged.
-
-    A new template is stored only if `store` (the source was already known to the previous
-    build): a first build writes no cache it may never read.  A cache entry that cannot be read
-    is an entry that is not there.
-    """
-    cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
-    key = f"{_code_key()}:{src_sha}:{project.source_language}"
-    if discard_damaged(cache_path, notes):
-        try:
-            stored_key, data = json.loads(cache_path.read_bytes())
-            if stored_key == key:
-                return CompiledTemplate.from_json(data)
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
-            notes.append(f"{cache_path}: unreadable template cache ({e.__class__.__name__}): "
-                         "compiled again")
-    template = make_template(read_bytes(src_path), src_path, project.source_language)
-    if not store:
-        return template
-    text = json.dumps([key, template.to_json()], ensure_ascii=False, separators=(",", ":"))
-    try:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, cache_path)
-    except OSError:
-        pass  # the cache only saves time
-    return template
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -362,7 +195,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
             return None
         if template is None:
             known = hasher.known.get(str(src_path))
-            template = _cached_template(project, slug, src_path, src_sha, notes=outcome.notes,
+            template = cached_template(project, slug, src_path, src_sha, notes=outcome.notes,
                                         store=known is not None and known[2] == src_sha)
         lookup: dict[str, Translation] = {}
         po_label = ""
@@ -462,7 +295,7 @@ def _build(project: Any, langs: list[str], articles: list[str], min_complete: fl
 
     progress = progress or no_progress
     manifest_path = project.cache_dir / MANIFEST_NAME
-    manifest = _load_manifest(manifest_path, notes)
+    manifest = load_manifest(manifest_path, notes)
     pages: dict[str, Any] = dict(manifest.get("pages", {}))
     percents: dict[str, Any] = dict(manifest.get("percent", {}))
     hashes: dict[str, Any] = dict(manifest.get("hashes", {}))
