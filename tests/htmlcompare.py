@@ -133,12 +133,14 @@ def whatwg_tokens(data: bytes | str, *, ours: frozenset[str] = frozenset(),
     buf: list[str] = []
     spans: list[bool] = []  # for each open <span>: whether it is a fallback's wrapper
     in_head = False  # (spacing in <head> is left out when build's links are: they add lines)
+    in_body = False
     in_time = 0
 
     def flush() -> None:
         if buf:
             joined = "".join(buf)
-            if joined and not (in_head and ours and not joined.strip(" \t\n\r\f")):
+            if joined and not ((in_head or not in_body) and ours
+                               and not joined.strip(" \t\n\r\f")):
                 tokens.append(("text", joined))
             buf.clear()
 
@@ -149,25 +151,34 @@ def whatwg_tokens(data: bytes | str, *, ours: frozenset[str] = frozenset(),
                 buf.append(tok["data"])
             continue
         name = tok.get("name")
+        if in_time and not (kind == "EndTag" and name == "time" and in_time == 1):
+            # Build writes the content of <time datetime> anew: all of it is left out.
+            if name == "time":
+                in_time += 1 if kind == "StartTag" else -1
+            continue
         attrs = {k[1] if isinstance(k, tuple) else k: v for k, v in (tok.get("data") or {}).items()} \
             if kind in ("StartTag", "EmptyTag") else {}
         if kind in ("StartTag", "EmptyTag"):
             if name == "link" and attrs.get("hreflang") is not None and attrs.get("href") in ours:
                 continue
             if name == "meta" and (attrs.get("property") or "").lower() == "og:locale":
+                if ours:
+                    continue  # (build adds one where the source has Open Graph tags but none)
                 attrs["content"] = "*"
             if name == "html":
                 attrs.pop("lang", None)
                 attrs.pop("dir", None)
             if ignore_lang:
-                if name == "span" and set(attrs) == {"lang"} and kind == "StartTag":
+                attrs.pop("lang", None)
+                if name == "span" and not attrs and kind == "StartTag":
+                    # A fallback's <span lang> wrapper (and, alike on both sides, a bare span).
                     spans.append(True)
                     continue
-                attrs.pop("lang", None)
             if kind == "StartTag" and name == "span":
                 spans.append(False)
             flush()
             in_head = in_head or name == "head"
+            in_body = in_body or name == "body"
             tokens.append((kind, tok.get("namespace"), name, tuple(sorted(attrs.items()))))
             if name == "time" and ignore_time_text and kind == "StartTag":
                 in_time += 1

@@ -115,7 +115,8 @@ def _no_text(tokens: list) -> list:
         if t[0] == "text":
             continue
         if t[0] in ("StartTag", "EmptyTag"):
-            t = (*t[:3], tuple((k, "*" if k in _TEXT_ATTRS else v) for k, v in t[3]))
+            text_attrs = _TEXT_ATTRS | ({"content"} if t[2] == "meta" else set())
+            t = (*t[:3], tuple((k, "*" if k in text_attrs else v) for k, v in t[3]))
         out.append(t)
     return out
 

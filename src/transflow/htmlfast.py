@@ -65,7 +65,9 @@ _TAG_END = re.compile(r"\s*(/?)>")
 _DOCTYPE = re.compile(r"<!DOCTYPE\s+html\s*>", re.I)
 _REF_OK = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _BLANK = re.compile(r"[ \t\n\r\f]*")
-_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_BAD_CHARS = "[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
+_BAD_RAW = re.compile(_BAD_CHARS)  # in script and style text
+_BAD_TEXT = re.compile(_BAD_CHARS + "|</|<\\?")  # in text: also `</ x>`, `<?x>` (bogus comments)
 
 
 class GiveUp(Exception):
@@ -109,6 +111,8 @@ class _Reader:
         if not name.islower():
             name = name.lower()
         pos = m.end()
+        if text.startswith(">", pos):  # (the common `<p>`)
+            return name, {}, pos + 1, False
         attrs: dict[str, str] = {}
         while True:
             a = _ATTRS.match(text, pos)
@@ -141,7 +145,7 @@ class _Reader:
         if a >= b:
             return
         raw = self.text[a:b]
-        if _BAD_TEXT.search(raw) or "</" in raw or "<?" in raw:
+        if _BAD_TEXT.search(raw):
             raise GiveUp  # (control characters; `</ x>` and `<?x>` are bogus comments)
         value = _text(raw)
         doc = self.doc
@@ -186,7 +190,7 @@ class _Reader:
             if name == "title":
                 self.add_text(el, False, pos, m.start())
             else:
-                if _BAD_TEXT.search(body):
+                if _BAD_RAW.search(body):
                     raise GiveUp
                 el.text = body.replace("\r\n", "\n").replace("\r", "\n") if "\r" in body else body
                 self.doc.text_span[el] = (pos, m.start())

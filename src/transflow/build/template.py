@@ -332,15 +332,15 @@ class _Compiler:
                 # (Noah's Ark clause, clones): a fallback is marked by a <span lang> inside.
                 cunits[-1].is_run = True
             elif unit.members is None:
+                # (the lxml copy has the source's attributes: the start tag is only read when
+                # there is a value to replace)
                 el = unit.element
-                attrs = self.attributes(el)
-                if attrs is not None:
-                    if "lang" in attrs:
-                        self.attr_value_slot("lang", el, "lang", index)
-                    else:
-                        self.insert_slot("lang-insert", el, "lang", index)
-                    if "dir" in attrs:
-                        self.attr_value_slot("dir", el, "dir", index)
+                if el.get("lang") is None:
+                    self.insert_slot("lang-insert", el, "lang", index)
+                else:
+                    self.attr_value_slot("lang", el, "lang", index)
+                if el.get("dir") is not None:
+                    self.attr_value_slot("dir", el, "dir", index)
         return cunits
 
     # -- the page
@@ -439,13 +439,21 @@ class _Compiler:
         parts: Parts = []
         cursor = start
         text = self.text
+        taken: tuple[int, int, str, str] | None = None
+        slots = self.slots
         while index < len(edits):
             e = edits[index]
             if e.start > end or (e.start == end and (e.end > end or inner)):
                 break
-            if e.start < cursor or e.end > end:
-                index += 1  # (an edit that overlaps another: dropped; its unit stays source)
+            same = (e.start, e.end, slots[e.slot].kind, slots[e.slot].name)
+            if e.start < cursor or e.end > end or (inner and start < end and
+                                                   (e.start, e.end) == (start, end)) \
+                    or same == taken:
+                # An edit that overlaps another, or a second one of the same range (an element
+                # the parser cloned shares its start tag): dropped; its unit stays the source's.
+                index += 1
                 continue
+            taken = same
             if e.start > cursor:
                 parts.append(text[cursor:e.start])
             source, index = self.cut(e.start, e.end, edits, index + 1, True)
