@@ -94,6 +94,10 @@ DOCUMENTS = [
     "<p>emoji \U0001F600 and \u00a0 nbsp</p>",
     "<p>A<br>B<wbr>C<img alt=Picture>D</p>",
     "<p title=Title lang=fr dir=ltr>Own lang</p>",
+    # found by generated soup: text after </body>, a run ending in <plaintext>, a cloned <a title>
+    "</body>&amp; more",
+    "<i>x &lt; y<plaintext><h2></h1><pre>",
+    "<p>One</p>\n<p><a href=\"/y\" title=\"More\">Two</p>\n<p>Three</p>\n",
 ]
 
 

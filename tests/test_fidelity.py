@@ -204,6 +204,9 @@ def test_a_fragment_stays_a_fragment() -> None:
     b"<!DOCTYPE html><title>Plain</title><p>Text<plaintext><p>not a tag</p></body></html>\n",
     b"<html><head><title>No end of head</title><style>p{}</style>\n<body><p>Body text</p>",
     b"<p>Unclosed comment<!-- runs to the end <p>of the file",
+    b"<html><head><title>Open head script</title><script>var a = '</head>';",
+    b"<html><head><title>Open title, never closed",
+    b"<html><head><style>p { color: red }",
 ])
 def test_unclosed_raw_text_and_heads_keep_their_text(page: bytes) -> None:
     for translate in (lambda m: None, lambda m: m, pseudo):

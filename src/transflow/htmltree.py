@@ -415,6 +415,8 @@ def _measure(doc: SourceDoc) -> None:
         if not ok:
             continue
         stop = cursor
+        if en is not None and st is None and first is not None and en[1] <= first:
+            en = None  # (`</body>` before the text the parser put in the body after it)
         if en is not None:
             if cursor is not None and en[0] < cursor <= en[1]:
                 continue
@@ -429,6 +431,8 @@ def _measure(doc: SourceDoc) -> None:
         if cursor is None or stop is None:
             continue  # an implied element with nothing in it: no place in the source
         c0 = st[1] if st is not None else (first if first is not None else stop)
+        if stop < c0:
+            continue
         content[el] = (c0, stop)
         if st is not None:
             outer[el] = (st[0], max(en[1], cursor) if en is not None else cursor)

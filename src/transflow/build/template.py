@@ -191,6 +191,9 @@ _LINK_HREFLANG_RE = re.compile(r"alternate", re.I)
 _SELF_CLOSED_RE = re.compile(r"/\s*>\Z")
 
 
+# Elements that, left open, run to the end of the file as text.
+OPEN_TO_EOF = frozenset({"script", "style", "title", "textarea", "xmp", "iframe", "noembed",
+                         "noframes", "noscript", "plaintext"})
 _SWITCHER_XPATH = etree.XPath("//*[@data-transflow]")
 
 
@@ -281,12 +284,12 @@ class _Compiler:
                 out.append(item)
             elif isinstance(item, Hidden):
                 span = doc.outer.get(item.node)
-                if span is None:
+                if span is None or _open_to_eof(doc, item.node):
                     return None
                 out.append(CHidden([span]))
             elif item.void:
                 span = doc.outer.get(item.element)
-                if span is None:
+                if span is None or _open_to_eof(doc, item.element):
                     return None
                 out.append(CInline(item.key, True, [span], "", []))
             else:
@@ -412,6 +415,9 @@ class _Compiler:
             at = en[0]
         else:
             children = [c for c in head if doc.outer.get(c) is not None]
+            if children and isinstance(children[-1].tag, str) and \
+                    doc.end.get(children[-1]) is None and children[-1].tag in OPEN_TO_EOF:
+                return  # (`<head><script>…` never closed: whatever follows is its text)
             if children:
                 at = doc.outer[children[-1]][1]
             elif doc.start.get(head) is not None:
@@ -523,6 +529,15 @@ def _resolve(items: list[Any], cutter: _SpanCutter) -> None:
         elif item.__class__ is CInline:
             item.start = cutter(item.start[0])
             _resolve(item.content, cutter)
+
+
+def _open_to_eof(doc: SourceDoc, node: Any) -> bool:
+    """An unclosed `<script>`, `<plaintext>`…: all that follows it is its text, so nothing can
+    be written after it (a translation's words, the end tag of a fallback's wrapper)."""
+    if not isinstance(node.tag, str) or doc.end.get(node) is not None:
+        return False
+    return node.tag in OPEN_TO_EOF or any(d.tag in OPEN_TO_EOF and doc.end.get(d) is None
+                                          for d in node.iter() if isinstance(d.tag, str))
 
 
 def _closed_by_next(el: Any) -> bool:
