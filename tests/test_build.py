@@ -240,7 +240,8 @@ def test_html_lang_dir_og_locale_and_hreflang(tmp_path: Path) -> None:
     assert ka.find(".//meta[@property='og:locale']").get("content") == "ka_GE"
     en = parse((tmp_path / "build/en/a.html").read_text("utf-8"))
     assert en.find(".//meta[@property='og:locale']").get("content") == "en_US"
-    assert {ln.get("hreflang") for ln in en.iter("link")} == {"en", "ka", "ar", "x-default"}
+    # The source's own alternate (fr) is kept beside the built versions (SPEC §7).
+    assert {ln.get("hreflang") for ln in en.iter("link")} == {"fr", "en", "ka", "ar", "x-default"}
     # og:locale is added where the source has Open Graph tags but none.
     html, _ = build_one(page("", "<meta property='og:title' content='T'>"), lambda m: None, "ru")
     assert parse(html).find(".//meta[@property='og:locale']").get("content") == "ru_RU"
@@ -296,7 +297,7 @@ def test_build_project_writes_every_version(tmp_path: Path) -> None:
     assert report.count("built") == 6 and report.incomplete  # "Third one" fell back
     ka = (tmp_path / "build/ka/a.html").read_text("utf-8")
     assert "<a href=\"/oc\">OC Media</a>-ზე." in ka
-    assert 'hreflang="fr"' not in ka  # the source's own alternates are replaced
+    assert 'hreflang="fr" href="https://example.com/fr/a"' in ka  # the source's own is kept
     assert '<p lang="en">Third one' in ka
     en = (tmp_path / "build/en/a.html").read_bytes()
     assert dom_tokens(en) == dom_tokens(SOURCE_A.encode())
@@ -314,7 +315,7 @@ def test_min_complete_skips_and_reports(tmp_path: Path) -> None:
     assert not (tmp_path / "build/ka/a.html").exists()
     assert report.incomplete
     en = parse((tmp_path / "build/en/a.html").read_text("utf-8"))
-    assert {ln.get("hreflang") for ln in en.iter("link")} == {"en", "x-default"}
+    assert {ln.get("hreflang") for ln in en.iter("link")} == {"fr", "en", "x-default"}
 
 
 def test_fuzzy_entries_only_with_include_fuzzy(tmp_path: Path) -> None:
@@ -357,7 +358,7 @@ def test_cli_build_strict_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_worker_processes_build_the_same_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import transflow.build as build_mod
+    import transflow.build.project as build_mod
 
     proj = make_project(tmp_path)
     serial = build_project(proj, ["ka", "ru"], ["a", "news/b"], jobs=1)

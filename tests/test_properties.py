@@ -7,12 +7,19 @@ transflow.toml 200. `deadline=None` (the machine is shared); sizes are kept smal
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transflow.build import PageSettings, Translation, make_template, render_page
+from transflow.build import (
+    CompiledTemplate,
+    PageSettings,
+    Translation,
+    make_template,
+    render_page,
+)
 from transflow.catalog import parse_catalog
 from transflow.check import read_entries
 from transflow.errors import CatalogError, ConfigError, GlossaryError
@@ -20,7 +27,7 @@ from transflow.glossary import Glossary, load_glossary
 from transflow.project import read_project
 from transflow.segment import decode_html, extract_segments
 
-from .htmlcompare import dom_tokens
+from .htmlcompare import dom_tokens, whatwg_tokens
 
 
 def examples(n: int) -> settings:
@@ -95,6 +102,114 @@ def test_random_html_identity_build_round_trips(document: str) -> None:
     assert stats.fallbacks == 0, [u.msgid for u in template.units if u.msgid not in lookup]
     assert not stats.warnings
     assert dom_tokens(html.encode("utf-8")) == dom_tokens(decode_html(data, path))
+
+
+# --- fidelity: identity builds give the source back, translations change only units ------
+
+def _soup(document: str, drops: list[int]) -> str:
+    """The document with some of its end tags left out (tag soup a parser has to repair)."""
+    ends = [m for m in re.finditer(r"</(?:p|li|b|em|strong|a|span|div|td|ul)>", document)]
+    cut = {ends[i % len(ends)].span() for i in drops} if ends else set()
+    out, pos = [], 0
+    for start, end in sorted(cut):
+        out.append(document[pos:start])
+        pos = end
+    out.append(document[pos:])
+    return "".join(out)
+
+
+def _fragment(document: str) -> str:
+    """The body of a document alone: a CMS include, a static-site partial."""
+    return document[document.index("<body>") + 6:document.index("</body>")]
+
+
+def _slot_ranges(template: CompiledTemplate) -> list[tuple[int, int, str]]:
+    """Where each slot of a template lies in the source text (start, end, kind)."""
+    ranges: list[tuple[int, int, str]] = []
+
+    def walk(parts: list, pos: int) -> int:
+        for part in parts:
+            if isinstance(part, str):
+                pos += len(part)
+            else:
+                slot = template.slots[part]
+                end = walk(slot.source, pos)
+                ranges.append((pos, end, slot.kind))
+                pos = end
+        return pos
+
+    walk(template.parts, 0)
+    return ranges
+
+
+pages = st.tuples(documents, st.lists(st.integers(0, 50), max_size=4), st.booleans()).map(
+    lambda t: _soup(_fragment(t[0]) if t[2] else t[0], t[1]))
+
+
+@examples(40)
+@given(pages)
+def test_identity_builds_give_the_source_back(document: str) -> None:
+    """The source-language page is the source plus the hreflang links (a fragment: nothing);
+    msgstr == msgid changes nothing but `<html lang>`, og:locale and the links."""
+    data = document.encode("utf-8")
+    template = make_template(data, Path("random.html"))
+    alternates = (("en", "../en/r.html"), ("ka", "r.html"))
+    en, _ = render_page(template, PageSettings("en", "en", alternates))
+    link = re.compile(r'<link rel="alternate" hreflang="[^"]*" href="[^"]*">\n?')
+    if "<head>" in document:
+        assert link.sub("", en) == document
+    else:
+        assert en == document
+    lookup = {u.msgid: Translation(u.msgid, 1) for u in template.units}
+    ka, stats = render_page(template, PageSettings("ka", "en", alternates), lookup)
+    assert stats.fallbacks == 0
+    for start, end, kind in _slot_ranges(template):
+        if kind in ("unit", "attr"):
+            assert ka.count(document[start:end]) >= 1  # (kept verbatim)
+    ours = frozenset(h for _, h in alternates)
+    assert whatwg_tokens(ka, ours=ours) == whatwg_tokens(document, ours=ours)
+
+
+@examples(40)
+@given(pages)
+def test_a_translated_build_changes_bytes_only_inside_units(document: str) -> None:
+    data = document.encode("utf-8")
+    template = make_template(data, Path("random.html"))
+    lookup = {u.msgid: Translation(_pseudo(u.msgid), 1) for u in template.units}
+    ka, _ = render_page(template, PageSettings("ka", "en", ()), lookup)
+    # The template is the source cut at its slots; what lies between slots is written as is.
+    ranges = _slot_ranges(template)
+    assert {kind for _, _, kind in ranges} <= INTENDED
+    pos = cursor = 0
+    for part in template.parts:
+        if isinstance(part, str):
+            assert document[pos:pos + len(part)] == part
+            found = ka.find(part, cursor)
+            assert found >= 0, part[:80]
+            cursor = found + len(part)
+            pos += len(part)
+        else:
+            pos += _source_length(template, part)
+    assert pos == len(document)
+
+
+def _source_length(template: CompiledTemplate, index: int) -> int:
+    return sum(len(p) if isinstance(p, str) else _source_length(template, p)
+               for p in template.slots[index].source)
+
+
+# What a slot may be: a unit, or one of the intended edits of SPEC §7.
+INTENDED = {"unit", "attr", "lang", "lang-insert", "dir", "html-lang", "html-lang-insert",
+            "html-dir", "html-dir-insert", "og-locale", "time", "head", "switcher"}
+
+
+def _pseudo(msgid: str) -> str:
+    from transflow.inline import parse_notation, render_notation
+
+    def walk(nodes: list | tuple) -> list:
+        return [f"⟦{n}⟧" if isinstance(n, str) and n.strip() else n if isinstance(n, str)
+                else type(n)(n.key, n.void, tuple(walk(n.children))) for n in nodes]
+    return render_notation(walk(parse_notation(msgid)))
 
 
 # --- random PO text ------------------------------------------------------------------------

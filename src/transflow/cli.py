@@ -272,6 +272,8 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         force=force,
         progress=settings.progress(),
     )
+    for line in report.notes:
+        settings.echo(line, level=1, err=True)
     for line in report.detail_lines():
         settings.echo(line, level=1)
     for line in report.warning_lines():

@@ -39,7 +39,7 @@ from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
 CACHE_FILE = "extract.json"
-CACHE_VERSION = 3  # bump when the output for the same input changes
+CACHE_VERSION = 4  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this

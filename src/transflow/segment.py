@@ -18,7 +18,6 @@ invisible to translators and put back by build next to the same inline tag.  `<s
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,13 @@ from typing import Any
 from lxml import etree
 
 from transflow.errors import InputError
+from transflow.htmltree import (  # (the encoding helpers live in htmltree; re-exported)
+    ENCODING_ALIASES,  # noqa: F401
+    SourceDoc,
+    declared_encoding,  # noqa: F401
+    decode_source,
+)
+from transflow.htmltree import parse_source as _parse_source
 from transflow.inline import escape_text, notation_name, strip_tags
 
 # --- policy -------------------------------------------------------------------------------
@@ -81,6 +87,11 @@ META_FIELDS = frozenset({
 })
 # Inside `<head>`, only these are units: the title and the meta fields above.
 HEAD_UNITS = frozenset({"title", "meta"})
+# The attribute that waives checks for a unit: `data-transflow-ignore="id1 id2"` (or "id1,id2").
+IGNORE_ATTR = "data-transflow-ignore"
+# The attribute that marks where build puts the language switcher (SPEC §7); never extracted.
+SWITCHER_ATTR = "data-transflow"
+SWITCHER_VALUE = "languages"
 # Classes that mean "do not translate" besides HTML5 `translate="no"` (Google's convention).
 NO_TRANSLATE_CLASSES = frozenset({"notranslate"})
 # A unit that is only a URL or an e-mail address is not text to translate (SPEC §3).
@@ -88,16 +99,6 @@ URL_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)\S+|[^\s@]+@[^\s@]+\
 # A unit is only worth a translator's time if it has a letter or a digit.
 _WORDY_RE = re.compile(r"\w", re.UNICODE)
 _WS_RE = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace; U+00A0 is a character, not spacing
-_CHARSET_RE = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_HIDE_RE = re.compile(rb"<script\b.*?</script\s*>|<!--.*?-->|<style\b.*?</style\s*>", re.I | re.S)
-# Encodings a page may declare, read as the WHATWG Encoding Standard says browsers read them.
-ENCODING_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "iso-8859-1": "cp1252",
-    "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252",
-    "iso-8859-9": "cp1254", "tis-620": "cp874", "shift_jis": "cp932", "euc-kr": "cp949",
-    "big5": "big5hkscs",
-}
-
 
 # --- values -------------------------------------------------------------------------------
 
@@ -108,6 +109,9 @@ class Segment:
     msgid: str
     line: int
     context: str
+    # Checks waived for this unit: the ids of `data-transflow-ignore="id1 id2"` on its element
+    # or an ancestor (house-style waivers in the source, SPEC §5).
+    ignore: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -149,95 +153,29 @@ class Unit:
     members: list[Any] | None = None
     lead_owner: Any = None
     tags: dict[str, Inline] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
 
     def segment(self) -> Segment:
         """The `Segment` value of this unit."""
-        return Segment(self.msgid, self.line, self.context)
+        return Segment(self.msgid, self.line, self.context, self.ignore)
 
 
 # --- parsing ------------------------------------------------------------------------------
 
 def decode_html(data: bytes, path: Path | str) -> bytes:
     """The document as UTF-8 bytes: valid UTF-8 wins over any declaration, else BOM or charset."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError as e:
-            raise InputError(f"not valid UTF-16 text: {e.reason}", path) from e
-    if b"\x00" in data[:8192]:
-        raise InputError("not an HTML file (binary data)", path)
-    try:
-        data.decode("utf-8")
-        return data
-    except UnicodeDecodeError:
-        pass
-    encoding = declared_encoding(data) or "cp1252"
-    return data.decode(encoding, errors="replace").encode("utf-8")
+    text, _, _ = decode_source(data, path)
+    return text.encode("utf-8", "replace")
 
 
-def declared_encoding(data: bytes) -> str | None:
-    """The Python codec of the page's `<meta charset>` (scripts and comments ignored), if any."""
-    head = _HIDE_RE.sub(b"", data[:65536])
-    m = _CHARSET_RE.search(head)
-    if not m:
-        return None
-    name = m.group(1).decode("ascii", "replace").lower()
-    name = ENCODING_ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-_PARSER = etree.HTMLParser(encoding="utf-8")  # plain elements: no Python class lookup per node
+def parse_source(data: bytes, path: Path | str) -> SourceDoc:
+    """Parse a page as a browser does: its lxml copy for the walk, and its source ranges."""
+    return _parse_source(data, path)
 
 
 def parse_html(data: bytes, path: Path | str) -> Any:
-    """Parse a whole HTML document (bytes in any encoding) into an lxml tree."""
-    if not data.strip():
-        raise InputError("empty file: not an HTML document", path)
-    utf8 = decode_html(data, path)
-    try:
-        root = etree.fromstring(utf8, _PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
-        raise InputError(f"cannot parse HTML: {e}", path) from e
-    if root is None:
-        raise InputError("not an HTML document (nothing to parse)", path)
-    for error in _PARSER.error_log:
-        if error.type_name == "ERR_RESOURCE_LIMIT":  # libxml2 dropped what lies deeper
-            raise InputError("elements nested more than 255 deep: the HTML parser would drop "
-                             "what lies deeper", path, error.line)
-    _hoist_void_content(root)
-    return root.getroottree()
-
-
-# Void elements that libxml2's HTML 4 parser opens as containers, swallowing what follows
-# (`mozilla<wbr>.org` puts `.org` inside the `<wbr>`); browsers never do.
-LIBXML2_OPEN_VOIDS = ("wbr", "source", "track", "embed", "bgsound", "keygen")
-
-
-def _hoist_void_content(root: Any) -> None:
-    """Move what libxml2 put inside a void element back after it, as a browser has it."""
-    found = [el for el in root.iter(*LIBXML2_OPEN_VOIDS) if el.text or len(el)]
-    for el in reversed(found):  # innermost first
-        parent = el.getparent()
-        if parent is None:
-            continue
-        after = el.tail or ""
-        el.tail = el.text
-        el.text = None
-        index = parent.index(el)
-        children = list(el)
-        for offset, child in enumerate(children, 1):
-            parent.insert(index + offset, child)
-        if children:
-            children[-1].tail = (children[-1].tail or "") + after
-        else:
-            el.tail = (el.tail or "") + after
-        if not el.tail:
-            el.tail = None
+    """Parse a whole HTML document (bytes in any encoding) into an lxml tree (see htmltree)."""
+    return parse_source(data, path).root.getroottree()
 
 
 # --- the walk -----------------------------------------------------------------------------
@@ -250,8 +188,13 @@ def normalise_space(text: str) -> str:
 
 
 def is_no_translate(el: Any) -> bool:
-    """True when an element opts out of translation (`translate="no"`, class `notranslate`)."""
+    """True when an element opts out of translation (`translate="no"`, class `notranslate`).
+
+    The language switcher's place (`data-transflow="languages"`) is build's, not a translator's.
+    """
     if el.get("translate", "").strip().lower() == "no":
+        return True
+    if el.get(SWITCHER_ATTR, "").strip().lower() == SWITCHER_VALUE:
         return True
     cls = el.get("class")
     return bool(cls) and not NO_TRANSLATE_CLASSES.isdisjoint(cls.split())
@@ -280,7 +223,22 @@ _STATIC_KIND: dict[str, str] = {
     **{t: "hidden" for t in HIDDEN_TAGS},
 }
 # Candidates only (cheap to evaluate in C); `is_no_translate` decides.
-_NO_TRANSLATE_XPATH = etree.XPath("//*[@translate or contains(@class, 'notranslate')]")
+_NO_TRANSLATE_XPATH = etree.XPath(
+    "//*[@translate or contains(@class, 'notranslate') or @data-transflow]")
+_IGNORE_XPATH = etree.XPath("//*[@data-transflow-ignore]")
+_IGNORE_SPLIT_RE = re.compile(r"[\s,]+")
+
+
+def ignored_ids(el: Any) -> frozenset[str]:
+    """The ids of `data-transflow-ignore` on an element and its ancestors."""
+    ids: set[str] = set()
+    node = el
+    while node is not None:
+        value = node.get(IGNORE_ATTR) if isinstance(node.tag, str) else None
+        if value:
+            ids.update(part for part in _IGNORE_SPLIT_RE.split(value) if part)
+        node = node.getparent()
+    return frozenset(ids)
 
 
 class _Walker:
@@ -315,6 +273,14 @@ class _Walker:
         root = self.root
         if is_no_translate(root):
             return []
+        units = self._run()
+        if _IGNORE_XPATH(root):  # waivers are rare: only then look at each unit's ancestors
+            for unit in units:
+                unit.ignore = ignored_ids(unit.element)
+        return units
+
+    def _run(self) -> list[Unit]:
+        root = self.root
         head = root.find("head")
         if head is not None:
             self.walk_head(head)
@@ -419,7 +385,11 @@ class _Walker:
         attr_holders: list[Any] = []
         if unit_el is not container:
             attr_holders.append(unit_el)
-        content = self.items(lead, members, counters, tags, attr_holders)
+        try:
+            content = self.items(lead, members, counters, tags, attr_holders)
+        except RecursionError as e:  # (browsers keep any depth; Python's stack does not)
+            line = _first_line(unit_el, members, lead_owner)
+            raise InputError("inline markup nested too deeply to segment", None, line) from e
         msgid = normalise_space(_notation(content))
         plain = strip_tags(msgid)  # entities read: "&amp;" alone is not a word
         if _WORDY_RE.search(plain) and (" " in plain or not URL_RE.fullmatch(plain)):
@@ -508,7 +478,7 @@ def walk_units(tree: Any) -> list[Unit]:
     try:
         return _Walker(root).run()
     except RecursionError as e:
-        raise InputError("markup nested too deeply to segment") from e
+        raise InputError("markup nested too deeply to segment", None, 1) from e
 
 
 def split_unit(msgid: str, sentences: bool) -> list[str]:
@@ -536,7 +506,7 @@ def extract_segments(data: bytes, path: Path, *, sentences: bool = False) -> lis
     try:
         units = walk_units(tree)
     except InputError as e:
-        raise InputError(e.message, path) from e
+        raise InputError(e.message, path, e.line) from e
     segments: list[Segment] = []
     for unit in units:
         if sentences and unit.attr is None:

@@ -246,7 +246,7 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
 
 def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
     """Build's percentage, from build itself, so "skipped" here is what build does."""
-    from transflow.build import _catalog_percent as build_percent
+    from transflow.build.catalogs import catalog_percent as build_percent
 
     return build_percent(entries, include_fuzzy)
 

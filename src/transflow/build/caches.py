@@ -1,0 +1,120 @@
+"""build/.cache/: the build manifest, compiled templates, and what a killed build leaves.
+
+Caches are disposable: anything in a cache file's place that cannot be read (garbage, empty,
+half a file, a folder, a link to nowhere) is a cache that is not there; it is removed or
+rebuilt and a note says so under `-v`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from transflow import __version__
+from transflow.build.template import CompiledTemplate, make_template
+from transflow.files import read_bytes
+
+MANIFEST_NAME = "build-manifest.json"
+TEMPLATE_CACHE = "templates"  # build/.cache/templates/<slug>.json: compiled templates
+
+
+def load_manifest(path: Path, notes: list[str]) -> dict[str, Any]:
+    """The previous build's manifest; anything unusable in its place is a manifest not there."""
+    if not discard_damaged(path, notes):
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        notes.append(f"{path}: unreadable build manifest ({e.__class__.__name__}): every page "
+                     "is checked again")
+        return {}
+    if not isinstance(data, dict):
+        notes.append(f"{path}: not a build manifest: every page is checked again")
+        return {}
+    return data if data.get("version") == __version__ else {}
+
+
+def discard_damaged(path: Path, notes: list[str]) -> bool:
+    """True if `path` is a regular file; a folder, a link or anything else there is removed
+    (caches are disposable: it is rebuilt) and noted.  False if nothing usable is there."""
+    if path.is_file() and not path.is_symlink():
+        return True
+    if not os.path.lexists(path):
+        return False
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        notes.append(f"{path}: not a cache file; removed, it is rebuilt")
+    except OSError as e:
+        notes.append(f"{path}: not a cache file and cannot be removed ({e.strerror})")
+    return False
+
+
+# What `files.atomic_write` (`.<name>.<random>.tmp`) and the template cache
+# (`.<name>.<pid>.tmp`) leave behind when a build is killed, relative to build/.
+STALE_TEMPORARIES = ("*/**/.*.html.*.tmp", ".cache/templates/**/.*.json.*.tmp",
+                     f".cache/.{MANIFEST_NAME}.*.tmp")
+
+
+def remove_stale_temporaries(build_dir: Path, notes: list[str]) -> None:
+    """Delete the temporaries of a killed build (under the build lock none is being written)."""
+    if not build_dir.is_dir():
+        return
+    for pattern in STALE_TEMPORARIES:
+        for path in build_dir.glob(pattern):
+            try:
+                path.unlink()
+                notes.append(f"{path}: removed a temporary left by an interrupted build")
+            except OSError:
+                pass
+
+
+@functools.lru_cache(maxsize=1)
+def _code_key() -> str:
+    """What compiled templates depend on besides the source: transflow and the code that cuts."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).parent
+    for module in sorted(package.glob("*.py")):  # the build package itself
+        digest.update(read_bytes(module))
+    for name in ("segment.py", "inline.py", "htmltree.py"):
+        digest.update(read_bytes(package.parent / name))
+    return digest.hexdigest()
+
+
+def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
+                     store: bool, notes: list[str]) -> CompiledTemplate:
+    """The compiled template of a source page, from build/.cache when the source is unchanged.
+
+    A new template is stored only if `store` (the source was already known to the previous
+    build): a first build writes no cache it may never read.  A cache entry that cannot be read
+    is an entry that is not there.
+    """
+    cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
+    key = f"{_code_key()}:{src_sha}:{project.source_language}"
+    if discard_damaged(cache_path, notes):
+        try:
+            stored_key, data = json.loads(cache_path.read_bytes())
+            if stored_key == key:
+                return CompiledTemplate.from_json(data)
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            notes.append(f"{cache_path}: unreadable template cache ({e.__class__.__name__}): "
+                         "compiled again")
+    template = make_template(read_bytes(src_path), src_path, project.source_language)
+    if not store:
+        return template
+    text = json.dumps([key, template.to_json()], ensure_ascii=False, separators=(",", ":"))
+    try:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, cache_path)
+    except OSError:
+        pass  # the cache only saves time
+    return template

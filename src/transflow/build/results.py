@@ -1,0 +1,72 @@
+"""What `transflow build` did: one result per page, and the report the CLI prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What build did with one output page."""
+
+    lang: str
+    article: str
+    output: str  # path as shown to the user
+    status: str  # "built", "up to date", "skipped"
+    percent: float = 100.0
+    units: int = 0
+    fallbacks: int = 0
+    warnings: tuple[str, ...] = ()
+    is_source: bool = False
+
+
+@dataclass(slots=True)
+class BuildReport:
+    """The outcome of `transflow build`."""
+
+    pages: list[PageResult] = field(default_factory=list)
+    min_complete: float = 0.0
+    notes: list[str] = field(default_factory=list)  # shown with -v: caches set aside, leftovers
+
+    @property
+    def incomplete(self) -> bool:
+        """True when a unit fell back to the source or a page was skipped (`--strict`)."""
+        return any(p.status == "skipped" or p.fallbacks for p in self.pages)
+
+    def count(self, status: str) -> int:
+        """How many pages have this status."""
+        return sum(1 for p in self.pages if p.status == status)
+
+    def summary(self) -> str:
+        """One line: pages built, up to date, skipped, units that fell back."""
+        built, fresh, skipped = self.count("built"), self.count("up to date"), self.count("skipped")
+        fallbacks = sum(p.fallbacks for p in self.pages)
+        text = f"Built {built} page{'s' if built != 1 else ''}, {fresh} up to date"
+        if skipped:
+            text += f", {skipped} skipped (under {self.min_complete:g}% translated)"
+        if fallbacks:
+            text += f"; {fallbacks} unit{'s' if fallbacks != 1 else ''} fell back to the source text"
+        return text + "."
+
+    def detail_lines(self) -> list[str]:
+        """One line per page."""
+        lines = []
+        for p in self.pages:
+            if p.status == "skipped":
+                continue  # reported by warning_lines
+            if p.is_source:
+                lines.append(f"{p.output}: {p.status} (source)")
+                continue
+            extra = f", {p.fallbacks} fell back" if p.fallbacks else ""
+            lines.append(f"{p.output}: {p.status} ({p.percent:g}% translated{extra})")
+        return lines
+
+    def warning_lines(self) -> list[str]:
+        """Skipped pages and translations that could not be used."""
+        lines = []
+        for p in self.pages:
+            if p.status == "skipped":
+                lines.append(f"{p.output}: skipped: {p.percent:g}% translated, under "
+                             f"min_complete {self.min_complete:g}%")
+            lines.extend(p.warnings)
+        return lines

@@ -1,0 +1,375 @@
+"""The fast path of `htmltree.parse_source`: a page whose tree is its own nesting.
+
+Most newsroom pages are written cleanly: a standards-mode doctype, `<html><head>…</head>
+<body>…</body></html>`, every element closed where it is opened.  For such a page the WHATWG
+tree-construction algorithm builds exactly the nesting of its tags, so the tree and every
+source range can be read off the tags themselves, several times faster than justhtml runs
+its full tokenizer and tree builder in Python.
+
+The reader is deliberately narrow: anything where the algorithm does more than nest (tables
+and foster parenting, a `<p>` closed by a block, `<li>` and `<dd>` auto-closing, `<a>` in
+`<a>`, headings in headings, forms, selects, foreign content, raw text other than
+`<script>`/`<style>`/`<title>`, quirks-mode doctypes, stray or missing end tags, bogus
+comments, ambiguous character references in attributes) makes it give up, and the page is
+parsed by justhtml.  `tests/test_htmlfast.py` checks that wherever it does not give up, it
+gives exactly what justhtml gives.
+"""
+
+from __future__ import annotations
+
+import html
+import html.entities
+import re
+from typing import Any
+
+from lxml import etree
+
+# Void elements (no end tag, no content).
+VOID = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+})
+# Start tags whose tree construction is more than nesting (or that we do not model).
+GIVE_UP = frozenset({
+    "html", "head", "body", "frameset", "frame", "colgroup", "col", "select", "option", "optgroup", "datalist", "svg",
+    "math", "template", "noscript", "plaintext", "xmp", "iframe", "noembed", "noframes",
+    "textarea", "pre", "listing", "image", "isindex", "applet", "object",
+    "marquee", "nobr", "keygen", "menuitem", "rb", "rt", "rp", "rtc", "title", "base",
+    "basefont", "bgsound", "param", "embed", "area", "hr", "search", "font", "ruby",
+})
+# Table structure we follow: each written explicitly, each only under its own parent (anything
+# else in a table is foster-parented or implies a <tbody>: the full parser's job).
+TABLE_CHILDREN = {
+    "table": frozenset({"caption", "thead", "tbody", "tfoot"}),
+    "thead": frozenset({"tr"}), "tbody": frozenset({"tr"}), "tfoot": frozenset({"tr"}),
+    "tr": frozenset({"td", "th"}),
+}
+TABLE_PARENT = {"caption": "table", "thead": "table", "tbody": "table", "tfoot": "table", "tr": "tbody|thead|tfoot",
+                "td": "tr", "th": "tr"}
+# Start tags that close an open <p> (WHATWG "in body"); we give up if a <p> is open.
+CLOSES_P = frozenset({
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div",
+    "dl", "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "main", "menu",
+    "nav", "ol", "p", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+    "dd", "dt", "table", "form",
+})
+MAX_DEPTH = 400  # (deeper pages go to the full parser, which knows the real limit)
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HEAD_CONTENT = frozenset({"title", "meta", "link", "script", "style"})
+RAW = frozenset({"script", "style"})
+
+_TOKEN = re.compile(r"<(?:(/?)([A-Za-z][A-Za-z0-9-]*)|(!--)|(!))")
+_ATTRS = re.compile(
+    r"""\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+_TAG_END = re.compile(r"\s*(/?)>")
+_DOCTYPE = re.compile(r"<!DOCTYPE\s+html\s*>", re.I)
+_REF_OK = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_BLANK = re.compile(r"[ \t\n\r\f]*")
+_BAD_CHARS = "[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
+_BAD_RAW = re.compile(_BAD_CHARS)  # in script and style text
+_BAD_TEXT = re.compile(_BAD_CHARS + "|</|<\\?")  # in text: also `</ x>`, `<?x>` (bogus comments)
+
+
+class GiveUp(Exception):
+    """The page needs the full parser."""
+
+
+def _text(raw: str) -> str:
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return html.unescape(raw) if "&" in raw else raw
+
+
+def _attr_value(raw: str) -> str:
+    if "&" not in raw:
+        return raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
+    # Only unambiguous references: in attributes `&copy=` is text, html.unescape would not say so.
+    if raw.count("&") != len(_REF_OK.findall(raw)):
+        raise GiveUp
+    for m in _REF_OK.finditer(raw):
+        if not m.group().startswith("&#") and m.group()[1:] not in html.entities.html5:
+            raise GiveUp
+    return _text(raw)
+
+
+class _Reader:
+    def __init__(self, doc: Any, line_starts: list[int]):
+        import bisect
+
+        self.doc = doc
+        self.text = doc.text
+        self.bisect = bisect.bisect_right
+        self.line_starts = line_starts
+
+    def line(self, pos: int) -> int:
+        return self.bisect(self.line_starts, pos)
+
+    def start_tag(self, m: re.Match[str]) -> tuple[str, dict[str, str], int, bool]:
+        """(name, attributes, end offset, self-closing) of the start tag at m."""
+        text = self.text
+        name = m.group(2)
+        if not name.islower():
+            name = name.lower()
+        pos = m.end()
+        if text.startswith(">", pos):  # (the common `<p>`)
+            return name, {}, pos + 1, False
+        attrs: dict[str, str] = {}
+        while True:
+            a = _ATTRS.match(text, pos)
+            if a is None:
+                break
+            key = a.group(1).lower()
+            if key not in attrs:  # (the first of duplicates wins)
+                value = a.group(2)
+                if value is None:
+                    value = a.group(3)
+                if value is None:
+                    value = a.group(4) or ""
+                attrs[key] = _attr_value(value)
+            pos = a.end()
+        e = _TAG_END.match(text, pos)
+        if e is None:
+            raise GiveUp
+        return name, attrs, e.end(), bool(e.group(1))
+
+    def element(self, parent: Any, name: str, attrs: dict[str, str], s0: int, s1: int) -> Any:
+        try:
+            el = etree.SubElement(parent, name, attrs)
+        except ValueError:
+            raise GiveUp from None
+        self.doc.start[el] = (s0, s1)
+        el.sourceline = self.line(s1 - 1)  # type: ignore[assignment]
+        return el
+
+    def add_text(self, owner: Any, is_tail: bool, a: int, b: int) -> None:
+        if a >= b:
+            return
+        raw = self.text[a:b]
+        if _BAD_TEXT.search(raw):
+            raise GiveUp  # (control characters; `</ x>` and `<?x>` are bogus comments)
+        value = _text(raw)
+        doc = self.doc
+        if is_tail:
+            if owner.tail:
+                raise GiveUp
+            owner.tail = value
+            doc.tail_span[owner] = (a, b)
+        else:
+            if owner.text:
+                raise GiveUp
+            owner.text = value
+            doc.text_span[owner] = (a, b)
+
+    def comment(self, parent: Any, a: int) -> int:
+        text = self.text
+        if text.startswith(("<!-->", "<!--->"), a):
+            raise GiveUp
+        close = text.find("-->", a + 4)
+        if close < 0 or "--!>" in text[a:close + 3]:
+            raise GiveUp
+        end = close + 3
+        node = etree.Comment("")
+        parent.append(node)
+        self.doc.outer[node] = (a, end)
+        node.sourceline = self.line(a)  # type: ignore[assignment]
+        return end
+
+    def raw_text(self, el: Any, name: str, pos: int) -> int:
+        """Read a <script>/<style>/<title> body; return the offset after its end tag."""
+        text = self.text
+        m = re.compile(rf"</{name}[\t\n\f\r />]", re.I).search(text, pos)
+        if m is None:
+            raise GiveUp
+        body = text[pos:m.start()]
+        if name == "script" and "<!--" in body:
+            raise GiveUp  # (script data escaped states: not modelled)
+        e = _TAG_END.match(text, m.end() - 1)
+        if e is None or e.group(1):
+            raise GiveUp
+        if body:
+            if name == "title":
+                self.add_text(el, False, pos, m.start())
+            else:
+                if _BAD_RAW.search(body):
+                    raise GiveUp
+                el.text = body.replace("\r\n", "\n").replace("\r", "\n") if "\r" in body else body
+                self.doc.text_span[el] = (pos, m.start())
+        self.doc.end[el] = (m.start(), e.end())
+        return e.end()
+
+
+def read(doc: Any, line_starts: list[int]) -> Any | None:
+    """Fill `doc` (a SourceDoc) for a cleanly nested page and return its lxml root, or None."""
+    try:
+        return _read(_Reader(doc, line_starts))
+    except GiveUp:
+        doc.start.clear()
+        doc.end.clear()
+        doc.text_span.clear()
+        doc.tail_span.clear()
+        doc.outer.clear()
+        return None
+
+
+def _skip_prolog(r: _Reader, pos: int, allow_doctype: bool) -> int:
+    """Spacing, comments (not kept: they are outside <html>) and the doctype."""
+    text = r.text
+    while True:
+        pos = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
+        if text.startswith("<!--", pos):
+            close = text.find("-->", pos + 4)
+            if close < 0 or text.startswith(("<!-->", "<!--->"), pos):
+                raise GiveUp
+            pos = close + 3
+        elif allow_doctype and text.startswith("<!", pos):
+            m = _DOCTYPE.match(text, pos)
+            if m is None:
+                raise GiveUp  # (another doctype may mean quirks mode)
+            pos = m.end()
+            allow_doctype = False
+        else:
+            return pos
+
+
+def _read(r: _Reader) -> Any:
+    text = r.text
+    n = len(text)
+    pos = _skip_prolog(r, 0, True)
+    m = _TOKEN.match(text, pos)
+    if m is None or m.group(1) or (m.group(2) or "").lower() != "html":
+        raise GiveUp
+    name, attrs, end, _ = r.start_tag(m)
+    try:
+        root = etree.Element("html", attrs)
+    except ValueError:
+        raise GiveUp from None  # (an attribute name XML cannot hold, `xml:lang`)
+    r.doc.start[root] = (pos, end)
+    root.sourceline = r.line(end - 1)  # type: ignore[assignment]
+    # Between <html> and <head>: spacing only (the parser drops it).
+    pos = _BLANK.match(text, end).end()  # type: ignore[union-attr]
+    m = _TOKEN.match(text, pos)
+    if m is None or m.group(1) or (m.group(2) or "").lower() != "head":
+        raise GiveUp
+    name, attrs, end, _ = r.start_tag(m)
+    head = r.element(root, "head", attrs, pos, end)
+    pos = _content(r, head, end, in_head=True)
+    # </head> read; between it and <body>: spacing (it stays in <html>, after the head).
+    after = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
+    r.add_text(head, True, pos, after)
+    m = _TOKEN.match(text, after)
+    if m is None or m.group(1) or (m.group(2) or "").lower() != "body":
+        raise GiveUp
+    name, attrs, end, _ = r.start_tag(m)
+    body = r.element(root, "body", attrs, after, end)
+    pos = _content(r, body, end, in_head=False)
+    # </body> read: spacing, </html>, spacing; the parser adds the spacing to the body's text.
+    rest = pos
+    pos = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
+    m = re.compile(r"</html\s*>", re.I).match(text, pos)
+    if m is None:
+        raise GiveUp
+    r.doc.end[root] = (m.start(), m.end())
+    if _BLANK.match(text, m.end()).end() != n:  # type: ignore[union-attr]
+        raise GiveUp  # (comments after the document go to the Document node)
+    # The parser adds the spacing after </body> and </html> to the body's last text node (a
+    # new one if the body ends with an element); its slice runs over those end tags.
+    spacing = text[rest:pos] + text[m.end():]
+    if spacing:
+        last = body[-1] if len(body) else None
+        owner, is_tail = (body, False) if last is None else (last, True)
+        existing = owner.tail if is_tail else owner.text
+        table = r.doc.tail_span if is_tail else r.doc.text_span
+        if existing:
+            start = table[owner][0]
+            value = existing + _text(spacing)
+        else:
+            start = rest if pos > rest else m.end()
+            value = _text(spacing)
+        if is_tail:
+            owner.tail = value
+        else:
+            owner.text = value
+        table[owner] = (start, n if m.end() < n else pos)
+    return root
+
+
+def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
+    """Read the content of <head> or <body> to its end tag; return the offset after it."""
+    text = r.text
+    doc = r.doc
+    stack: list[Any] = [parent]
+    names: list[str] = [parent.tag]
+    last: list[Any] = [None]  # per open element: its last child (for tails)
+    while True:
+        m = _TOKEN.search(text, pos)
+        if m is None:
+            raise GiveUp  # (the end of the file with elements open)
+        if m.start() > pos:
+            current = stack[-1]
+            child = last[-1]
+            if (in_head or names[-1] in TABLE_CHILDREN) and text[pos:m.start()].strip(" \t\n\r\f"):
+                raise GiveUp  # (text in a table is moved out of it)
+            if child is None:
+                r.add_text(current, False, pos, m.start())
+            else:
+                r.add_text(child, True, pos, m.start())
+        start = m.start()
+        if m.group(3):  # comment
+            pos = r.comment(stack[-1], start)
+            last[-1] = stack[-1][-1]
+            continue
+        if m.group(4):  # <!…> that is not a comment
+            raise GiveUp
+        name = m.group(2).lower()
+        if m.group(1):  # end tag
+            e = _TAG_END.match(text, m.end())
+            if e is None or e.group(1) or name != names[-1]:
+                raise GiveUp
+            el = stack.pop()
+            names.pop()
+            last.pop()
+            if name != "form":  # (justhtml does not record where </form> is: agree with it)
+                doc.end[el] = (start, e.end())
+            pos = e.end()
+            if not stack:
+                return pos
+            last[-1] = el
+            continue
+        tag, attrs, end, self_closing = r.start_tag(m)
+        current_name = names[-1]
+        if in_head:
+            if tag not in HEAD_CONTENT:
+                raise GiveUp
+        else:
+            if tag in GIVE_UP or len(stack) >= MAX_DEPTH:
+                raise GiveUp
+            if tag in CLOSES_P and "p" in names:
+                raise GiveUp
+            if tag in HEADINGS and current_name in HEADINGS:
+                raise GiveUp
+            if tag in ("a", "form", "button") and tag in names:
+                raise GiveUp  # (a second one closes or is dropped)
+            if tag == "li" and current_name not in ("ul", "ol", "menu"):
+                raise GiveUp
+            if tag in ("dd", "dt") and current_name != "dl":
+                raise GiveUp
+            allowed = TABLE_CHILDREN.get(current_name)
+            if allowed is not None and tag not in allowed:
+                raise GiveUp
+            parent_name = TABLE_PARENT.get(tag)
+            if parent_name is not None and current_name not in parent_name.split("|"):
+                raise GiveUp
+        if self_closing and tag not in VOID:
+            raise GiveUp
+        el = r.element(stack[-1], tag, attrs, start, end)
+        last[-1] = el
+        if tag in VOID:
+            pos = end
+            continue
+        if tag in RAW or tag == "title":
+            pos = r.raw_text(el, tag, end)
+            continue
+        stack.append(el)
+        names.append(tag)
+        last.append(None)
+        pos = end
