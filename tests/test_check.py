@@ -560,6 +560,6 @@ def test_segment_ignore_agrees_with_the_checks_reading(tmp_path: Path) -> None:
 
 def test_source_style_reports_bad_html_as_input_error(tmp_path: Path) -> None:
     root = make_style_project(tmp_path)
-    (root / "source" / "x.html").write_bytes(b"<p>de facto</p>" + b"<div>" * 300)
+    (root / "source" / "x.html").write_bytes(b"<p>de facto</p>" + b"<div>" * 600)
     code, _, err = run(root)
     assert code == 2 and "source/x.html" in err and "Traceback" not in err
