@@ -35,6 +35,7 @@ from transflow.catalog import (
 from transflow.errors import CatalogError, ConflictError, TransflowError
 from transflow.files import atomic_write, file_mode, file_stamp, project_lock, read_bytes
 from transflow.memory import SqliteMemory
+from transflow.processes import fork_pool
 from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
@@ -526,7 +527,7 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
                 # Many articles: refresh the memory first (its own workers read what changed);
                 # the article workers then only read the database, each with its connection.
                 memories.before_fork()
-                with mp.get_context("fork").Pool(workers) as pool:
+                with fork_pool(workers) as pool:
                     work = list(pool.imap(_process_in_worker, items, chunksize=8))
             finally:
                 _FORK_STATE.clear()

@@ -773,7 +773,9 @@ def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | 
     if "fork" not in mp.get_all_start_methods():
         yield map(_read_one, jobs)
         return
-    with mp.get_context("fork").Pool(workers) as pool:
+    from transflow.processes import fork_pool
+
+    with fork_pool(workers) as pool:
         yield _windowed(pool, jobs)
 
 
