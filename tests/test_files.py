@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -207,6 +208,34 @@ def test_disk_full_names_the_file_and_leaves_nothing(small_disk: Path) -> None:
     assert sorted(p.name for p in small_disk.iterdir()) == ["big.po"]
 
 
+def test_extract_on_a_full_disk_fails_with_one_line_naming_a_catalogue(tmp_path: Path,
+                                                                        small_disk: Path) -> None:
+    root = make_project(tmp_path / "p")
+    locales = root / "locales"
+    shutil.copytree(locales, small_disk / "locales")
+    shutil.rmtree(locales)
+    os.symlink(small_disk / "locales", locales)
+    fd = os.open(small_disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:  # fill the disk up
+        while True:
+            os.write(fd, b"\0" * 1024)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    (root / "source" / "news.html").write_text(
+        (root / "source" / "news.html").read_text("utf-8").replace("First item", "First point"),
+        "utf-8")
+    result = run_transflow(root, "extract", timeout=60)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert ".tmp" not in lines[0] and "free some space" in lines[0], lines[0]
+    assert lines[0].startswith("locales/") or "/locales/" in lines[0], lines[0]
+    assert not list(small_disk.rglob(".*.tmp")), "a temporary was left on the full disk"
+
+
+
 @pytest.fixture
 def read_only_disk(tmp_path: Path) -> Path:
     """A read-only tmpfs (needs root and mount permission; skipped otherwise)."""
@@ -251,3 +280,39 @@ def test_permission_denied_as_an_unprivileged_user(tmp_path: Path) -> None:
     assert done.stdout.strip() == (f"{folder / 'a.po'}: permission denied: "
                                    f"check the permissions of {folder}/")
     assert list(folder.iterdir()) == []
+
+
+def test_extract_keeps_a_save_that_lands_in_the_rename_window(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save lands after extract's last stamp check, just before the replacement (the
+    window SECURITY.md used to document): the translator's msgstr and the new source entry
+    are both in the result, in both languages."""
+    import transflow.extract as extract_mod
+    from transflow.catalog import read_catalog, render_catalog
+    from transflow.project import read_project
+
+    root = make_project(tmp_path / "news")
+    project = read_project(root / "transflow.toml")
+    source = root / "source" / "news.html"
+    source.write_text(source.read_text("utf-8").replace(
+        "<ul>", "<p>A paragraph added by the editor.</p>\n<ul>"), "utf-8")
+    saved: dict[Path, str] = {}
+
+    def translator_saves(path: Path) -> None:
+        if path in saved or path.suffix != ".po":
+            return
+        po = read_catalog(path)
+        entry = po.find("First item")
+        assert entry is not None
+        entry.msgstr = f"saved in the window ({path.parent.name})"
+        path.write_text(render_catalog(po), "utf-8")  # as an editor that writes in place
+        saved[path] = entry.msgstr
+
+    monkeypatch.setattr(files, "_before_exchange", translator_saves)
+    extract_mod.extract_project(project, project.articles())
+    assert len(saved) == 2
+    for path, msgstr in saved.items():
+        po = read_catalog(path)
+        assert po.find("First item").msgstr == msgstr  # type: ignore[union-attr]
+        assert po.find("A paragraph added by the editor.") is not None
+    assert not list((root / "locales").rglob(".*.tmp"))

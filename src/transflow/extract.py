@@ -13,7 +13,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,14 @@ from transflow.catalog import (
     same_entries,
 )
 from transflow.errors import CatalogError, ConflictError, TransflowError
-from transflow.files import atomic_write, file_mode, file_stamp, project_lock, read_bytes
+from transflow.files import (
+    atomic_write,
+    file_stamp,
+    project_lock,
+    read_bytes,
+    replace_if_unchanged,
+    stage_file,
+)
 from transflow.memory import SqliteMemory
 from transflow.processes import fork_pool
 from transflow.progress import Progress, no_progress
@@ -149,6 +155,7 @@ class _Staged:
     tmp: str  # the temporary holding the new content, renamed over `path` at commit
     expect: Stamp
     lang: str | None = None  # None for a template
+    digest: str | None = None  # of the PO's bytes that were merged (None: there was none)
 
 
 @dataclass(slots=True)
@@ -300,15 +307,14 @@ NOT_STAGED = ""
 
 
 def _spill(path: Path, data: bytes, dry: bool = False) -> str:
-    """Stage `data` for `path` in a temporary beside it (renamed over it at commit)."""
+    """Stage `data` for `path` in a temporary beside it (renamed over it at commit).
+
+    Not synced here: `_commit` syncs every staged file at once. An OS error (a full disk)
+    names `path`, not the temporary.
+    """
     if dry:
         return NOT_STAGED
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=STAGED_SUFFIX, dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, file_mode(path))
-    return tmp
+    return stage_file(path, data, suffix=STAGED_SUFFIX, durable=False)
 
 
 class _Memories:
@@ -602,20 +608,22 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
     try:
         if len(temps) <= FSYNC_MAX_FILES:
             for _, _, tmp in temps:
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _sync(tmp)
         else:
             os.sync()
 
         def rename(entry: tuple[_Article, _Staged, str]) -> tuple[_Article, _Staged] | None:
             article, item, tmp = entry
-            if item.lang is not None and file_stamp(item.path) != item.expect:
+            if item.lang is None:  # a template: extract's own output
+                os.replace(tmp, item.path)
+                return None
+            if file_stamp(item.path) != item.expect:
                 os.unlink(tmp)  # saved meanwhile: merged again below, from the new content
                 return article, item
-            os.replace(tmp, item.path)
+            # Exchanged atomically and compared (Linux): a save landing after the stamp
+            # check is put back and merged again below; it is never overwritten.
+            if replace_if_unchanged(tmp, item.path, item.digest, digest=_digest) is not None:
+                return article, item
             return None
 
         # Replacing a file waits on the journal; many renames at once share the waits.
@@ -629,6 +637,15 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
         for _, _, tmp in temps:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def _sync(path: str) -> None:
+    """fsync one staged file before it replaces a catalogue."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_po(
@@ -654,15 +671,18 @@ def _write_po(
             if data is None:
                 if tmp is None:
                     return FileResult(project.relative(path), False, stats)
-                article.staged.append(_Staged(path, tmp, now, lang))
+                article.staged.append(_Staged(path, tmp, now, lang, now_digest))
                 return FileResult(project.relative(path), True, stats)
             if current == data:
                 return FileResult(project.relative(path), False, stats)
-            if direct:
-                atomic_write(path, data)
-            else:
-                article.staged.append(_Staged(path, _spill(path, data), now, lang))
-            return FileResult(project.relative(path), True, stats)
+            if not direct:
+                article.staged.append(_Staged(path, _spill(path, data), now, lang, now_digest))
+                return FileResult(project.relative(path), True, stats)
+            staged = _spill(path, data)
+            _sync(staged)
+            if replace_if_unchanged(staged, path, now_digest, digest=_digest) is None:
+                return FileResult(project.relative(path), True, stats)
+            continue  # saved yet again in the meantime: merge once more from that save
         # Changed on disk since we read it: merge again from what the translator saved.
         try:
             fresh = parse_catalog(current, path) if current is not None else None

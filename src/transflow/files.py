@@ -177,11 +177,13 @@ def _rename2(src: str, dst: str, flags: int) -> bool:
 _before_exchange: Callable[[Path], None] | None = None
 
 
-def replace_if_unchanged(tmp: str, path: Path, expected: bytes | None, *,
+def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
+                         digest: Callable[[bytes], str] | None = None,
                          _hook: bool = True) -> bytes | None:
     """Put the staged file `tmp` in place of `path` unless `path` no longer holds `expected`.
 
-    `expected` is what the caller read and merged (None: the file did not exist). Returns None
+    `expected` is what the caller read and merged (None: the file did not exist), or its
+    `digest(...)` when a digest function is given. Returns None
     when the staged file is in place. Otherwise `path` keeps what someone saved meanwhile, its
     current bytes are returned and `tmp` is gone: the caller merges them and tries again.
 
@@ -214,6 +216,10 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | None, *,
         exchanged = _rename2(tmp, name, _RENAME_EXCHANGE)
     except FileNotFoundError:  # removed meanwhile: write it as a new file
         return replace_if_unchanged(tmp, path, None, _hook=False)
+
+    def unchanged(data: bytes) -> bool:
+        return (digest(data) if digest is not None else data) == expected
+
     if not exchanged:
         try:
             current = path.read_bytes()
@@ -221,7 +227,7 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | None, *,
             return replace_if_unchanged(tmp, path, None, _hook=False)
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror}", path) from e
-        if current != expected:
+        if not unchanged(current):
             os.unlink(tmp)
             return current
         os.replace(tmp, name)
@@ -229,7 +235,7 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | None, *,
     # `tmp` now holds what was at `path` at the instant of the exchange.
     with open(tmp, "rb") as fh:
         displaced = fh.read()
-    if displaced == expected:
+    if unchanged(displaced):
         os.unlink(tmp)
         return None
     # A save landed in the window: give it its place back. If yet another save replaced ours
