@@ -316,3 +316,33 @@ def test_extract_keeps_a_save_that_lands_in_the_rename_window(tmp_path: Path,
         assert po.find("First item").msgstr == msgstr  # type: ignore[union-attr]
         assert po.find("A paragraph added by the editor.") is not None
     assert not list((root / "locales").rglob(".*.tmp"))
+
+
+def test_extract_into_a_folder_it_may_not_write(tmp_path: Path) -> None:
+    """A real EACCES through the real command: as root without the capability that bypasses
+    file permissions (setpriv), or as an ordinary user; skipped where neither is possible."""
+    root = make_project(tmp_path / "p")
+    source = root / "source" / "news.html"
+    source.write_text(source.read_text("utf-8").replace("First item", "First point"), "utf-8")
+    folder = root / "locales" / "ru"
+    before = {p: p.read_bytes() for p in (root / "locales").rglob("*.po*")}
+    os.chmod(folder, 0o555)
+    try:
+        cmd = [sys.executable, "-m", "transflow", "-C", str(root), "extract"]
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("root, and no setpriv to drop CAP_DAC_OVERRIDE")
+            cmd = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all",
+                   "--bounding-set=-dac_override,-dac_read_search", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, NO_COLOR="1"), cwd=root)
+    finally:
+        os.chmod(folder, 0o755)
+    if done.returncode == 0:
+        pytest.skip("permissions are not enforced for this user here")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert lines[0] == ("locales/ru/news.po: permission denied: "
+                        "check the permissions of locales/ru/"), lines[0]
+    assert not list(folder.glob(".*.tmp"))
+    assert {p: p.read_bytes() for p in (root / "locales").rglob("*.po*")} == before  # all or none
