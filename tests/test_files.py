@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -181,19 +182,23 @@ def test_glossary_import_leaves_no_temporary_folder_and_cleans_a_killed_run(tmp_
 # --- a real full disk, a real permission denial ---------------------------------------------
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Path:
-    """A 256 KiB tmpfs (needs root and mount permission; skipped otherwise)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+def _tmpfs(where: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at `where` (needs root and mount permission; skipped otherwise)."""
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
                           capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
-        yield mount
+        yield where
     finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs, to be filled up."""
+    yield from _tmpfs(tmp_path / "disk", "size=256k")
 
 
 def test_disk_full_names_the_file_and_leaves_nothing(small_disk: Path) -> None:
@@ -237,18 +242,9 @@ def test_extract_on_a_full_disk_fails_with_one_line_naming_a_catalogue(tmp_path:
 
 
 @pytest.fixture
-def read_only_disk(tmp_path: Path) -> Path:
-    """A read-only tmpfs (needs root and mount permission; skipped otherwise)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)],
-                          capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    """A read-only tmpfs."""
+    yield from _tmpfs(tmp_path / "ro", "size=64k,ro")
 
 
 def test_read_only_file_system_names_the_folder(read_only_disk: Path) -> None:

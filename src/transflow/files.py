@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from transflow.errors import ConflictError, InputError
 
@@ -101,11 +102,7 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, file_mode(path))
     except BaseException as e:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise _naming(e, path) from e
-        raise
+        _discard(tmp, e, path)
     return tmp
 
 
@@ -121,11 +118,16 @@ def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None
     try:
         os.replace(tmp, path)
     except BaseException as e:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise _naming(e, path) from e
-        raise
+        _discard(tmp, e, path)
+
+
+def _discard(tmp: str, error: BaseException, path: Path) -> NoReturn:
+    """Remove our temporary after a failure and raise again (an OS error naming `path`)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    if isinstance(error, OSError):
+        raise _naming(error, path) from error
+    raise error
 
 
 # --- replacing a file that someone else may be saving -------------------------------------
