@@ -208,6 +208,7 @@ def read(doc: Any, line_starts: list[int]) -> Any | None:
         doc.text_span.clear()
         doc.tail_span.clear()
         doc.outer.clear()
+        doc.content.clear()
         return None
 
 
@@ -297,6 +298,7 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
     """Read the content of <head> or <body> to its end tag; return the offset after it."""
     text = r.text
     doc = r.doc
+    content, outer = doc.content, doc.outer
     stack: list[Any] = [parent]
     names: list[str] = [parent.tag]
     last: list[Any] = [None]  # per open element: its last child (for tails)
@@ -328,11 +330,18 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
             el = stack.pop()
             names.pop()
             last.pop()
-            if name != "form":  # (justhtml does not record where </form> is: agree with it)
-                doc.end[el] = (start, e.end())
             pos = e.end()
+            s0, s1 = doc.start[el]
+            if name != "form":  # (justhtml does not record where </form> is: agree with it)
+                doc.end[el] = (start, pos)
+                outer_end = pos
+            else:
+                outer_end = start  # (where `_measure` ends a form: after its last child)
             if not stack:
-                return pos
+                return pos  # (<head>/<body>: `htmltree._measure` places them)
+            # Cleanly nested: the content is every byte between the tags, as `_measure` finds.
+            content[el] = (s1, start)
+            outer[el] = (s0, outer_end)
             last[-1] = el
             continue
         tag, attrs, end, self_closing = r.start_tag(m)
@@ -364,10 +373,14 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
         el = r.element(stack[-1], tag, attrs, start, end)
         last[-1] = el
         if tag in VOID:
+            content[el] = (end, end)
+            outer[el] = (start, end)
             pos = end
             continue
         if tag in RAW or tag == "title":
             pos = r.raw_text(el, tag, end)
+            content[el] = (end, doc.end[el][0])
+            outer[el] = (start, pos)
             continue
         stack.append(el)
         names.append(tag)

@@ -363,13 +363,18 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
     return a == b or _GAP.fullmatch(text, a, b) is not None
 
 
-def _measure(doc: SourceDoc) -> None:
-    """Fill `doc.content` and `doc.outer` bottom-up (see the module docstring)."""
+def _measure(doc: SourceDoc, elements: list[Any] | None = None) -> None:
+    """Fill `doc.content` and `doc.outer` bottom-up (see the module docstring).
+
+    `elements`: only these, children before parents (the others are measured already).
+    """
     text = doc.text
     start, end, text_span, tail_span = doc.start, doc.end, doc.text_span, doc.tail_span
     outer, content = doc.outer, doc.content
-    order = list(doc.root.iter(etree.Element))
-    for el in reversed(order):
+    if elements is None:
+        elements = list(doc.root.iter(etree.Element))
+        elements.reverse()
+    for el in elements:
         st = start.get(el)
         en = end.get(el)
         tag = el.tag
@@ -540,7 +545,9 @@ def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceD
     if root is None:
         return parse_source_full(data, path)
     doc.root = root
-    _measure(doc)
+    # htmlfast measured every element it closed; <body>, <head> and <html> are left (the
+    # spacing after `</body>` and `</html>` is the body's: `_measure` knows that case).
+    _measure(doc, [root[1], root[0], root])
     return doc
 
 
