@@ -364,6 +364,7 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
             last[-1] = el
             continue
         end = m.end()
+        attrs: dict[str, str]
         if text.startswith(">", end):  # (the common `<p>`)
             tag, attrs, end, self_closing = name, {}, end + 1, False
         else:
