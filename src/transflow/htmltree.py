@@ -508,9 +508,11 @@ def _parse_tree(text: str) -> Any:
 
 
 def parse_source_full(data: bytes, path: Path | str) -> SourceDoc:
-    """Parse a page (bytes in any encoding) with justhtml, the full WHATWG parser."""
-    if not data.strip():
-        raise InputError("empty file: not an HTML document", path)
+    """Parse a page (bytes in any encoding) with justhtml, the full WHATWG parser.
+
+    An empty or whitespace-only file is a document with nothing to translate (issue 12): the
+    browser's empty `<html><head></head><body></body></html>`, none of it in the source.
+    """
     text, encoding, bom = decode_source(data, path)
     try:
         parsed = _parse_tree(text)
@@ -531,10 +533,8 @@ def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceD
     A cleanly nested page is read by `htmlfast` (its tree is its nesting); any other page, or
     with `fast=False`, by justhtml.  Both give the same SourceDoc where the first applies.
     """
-    if not fast:
+    if not fast or not data.strip():
         return parse_source_full(data, path)
-    if not data.strip():
-        raise InputError("empty file: not an HTML document", path)
     text, encoding, bom = decode_source(data, path)
     doc = SourceDoc(text, encoding, bom, None)
     line_starts = [0]
