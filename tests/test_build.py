@@ -389,7 +389,7 @@ def test_bad_source_is_an_input_error_with_path(tmp_path: Path) -> None:
     from transflow.errors import InputError
 
     proj = make_project(tmp_path)
-    (tmp_path / "source/a.html").write_bytes(b"")
+    (tmp_path / "source/a.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")  # binary data
     with pytest.raises(InputError) as info:
         build_project(proj, ["ka"], ["a"])
     assert "source/a.html" in str(info.value)

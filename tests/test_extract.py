@@ -163,7 +163,7 @@ def test_bad_article_leaves_every_file_as_it_was(project: Project) -> None:
     extract_project(project, project.articles())
     before = snapshot(project.root)
     write(project.source_path("a"), page("Talks resume", "Changed text."))
-    project.source_path("b").write_bytes(b"")  # not an HTML document
+    project.source_path("b").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")  # not an HTML document
     write(project.source_path("c"), page("Brand new", "A new article."))
     with pytest.raises(InputError) as info:
         extract_project(project, project.articles())

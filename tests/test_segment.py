@@ -146,11 +146,18 @@ def test_encodings(data: bytes, expected: str) -> None:
     assert [s.msgid for s in extract_segments(data, P)] == [expected]
 
 
-@pytest.mark.parametrize("data", [b"", b"   \n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
-def test_empty_or_binary_input_is_an_input_error(data: bytes) -> None:
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", b"<p>a\x00b</p>"])
+def test_binary_input_is_an_input_error(data: bytes) -> None:
     with pytest.raises(InputError) as info:
         extract_segments(data, P)
     assert str(P) in str(info.value)
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", b"\t\r\n \n"])
+def test_empty_input_is_a_document_with_nothing_to_translate(data: bytes) -> None:
+    # Issue 12: "a document with nothing to translate gets an empty catalogue and an
+    # identical page, not an error" - an empty or whitespace-only file is one.
+    assert extract_segments(data, P) == []
 
 
 def test_deep_and_huge_input_does_not_crash() -> None:

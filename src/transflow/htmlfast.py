@@ -53,6 +53,8 @@ CLOSES_P = frozenset({
     "nav", "ol", "p", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "li",
     "dd", "dt", "table", "form",
 })
+# Start tags the checks in `_content` are about (any other tag nests, outside tables).
+_CHECKED = GIVE_UP | CLOSES_P | {"a", "form", "button", "li", "dd", "dt"} | frozenset(TABLE_PARENT)
 MAX_DEPTH = 400  # (deeper pages go to the full parser, which knows the real limit)
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 HEAD_CONTENT = frozenset({"title", "meta", "link", "script", "style"})
@@ -208,6 +210,7 @@ def read(doc: Any, line_starts: list[int]) -> Any | None:
         doc.text_span.clear()
         doc.tail_span.clear()
         doc.outer.clear()
+        doc.content.clear()
         return None
 
 
@@ -293,54 +296,84 @@ def _read(r: _Reader) -> Any:
     return root
 
 
-def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
-    """Read the content of <head> or <body> to its end tag; return the offset after it."""
+def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: C901
+    """Read the content of <head> or <body> to its end tag; return the offset after it.
+
+    (The loop runs once per tag of the page: `_Reader`'s helpers are inlined in their common
+    cases, which halves its cost.)
+    """
     text = r.text
     doc = r.doc
+    content, outer, starts, ends = doc.content, doc.outer, doc.start, doc.end
+    text_span, tail_span = doc.text_span, doc.tail_span
+    line_starts, bisect = r.line_starts, r.bisect
+    token_search, tag_end, bad_text = _TOKEN.search, _TAG_END.match, _BAD_TEXT.search
+    sub_element = etree.SubElement
     stack: list[Any] = [parent]
     names: list[str] = [parent.tag]
     last: list[Any] = [None]  # per open element: its last child (for tails)
     while True:
-        m = _TOKEN.search(text, pos)
+        m = token_search(text, pos)
         if m is None:
             raise GiveUp  # (the end of the file with elements open)
-        if m.start() > pos:
-            current = stack[-1]
-            child = last[-1]
-            if (in_head or names[-1] in TABLE_CHILDREN) and text[pos:m.start()].strip(" \t\n\r\f"):
-                raise GiveUp  # (text in a table is moved out of it)
-            if child is None:
-                r.add_text(current, False, pos, m.start())
-            else:
-                r.add_text(child, True, pos, m.start())
         start = m.start()
-        if m.group(3):  # comment
+        if start > pos:
+            raw = text[pos:start]
+            if (in_head or names[-1] in TABLE_CHILDREN) and raw.strip(" \t\n\r\f"):
+                raise GiveUp  # (text in a table is moved out of it)
+            if bad_text(raw):
+                raise GiveUp  # (control characters; `</ x>` and `<?x>` are bogus comments)
+            value = _text(raw) if "&" in raw or "\r" in raw else raw
+            # A tag separates two texts, so the text or tail set here is not set yet.
+            child = last[-1]
+            if child is None:
+                owner = stack[-1]
+                owner.text = value
+                text_span[owner] = (pos, start)
+            else:
+                child.tail = value
+                tail_span[child] = (pos, start)
+        slash, name, is_comment, bang = m.groups()
+        if is_comment:
             pos = r.comment(stack[-1], start)
             last[-1] = stack[-1][-1]
             continue
-        if m.group(4):  # <!…> that is not a comment
+        if bang:  # <!…> that is not a comment
             raise GiveUp
-        name = m.group(2).lower()
-        if m.group(1):  # end tag
-            e = _TAG_END.match(text, m.end())
+        if not name.islower():
+            name = name.lower()
+        if slash:  # end tag
+            e = tag_end(text, m.end())
             if e is None or e.group(1) or name != names[-1]:
                 raise GiveUp
             el = stack.pop()
             names.pop()
             last.pop()
-            if name != "form":  # (justhtml does not record where </form> is: agree with it)
-                doc.end[el] = (start, e.end())
             pos = e.end()
+            s0, s1 = starts[el]
+            if name != "form":  # (justhtml does not record where </form> is: agree with it)
+                ends[el] = (start, pos)
+                outer_end = pos
+            else:
+                outer_end = start  # (where `_measure` ends a form: after its last child)
             if not stack:
-                return pos
+                return pos  # (<head>/<body>: `htmltree._measure` places them)
+            # Cleanly nested: the content is every byte between the tags, as `_measure` finds.
+            content[el] = (s1, start)
+            outer[el] = (s0, outer_end)
             last[-1] = el
             continue
-        tag, attrs, end, self_closing = r.start_tag(m)
+        end = m.end()
+        attrs: dict[str, str]
+        if text.startswith(">", end):  # (the common `<p>`)
+            tag, attrs, end, self_closing = name, {}, end + 1, False
+        else:
+            tag, attrs, end, self_closing = r.start_tag(m)
         current_name = names[-1]
         if in_head:
             if tag not in HEAD_CONTENT:
                 raise GiveUp
-        else:
+        elif tag in _CHECKED or current_name in TABLE_CHILDREN or len(stack) >= MAX_DEPTH:
             if tag in GIVE_UP or len(stack) >= MAX_DEPTH:
                 raise GiveUp
             if tag in CLOSES_P and "p" in names:
@@ -361,13 +394,22 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:
                 raise GiveUp
         if self_closing and tag not in VOID:
             raise GiveUp
-        el = r.element(stack[-1], tag, attrs, start, end)
+        try:
+            el = sub_element(stack[-1], tag, attrs)
+        except ValueError:
+            raise GiveUp from None
+        starts[el] = (start, end)
+        el.sourceline = bisect(line_starts, end - 1)  # type: ignore[assignment]
         last[-1] = el
         if tag in VOID:
+            content[el] = (end, end)
+            outer[el] = (start, end)
             pos = end
             continue
         if tag in RAW or tag == "title":
             pos = r.raw_text(el, tag, end)
+            content[el] = (end, ends[el][0])
+            outer[el] = (start, pos)
             continue
         stack.append(el)
         names.append(tag)

@@ -363,13 +363,18 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
     return a == b or _GAP.fullmatch(text, a, b) is not None
 
 
-def _measure(doc: SourceDoc) -> None:
-    """Fill `doc.content` and `doc.outer` bottom-up (see the module docstring)."""
+def _measure(doc: SourceDoc, elements: list[Any] | None = None) -> None:
+    """Fill `doc.content` and `doc.outer` bottom-up (see the module docstring).
+
+    `elements`: only these, children before parents (the others are measured already).
+    """
     text = doc.text
     start, end, text_span, tail_span = doc.start, doc.end, doc.text_span, doc.tail_span
     outer, content = doc.outer, doc.content
-    order = list(doc.root.iter(etree.Element))
-    for el in reversed(order):
+    if elements is None:
+        elements = list(doc.root.iter(etree.Element))
+        elements.reverse()
+    for el in elements:
         st = start.get(el)
         en = end.get(el)
         tag = el.tag
@@ -503,9 +508,11 @@ def _parse_tree(text: str) -> Any:
 
 
 def parse_source_full(data: bytes, path: Path | str) -> SourceDoc:
-    """Parse a page (bytes in any encoding) with justhtml, the full WHATWG parser."""
-    if not data.strip():
-        raise InputError("empty file: not an HTML document", path)
+    """Parse a page (bytes in any encoding) with justhtml, the full WHATWG parser.
+
+    An empty or whitespace-only file is a document with nothing to translate (issue 12): the
+    browser's empty `<html><head></head><body></body></html>`, none of it in the source.
+    """
     text, encoding, bom = decode_source(data, path)
     try:
         parsed = _parse_tree(text)
@@ -526,10 +533,8 @@ def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceD
     A cleanly nested page is read by `htmlfast` (its tree is its nesting); any other page, or
     with `fast=False`, by justhtml.  Both give the same SourceDoc where the first applies.
     """
-    if not fast:
+    if not fast or not data.strip():
         return parse_source_full(data, path)
-    if not data.strip():
-        raise InputError("empty file: not an HTML document", path)
     text, encoding, bom = decode_source(data, path)
     doc = SourceDoc(text, encoding, bom, None)
     line_starts = [0]
@@ -540,7 +545,9 @@ def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceD
     if root is None:
         return parse_source_full(data, path)
     doc.root = root
-    _measure(doc)
+    # htmlfast measured every element it closed; <body>, <head> and <html> are left (the
+    # spacing after `</body>` and `</html>` is the body's: `_measure` knows that case).
+    _measure(doc, [root[1], root[0], root])
     return doc
 
 
