@@ -346,6 +346,22 @@ def test_incremental_builds(tmp_path: Path) -> None:
             if "ru/a" not in str(p)} == {p: s for p, s in stamps.items() if "ru/a" not in str(p)}
 
 
+def test_a_changed_transflow_rebuilds_every_page(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages built by other code are not "up to date": the manifest and the template cache
+    are keyed by the fingerprint of transflow's code, not only by its version string."""
+    import transflow.build.caches as caches_mod
+    import transflow.build.project as project_mod
+
+    proj = make_project(tmp_path)
+    build_project(proj, ["ka", "ru"], ["a", "news/b"])
+    assert build_project(proj, ["ka", "ru"], ["a", "news/b"]).count("up to date") == 6
+    for module in (caches_mod, project_mod):
+        monkeypatch.setattr(module, "code_fingerprint", lambda: "another transflow")
+    again = build_project(proj, ["ka", "ru"], ["a", "news/b"])
+    assert again.count("built") == 6 and again.count("up to date") == 0
+
+
 def test_cli_build_strict_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_project(tmp_path)
     monkeypatch.chdir(tmp_path)

@@ -7,16 +7,14 @@ rebuilt and a note says so under `-v`.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-from transflow import __version__
 from transflow.build.template import CompiledTemplate, make_template
+from transflow.cachekey import code_fingerprint
 from transflow.files import read_bytes
 
 MANIFEST_NAME = "build-manifest.json"
@@ -36,7 +34,11 @@ def load_manifest(path: Path, notes: list[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         notes.append(f"{path}: not a build manifest: every page is checked again")
         return {}
-    return data if data.get("version") == __version__ else {}
+    if data.get("version") != code_fingerprint():
+        notes.append(f"{path}: written by another transflow (or changed code): every page is "
+                     "built again")
+        return {}
+    return data
 
 
 def discard_damaged(path: Path, notes: list[str]) -> bool:
@@ -76,16 +78,9 @@ def remove_stale_temporaries(build_dir: Path, notes: list[str]) -> None:
                 pass
 
 
-@functools.lru_cache(maxsize=1)
 def _code_key() -> str:
-    """What compiled templates depend on besides the source: transflow and the code that cuts."""
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).parent
-    for module in sorted(package.glob("*.py")):  # the build package itself
-        digest.update(read_bytes(module))
-    for name in ("segment.py", "inline.py", "htmltree.py"):
-        digest.update(read_bytes(package.parent / name))
-    return digest.hexdigest()
+    """What compiled templates depend on besides the source: every file of transflow's code."""
+    return code_fingerprint()
 
 
 def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,

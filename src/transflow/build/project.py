@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transflow import __version__
 from transflow.build.caches import (
     MANIFEST_NAME,
     TEMPLATE_CACHE,
@@ -29,6 +28,7 @@ from transflow.build.catalogs import Translation, catalog_lookup, catalog_percen
 from transflow.build.render import PageSettings, localise_time, render_page
 from transflow.build.results import BuildReport, PageResult
 from transflow.build.template import CompiledTemplate
+from transflow.cachekey import code_fingerprint
 from transflow.errors import InputError
 from transflow.files import project_lock, read_bytes, write_if_changed
 from transflow.locales import og_locale, text_direction
@@ -181,7 +181,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
         po_sha = "-" if is_source else hasher.sha(project.po_path(lang, slug))
         alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
                            + [("x-default", _href(lang, source_lang, slug))])
-        key_data = json.dumps([__version__, src_sha, po_sha, lang, source_lang, alternates,
+        key_data = json.dumps([code_fingerprint(), src_sha, po_sha, lang, source_lang, alternates,
                                job.include_fuzzy, sentences], sort_keys=True)
         key = hashlib.sha256(key_data.encode()).hexdigest()
         old = manifest.get("pages", {}).get(page_key)
@@ -320,7 +320,7 @@ def _build(project: Any, langs: list[str], articles: list[str], min_complete: fl
                 report.notes.extend(outcome.notes)
     finally:
         # Whatever was built is recorded, even if a later article failed.
-        new_manifest = {"version": __version__, "pages": dict(sorted(pages.items())),
+        new_manifest = {"version": code_fingerprint(), "pages": dict(sorted(pages.items())),
                         "percent": dict(sorted(percents.items())),
                         "hashes": dict(sorted(hashes.items()))}
         # (no `indent`: json's C encoder only serves compact output; 10x faster on 4,000 pages)
