@@ -426,3 +426,33 @@ def test_a_fault_found_in_a_forked_worker_rebuilds_privately_and_leaves_the_file
     assert answer == ("Talks resumed in Stepanakert on day 7", "День 7", 100.0)
     assert db.read_bytes() == before  # the shared database was not touched by the worker
     assert_same_answers(memory, cats)  # and the owner still uses it
+
+
+def test_learning_what_a_run_wrote_patches_a_few_and_rebuilds_for_most(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 4)
+    monkeypatch.setattr("transflow.memory.RACY_WINDOW_NS", 0)
+    cats = small_project(tmp_path, 8)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    # One catalogue written: only it is read (a partial refresh).
+    Path(cats[3][1]).write_text(po_text(("Talks resumed in Stepanakert on day 3", "Третий")),
+                                "utf-8")  # fmt: skip
+    stats = memory.learn([cats[3]])
+    assert (stats.stat, stats.parsed) == (1, 1)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 3")[1] == "Третий"
+    assert_same_answers(memory, cats)
+    # Most of them written (a cold run): rebuilt from every catalogue, the same answers.
+    for i in range(1, 7):
+        Path(cats[i][1]).write_text(po_text((f"Talks resumed in Stepanakert on day {i}",
+                                             f"Новый {i}")), "utf-8")  # fmt: skip
+    stats = memory.learn(cats[1:7])
+    assert (stats.stat, stats.parsed) == (8, 8)
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "Новый 5"
+    assert memory.lookup("ru", "Support independent journalism")[1] == "Поддержите"
+    assert_same_answers(memory, cats)
+    old = 1_600_000_000
+    for _, path, _ in cats:
+        os.utime(path, (old, old))
+    memory.refresh(cats)
+    assert memory.refresh(cats).read == 0  # the stamps it recorded are the files'

@@ -561,8 +561,7 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
     if memories.memory is not None and written:
         # The memory learns what this run wrote now, so that the next run (a one-article edit
         # after a migration, say) does not re-read every catalogue this one rewrote.
-        memories.memory.refresh([c for c in memories.catalogues() if c[1] in written],
-                                partial=True)  # fmt: skip
+        memories.memory.learn([c for c in memories.catalogues() if c[1] in written])
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes)
 

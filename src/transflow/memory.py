@@ -51,6 +51,8 @@ MEMORY_FILE_ORDER = "\U0010ffff"
 # timestamp tick without changing size ("racy git"): such catalogues are re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
 BULK_MIN_READS = 500  # catalogues to parse from which document frequencies are recounted whole
+# A run that wrote at least 1/REBUILD_FRACTION of the catalogues: the memory is rebuilt, not patched.
+REBUILD_FRACTION = 2
 PARALLEL_MIN_READS = 200  # below this many catalogues to read, worker processes cost more
 MAX_WORKERS = 4
 
@@ -362,6 +364,21 @@ class SqliteMemory:
             self._rebuild_after(e)
             self._partial = False  # (an empty database needs everything)
             return self._refresh(self._wanted or wanted, {})
+
+    def learn(self, written: list[Catalogue]) -> RefreshStats:
+        """Take in the catalogues a run just wrote (after `refresh` of the whole project).
+
+        A few: a partial refresh replaces their pairs. Most of the project (a cold run, a
+        migration): replacing pair by pair costs more than loading every catalogue into an
+        empty database in bulk, so the memory is rebuilt from the last full refresh's list
+        (the same answers: the memory is a function of the catalogues' content).
+        """
+        wanted = self._wanted
+        if (wanted is not None and len(written) >= BULK_MIN_READS
+                and len(written) * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+            self._recreate()
+            return self.refresh(wanted)
+        return self.refresh(written, partial=True)
 
     def _refresh(self, wanted: list[Catalogue],
                  seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip

@@ -665,7 +665,7 @@ class _Flags:
 
 _FLAGS_CACHE: dict[tuple[str, ...], _Flags] = {}
 _WRAP_CACHE: dict[tuple[str, str, str, bool | None, re.Pattern[str] | None], list[str]] = {}
-_WRAP_CACHE_SIZE = 100_000  # msgids recur in the POT and every language's PO: render once
+_WRAP_CACHE_SIZE = 4_000  # msgids recur in an article's POT and every language's PO: render once (bounded: each entry holds a paragraph twice; 100,000 of them were 120 MB per extract worker)
 
 
 def _flags_of(flags: list[str]) -> _Flags:
