@@ -95,38 +95,39 @@ class _Hasher:
         self.new: dict[str, Any] = {}
         self.memo: dict[str, str] = {}
 
-    def sha(self, path: Path) -> str:
-        key = str(path)
+    def sha(self, path: Path | str) -> str:
+        key = os.fspath(path)
         digest = self.memo.get(key)
         if digest is None:
-            digest = self.memo[key] = self._sha(path, key)
+            digest = self.memo[key] = self._sha(key)
         return digest
 
-    def _sha(self, path: Path, key: str) -> str:
+    def _sha(self, key: str) -> str:
         try:
-            st = path.stat()
-        except FileNotFoundError:
+            st = os.stat(key)
+        except (FileNotFoundError, NotADirectoryError):
             return "-"
         old = self.known.get(key)
         if old and old[0] == st.st_mtime_ns and old[1] == st.st_size:
             return str(old[2])
-        digest = _sha(read_bytes(path))
+        digest = _sha(read_bytes(Path(key)))
         self.new[key] = [st.st_mtime_ns, st.st_size, digest]
         return digest
 
 
-def _stamp(path: Path) -> list[int] | None:
+def _stamp(path: Path | str) -> list[int] | None:
     try:
-        st = path.stat()
-    except FileNotFoundError:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return [st.st_mtime_ns, st.st_size]
 
 
-def _shown(job: _BuildJob, kind: str, lang: str, slug: str, suffix: str, path: Path) -> str:
+def _shown(job: _BuildJob, kind: str, lang: str, slug: str, suffix: str,
+           path: Path | str) -> str:  # fmt: skip
     """`project.relative(path)` for build/<lang>/ or locales/<lang>/ files, from a prefix."""
     prefix = job.shown.get(f"{kind}/{lang}")
-    return job.project.relative(path) if prefix is None else f"{prefix}/{slug}{suffix}"
+    return job.project.relative(Path(path)) if prefix is None else f"{prefix}/{slug}{suffix}"
 
 
 def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
@@ -146,6 +147,8 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
         raise InputError("no such file", src_path)
     template: CompiledTemplate | None = None
     catalogs = _Catalogs(project, slug, read_entries)
+    locales, builds = os.fspath(project.locales_dir), os.fspath(project.build_dir)
+    po_paths = {lang: f"{locales}/{lang}/{slug}.po" for lang in project.languages}
     # Which languages get this page (all versions link each other with hreflang).
     eligible: list[str] = []
     page_percent: dict[str, float] = {}
@@ -153,7 +156,7 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
         if job.min_complete <= 0 and lang not in job.langs:
             eligible.append(lang)  # every page is built: no need to read this catalogue
             continue
-        po_sha = hasher.sha(project.po_path(lang, slug))
+        po_sha = hasher.sha(po_paths[lang])
         key = f"{lang}/{slug}|{int(job.include_fuzzy)}"
         cached = manifest.get("percent", {}).get(key)
         if cached and cached[0] == po_sha:
@@ -166,27 +169,29 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
         if pct >= job.min_complete:
             eligible.append(lang)
     versions = [source_lang, *eligible]
+    fingerprint = code_fingerprint()
     for lang in [source_lang, *job.langs]:
-        out_path = project.build_path(lang, slug)
-        shown = _shown(job, "build", lang, slug, ".html", out_path)
+        out_name = f"{builds}/{lang}/{slug}.html"  # (= project.build_path, without pathlib)
+        shown = _shown(job, "build", lang, slug, ".html", out_name)
         page_key = f"{lang}/{slug}"
         is_source = lang == source_lang
         pct = 100.0 if is_source else page_percent.get(lang, 0.0)
         if not is_source and lang not in eligible:
             outcome.pages.append(PageResult(lang, slug, shown, "skipped", pct))
-            if out_path.is_file():
-                out_path.unlink()  # a stale page would contradict the report
+            if os.path.isfile(out_name):
+                os.unlink(out_name)  # a stale page would contradict the report
             outcome.manifest[page_key] = None
             continue
-        po_sha = "-" if is_source else hasher.sha(project.po_path(lang, slug))
+        po_sha = "-" if is_source else hasher.sha(po_paths[lang])
         alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
                            + [("x-default", _href(lang, source_lang, slug))])
-        key_data = json.dumps([code_fingerprint(), src_sha, po_sha, lang, source_lang, alternates,
-                               job.include_fuzzy, sentences], sort_keys=True)
+        # repr of strings, tuples and booleans is deterministic (and cheaper than json here)
+        key_data = repr((fingerprint, src_sha, po_sha, lang, source_lang, alternates,
+                         job.include_fuzzy, sentences))
         key = hashlib.sha256(key_data.encode()).hexdigest()
         old = manifest.get("pages", {}).get(page_key)
         if (not job.force and old and old.get("key") == key
-                and old.get("stamp") == _stamp(out_path)):
+                and old.get("stamp") == _stamp(out_name)):
             outcome.pages.append(PageResult(lang, slug, shown, "up to date", pct,
                                             old.get("units", 0), old.get("fallbacks", 0),
                                             tuple(old.get("warnings", ())), is_source))
@@ -206,10 +211,10 @@ def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
                 lookup = catalog_lookup(po, job.include_fuzzy)
         settings = PageSettings(lang, source_lang, alternates, sentences)
         html, stats = render_page(template, settings, lookup, po_label)
-        write_if_changed(out_path, template.encode(html), durable=False)  # rebuildable output
+        write_if_changed(Path(out_name), template.encode(html), durable=False)  # rebuildable
         fallbacks = 0 if is_source else stats.fallbacks
         outcome.manifest[page_key] = {
-            "key": key, "stamp": _stamp(out_path), "units": stats.units,
+            "key": key, "stamp": _stamp(out_name), "units": stats.units,
             "fallbacks": fallbacks, "warnings": stats.warnings,
         }
         outcome.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
