@@ -481,8 +481,14 @@ def _merged_header(
         if raw is not None:
             po.__dict__["raw_header"] = raw
         return po
-    metadata = {
-        "Project-Id-Version": template.metadata.get("Project-Id-Version", ""),
+    return _new_file(new_po_metadata(template.metadata.get("Project-Id-Version", ""), lang, date),
+                     path=path)
+
+
+def new_po_metadata(project_id: str, lang: str, date: str) -> dict[str, str]:
+    """The header of a new catalogue of `lang`, as msginit writes it (what `msgfmt -c` wants)."""
+    return {
+        "Project-Id-Version": project_id,
         "POT-Creation-Date": date,
         "PO-Revision-Date": date,
         "Last-Translator": NO_TRANSLATOR,
@@ -494,7 +500,6 @@ def _merged_header(
         "Plural-Forms": plural_forms(lang),
         "X-Generator": GENERATOR,
     }
-    return _new_file(metadata, path=path)
 
 
 def strings_of(po: Iterable[polib.POEntry]) -> list[str]:

@@ -19,11 +19,9 @@ from pathlib import Path
 import polib
 
 from transflow.catalog import (
-    GENERATOR,
-    NO_TEAM,
-    NO_TRANSLATOR,
     creation_date,
     is_translated,
+    new_po_metadata,
     read_catalog,
     write_catalog,
 )
@@ -35,7 +33,6 @@ from transflow.files import (
     remove_stale_temporaries,
 )
 from transflow.interchange import read_tmx, render_tmx
-from transflow.locales import plural_forms
 from transflow.project import Project
 
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po
@@ -88,20 +85,7 @@ class MemoryImport:
 def new_memory_catalog(lang: str, path: Path) -> polib.POFile:
     """An empty memory catalogue with the header `msgfmt -c` expects."""
     po = polib.POFile(wrapwidth=79, encoding="utf-8")
-    date = creation_date()
-    po.metadata = {
-        "Project-Id-Version": "translation memory",
-        "POT-Creation-Date": date,
-        "PO-Revision-Date": date,
-        "Last-Translator": NO_TRANSLATOR,
-        "Language-Team": NO_TEAM,
-        "Language": lang,
-        "MIME-Version": "1.0",
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Content-Transfer-Encoding": "8bit",
-        "Plural-Forms": plural_forms(lang),
-        "X-Generator": GENERATOR,
-    }
+    po.metadata = new_po_metadata("translation memory", lang, creation_date())
     po.fpath = str(path)
     return po
 
