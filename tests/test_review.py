@@ -399,6 +399,24 @@ def test_cli_findings_are_the_lines_check_prints(newsroom: Path) -> None:
         assert line in [p.text_content() for p in row.xpath(".//p[contains(@class,'finding')]")]
 
 
+def test_cli_style_findings_with_the_glossary_check_off(newsroom: Path) -> None:
+    """With `glossary = "off"` the glossary file still holds the house-style rules: review
+    loads it as check does and shows the same style finding."""
+    config = newsroom / "transflow.toml"
+    config.write_text(config.read_text("utf-8").replace('glossary = "error"', 'glossary = "off"'),
+                      "utf-8")
+    po = newsroom / "locales" / "ru" / "goris-three-years-on.po"
+    po.write_text(po.read_text("utf-8").replace("в Степанакерте", "в де-факто Степанакерте"),
+                  "utf-8")
+    check = _run(newsroom, "check", "--lang", "ru", "goris-three-years-on")
+    lines = [line for line in check.output.splitlines() if "[style]" in line]
+    assert len(lines) == 1, check.output
+    assert _run(newsroom, "review", "--lang", "ru", "goris-three-years-on").exit_code == 0
+    doc = lxml_html.parse(str(newsroom / "build/review/ru/goris-three-years-on.html"))
+    shown = [p.text_content() for p in doc.xpath("//p[contains(@class,'finding')]")]
+    assert lines[0] in shown
+
+
 def test_cli_only_selected_language_and_index_lists_earlier_pages(newsroom: Path) -> None:
     result = _run(newsroom, "review", "--lang", "ru")
     assert "5 pages written" in result.output

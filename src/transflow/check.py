@@ -554,7 +554,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
         if not loaded:
-            loaded.append(load_project_glossary(project) if _needs_glossary(project) else None)
+            loaded.append(glossary_for_checks(project))
         return loaded[0]
 
     if jobs:
@@ -620,9 +620,12 @@ def _source_style_findings(project: Project, articles: list[str], cache: Any,
     return findings
 
 
-def _needs_glossary(project: Project) -> bool:
-    """The glossary file holds the terms and the house-style rules: load it for either."""
-    return project.checks.get("glossary") != "off" or project.checks.get("style") != "off"
+def glossary_for_checks(project: Project) -> Glossary | None:
+    """The project's glossary when a check needs it (None when both `glossary` and `style` are
+    off): the file holds the terms and the house-style rules."""
+    if project.checks.get("glossary") == "off" and project.checks.get("style") == "off":
+        return None
+    return load_project_glossary(project)
 
 
 def _require_folder(project: Project, folder: Path, hint: str) -> None:
@@ -673,7 +676,7 @@ def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Fin
     if _INHERITED:
         glossary = _INHERITED[0]
     else:
-        glossary = load_project_glossary(project) if _needs_glossary(project) else None
+        glossary = glossary_for_checks(project)
     return _check_files(project, glossary, jobs)
 
 

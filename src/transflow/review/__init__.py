@@ -296,11 +296,10 @@ def _chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, dict[str, Any]
 
 
 def _load_glossary(project: Project) -> Glossary | None:
-    from transflow.glossary import load_project_glossary
+    """The glossary exactly as `check` loads it, so the findings shown are check's."""
+    from transflow.check import glossary_for_checks
 
-    if project.checks.get("glossary", "error") == "off":
-        return None
-    return load_project_glossary(project)
+    return glossary_for_checks(project)
 
 
 def _worker_count(jobs: int) -> int:
