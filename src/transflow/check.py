@@ -639,14 +639,10 @@ def _require_folder(project: Project, folder: Path, hint: str) -> None:
 PARALLEL_MIN_FILES = 40  # below this, starting worker processes costs more than it saves
 
 
-def _worker_count(files: int) -> int:
-    if files < PARALLEL_MIN_FILES:
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, files // (PARALLEL_MIN_FILES // 2), 8))
+def _worker_count(jobs: int) -> int:
+    from transflow.processes import worker_count
+
+    return worker_count(jobs, PARALLEL_MIN_FILES, 8)
 
 
 def _check_files(project: Project, glossary: Glossary | None,

@@ -12,14 +12,36 @@ environment is the cause), then the workers exit on their own. Only Ctrl-C termi
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
 from collections.abc import Iterator
-from multiprocessing.pool import Pool
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+
+def worker_count(jobs: int, min_jobs: int, most: int = 8) -> int:
+    """Processes for `jobs` units of work: 1 under `min_jobs` (starting workers would cost
+    more than they save), else one per usable CPU, at most `most`, and at least `min_jobs / 2`
+    jobs each.
+
+    >>> worker_count(10, 40)
+    1
+    """
+    if jobs < min_jobs:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs // (min_jobs // 2), most))
 
 
 @contextlib.contextmanager
 def fork_pool(workers: int) -> Iterator[Pool]:
     """A `fork` process pool that is closed and joined at the end, whatever happened inside."""
+    import multiprocessing
+
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         yield pool

@@ -303,13 +303,9 @@ def _load_glossary(project: Project) -> Glossary | None:
 
 
 def _worker_count(jobs: int) -> int:
-    if jobs < PARALLEL_MIN_JOBS:
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, jobs // (PARALLEL_MIN_JOBS // 2), MAX_WORKERS))
+    from transflow.processes import worker_count
+
+    return worker_count(jobs, PARALLEL_MIN_JOBS, MAX_WORKERS)
 
 
 def _run_jobs(project: Project, jobs: list[_Job],
