@@ -597,14 +597,16 @@ def render_xliff(
 _TEXT_ELEMENTS = frozenset({"source", "target", "note", "context", "tool"})
 
 
-def _indent(el: etree._Element, level: int = 0) -> None:
-    """Indent the structure of an XLIFF document, leaving text content untouched."""
-    if _local(el) in _TEXT_ELEMENTS or len(el) == 0:
+def _indent(el: etree._Element, level: int = 0,
+            text_elements: frozenset[str] = _TEXT_ELEMENTS) -> None:  # fmt: skip
+    """Indent the structure of an XML document, never the content of `text_elements`
+    (XLIFF's by default)."""
+    if _local(el) in text_elements or len(el) == 0:
         return
     inner = "\n" + "  " * (level + 1)
     el.text = inner
     for child in el:
-        _indent(child, level + 1)
+        _indent(child, level + 1, text_elements)
         child.tail = inner
     el[-1].tail = "\n" + "  " * level
 
@@ -967,7 +969,7 @@ def render_tmx(
             path, line = origin[n] if n < len(origin) else ("", 0)
             raise InputError(f"entry cannot be written as TMX: {e}", path or None,
                              line or None) from e
-    _indent_tmx(root)
+    _indent(root, text_elements=frozenset({"seg"}))  # tmx, body, tu, tuv; never a <seg>
     doctype = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", doctype=doctype) + b"\n"
 
@@ -1002,21 +1004,6 @@ def _fill_tmx(seg: etree._Element, nodes: Sequence[Node], numbers: dict[str, int
                 code("ept", {"i": number}, f"</{node.key}>")
 
     walk(nodes)
-
-
-def _indent_tmx(root: etree._Element) -> None:
-    """Indent the structure (tmx, body, tu, tuv), never the content of a `<seg>`."""
-    def walk(el: etree._Element, level: int) -> None:
-        if _local(el) == "seg" or len(el) == 0:
-            return
-        inner = "\n" + "  " * (level + 1)
-        el.text = inner
-        for child in el:
-            walk(child, level + 1)
-            child.tail = inner
-        el[-1].tail = "\n" + "  " * level
-
-    walk(root, 0)
 
 
 def _tmx_lang(el: etree._Element) -> str:
