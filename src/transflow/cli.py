@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -383,7 +383,6 @@ def _replace_glossary(text: str, path: Path, source_language: str) -> None:
     The candidate is staged beside the glossary (`.glossary.toml.<random>.tmp`, removed by the
     next writing command if this one is killed), validated, then renamed into place.
     """
-    import contextlib
     import os
 
     from transflow.files import stage_file
@@ -398,14 +397,11 @@ def _replace_glossary(text: str, path: Path, source_language: str) -> None:
             os.unlink(tmp)
 
 
-@contextlib.contextmanager
-def _writing(project: Project, folder: Path, stale: tuple[str, ...]) -> Iterator[None]:
+def _writing(project: Project, folder: Path, stale: tuple[str, ...]) -> ContextManager[None]:
     """Hold the project lock and first remove this command's temporaries from a killed run."""
-    from transflow.files import project_lock, remove_stale_temporaries
+    from transflow.files import writing
 
-    with project_lock(project.cache_dir / "lock") as since:
-        remove_stale_temporaries(folder, stale, since)
-        yield
+    return writing(project.cache_dir / "lock", folder, stale)
 
 
 def _glossary_path(project: Project) -> Path:

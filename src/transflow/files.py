@@ -364,3 +364,12 @@ def project_lock(lock_path: Path) -> Iterator[int]:
         yield time.time_ns()
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def writing(lock_path: Path, folder: Path, stale: tuple[str, ...]) -> Iterator[None]:
+    """Hold the project lock and first remove, under it, this command's own temporaries that
+    a killed earlier run left in `folder` (globs `stale`, older than the lock)."""
+    with project_lock(lock_path) as since:
+        remove_stale_temporaries(folder, stale, since)
+        yield

@@ -28,9 +28,8 @@ from transflow.catalog import (
 from transflow.files import (
     atomic_write,
     find_relative,
-    project_lock,
     read_bytes,
-    remove_stale_temporaries,
+    writing,
 )
 from transflow.interchange import read_tmx, render_tmx
 from transflow.project import Project
@@ -96,10 +95,9 @@ def import_memory(project: Project, tmx: Path) -> MemoryImport:
                     languages=project.languages)
     result = MemoryImport(skipped=read.skipped, other_languages=read.other_languages)
     comment = f"{IMPORTED_PREFIX}{tmx.name}"
-    with project_lock(project.cache_dir / "lock") as since:
-        # The temporaries of a killed earlier import (`files.atomic_write`'s naming).
-        remove_stale_temporaries(memory_po_path(project, project.languages[0]).parent,
-                                 (".*.po.*.tmp",), since)
+    # Under the lock; the temporaries a killed earlier import left (atomic_write's naming) go first.
+    folder = memory_po_path(project, project.languages[0]).parent
+    with writing(project.cache_dir / "lock", folder, (".*.po.*.tmp",)):
         for lang in project.languages:
             pairs = read.pairs.get(lang) or []
             if not pairs:
