@@ -141,7 +141,7 @@ def test_only_old_temporaries_of_the_pattern_are_removed(tmp_path: Path) -> None
     old = time.time() - 60
     os.utime(stale, (old, old))
     since = time.time_ns() - 30 * 10**9
-    assert files.remove_stale_temporaries(tmp_path, (".a.po.*.tmp",), since) == 1
+    assert files.remove_stale_temporaries(tmp_path, (".a.po.*.tmp",), since) == [stale]
     assert not stale.exists() and fresh.exists() and other.exists()
 
 

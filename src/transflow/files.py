@@ -251,20 +251,20 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
     return read_bytes(path)
 
 
-def remove_stale_temporaries(folder: Path, patterns: tuple[str, ...], older_than_ns: int) -> int:
-    """Delete this command's own temporaries left by a killed earlier run; return how many.
+def remove_stale_temporaries(folder: Path, patterns: tuple[str, ...], older_than_ns: int) -> list[Path]:
+    """Delete this command's own temporaries left by a killed earlier run; return them.
 
     Only files matching `patterns` (globs under `folder`) and last modified before
     `older_than_ns` (when this run took the project lock) are removed, so a temporary that a
     concurrent writer is filling right now is never touched.
     """
-    removed = 0
+    removed: list[Path] = []
     for pattern in patterns:
         for path in folder.glob(pattern):
             try:
                 if path.lstat().st_mtime_ns < older_than_ns and not path.is_dir():
                     path.unlink()
-                    removed += 1
+                    removed.append(path)
             except OSError:
                 continue
     return removed

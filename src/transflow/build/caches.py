@@ -65,22 +65,14 @@ STALE_TEMPORARIES = ("*/**/.*.html.*.tmp", ".cache/templates/**/.*.json.*.tmp",
                      f".cache/.{MANIFEST_NAME}.*.tmp")
 
 
-def remove_stale_temporaries(build_dir: Path, notes: list[str]) -> None:
-    """Delete the temporaries of a killed build (under the build lock none is being written)."""
+def remove_stale_temporaries(build_dir: Path, notes: list[str], since: int) -> None:
+    """Delete the temporaries of a killed build (older than the build lock taken at `since`)."""
+    from transflow import files
+
     if not build_dir.is_dir():
         return
-    for pattern in STALE_TEMPORARIES:
-        for path in build_dir.glob(pattern):
-            try:
-                path.unlink()
-                notes.append(f"{path}: removed a temporary left by an interrupted build")
-            except OSError:
-                pass
-
-
-def _code_key() -> str:
-    """What compiled templates depend on besides the source: every file of transflow's code."""
-    return code_fingerprint()
+    for path in files.remove_stale_temporaries(build_dir, STALE_TEMPORARIES, since):
+        notes.append(f"{path}: removed a temporary left by an interrupted build")
 
 
 def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
@@ -92,7 +84,7 @@ def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
     is an entry that is not there.
     """
     cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
-    key = f"{_code_key()}:{src_sha}:{project.source_language}"
+    key = f"{code_fingerprint()}:{src_sha}:{project.source_language}"
     if discard_damaged(cache_path, notes):
         try:
             stored_key, data = json.loads(cache_path.read_bytes())

@@ -282,8 +282,8 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
     cache_dir = project.cache_dir
     if os.path.lexists(cache_dir) and not cache_dir.is_dir():
         discard_damaged(cache_dir, notes)  # (a file where the cache folder belongs)
-    with project_lock(cache_dir / "build.lock"):
-        remove_stale_temporaries(project.build_dir, notes)
+    with project_lock(cache_dir / "build.lock") as since:
+        remove_stale_temporaries(project.build_dir, notes, since)
         templates = cache_dir / TEMPLATE_CACHE
         if os.path.lexists(templates) and not templates.is_dir():
             discard_damaged(templates, notes)
