@@ -272,10 +272,11 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         force=force,
         progress=settings.progress(),
     )
-    for line in report.notes:
-        settings.echo(line, level=1, err=True)
-    for line in report.detail_lines():
-        settings.echo(line, level=1)
+    if settings.verbosity >= 1:  # (30,000 lines at 10,000 articles: made only to be shown)
+        for line in report.notes:
+            settings.echo(line, level=1, err=True)
+        for line in report.detail_lines():
+            settings.echo(line, level=1)
     for line in report.warning_lines():
         settings.echo(line, level=0, err=True)
     settings.echo(report.summary())

@@ -7,38 +7,29 @@ rebuilt and a note says so under `-v`.
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from transflow.build.template import CompiledTemplate, make_template
 from transflow.cachekey import code_fingerprint
 from transflow.files import read_bytes
 
-MANIFEST_NAME = "build-manifest.json"
+if TYPE_CHECKING:
+    from transflow.build.template import CompiledTemplate
+
+MANIFEST_NAME = "build-manifest.bin"  # see build/manifest.py
+LEGACY_MANIFEST = "build-manifest.json"  # (transflow before the binary manifest: 16 MB at 10k)
 TEMPLATE_CACHE = "templates"  # build/.cache/templates/<slug>.json: compiled templates
 
 
-def load_manifest(path: Path, notes: list[str]) -> dict[str, Any]:
-    """The previous build's manifest; anything unusable in its place is a manifest not there."""
-    if not discard_damaged(path, notes):
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        notes.append(f"{path}: unreadable build manifest ({e.__class__.__name__}): every page "
-                     "is checked again")
-        return {}
-    if not isinstance(data, dict):
-        notes.append(f"{path}: not a build manifest: every page is checked again")
-        return {}
-    if data.get("version") != code_fingerprint():
-        notes.append(f"{path}: written by another transflow (or changed code): every page is "
-                     "built again")
-        return {}
-    return data
+def discard_legacy_manifest(cache_dir: Path) -> None:
+    """Remove the JSON manifest of an older transflow (the binary one replaces it)."""
+    with contextlib.suppress(OSError):
+        os.unlink(cache_dir / LEGACY_MANIFEST)
 
 
 def discard_damaged(path: Path, notes: list[str]) -> bool:
@@ -60,19 +51,52 @@ def discard_damaged(path: Path, notes: list[str]) -> bool:
 
 
 # What `files.atomic_write` (`.<name>.<random>.tmp`) and the template cache
-# (`.<name>.<pid>.tmp`) leave behind when a build is killed, relative to build/.
+# (`.<name>.<pid>.tmp`) leave behind when a build is killed, relative to build/ (the globs of
+# `files.remove_stale_temporaries`; `remove_stale_temporaries` below matches them in one walk).
 STALE_TEMPORARIES = ("*/**/.*.html.*.tmp", ".cache/templates/**/.*.json.*.tmp",
-                     f".cache/.{MANIFEST_NAME}.*.tmp")
+                     ".cache/.build-manifest.*.tmp")
+
+
+def _is_stale_temporary(rel: str, name: str) -> bool:
+    """Whether build/<rel> (a hidden `.tmp` file called `name`) matches STALE_TEMPORARIES."""
+    if rel.startswith(".cache/templates/") and fnmatch.fnmatchcase(name, ".*.json.*.tmp"):
+        return True
+    if rel == f".cache/{name}" and fnmatch.fnmatchcase(name, ".build-manifest.*.tmp"):
+        return True
+    return "/" in rel and fnmatch.fnmatchcase(name, ".*.html.*.tmp")
 
 
 def remove_stale_temporaries(build_dir: Path, notes: list[str], since: int) -> None:
-    """Delete the temporaries of a killed build (older than the build lock taken at `since`)."""
-    from transflow import files
+    """Delete the temporaries of a killed build (older than the build lock taken at `since`).
 
-    if not build_dir.is_dir():
-        return
-    for path in files.remove_stale_temporaries(build_dir, STALE_TEMPORARIES, since):
-        notes.append(f"{path}: removed a temporary left by an interrupted build")
+    Every build does this, so it is one walk of build/ with `os.scandir` looking only at hidden
+    `.tmp` names (pathlib's globs of STALE_TEMPORARIES took 50 ms over 40,000 files).
+    """
+    base = os.fspath(build_dir)
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            with os.scandir(f"{base}/{rel}" if rel else base) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(f"{rel}/{name}" if rel else name)
+                    elif name[0] == "." and name.endswith(".tmp"):
+                        path = f"{rel}/{name}" if rel else name
+                        if _is_stale_temporary(path, name):
+                            _remove_if_older(build_dir / path, since, notes)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+
+
+def _remove_if_older(path: Path, since: int, notes: list[str]) -> None:
+    try:
+        if path.lstat().st_mtime_ns < since and not path.is_dir():
+            path.unlink()
+            notes.append(f"{path}: removed a temporary left by an interrupted build")
+    except OSError:
+        pass
 
 
 def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
@@ -83,6 +107,8 @@ def cached_template(project: Any, slug: str, src_path: Path, src_sha: str,
     build): a first build writes no cache it may never read.  A cache entry that cannot be read
     is an entry that is not there.
     """
+    from transflow.build.template import CompiledTemplate, make_template
+
     cache_path = project.cache_dir / TEMPLATE_CACHE / f"{slug}.json"
     key = f"{code_fingerprint()}:{src_sha}:{project.source_language}"
     if discard_damaged(cache_path, notes):

@@ -1,43 +1,65 @@
 """The project build: every article in every language, incrementally (`transflow build`).
 
-What is rebuilt is decided by a manifest in `build/.cache/` (the sha256 of each source and
-catalogue, the settings, and the stamp of each page written); compiled templates are cached
-there too.  Articles are built in worker processes when there are many.
+What is rebuilt is decided by the manifest in `build/.cache/` (`build/manifest.py`: per article,
+the stamps and digests of its source and catalogues, and per page the digests it was built
+from and the stamp of the file written); compiled templates are cached there too. A warm build
+stats each input and output once and decodes one fixed-size record per article: no hashing,
+no path objects, nothing written when nothing changed. Articles are built in worker processes
+when there are many.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from stat import S_ISREG
+from typing import TYPE_CHECKING, Any
 
 from transflow.build.caches import (
     MANIFEST_NAME,
     TEMPLATE_CACHE,
     cached_template,
     discard_damaged,
-    load_manifest,
+    discard_legacy_manifest,
     remove_stale_temporaries,
 )
-from transflow.build.catalogs import Translation, catalog_lookup, catalog_percent, read_entries
-from transflow.build.render import PageSettings, localise_time, render_page
+from transflow.build.catalogs import catalog_percent, read_entries
+from transflow.build.manifest import (
+    MANIFEST_FORMAT,
+    MISSING,
+    NO_STAMP,
+    PAGE_FIELDS,
+    Manifest,
+    RecordLayout,
+    manifest_key,
+)
 from transflow.build.results import BuildReport, PageResult
-from transflow.build.template import CompiledTemplate
 from transflow.cachekey import code_fingerprint
 from transflow.errors import InputError
-from transflow.files import project_lock, read_bytes, write_if_changed
-from transflow.locales import og_locale, text_direction
+from transflow.files import atomic_write, project_lock, read_bytes, write_if_changed
 from transflow.progress import Progress
+from transflow.project import SOURCE_SUFFIXES
+
+if TYPE_CHECKING:
+    from transflow.build.template import CompiledTemplate
+
+# (render, template and their lxml, Babel and segmenter are imported when a page is built:
+# a build with nothing to rebuild needs none of them.)
 
 # --- the project build --------------------------------------------------------------------
 
-def _sha(data: bytes | None) -> str:
-    return "-" if data is None else hashlib.sha256(data).hexdigest()
+# An input changed this close to the moment it was hashed may change again within the same
+# timestamp tick without changing size ("racy git"): its stamp is not kept, so the next build
+# hashes it again instead of trusting it.
+RACY_WINDOW_NS = 2_000_000_000
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _href(from_lang: str, to_lang: str, slug: str) -> str:
@@ -52,174 +74,215 @@ def _href(from_lang: str, to_lang: str, slug: str) -> str:
     return "../" * (slug.count("/") + 1) + f"{to_lang}/{slug}.html"
 
 
-class _Catalogs:
-    """The catalogues of one article, each read at most once per build."""
-
-    def __init__(self, project: Any, slug: str, reader: Callable[[Path], Any]):
-        self.project, self.slug, self.reader = project, slug, reader
-        self.cache: dict[str, Any] = {}
-
-    def get(self, lang: str) -> Any:
-        if lang not in self.cache:
-            path = self.project.po_path(lang, self.slug)
-            self.cache[lang] = self.reader(path) if path.is_file() else None
-        return self.cache[lang]
-
-
-@dataclass(frozen=True, slots=True)
 class _BuildJob:
-    """Everything a worker needs to build one article in every language (picklable)."""
+    """Everything a worker needs to build articles, worked out once per build (not per page):
+    paths as prefixes, record offsets, what is shown, which catalogues are looked at."""
 
-    project: Any
-    langs: tuple[str, ...]
-    min_complete: float
-    include_fuzzy: bool
-    force: bool
-    shown: dict[str, str] = field(default_factory=dict)  # "build/ka", "po/ka" → as shown
+    def __init__(self, project: Any, langs: tuple[str, ...], min_complete: float,
+                 include_fuzzy: bool, force: bool, started_ns: int = 0):  # fmt: skip
+        self.project, self.langs, self.min_complete = project, langs, min_complete
+        self.include_fuzzy, self.force = include_fuzzy, force
+        self.started_ns = started_ns  # when this build began (inputs changed since are racy)
+        languages = project.languages
+        layout = self.layout = RecordLayout(len(languages))
+        source = self.source_lang = project.source_language
+        self.sentences = project.segmentation == "sentence"
+        self.source_prefix = os.fspath(project.source_dir) + "/"
+        locales, builds = os.fspath(project.locales_dir), os.fspath(project.build_dir)
+        self.po_prefixes = [f"{locales}/{lang}/" for lang in languages]
+        # Folders held open while building (`open_folders`): a file in one is statted by its
+        # name there, not walked to from / (a fifth of the cost of 60,000 stats).
+        self.fds: dict[str, int | None] = {}
+        # Catalogues looked at: (j, record offset of the file, of the percent). With
+        # min_complete at 0 every page is built: others' catalogues need not be read.
+        self.catalogues = [(j, layout.file(1 + j), layout.pct(j))
+                           for j, lang in enumerate(languages)
+                           if min_complete > 0 or lang in langs]  # fmt: skip
+        self.always = sum(1 << j for j, lang in enumerate(languages)
+                          if min_complete <= 0 and lang not in langs)  # fmt: skip
+        # Pages: (lang, j (-1: the source), record offset, output prefix, as-shown prefixes of
+        # the output and the catalogue, context (what else the page's bytes depend on)).
+        self.pages = []
+        for lang in (source, *langs):
+            j = -1 if lang == source else languages.index(lang)
+            context = 2 * self.sentences + (0 if j < 0 else include_fuzzy)
+            self.pages.append((lang, j, layout.page(1 + j), f"{builds}/{lang}/",
+                               project.relative(project.build_dir / lang) + "/",
+                               project.relative(project.locales_dir / lang) + "/", context))
+
+    def open_folders(self) -> None:
+        """Open the source, catalogue and output folders that exist (see `stat`)."""
+        for prefix in (self.source_prefix, *self.po_prefixes, *(p[3] for p in self.pages)):
+            try:
+                self.fds[prefix] = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                self.fds[prefix] = None  # (not there yet: statted by its path)
+
+    def close_folders(self) -> None:
+        """Close what `open_folders` opened."""
+        for fd in self.fds.values():
+            if fd is not None:
+                os.close(fd)
+        self.fds.clear()
+
+    def stat(self, prefix: str, name: str) -> os.stat_result | None:
+        """The stat of `prefix + name` (prefix: a folder of this job), None if not there."""
+        fd = self.fds.get(prefix)
+        try:
+            return os.stat(prefix + name) if fd is None else os.stat(name, dir_fd=fd)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
 
 @dataclass(slots=True)
 class _ArticleOutcome:
+    slug: str
     pages: list[PageResult] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)  # "lang/slug" → entry or None
-    percents: dict[str, Any] = field(default_factory=dict)
-    hashes: dict[str, Any] = field(default_factory=dict)
+    record: tuple[Any, ...] | None = None  # the article's new record, None if unchanged
+    warnings: dict[str, list[str] | None] = field(default_factory=dict)  # page key → lines
     notes: list[str] = field(default_factory=list)
 
 
-class _Hasher:
-    """sha256 of files, skipped when (mtime, size) match the manifest's record, as git's index."""
+def _rehash(job: _BuildJob, values: list[Any], at: int, path: str,
+            st: os.stat_result | None) -> bytes:  # fmt: skip
+    """The digest of an input file whose stamp is not the one recorded: hashed, recorded.
 
-    def __init__(self, known: dict[str, Any]):
-        self.known = known
-        self.new: dict[str, Any] = {}
-        self.memo: dict[str, str] = {}
-
-    def sha(self, path: Path | str) -> str:
-        key = os.fspath(path)
-        digest = self.memo.get(key)
-        if digest is None:
-            digest = self.memo[key] = self._sha(key)
-        return digest
-
-    def _sha(self, key: str) -> str:
-        try:
-            st = os.stat(key)
-        except (FileNotFoundError, NotADirectoryError):
-            return "-"
-        old = self.known.get(key)
-        if old and old[0] == st.st_mtime_ns and old[1] == st.st_size:
-            return str(old[2])
-        digest = _sha(read_bytes(Path(key)))
-        self.new[key] = [st.st_mtime_ns, st.st_size, digest]
-        return digest
+    (While the stamp is the one recorded, the record's digest is used, as git's index does;
+    a stamp within RACY_WINDOW_NS of this build's start is not recorded.)
+    """
+    if st is None or not S_ISREG(st.st_mode):
+        values[at:at + 5] = (*NO_STAMP, MISSING)
+        return MISSING
+    digest = _digest(read_bytes(Path(path)))
+    if st.st_ctime_ns < job.started_ns - RACY_WINDOW_NS:
+        values[at:at + 4] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    else:
+        values[at:at + 4] = NO_STAMP
+    values[at + 4] = digest
+    return digest
 
 
-def _stamp(path: Path | str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    return [st.st_mtime_ns, st.st_size]
+def _source_file(job: _BuildJob, slug: str) -> tuple[str, os.stat_result]:
+    """The source file of an article and its stat (`project.source_path`, without pathlib)."""
+    for suffix in SOURCE_SUFFIXES:
+        st = job.stat(job.source_prefix, slug + suffix)
+        if st is not None and S_ISREG(st.st_mode):
+            return job.source_prefix + slug + suffix, st
+    raise InputError("no such file", job.project.source_path(slug))
 
 
-def _shown(job: _BuildJob, kind: str, lang: str, slug: str, suffix: str,
-           path: Path | str) -> str:  # fmt: skip
-    """`project.relative(path)` for build/<lang>/ or locales/<lang>/ files, from a prefix."""
-    prefix = job.shown.get(f"{kind}/{lang}")
-    return job.project.relative(Path(path)) if prefix is None else f"{prefix}/{slug}{suffix}"
-
-
-def _build_article(job: _BuildJob, slug: str, manifest: dict[str, Any],
-                   check_only: bool = False) -> _ArticleOutcome | None:
+def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
+                   check_only: bool = False, warnings: dict[str, list[str]] | None = None,
+                   ) -> _ArticleOutcome | None:  # fmt: skip
     """Build one article in the source language and every selected language.
 
-    With `check_only`, return None as soon as a page needs building (the outcome otherwise).
+    `old` is the article's record in the manifest (`RecordLayout`); a page is up to date when
+    the digests of its inputs, the versions it links and the stamp of its file are the ones
+    recorded. With `check_only`, return None as soon as a page needs building.
     """
-    project = job.project
-    source_lang = project.source_language
-    sentences = project.segmentation == "sentence"
-    outcome = _ArticleOutcome()
-    hasher = _Hasher(manifest.get("hashes", {}))
-    src_path = project.source_path(slug)
-    src_sha = hasher.sha(src_path)
-    if src_sha == "-":
-        raise InputError("no such file", src_path)
-    template: CompiledTemplate | None = None
-    catalogs = _Catalogs(project, slug, read_entries)
-    locales, builds = os.fspath(project.locales_dir), os.fspath(project.build_dir)
-    po_paths = {lang: f"{locales}/{lang}/{slug}.po" for lang in project.languages}
+    layout = job.layout
+    values = list(old if old is not None else layout.empty)
+    outcome = _ArticleOutcome(slug)
+    src_name, src_st = _source_file(job, slug)
+    if (values[0] == src_st.st_mtime_ns and values[1] == src_st.st_ctime_ns
+            and values[2] == src_st.st_size and values[3] == src_st.st_ino):
+        src_digest = values[4]
+    else:
+        src_digest = _rehash(job, values, 0, src_name, src_st)
+    po_digests: dict[int, bytes] = {}
+    entries: dict[int, Any] = {}
     # Which languages get this page (all versions link each other with hreflang).
-    eligible: list[str] = []
-    page_percent: dict[str, float] = {}
-    for lang in project.languages:
-        if job.min_complete <= 0 and lang not in job.langs:
-            eligible.append(lang)  # every page is built: no need to read this catalogue
-            continue
-        po_sha = hasher.sha(po_paths[lang])
-        key = f"{lang}/{slug}|{int(job.include_fuzzy)}"
-        cached = manifest.get("percent", {}).get(key)
-        if cached and cached[0] == po_sha:
-            pct = float(cached[1])
+    eligible = job.always  # a bit per language
+    percents: dict[int, float] = {}
+    for j, at, pct_at in job.catalogues:
+        po_prefix = job.po_prefixes[j]
+        po_st = job.stat(po_prefix, f"{slug}.po")
+        name = po_prefix + slug + ".po"
+        if (po_st is not None and values[at] == po_st.st_mtime_ns
+                and values[at + 1] == po_st.st_ctime_ns and values[at + 2] == po_st.st_size
+                and values[at + 3] == po_st.st_ino):
+            digest = po_digests[j] = values[at + 4]
         else:
-            po = catalogs.get(lang)
+            digest = po_digests[j] = _rehash(job, values, at, name, po_st)
+        if (values[pct_at] == digest and values[pct_at + 1] == job.include_fuzzy
+                and values[pct_at + 2] >= 0):
+            pct = values[pct_at + 2]
+        else:
+            po = entries[j] = None if digest == MISSING else read_entries(Path(name))
             pct = 0.0 if po is None else catalog_percent(po, job.include_fuzzy)
-            outcome.percents[key] = [po_sha, pct]
-        page_percent[lang] = pct
+            values[pct_at:pct_at + 3] = (digest, job.include_fuzzy, pct)
+        percents[j] = pct
         if pct >= job.min_complete:
-            eligible.append(lang)
-    versions = [source_lang, *eligible]
-    fingerprint = code_fingerprint()
-    for lang in [source_lang, *job.langs]:
-        out_name = f"{builds}/{lang}/{slug}.html"  # (= project.build_path, without pathlib)
-        shown = _shown(job, "build", lang, slug, ".html", out_name)
-        page_key = f"{lang}/{slug}"
-        is_source = lang == source_lang
-        pct = 100.0 if is_source else page_percent.get(lang, 0.0)
-        if not is_source and lang not in eligible:
-            outcome.pages.append(PageResult(lang, slug, shown, "skipped", pct))
-            if os.path.isfile(out_name):
-                os.unlink(out_name)  # a stale page would contradict the report
-            outcome.manifest[page_key] = None
-            continue
-        po_sha = "-" if is_source else hasher.sha(po_paths[lang])
-        alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
-                           + [("x-default", _href(lang, source_lang, slug))])
-        # repr of strings, tuples and booleans is deterministic (and cheaper than json here)
-        key_data = repr((fingerprint, src_sha, po_sha, lang, source_lang, alternates,
-                         job.include_fuzzy, sentences))
-        key = hashlib.sha256(key_data.encode()).hexdigest()
-        old = manifest.get("pages", {}).get(page_key)
-        if (not job.force and old and old.get("key") == key
-                and old.get("stamp") == _stamp(out_name)):
-            outcome.pages.append(PageResult(lang, slug, shown, "up to date", pct,
-                                            old.get("units", 0), old.get("fallbacks", 0),
-                                            tuple(old.get("warnings", ())), is_source))
-            continue
+            eligible |= 1 << j
+    mask = layout.mask(eligible)
+    template: CompiledTemplate | None = None
+    versions: list[str] | None = None
+    page_name = slug + ".html"
+    for lang, j, at, out_prefix, shown_prefix, po_prefix, context in job.pages:
+        out_name = out_prefix + page_name  # (= project.build_path, without pathlib)
+        shown = shown_prefix + page_name
+        if j < 0:
+            pct, po_digest = 100.0, MISSING
+        else:
+            pct, po_digest = percents[j], po_digests[j]
+            if not eligible >> j & 1:
+                outcome.pages.append(PageResult(lang, slug, shown, "skipped", pct))
+                if os.path.isfile(out_name):
+                    os.unlink(out_name)  # a stale page would contradict the report
+                if values[at]:
+                    values[at:at + PAGE_FIELDS] = layout.empty[at:at + PAGE_FIELDS]
+                    outcome.warnings[f"{lang}/{slug}"] = None
+                continue
+        if (values[at] & RecordLayout.BUILT and values[at + 1] == src_digest
+                and values[at + 2] == po_digest and values[at + 3] == mask
+                and values[at + 4] == context and not job.force):
+            out_st = job.stat(out_prefix, page_name)
+            if (out_st is not None and values[at + 5] == out_st.st_mtime_ns
+                    and values[at + 6] == out_st.st_ctime_ns and values[at + 7] == out_st.st_size
+                    and values[at + 8] == out_st.st_ino):
+                lines: tuple[str, ...] = ()
+                if values[at] & RecordLayout.WARNED and warnings is not None:
+                    lines = tuple(warnings.get(f"{lang}/{slug}", ()))
+                outcome.pages.append(PageResult(lang, slug, shown, "up to date", pct,
+                                                values[at + 9], values[at + 10], lines, j < 0))
+                continue
         if check_only:
             return None
         if template is None:
-            known = hasher.known.get(str(src_path))
-            template = cached_template(project, slug, src_path, src_sha, notes=outcome.notes,
-                                        store=known is not None and known[2] == src_sha)
+            from transflow.build.catalogs import Translation, catalog_lookup
+            from transflow.build.render import PageSettings, render_page
+
+            store = old is not None and old[4] == src_digest  # (known to the last build)
+            template = cached_template(job.project, slug, Path(src_name), src_digest.hex(),
+                                       notes=outcome.notes, store=store)
+        if versions is None:
+            versions = [job.source_lang, *(v for i, v in enumerate(job.project.languages)
+                                           if eligible >> i & 1)]
+        alternates = tuple([(v, _href(lang, v, slug)) for v in versions]
+                           + [("x-default", _href(lang, job.source_lang, slug))])
         lookup: dict[str, Translation] = {}
         po_label = ""
-        if not is_source:
-            po = catalogs.get(lang)
-            po_label = _shown(job, "po", lang, slug, ".po", project.po_path(lang, slug))
-            if po is not None:
-                lookup = catalog_lookup(po, job.include_fuzzy)
-        settings = PageSettings(lang, source_lang, alternates, sentences)
+        if j >= 0:
+            po_label = f"{po_prefix}{slug}.po"
+            if j not in entries:
+                entries[j] = None if po_digest == MISSING else read_entries(
+                    Path(f"{job.po_prefixes[j]}{slug}.po"))
+            if entries[j] is not None:
+                lookup = catalog_lookup(entries[j], job.include_fuzzy)
+        settings = PageSettings(lang, job.source_lang, alternates, job.sentences)
         html, stats = render_page(template, settings, lookup, po_label)
         write_if_changed(Path(out_name), template.encode(html), durable=False)  # rebuildable
-        fallbacks = 0 if is_source else stats.fallbacks
-        outcome.manifest[page_key] = {
-            "key": key, "stamp": _stamp(out_name), "units": stats.units,
-            "fallbacks": fallbacks, "warnings": stats.warnings,
-        }
+        out_st = os.stat(out_name)
+        fallbacks = 0 if j < 0 else stats.fallbacks
+        state = RecordLayout.BUILT | (RecordLayout.WARNED if stats.warnings else 0)
+        values[at:at + PAGE_FIELDS] = (state, src_digest, po_digest, mask, context,
+                                       out_st.st_mtime_ns, out_st.st_ctime_ns, out_st.st_size,
+                                       out_st.st_ino, stats.units, fallbacks)
+        outcome.warnings[f"{lang}/{slug}"] = list(stats.warnings) or None
         outcome.pages.append(PageResult(lang, slug, shown, "built", pct, stats.units,
-                                        fallbacks, tuple(stats.warnings), is_source))
-    outcome.hashes = hasher.new
+                                        fallbacks, tuple(stats.warnings), j < 0))
+    if old is None or tuple(values) != old:
+        outcome.record = tuple(values)
     return outcome
 
 
@@ -228,8 +291,8 @@ PARALLEL_MIN_ARTICLES = 40
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _built(job: _BuildJob, slug: str, manifest: dict[str, Any]) -> _ArticleOutcome:
-    outcome = _build_article(job, slug, manifest)
+def _built(job: _BuildJob, slug: str, manifest: Manifest) -> _ArticleOutcome:
+    outcome = _build_article(job, slug, manifest.record(slug), warnings=manifest.warnings)
     assert outcome is not None
     return outcome
 
@@ -238,7 +301,7 @@ def _worker_build(slug: str) -> _ArticleOutcome:
     return _built(_WORKER_STATE["job"], slug, _WORKER_STATE["manifest"])
 
 
-def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
+def _outcomes(job: _BuildJob, articles: list[str], manifest: Manifest,
               jobs: int) -> Iterable[_ArticleOutcome]:
     """Build every article, in worker processes when there are many (results in order)."""
     if jobs <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
@@ -246,9 +309,10 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
             yield _built(job, slug, manifest)
         return
     # Up-to-date articles are seen here (cheap: stats); workers only pay for real work.
-    nothing_built = not manifest.get("pages")  # a first build: every article is stale
+    nothing_built = not len(manifest)  # a first build: every article is stale
     fresh = {} if job.force or nothing_built else {
-        slug: _build_article(job, slug, manifest, check_only=True) for slug in articles}
+        slug: _build_article(job, slug, manifest.record(slug), check_only=True,
+                             warnings=manifest.warnings) for slug in articles}
     stale = [slug for slug in articles if fresh.get(slug) is None]
     if len(stale) < PARALLEL_MIN_ARTICLES:
         for slug in articles:
@@ -256,6 +320,9 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: dict[str, Any],
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    from transflow.build.render import localise_time
+    from transflow.locales import og_locale, text_direction
 
     _WORKER_STATE.update(job=job, manifest=manifest)
     for lang in (job.project.source_language, *job.langs):  # load CLDR data once, before fork
@@ -288,47 +355,41 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
         if os.path.lexists(templates) and not templates.is_dir():
             discard_damaged(templates, notes)
         report = _build(project, langs, articles, min_complete, include_fuzzy, force, progress,
-                        jobs, notes)
+                        jobs, notes, since)
         report.notes[:0] = notes
         return report
 
 
 def _build(project: Any, langs: list[str], articles: list[str], min_complete: float,
            include_fuzzy: bool, force: bool, progress: Progress | None, jobs: int | None,
-           notes: list[str]) -> BuildReport:
+           notes: list[str], started_ns: int) -> BuildReport:
     from transflow.progress import no_progress
 
     progress = progress or no_progress
+    job = _BuildJob(project, tuple(langs), min_complete, include_fuzzy, force, started_ns)
+    # Every record depends on the code, the languages (the layout), the source language and
+    # where catalogues are shown from (in warnings); anything else is in the records.
+    key = manifest_key(MANIFEST_FORMAT, code_fingerprint(), project.source_language,
+                       project.languages, project.relative(project.locales_dir))
     manifest_path = project.cache_dir / MANIFEST_NAME
-    manifest = load_manifest(manifest_path, notes)
-    pages: dict[str, Any] = dict(manifest.get("pages", {}))
-    percents: dict[str, Any] = dict(manifest.get("percent", {}))
-    hashes: dict[str, Any] = dict(manifest.get("hashes", {}))
-    shown = {}
-    for lang in (project.source_language, *langs):
-        shown[f"build/{lang}"] = project.relative(project.build_dir / lang)
-        shown[f"po/{lang}"] = project.relative(project.locales_dir / lang)
-    job = _BuildJob(project, tuple(langs), min_complete, include_fuzzy, force, shown)
+    discard_damaged(manifest_path, notes)
+    manifest = Manifest(manifest_path, key, job.layout, notes)
     jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     report = BuildReport(min_complete=min_complete)
+    job.open_folders()
     try:
         with progress(articles, "Building") as items:
             for _, outcome in zip(items, _outcomes(job, articles, manifest, jobs), strict=True):
                 report.pages.extend(outcome.pages)
-                for key, entry in outcome.manifest.items():
-                    if entry is None:
-                        pages.pop(key, None)
-                    else:
-                        pages[key] = entry
-                percents.update(outcome.percents)
-                hashes.update(outcome.hashes)
+                if outcome.record is not None:
+                    manifest.put(outcome.slug, outcome.record, outcome.warnings)
                 report.notes.extend(outcome.notes)
     finally:
+        job.close_folders()
         # Whatever was built is recorded, even if a later article failed.
-        new_manifest = {"version": code_fingerprint(), "pages": dict(sorted(pages.items())),
-                        "percent": dict(sorted(percents.items())),
-                        "hashes": dict(sorted(hashes.items()))}
-        # (no `indent`: json's C encoder only serves compact output; 10x faster on 4,000 pages)
-        write_if_changed(manifest_path, json.dumps(new_manifest, ensure_ascii=False,
-                                                   separators=(",", ":")))
+        try:
+            if manifest.save(lambda path, data: atomic_write(path, data, durable=False)):
+                discard_legacy_manifest(project.cache_dir)
+        except OSError as e:  # the manifest only saves time: the next build checks again
+            report.notes.append(f"{manifest_path}: not saved ({e.strerror})")
     return report

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class PageResult:
-    """What build did with one output page."""
+class PageResult(NamedTuple):
+    """What build did with one output page.
+
+    (A named tuple: a warm build of 10,000 articles makes 30,000 of them, at a third of a
+    frozen dataclass's cost.)
+    """
 
     lang: str
     article: str
