@@ -113,7 +113,7 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-@pytest.mark.parametrize("which", ["build-manifest.bin", "templates/a000.json"])
+@pytest.mark.parametrize("which", ["build-manifest.bin", "build-folders.json", "templates/a000.json"])
 def test_a_damaged_cache_is_a_cache_not_there(tmp_path: Path, clean: dict[str, bytes],
                                               damage: str, which: str) -> None:
     root = make_project(tmp_path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+import transflow.build.catalogs as catalogs_mod
 import transflow.build.project as project_mod
 import transflow.build.render as render_mod
 from transflow.build import build_project
@@ -69,10 +70,10 @@ def test_a_warm_build_reads_no_input_and_writes_nothing(root: Path,
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"a warm build read or wrote {args[:1]}")
 
-    for name in ("read_bytes", "read_entries", "write_if_changed", "atomic_write",
-                 "cached_template"):
+    for name in ("read_bytes", "write_if_changed", "atomic_write", "cached_template"):
         monkeypatch.setattr(project_mod, name, forbidden)
     monkeypatch.setattr(render_mod, "render_page", forbidden)
+    monkeypatch.setattr(catalogs_mod, "read_entries", forbidden)
     report = build_project(project(root), LANGS, ARTICLES)
     assert report.count("up to date") == 6 and report.count("built") == 0
     after = os.stat(manifest)
@@ -226,3 +227,37 @@ def test_a_deleted_cache_costs_only_time(root: Path) -> None:
     report = build_project(project(root), LANGS, ARTICLES)
     assert report.count("built") == 6 and outputs(root) == clean
     assert build_project(project(root), LANGS, ARTICLES).count("built") == 0
+
+
+def test_a_warm_build_lists_no_folder_yet_finds_what_a_kill_left(root: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Temporaries of a killed build are found by the folders' stamps: a folder that gained
+    a file is listed, one that did not is only statted (none listed in a warm build)."""
+    (root / "source/news/new").mkdir()
+    (root / "source/news/new/c.html").write_text(SOURCE_B)
+    write_po(root / "locales/ka/news/new/c.po", SOURCE_B, KA, "ka")
+    articles = [*ARTICLES, "news/new/c"]
+    build_project(project(root), LANGS, articles)
+    build_project(project(root), LANGS, articles)  # (the folders recorded as they are)
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def spy(path: str) -> object:
+        listed.append(os.path.relpath(path, root / "build"))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    build_project(project(root), LANGS, articles)
+    assert [p for p in listed if not p.startswith("..")] == [".cache"]  # (a few names)
+    old = 1_600_000_000_000_000_000
+    stale = [root / "build/ka/news/new/.c.html.k3j9x_2a.tmp", root / "build/en/.a.html.zz9.tmp",
+             root / "build/.cache/templates/news/.b.json.4242.tmp"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        os.utime(path, ns=(old, old))
+    listed.clear()
+    report = build_project(project(root), LANGS, articles)
+    assert not [p for p in stale if p.exists()]
+    assert sum("interrupted build" in n for n in report.notes) == 3
+    assert "ka/news/new" in listed and "ru" not in listed

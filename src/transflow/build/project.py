@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 from transflow.build.caches import (
     MANIFEST_NAME,
     TEMPLATE_CACHE,
+    BuildFolders,
     cached_template,
     discard_damaged,
     discard_legacy_manifest,
-    remove_stale_temporaries,
 )
-from transflow.build.catalogs import catalog_percent, read_entries
 from transflow.build.manifest import (
     MANIFEST_FORMAT,
     MISSING,
@@ -92,46 +91,51 @@ class _BuildJob:
         self.po_prefixes = [f"{locales}/{lang}/" for lang in languages]
         # Folders held open while building (`open_folders`): a file in one is statted by its
         # name there, not walked to from / (a fifth of the cost of 60,000 stats).
-        self.fds: dict[str, int | None] = {}
-        # Catalogues looked at: (j, record offset of the file, of the percent). With
-        # min_complete at 0 every page is built: others' catalogues need not be read.
-        self.catalogues = [(j, layout.file(1 + j), layout.pct(j))
+        self.fds: dict[str, int] = {}
+        self.source_at: tuple[int | None, str] = (None, self.source_prefix)
+        self.masks: dict[int, bytes] = {}  # eligible languages → as recorded
+        # Catalogues looked at: (j, record offset of the file, of the percent, and where to stat
+        # it: folder fd and prefix). With min_complete at 0 every page is built: others'
+        # catalogues need not be read.
+        self.catalogues: list[tuple[Any, ...]] = [
+            (j, layout.file(1 + j), layout.pct(j), None, self.po_prefixes[j])
                            for j, lang in enumerate(languages)
                            if min_complete > 0 or lang in langs]  # fmt: skip
         self.always = sum(1 << j for j, lang in enumerate(languages)
                           if min_complete <= 0 and lang not in langs)  # fmt: skip
         # Pages: (lang, j (-1: the source), record offset, output prefix, as-shown prefixes of
-        # the output and the catalogue, context (what else the page's bytes depend on)).
-        self.pages = []
+        # the output and the catalogue, context (what else the page's bytes depend on), and
+        # where to stat it: folder fd and prefix).
+        self.pages: list[tuple[Any, ...]] = []
         for lang in (source, *langs):
             j = -1 if lang == source else languages.index(lang)
             context = 2 * self.sentences + (0 if j < 0 else include_fuzzy)
             self.pages.append((lang, j, layout.page(1 + j), f"{builds}/{lang}/",
                                project.relative(project.build_dir / lang) + "/",
-                               project.relative(project.locales_dir / lang) + "/", context))
+                               project.relative(project.locales_dir / lang) + "/", context,
+                               None, f"{builds}/{lang}/"))
 
     def open_folders(self) -> None:
-        """Open the source, catalogue and output folders that exist (see `stat`)."""
-        for prefix in (self.source_prefix, *self.po_prefixes, *(p[3] for p in self.pages)):
+        """Open the source, catalogue and output folders that exist: a file in one is then
+        statted by its name there, not walked to from / (a fifth of the cost of 60,000 stats).
+        """
+        def opened(prefix: str) -> tuple[int | None, str]:  # (fd, what to put before a name)
             try:
-                self.fds[prefix] = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY)
+                fd = self.fds[prefix] = os.open(prefix, os.O_RDONLY | os.O_DIRECTORY)
+                return fd, ""
             except OSError:
-                self.fds[prefix] = None  # (not there yet: statted by its path)
+                return None, prefix  # (not there yet: statted by its path)
+
+        self.source_at = opened(self.source_prefix)
+        self.catalogues = [(j, at, pct_at, *opened(self.po_prefixes[j]))
+                           for j, at, pct_at, *_ in self.catalogues]  # fmt: skip
+        self.pages = [(*page[:7], *opened(page[3])) for page in self.pages]
 
     def close_folders(self) -> None:
-        """Close what `open_folders` opened."""
+        """Close what `open_folders` opened (the end of the build: the job is not used after)."""
         for fd in self.fds.values():
-            if fd is not None:
-                os.close(fd)
+            os.close(fd)
         self.fds.clear()
-
-    def stat(self, prefix: str, name: str) -> os.stat_result | None:
-        """The stat of `prefix + name` (prefix: a folder of this job), None if not there."""
-        fd = self.fds.get(prefix)
-        try:
-            return os.stat(prefix + name) if fd is None else os.stat(name, dir_fd=fd)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
 
 
 @dataclass(slots=True)
@@ -164,9 +168,13 @@ def _rehash(job: _BuildJob, values: list[Any], at: int, path: str,
 
 def _source_file(job: _BuildJob, slug: str) -> tuple[str, os.stat_result]:
     """The source file of an article and its stat (`project.source_path`, without pathlib)."""
+    fd, prefix = job.source_at
     for suffix in SOURCE_SUFFIXES:
-        st = job.stat(job.source_prefix, slug + suffix)
-        if st is not None and S_ISREG(st.st_mode):
+        try:
+            st = os.stat(prefix + slug + suffix, dir_fd=fd)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if S_ISREG(st.st_mode):
             return job.source_prefix + slug + suffix, st
     raise InputError("no such file", job.project.source_path(slug))
 
@@ -194,31 +202,39 @@ def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
     # Which languages get this page (all versions link each other with hreflang).
     eligible = job.always  # a bit per language
     percents: dict[int, float] = {}
-    for j, at, pct_at in job.catalogues:
-        po_prefix = job.po_prefixes[j]
-        po_st = job.stat(po_prefix, f"{slug}.po")
-        name = po_prefix + slug + ".po"
+    po_name = slug + ".po"
+    for j, at, pct_at, fd, prefix in job.catalogues:
+        try:
+            po_st: os.stat_result | None = os.stat(prefix + po_name, dir_fd=fd)
+        except (FileNotFoundError, NotADirectoryError):
+            po_st = None
         if (po_st is not None and values[at] == po_st.st_mtime_ns
                 and values[at + 1] == po_st.st_ctime_ns and values[at + 2] == po_st.st_size
                 and values[at + 3] == po_st.st_ino):
             digest = po_digests[j] = values[at + 4]
         else:
-            digest = po_digests[j] = _rehash(job, values, at, name, po_st)
+            digest = po_digests[j] = _rehash(job, values, at, job.po_prefixes[j] + po_name,
+                                             po_st)
         if (values[pct_at] == digest and values[pct_at + 1] == job.include_fuzzy
                 and values[pct_at + 2] >= 0):
             pct = values[pct_at + 2]
         else:
-            po = entries[j] = None if digest == MISSING else read_entries(Path(name))
+            from transflow.build.catalogs import catalog_percent, read_entries
+
+            po = entries[j] = None if digest == MISSING else read_entries(
+                Path(job.po_prefixes[j] + po_name))
             pct = 0.0 if po is None else catalog_percent(po, job.include_fuzzy)
             values[pct_at:pct_at + 3] = (digest, job.include_fuzzy, pct)
         percents[j] = pct
         if pct >= job.min_complete:
             eligible |= 1 << j
-    mask = layout.mask(eligible)
+    mask = job.masks.get(eligible)
+    if mask is None:
+        mask = job.masks[eligible] = layout.mask(eligible)
     template: CompiledTemplate | None = None
     versions: list[str] | None = None
     page_name = slug + ".html"
-    for lang, j, at, out_prefix, shown_prefix, po_prefix, context in job.pages:
+    for lang, j, at, out_prefix, shown_prefix, po_prefix, context, fd, stat_prefix in job.pages:
         out_name = out_prefix + page_name  # (= project.build_path, without pathlib)
         shown = shown_prefix + page_name
         if j < 0:
@@ -236,7 +252,10 @@ def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
         if (values[at] & RecordLayout.BUILT and values[at + 1] == src_digest
                 and values[at + 2] == po_digest and values[at + 3] == mask
                 and values[at + 4] == context and not job.force):
-            out_st = job.stat(out_prefix, page_name)
+            try:
+                out_st: os.stat_result | None = os.stat(stat_prefix + page_name, dir_fd=fd)
+            except (FileNotFoundError, NotADirectoryError):
+                out_st = None
             if (out_st is not None and values[at + 5] == out_st.st_mtime_ns
                     and values[at + 6] == out_st.st_ctime_ns and values[at + 7] == out_st.st_size
                     and values[at + 8] == out_st.st_ino):
@@ -249,7 +268,7 @@ def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
         if check_only:
             return None
         if template is None:
-            from transflow.build.catalogs import Translation, catalog_lookup
+            from transflow.build.catalogs import Translation, catalog_lookup, read_entries
             from transflow.build.render import PageSettings, render_page
 
             store = old is not None and old[4] == src_digest  # (known to the last build)
@@ -285,6 +304,8 @@ def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
         outcome.record = tuple(values)
     return outcome
 
+
+TEMPLATE_CACHE_PATH = f".cache/{TEMPLATE_CACHE}"  # (relative to build/)
 
 # Below this many articles to rebuild, worker processes cost more than they save.
 PARALLEL_MIN_ARTICLES = 40
@@ -350,12 +371,21 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
     if os.path.lexists(cache_dir) and not cache_dir.is_dir():
         discard_damaged(cache_dir, notes)  # (a file where the cache folder belongs)
     with project_lock(cache_dir / "build.lock") as since:
-        remove_stale_temporaries(project.build_dir, notes, since)
+        folders = BuildFolders(project.build_dir, notes)
+        folders.sweep(since, notes)
         templates = cache_dir / TEMPLATE_CACHE
         if os.path.lexists(templates) and not templates.is_dir():
             discard_damaged(templates, notes)
         report = _build(project, langs, articles, min_complete, include_fuzzy, force, progress,
                         jobs, notes, since)
+        # Completed: the folders written to hold no temporary of this build.
+        written = {".cache"}
+        for page in report.pages:
+            if page.status != "up to date":  # (built, or skipped: its page removed)
+                folder = posixpath.dirname(page.article)
+                written.add(f"{page.lang}/{folder}" if folder else page.lang)
+                written.add(f"{TEMPLATE_CACHE_PATH}/{folder}" if folder else TEMPLATE_CACHE_PATH)
+        folders.record(written)
         report.notes[:0] = notes
         return report
 
