@@ -164,23 +164,30 @@ class Manifest:
         self.dirty = True
 
     def save(self, write: Any) -> bool:
-        """Write the manifest with `write(path, bytes)` if anything changed; True if written."""
+        """Write the manifest with `write(path, bytes)` if anything changed; True if written.
+
+        The records of the last build are copied as one block and the changed ones patched in
+        at their places (one article changed at 10,000: no loop over the others).
+        """
         if not self.dirty:
             return False
         size, data, offset = self.layout.size, self.data, self.offset
-        slugs = self.slugs + [s for s in self.changed if s not in self.index]
-        parts = []
-        for i, slug in enumerate(slugs):
-            record = self.changed.get(slug)
-            parts.append(record if record is not None
-                         else data[offset + i * size: offset + (i + 1) * size])
+        new = [s for s in self.changed if s not in self.index]
+        slugs = self.slugs + new
+        records = bytearray(data[offset:offset + len(self.slugs) * size])
+        for slug, record in self.changed.items():
+            i = self.index.get(slug)
+            if i is not None:
+                records[i * size:(i + 1) * size] = record
+        records += b"".join(self.changed[s] for s in new)
         names = json.dumps([slugs, dict(sorted(self.warnings.items()))], ensure_ascii=False,
                            separators=(",", ":")).encode("utf-8")
-        rest = names + b"\n" + b"".join(parts)
+        digest = hashlib.blake2b(names, digest_size=16)
+        digest.update(b"\n")
+        digest.update(records)
         header = json.dumps({"format": MANIFEST_FORMAT, "key": self.key, "size": size,
-                             "count": len(slugs),
-                             "blake2b": hashlib.blake2b(rest, digest_size=16).hexdigest()})
-        write(self.path, header.encode("utf-8") + b"\n" + rest)
+                             "count": len(slugs), "blake2b": digest.hexdigest()})
+        write(self.path, b"".join((header.encode("utf-8"), b"\n", names, b"\n", records)))
         return True
 
 
