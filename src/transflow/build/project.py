@@ -154,10 +154,10 @@ def _rehash(job: _BuildJob, values: list[Any], at: int, path: str,
     (While the stamp is the one recorded, the record's digest is used, as git's index does;
     a stamp within RACY_WINDOW_NS of this build's start is not recorded.)
     """
-    if st is None or not S_ISREG(st.st_mode):
+    if st is None:
         values[at:at + 5] = (*NO_STAMP, MISSING)
         return MISSING
-    digest = _digest(read_bytes(Path(path)))
+    digest = _digest(read_bytes(Path(path)))  # (a folder in its place: "is a folder", exit 2)
     if st.st_ctime_ns < job.started_ns - RACY_WINDOW_NS:
         values[at:at + 4] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     else:
@@ -176,7 +176,9 @@ def _source_file(job: _BuildJob, slug: str) -> tuple[str, os.stat_result]:
             continue
         if S_ISREG(st.st_mode):
             return job.source_prefix + slug + suffix, st
-    raise InputError("no such file", job.project.source_path(slug))
+    path = job.project.source_path(slug)
+    read_bytes(path)  # (says what is wrong: no such file, or a folder in its place)
+    raise InputError("no such file", path)
 
 
 def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
