@@ -261,3 +261,13 @@ def test_a_warm_build_lists_no_folder_yet_finds_what_a_kill_left(root: Path,
     assert not [p for p in stale if p.exists()]
     assert sum("interrupted build" in n for n in report.notes) == 3
     assert "ka/news/new" in listed and "ru" not in listed
+
+
+def test_a_build_folder_restored_by_a_copy_is_up_to_date(root: Path, tmp_path: Path) -> None:
+    """`cp -a` (or a CI cache) keeps mtimes and sizes, not inodes or ctimes: sources and
+    catalogues are hashed again, no page is rebuilt."""
+    build_project(project(root), LANGS, ARTICLES)
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)  # (copy2: mtimes kept, new inodes and ctimes)
+    report = build_project(project(copy), LANGS, ARTICLES)
+    assert report.count("built") == 0 and report.count("up to date") == 6

@@ -258,9 +258,10 @@ def _build_article(job: _BuildJob, slug: str, old: tuple[Any, ...] | None,
                 out_st: os.stat_result | None = os.stat(stat_prefix + page_name, dir_fd=fd)
             except (FileNotFoundError, NotADirectoryError):
                 out_st = None
+            # (An output's mtime and size, not its ctime and inode: a build/ restored by
+            # `cp -a` or a CI cache is up to date; an edit by hand changes the mtime.)
             if (out_st is not None and values[at + 5] == out_st.st_mtime_ns
-                    and values[at + 6] == out_st.st_ctime_ns and values[at + 7] == out_st.st_size
-                    and values[at + 8] == out_st.st_ino):
+                    and values[at + 7] == out_st.st_size):
                 lines: tuple[str, ...] = ()
                 if values[at] & RecordLayout.WARNED and warnings is not None:
                     lines = tuple(warnings.get(f"{lang}/{slug}", ()))
