@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz.distance import Indel
 
@@ -31,14 +31,15 @@ STATUSES = ("translated", "fuzzy", "untranslated", "rejected")
 _NOT_WORDS_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;")
 # Word-level diff tokens: words, runs of whitespace, single other characters (punctuation).
 _DIFF_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
+# Two characters within one diff token: two word characters, or two spaces.
+_SAME_RUN_RE = re.compile(r"\w\w|\s\s")
 # Words and what lies between them, as `morphology.WORD_RE` finds words (odd items: words).
 _WORD_SPLIT_RE = re.compile(r"(\w+)")
 # `#.` lines that extract writes as glossary hints: the page shows the terms highlighted instead.
 _HINT_PREFIX = "glossary:"
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """A highlighted stretch `[start, end)` of a displayed text (see `flatten`)."""
 
     start: int
@@ -47,8 +48,7 @@ class Mark:
     tip: str  # what hovering or focusing the mark shows
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
+class Shown(NamedTuple):
     """A notation text as shown: plain text (entities read), the light tags with their
     positions in it, and the marks over it."""
 
@@ -57,8 +57,7 @@ class Shown:
     marks: tuple[Mark, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class TermNote:
+class TermNote(NamedTuple):
     """One triggered glossary term on a row, and what the matcher made of the translation."""
 
     term: str
@@ -198,6 +197,26 @@ def word_bounds(morph: Morphology, shown: str, tokens: Tokens, text: str,
     return (starts, ends) if len(starts) == len(words) else None
 
 
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (halving over C comparisons)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _boundary(text: str, i: int) -> bool:
+    """True when a diff token (`_DIFF_TOKEN_RE`) ends at `i`: the text's ends, and between two
+    characters unless both are word characters or both are spaces."""
+    if i <= 0 or i >= len(text):
+        return True
+    return _SAME_RUN_RE.fullmatch(text, i - 1, i + 1) is None
+
+
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     """A word-level diff of two notation texts: ("=", same) / ("-", removed) / ("+", added).
 
@@ -211,10 +230,25 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     >>> word_diff("built near the village", "put up near the village")
     (('-', 'built'), ('+', 'put up'), ('=', ' near the village'))
     """
-    a = _DIFF_TOKEN_RE.findall(unescape_text(old))
-    b = _DIFF_TOKEN_RE.findall(unescape_text(new))
+    old, new = unescape_text(old), unescape_text(new)
+    # Most edits touch a few words of a long sentence: the unchanged ends are found by comparing
+    # strings (in C), and only the middle is split into tokens and aligned. Cut where both
+    # texts have a token boundary, the ends are exactly the common leading and trailing tokens,
+    # which the alignment keeps as they are anyway.
+    start = _common_prefix(old, new)
+    while not (_boundary(old, start) and _boundary(new, start)):
+        start -= 1
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    while not (_boundary(old, len(old) - tail) and _boundary(new, len(new) - tail)):
+        tail -= 1
+    a = _DIFF_TOKEN_RE.findall(old, start, len(old) - tail)
+    b = _DIFF_TOKEN_RE.findall(new, start, len(new) - tail)
     ops = [(op.tag == "equal", "".join(a[op.src_start : op.src_end]),
             "".join(b[op.dest_start : op.dest_end])) for op in Indel.opcodes(a, b)]
+    if start:
+        ops.insert(0, (True, old[:start], old[:start]))
+    if tail:
+        ops.append((True, old[len(old) - tail :], old[len(old) - tail :]))
     for i in range(1, len(ops) - 1):
         same, text, _ = ops[i]
         if same and text.isspace() and not ops[i - 1][0] and not ops[i + 1][0]:
