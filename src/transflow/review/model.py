@@ -481,7 +481,8 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     notes: list[TermNote] = []
     terms = [t for t in marker.glossary.triggered(msgid_all)
              if t.translate is False or t.approved(lang)]
-    ignore = parse_ignore(entry.tcomment) if entry.tcomment else set()
+    ignore = parse_ignore(entry.tcomment) if entry.tcomment and "transflow" in entry.tcomment \
+        else set()
     missing: set[str] = set()
     forbidden: list[tuple[Term, str]] = []
     if has_glossary_findings:
