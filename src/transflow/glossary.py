@@ -259,8 +259,10 @@ class Glossary:
         if cached is not None:
             return cached
         found: list[Term] = []
+        seen: set[str] = set()  # (ids are unique: comparing terms field by field costs more)
         for term, _, _ in self._scan_source(msgid)[1]:
-            if term not in found:
+            if term.id not in seen:
+                seen.add(term.id)
                 found.append(term)
         # 20,000 msgids (~15 MB): recurring menus and bylines still hit; a cold extract of
         # 10,000 articles (700,000 msgids) stays under its memory budget (issue 11).

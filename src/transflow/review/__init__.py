@@ -346,6 +346,10 @@ def _run_jobs(project: Project, jobs: list[_Job],
     results: list[tuple[str, dict[str, Any]]] = []
     if fork:
         _INHERITED[:] = [glossary]
+        # imported once here rather than in every worker
+        import transflow.build.catalogs
+        import transflow.review.model
+        import transflow.review.render  # noqa: F401
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = [pool.submit(_chunk, project, chunk) for chunk in chunks]
