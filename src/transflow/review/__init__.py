@@ -173,6 +173,10 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     builds = os.fspath(project.build_dir)
     reviews, reviews_rel = os.fspath(review_dir(project)), project.relative(review_dir(project))
     sources: dict[str, tuple[str, str]] = {}
+    sources_dir = os.fspath(project.source_dir)
+    sources_rel = project.relative(project.source_dir) + "/"
+    if sources_rel == "./":  # the sources at the project's root
+        sources_rel = ""
     for lang in langs:
         for article in articles:
             po_rel = f"{locales_rel}/{lang}/{article}.po"
@@ -185,8 +189,11 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
                 report.no_catalog.append(page_key)
                 continue
             if article not in sources:
-                src = project.source_path(article)
-                sources[article] = (os.fspath(src), project.relative(src))
+                src = os.fspath(project.source_path(article))
+                # (as project.relative says it, without a Path per article)
+                src_rel = sources_rel + src[len(sources_dir) + 1:] if src.startswith(
+                    sources_dir + os.sep) else project.relative(Path(src))
+                sources[article] = (src, src_rel)
             src_sha = hasher.sha(*sources[article])
             built = built_pages[(lang, article)] = os.path.isfile(
                 f"{builds}/{lang}/{article}.html")
@@ -219,8 +226,6 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
             continue
         if isinstance(record.get("summary"), dict) and out.is_file():
             pages[page_key] = record
-    from transflow.review.render import render_index
-
     summaries = [pages[k]["summary"] for k in sorted(pages)]
     for s in summaries:  # pages reviewed in earlier runs
         if (s["lang"], s["article"]) not in built_pages:
@@ -234,6 +239,8 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     old_index = manifest.get("index")
     if force or not (isinstance(old_index, dict) and old_index.get("key") == index_key
                      and old_index.get("stamp") == _stamp(index_path)):
+        from transflow.review.render import render_index  # (not imported when up to date)
+
         write_if_changed(index_path, render_index(summaries, built_pages,
                                                   list(project.languages)), durable=False)
     new_manifest = {"format": MANIFEST_FORMAT, "pages": dict(sorted(pages.items())),
