@@ -61,6 +61,9 @@ RULE_KEYS: dict[str, str] = {
 TERM_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Light notation tags and any raw HTML tag: neither is text a term can occur in.
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+# How many of the last tokenized texts a glossary remembers (about one catalogue's entries, a
+# few MB at most): enough for review to reuse what check has just read.
+RECENT_TEXTS = 1024
 # A translator comment that silences glossary findings (or a whole check) on one entry.
 IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
 KEEP_SUFFIX = " (keep)"
@@ -200,6 +203,10 @@ class Glossary:
         self._accepted: dict[tuple[str, str], list[Phrase]] = {}
         self._forbidden_index: dict[str, dict[str, list[tuple[Term, str, Phrase]]]] = {}
         self._trigger_cache: dict[str, list[Term]] = {}
+        # The last texts tokenized and scanned: review reads the rows check has just checked,
+        # and takes their words (and where each term matched) from here instead of again.
+        self._recent_tokens: dict[tuple[str, bool, str], Tokens] = {}
+        self._recent_scans: dict[str, tuple[Tokens, list[tuple[Term, int, int]]]] = {}
         self._forbidden_keys: dict[str, frozenset[str]] = {}
         self._approved_norm: dict[tuple[str, str], frozenset[str]] = {}
 
@@ -252,8 +259,60 @@ class Glossary:
         if cached is not None:
             return cached
         found: list[Term] = []
-        index = self._index
+        seen: set[str] = set()  # (ids are unique: comparing terms field by field costs more)
+        for term, _, _ in self._scan_source(msgid)[1]:
+            if term.id not in seen:
+                seen.add(term.id)
+                found.append(term)
+        # 20,000 msgids (~15 MB): recurring menus and bylines still hit; a cold extract of
+        # 10,000 articles (700,000 msgids) stays under its memory budget (issue 11).
+        if len(self._trigger_cache) > 20_000:
+            self._trigger_cache.clear()
+        self._trigger_cache[msgid] = found
+        return found
+
+    def source_matches(self, msgid: str, only: AbstractSet[str] | None = None
+                       ) -> tuple[Tokens, list[tuple[Term, int, int]]]:
+        """Where `triggered` found its terms: the msgid's words (folded, case kept) and each
+        match `(term, start, end)` in word indexes, in text order (for the review page).
+
+        `only`: ids of the terms that may match (the others are not looked for, so a shorter
+        term inside one of them is found); None: every term, exactly `triggered`'s matches.
+        """
+        if only is None:
+            return self._scan_source(msgid)
         tokens = self._source_morph.tokenize(plain_text(msgid), keep_case=True)
+        return tokens, self._scan(tokens, only)
+
+    def _scan_source(self, msgid: str) -> tuple[Tokens, list[tuple[Term, int, int]]]:
+        """The words of `msgid` and every term's matches (remembered for the last msgids)."""
+        recent = self._recent_scans.get(msgid)
+        if recent is None:
+            tokens = self._source_morph.tokenize(plain_text(msgid), keep_case=True)
+            recent = (tokens, self._scan(tokens, None))
+            if len(self._recent_scans) >= RECENT_TEXTS:
+                self._recent_scans.clear()
+            self._recent_scans[msgid] = recent
+        return recent
+
+    def target_tokens(self, text: str, lang: str, *, keep_case: bool = False) -> Tokens:
+        """The words of a translation's plain text as `check_entry` compares them (the same
+        object for a text checked a moment ago: review marks them without reading it again)."""
+        key = (lang, keep_case, text)
+        tokens = self._recent_tokens.get(key)
+        if tokens is None:
+            tokens = load_morphology(lang).tokenize(text, keep_case=keep_case)
+            if len(self._recent_tokens) >= RECENT_TEXTS:
+                self._recent_tokens.clear()
+            self._recent_tokens[key] = tokens
+        return tokens
+
+    def _scan(self, tokens: Tokens,
+              only: AbstractSet[str] | None) -> list[tuple[Term, int, int]]:
+        """The source forms in `tokens`, left to right, the longest at each word first; the
+        words of a match are not looked at again."""
+        matches: list[tuple[Term, int, int]] = []
+        index = self._index
         cased = tokens.words
         words = tuple(w.lower() for w in cased)  # word by word: token indexes stay aligned
         starts = [i for i, w in enumerate(words) if w in index]
@@ -266,6 +325,8 @@ class Glossary:
                 k = len(cand.words)
                 if i + k > n:
                     continue
+                if only is not None and cand.term.id not in only:
+                    continue
                 if cand.term.case_sensitive:
                     got, want = cased[i : i + k], cand.cased
                 else:
@@ -275,16 +336,10 @@ class Glossary:
                 if k > 1 and tuple(_source_sep(tokens.sep(j)) for j in range(i + 1, i + k)) \
                         != cand.seps:
                     continue
-                if cand.term not in found:
-                    found.append(cand.term)
+                matches.append((cand.term, i, i + k))
                 done = i + k
                 break
-        # 20,000 msgids (~15 MB): recurring menus and bylines still hit; a cold extract of
-        # 10,000 articles (700,000 msgids) stays under its memory budget (issue 11).
-        if len(self._trigger_cache) > 20_000:
-            self._trigger_cache.clear()
-        self._trigger_cache[msgid] = found
-        return found
+        return matches
 
     def hints(self, msgid: str, lang: str) -> list[str]:
         """One `source → rendering` line per term the msgid triggers (for `#. glossary:`)."""
@@ -354,14 +409,14 @@ class Glossary:
         if not triggered and not forbidden:
             return []
         text = plain_text(msgstr)
-        tokens = morph.tokenize(text)
+        tokens = self.target_tokens(text, lang)
         cased: list[Tokens] = []
 
         def tokens_for(term: Term) -> Tokens:
             if not term.case_sensitive:
                 return tokens
             if not cased:
-                cased.append(morph.tokenize(text, keep_case=True))
+                cased.append(self.target_tokens(text, lang, keep_case=True))
             return cased[0]
 
         hits = self._forbidden_keys[lang].intersection(tokens.words) if forbidden else ()

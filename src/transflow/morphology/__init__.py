@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import accumulate, chain
 from typing import Any
 
 # Characters dropped before any comparison: they change no word (stress marks, soft hyphens).
@@ -83,14 +84,26 @@ class Phrase:
 class Tokens:
     """The words of a text (folded for comparison) and the text before each word.
 
-    `sep(i)` classifies the separator before word `i` (see `separator_kind`).
+    `sep(i)` classifies the separator before word `i` (see `separator_kind`); `length` is the
+    length of the folded text (-1: unknown), `bounds()` where its words stand in it.
     """
 
-    __slots__ = ("words", "raw_seps")
+    __slots__ = ("words", "raw_seps", "length")
 
-    def __init__(self, words: tuple[str, ...], raw_seps: tuple[str, ...]):
+    def __init__(self, words: tuple[str, ...], raw_seps: tuple[str, ...], length: int = -1):
         self.words = words
         self.raw_seps = raw_seps
+        self.length = length
+
+    def bounds(self) -> tuple[list[int], list[int]]:
+        """`(starts, ends)`: word `i` is `folded[starts[i]:ends[i]]` in the folded text.
+
+        >>> Tokens(("a", "bc"), ("", ", ")).bounds()
+        ([0, 3], [1, 5])
+        """
+        pairs = zip(self.raw_seps, self.words, strict=True)
+        ends = list(accumulate(map(len, chain.from_iterable(pairs))))
+        return ends[0::2], ends[1::2]  # (the end of each separator is where its word starts)
 
     def sep(self, i: int) -> str:
         """The kind of separator before word `i`: `" "`, `"-"`, `""` or the text itself."""
@@ -141,8 +154,9 @@ class Morphology:
 
     def tokenize(self, text: str, *, keep_case: bool = False) -> Tokens:
         """Split folded text into words and the separator kind before each (`" "`, `"-"`, other)."""
-        parts = _SPLIT_RE.split(self.normalize(text, keep_case=keep_case))
-        return Tokens(tuple(parts[1::2]), tuple(parts[0:-1:2]))
+        folded = self.normalize(text, keep_case=keep_case)
+        parts = _SPLIT_RE.split(folded)
+        return Tokens(tuple(parts[1::2]), tuple(parts[0:-1:2]), len(folded))
 
     def _is_foreign(self, word: str) -> bool:
         return bool(self.letters) and any(ch.isalpha() and ch.lower() not in self.letters

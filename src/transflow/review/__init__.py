@@ -15,10 +15,12 @@ catalogue, the source, the glossary, the settings, the code) through a manifest 
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,7 @@ MANIFEST_FORMAT = 1
 RACY_WINDOW_NS = 2_000_000_000
 PARALLEL_MIN_JOBS = 40  # below this, worker processes cost more than they save
 MAX_WORKERS = 8
+COLLECT_EVERY = 100  # pages between two collections of the young generations (see _do_jobs)
 
 
 @dataclass
@@ -170,6 +173,10 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     builds = os.fspath(project.build_dir)
     reviews, reviews_rel = os.fspath(review_dir(project)), project.relative(review_dir(project))
     sources: dict[str, tuple[str, str]] = {}
+    sources_dir = os.fspath(project.source_dir)
+    sources_rel = project.relative(project.source_dir) + "/"
+    if sources_rel == "./":  # the sources at the project's root
+        sources_rel = ""
     for lang in langs:
         for article in articles:
             po_rel = f"{locales_rel}/{lang}/{article}.po"
@@ -182,8 +189,11 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
                 report.no_catalog.append(page_key)
                 continue
             if article not in sources:
-                src = project.source_path(article)
-                sources[article] = (os.fspath(src), project.relative(src))
+                src = os.fspath(project.source_path(article))
+                # (as project.relative says it, without a Path per article)
+                src_rel = sources_rel + src[len(sources_dir) + 1:] if src.startswith(
+                    sources_dir + os.sep) else project.relative(Path(src))
+                sources[article] = (src, src_rel)
             src_sha = hasher.sha(*sources[article])
             built = built_pages[(lang, article)] = os.path.isfile(
                 f"{builds}/{lang}/{article}.html")
@@ -216,8 +226,6 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
             continue
         if isinstance(record.get("summary"), dict) and out.is_file():
             pages[page_key] = record
-    from transflow.review.render import render_index
-
     summaries = [pages[k]["summary"] for k in sorted(pages)]
     for s in summaries:  # pages reviewed in earlier runs
         if (s["lang"], s["article"]) not in built_pages:
@@ -231,6 +239,8 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     old_index = manifest.get("index")
     if force or not (isinstance(old_index, dict) and old_index.get("key") == index_key
                      and old_index.get("stamp") == _stamp(index_path)):
+        from transflow.review.render import render_index  # (not imported when up to date)
+
         write_if_changed(index_path, render_index(summaries, built_pages,
                                                   list(project.languages)), durable=False)
     new_manifest = {"format": MANIFEST_FORMAT, "pages": dict(sorted(pages.items())),
@@ -271,14 +281,28 @@ def review_one(project: Project, glossary: Glossary | None, lang: str, article: 
 
 
 def _do_jobs(project: Project, glossary: Glossary | None,
-             jobs: list[_Job]) -> list[tuple[str, dict[str, Any]]]:
+             jobs: Iterable[_Job]) -> list[tuple[str, dict[str, Any]]]:
+    """Review and write the pages of `jobs`: (page key, manifest record) of each."""
     out = []
-    for job in jobs:
-        summary, page = review_one(project, glossary, job.lang, job.article, job.built)
-        path = page_path(project, job.lang, job.article)
-        atomic_write(path, page, durable=False)  # rebuilt from the catalogue if lost
-        out.append((f"{job.lang}/{job.article}",
-                    {"key": job.key, "stamp": _stamp(path), "summary": summary}))
+    # A page allocates a million short-lived objects and no reference cycles to speak of,
+    # while the caches (glossary forms, repeated rows) grow to millions of long-lived ones: the
+    # collector's automatic passes over those cost a fifth of a cold run. It is paused while
+    # pages are made, except for the young generations (a recent page's cycles, if any) every
+    # COLLECT_EVERY pages.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for n, job in enumerate(jobs, start=1):
+            summary, page = review_one(project, glossary, job.lang, job.article, job.built)
+            path = page_path(project, job.lang, job.article)
+            atomic_write(path, page, durable=False)  # rebuilt from the catalogue if lost
+            out.append((f"{job.lang}/{job.article}",
+                        {"key": job.key, "stamp": _stamp(path), "summary": summary}))
+            if n % COLLECT_EVERY == 0:
+                gc.collect(1)
+    finally:
+        if enabled:
+            gc.enable()
     return out
 
 
@@ -316,11 +340,8 @@ def _run_jobs(project: Project, jobs: list[_Job],
     glossary = _load_glossary(project)
     workers = _worker_count(len(jobs))
     if workers == 1:
-        out = []
         with progress(jobs, "review") as items:
-            for job in items:
-                out += _do_jobs(project, glossary, [job])
-        return out
+            return _do_jobs(project, glossary, items)
     import concurrent.futures
     import multiprocessing
 
@@ -332,6 +353,10 @@ def _run_jobs(project: Project, jobs: list[_Job],
     results: list[tuple[str, dict[str, Any]]] = []
     if fork:
         _INHERITED[:] = [glossary]
+        # imported once here rather than in every worker
+        import transflow.build.catalogs
+        import transflow.review.model
+        import transflow.review.render  # noqa: F401
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
             futures = [pool.submit(_chunk, project, chunk) for chunk in chunks]

@@ -13,7 +13,8 @@ import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 from rapidfuzz.distance import Indel
 
@@ -30,12 +31,15 @@ STATUSES = ("translated", "fuzzy", "untranslated", "rejected")
 _NOT_WORDS_RE = re.compile(r"</?[A-Za-z][^<>]*>|&#?\w+;")
 # Word-level diff tokens: words, runs of whitespace, single other characters (punctuation).
 _DIFF_TOKEN_RE = re.compile(r"\w+|\s+|[^\w\s]")
+# Two characters within one diff token: two word characters, or two spaces.
+_SAME_RUN_RE = re.compile(r"\w\w|\s\s")
+# Words and what lies between them, as `morphology.WORD_RE` finds words (odd items: words).
+_WORD_SPLIT_RE = re.compile(r"(\w+)")
 # `#.` lines that extract writes as glossary hints: the page shows the terms highlighted instead.
 _HINT_PREFIX = "glossary:"
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """A highlighted stretch `[start, end)` of a displayed text (see `flatten`)."""
 
     start: int
@@ -44,8 +48,7 @@ class Mark:
     tip: str  # what hovering or focusing the mark shows
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
+class Shown(NamedTuple):
     """A notation text as shown: plain text (entities read), the light tags with their
     positions in it, and the marks over it."""
 
@@ -54,8 +57,7 @@ class Shown:
     marks: tuple[Mark, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class TermNote:
+class TermNote(NamedTuple):
     """One triggered glossary term on a row, and what the matcher made of the translation."""
 
     term: str
@@ -158,32 +160,61 @@ def flatten(notation: str) -> tuple[str, tuple[tuple[int, str], ...]]:
     return "".join(parts), tuple(tags)
 
 
-def word_offsets(morph: Morphology, shown: str, words: Sequence[str],
-                 keep_case: bool) -> list[tuple[int, int]] | None:
-    """Character spans in `shown` of the matcher's `words` (its tokens of the same text).
+def word_bounds(morph: Morphology, shown: str, tokens: Tokens, text: str,
+                keep_case: bool) -> tuple[list[int], list[int]] | None:
+    """Where the matcher's words stand in `shown`: word `i` of `tokens` (the matcher's words of
+    `text`, the same text as the matcher reads it) is `shown[starts[i]:ends[i]]`.
 
     None when the displayed text does not split into exactly those words (a raw entity such as
     `&eacute;` inside a word, an unusual normalisation): the page then says it cannot point.
     """
+    words = tokens.words
     masked = _NOT_WORDS_RE.sub(lambda m: " " * len(m.group()), shown) if (
         "<" in shown or "&" in shown) else shown
+    if masked == text and tokens.length == len(text):
+        # The common case: the page shows the very text the matcher read, and folding kept
+        # every character in place, so its words stand where the matcher found them.
+        return tokens.bounds()
     folded = morph.normalize(masked, keep_case=keep_case)
     if len(folded) == len(masked):
-        # The common case: folding kept every character in place, so the words of the folded
-        # text stand where the displayed words stand.
-        found = list(WORD_RE.finditer(folded))
-        if len(found) == len(words) and [m.group() for m in found] == list(words):
-            return [m.span() for m in found]
-    spans: list[tuple[int, int]] = []
+        # Folding kept every character in place: the words of the folded text stand where
+        # the displayed words stand.
+        parts = _WORD_SPLIT_RE.split(folded)
+        if len(parts) == 2 * len(words) + 1 and tuple(parts[1::2]) == tuple(words):
+            bounds = list(accumulate(map(len, parts)))  # bounds[j]: where parts[j] ends
+            return bounds[0::2], bounds[1::2]
+    starts: list[int] = []
+    ends: list[int] = []
     for m in WORD_RE.finditer(masked):
         folded = morph.normalize(m.group(), keep_case=keep_case)
         pieces = WORD_RE.findall(folded)
         if len(pieces) != 1:
             return None
-        spans.append((m.start(), m.end()))
-        if len(spans) > len(words) or pieces[0] != words[len(spans) - 1]:
+        starts.append(m.start())
+        ends.append(m.end())
+        if len(starts) > len(words) or pieces[0] != words[len(starts) - 1]:
             return None
-    return spans if len(spans) == len(words) else None
+    return (starts, ends) if len(starts) == len(words) else None
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b` (halving over C comparisons)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _boundary(text: str, i: int) -> bool:
+    """True when a diff token (`_DIFF_TOKEN_RE`) ends at `i`: the text's ends, and between two
+    characters unless both are word characters or both are spaces."""
+    if i <= 0 or i >= len(text):
+        return True
+    return _SAME_RUN_RE.fullmatch(text, i - 1, i + 1) is None
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
@@ -199,10 +230,25 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     >>> word_diff("built near the village", "put up near the village")
     (('-', 'built'), ('+', 'put up'), ('=', ' near the village'))
     """
-    a = _DIFF_TOKEN_RE.findall(unescape_text(old))
-    b = _DIFF_TOKEN_RE.findall(unescape_text(new))
+    old, new = unescape_text(old), unescape_text(new)
+    # Most edits touch a few words of a long sentence: the unchanged ends are found by comparing
+    # strings (in C), and only the middle is split into tokens and aligned. Cut where both
+    # texts have a token boundary, the ends are exactly the common leading and trailing tokens,
+    # which the alignment keeps as they are anyway.
+    start = _common_prefix(old, new)
+    while not (_boundary(old, start) and _boundary(new, start)):
+        start -= 1
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    while not (_boundary(old, len(old) - tail) and _boundary(new, len(new) - tail)):
+        tail -= 1
+    a = _DIFF_TOKEN_RE.findall(old, start, len(old) - tail)
+    b = _DIFF_TOKEN_RE.findall(new, start, len(new) - tail)
     ops = [(op.tag == "equal", "".join(a[op.src_start : op.src_end]),
             "".join(b[op.dest_start : op.dest_end])) for op in Indel.opcodes(a, b)]
+    if start:
+        ops.insert(0, (True, old[:start], old[:start]))
+    if tail:
+        ops.append((True, old[len(old) - tail :], old[len(old) - tail :]))
     for i in range(1, len(ops) - 1):
         same, text, _ = ops[i]
         if same and text.isspace() and not ops[i - 1][0] and not ops[i + 1][0]:
@@ -227,37 +273,6 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
 
 
 # --- glossary marks ---------------------------------------------------------------------------
-
-
-def _norm_sep(kind: str) -> str:
-    """A separator between source words as the glossary compares them (hyphen = space)."""
-    return " " if kind == "-" else kind.replace("\u2019", "'")
-
-
-def _source_forms(morph: Morphology, term: Term) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(words, separators) of each source form, folded as `Glossary.triggered` compares them."""
-    out = []
-    for form in term.source:
-        ft = morph.tokenize(form, keep_case=True)
-        want = ft.words if term.case_sensitive else tuple(w.lower() for w in ft.words)
-        if want:
-            out.append((want, tuple(_norm_sep(ft.sep(j)) for j in range(1, len(want)))))
-    return out
-
-
-def _source_spans(forms: list[tuple[tuple[str, ...], tuple[str, ...]]], tokens: Tokens,
-                  lowered: tuple[str, ...], case_sensitive: bool) -> list[tuple[int, int]]:
-    """Word spans of a triggered term's source forms in the msgid (as `Glossary.triggered`)."""
-    words = tokens.words if case_sensitive else lowered
-    spans = []
-    for want, seps in forms:
-        k = len(want)
-        first = want[0]
-        for i, word in enumerate(words[: len(words) - k + 1]):
-            if word == first and words[i : i + k] == want and tuple(
-                    _norm_sep(tokens.sep(j)) for j in range(i + 1, i + k)) == seps:
-                spans.append((i, i + k))
-    return spans
 
 
 def _keep_outermost(marks: Iterable[Mark]) -> tuple[Mark, ...]:
@@ -287,12 +302,12 @@ def _tip(term: Term, lang: str) -> str:
 
 
 class _SourceCache:
-    """Per glossary: source-side spans by (msgid, displayed text), and the folded source forms
-    of each term. Pages of one article in several languages share their English."""
+    """Per glossary: the English side's character spans of each term by (msgid, displayed
+    text, terms looked for). Pages of one article in several languages share their English."""
 
     def __init__(self) -> None:
-        self.spans: dict[tuple[str, str], dict[str, list[tuple[int, int]]]] = {}
-        self.forms: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self.spans: dict[tuple[str, str, frozenset[str] | None],
+                         dict[str, list[tuple[int, int]]]] = {}
         self.texts: dict[str, dict[Any, _Texts]] = {}  # per language: see `_row`
 
 
@@ -337,24 +352,27 @@ class Highlighter:
 
     def _source_char_spans(self, msgid: str, shown: str,
                            terms: list[Term]) -> dict[str, list[tuple[int, int]]]:
-        """Character spans of each term in the English, shared by every language's page
-        (the glossary is one object per process, so its terms' ids are stable keys)."""
+        """Character spans of each term in the English: the very matches `Glossary.triggered`
+        made (`Glossary.source_matches`), so what is highlighted is what check compared.
+
+        `terms` are the triggered terms this language checks; when some triggered term is left
+        out (no rendering in this language), the others are matched without it, so a shorter
+        term inside its words is highlighted.
+        """
+        only = None if len(terms) == len(self.glossary.triggered(msgid)) else frozenset(
+            t.id for t in terms)
         cache = self.cache
-        key = (msgid, shown)
+        key = (msgid, shown, only)
         cached = cache.spans.get(key)
         if cached is not None:
             return cached
-        tokens = self.source_morph.tokenize(plain_text(msgid), keep_case=True)
-        lowered = tuple(w.lower() for w in tokens.words)
-        offsets = word_offsets(self.source_morph, shown, tokens.words, True)
+        tokens, matches = self.glossary.source_matches(msgid, only)
+        bounds = word_bounds(self.source_morph, shown, tokens, plain_text(msgid), True)
         out: dict[str, list[tuple[int, int]]] = {}
-        if offsets is not None:
-            for term in terms:
-                forms = cache.forms.get(term.id)
-                if forms is None:
-                    forms = cache.forms[term.id] = _source_forms(self.source_morph, term)
-                out[term.id] = [(offsets[a][0], offsets[b - 1][1]) for a, b in
-                                _source_spans(forms, tokens, lowered, term.case_sensitive)]
+        if bounds is not None:
+            starts, ends = bounds
+            for term, a, b in matches:
+                out.setdefault(term.id, []).append((starts[a], ends[b - 1]))
         if len(cache.spans) > 50_000:
             cache.spans.clear()
         cache.spans[key] = out
@@ -369,40 +387,54 @@ class Highlighter:
         if not terms and not forbidden:
             return (), set(), set()
         text = plain_text(msgstr)
-        cache: dict[bool, tuple[Tokens, list[tuple[int, int]] | None]] = {}
+        tokenized: dict[bool, Tokens] = {}
+        located: dict[bool, tuple[list[int], list[int]] | None] = {}
 
-        def tokens_for(keep_case: bool) -> tuple[Tokens, list[tuple[int, int]] | None]:
-            if keep_case not in cache:
-                tokens = self.morph.tokenize(text, keep_case=keep_case)
-                cache[keep_case] = (tokens, word_offsets(self.morph, shown, tokens.words,
-                                                         keep_case))
-            return cache[keep_case]
+        def tokens_for(keep_case: bool) -> Tokens:
+            tokens = tokenized.get(keep_case)
+            if tokens is None:  # (check has usually just read this text: the same tokens)
+                tokens = tokenized[keep_case] = self.glossary.target_tokens(
+                    text, self.lang, keep_case=keep_case)
+            return tokens
+
+        def bounds_for(keep_case: bool) -> tuple[list[int], list[int]] | None:
+            # only for a text with something to mark: most translated rows have nothing
+            if keep_case not in located:
+                located[keep_case] = word_bounds(self.morph, shown, tokens_for(keep_case),
+                                                 text, keep_case)
+            return located[keep_case]
 
         marks: list[Mark] = []
         found: set[str] = set()
         lost: set[str] = set()
         for term in terms:
-            tokens, offsets = tokens_for(term.case_sensitive)
+            tokens = tokens_for(term.case_sensitive)
             spans = [s for p in self.glossary.accepted_phrases(term, self.lang)
                      for s in find_phrase(tokens, p)]
             if not spans:
                 continue
             found.add(term.id)
-            if offsets is None:
+            bounds = bounds_for(term.case_sensitive)
+            if bounds is None:
                 lost.add(term.id)
                 continue
+            starts, ends = bounds
             tip = f"{_wanted(term, self.lang)}: approved rendering of {term.source[0]}"
-            marks += [Mark(offsets[a][0], offsets[b - 1][1], "match", tip) for a, b in spans]
+            marks += [Mark(starts[a], ends[b - 1], "match", tip) for a, b in spans]
         for term, rendering in forbidden:
-            tokens, offsets = tokens_for(term.case_sensitive)
+            tokens = tokens_for(term.case_sensitive)
             phrase = self.morph.phrase(rendering, keep_case=term.case_sensitive)
             spans = find_phrase(tokens, phrase)
-            if offsets is None:
+            if not spans:
                 continue
+            bounds = bounds_for(term.case_sensitive)
+            if bounds is None:
+                continue
+            starts, ends = bounds
             use = " / ".join(term.approved(self.lang))
             tip = f"forbidden rendering {rendering} [term {term.id}]" + (
                 f": use {use}" if use else "")
-            marks += [Mark(offsets[a][0], offsets[b - 1][1], "forbidden", tip) for a, b in spans]
+            marks += [Mark(starts[a], ends[b - 1], "forbidden", tip) for a, b in spans]
         return _keep_outermost(marks), found, lost
 
 
@@ -449,7 +481,8 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     notes: list[TermNote] = []
     terms = [t for t in marker.glossary.triggered(msgid_all)
              if t.translate is False or t.approved(lang)]
-    ignore = parse_ignore(entry.tcomment) if entry.tcomment else set()
+    ignore = parse_ignore(entry.tcomment) if entry.tcomment and "transflow" in entry.tcomment \
+        else set()
     missing: set[str] = set()
     forbidden: list[tuple[Term, str]] = []
     if has_glossary_findings:

@@ -329,16 +329,22 @@ def _term_note(note: TermNote, source_lang: str, lang: str) -> str:
             f'<span lang="{wanted_lang}">{_e(note.wanted)}</span>: {_e(state)}{_e(where)}</li>')
 
 
+@functools.lru_cache(maxsize=16)
+def _status_html(status: str, include_fuzzy: bool) -> str:
+    """A row's status badge (the same few strings on every row of every page)."""
+    note_key = "fuzzy-used" if status == "fuzzy" and include_fuzzy else status
+    return (f'<span class="status st-{_e(status)}" title="{_e(STATUS_NOTE[note_key])}">'
+            f"{_e(STATUS_LABEL[status])}</span>")
+
+
 def _row_html(row: Row, review: ArticleReview,
-              finding_lines: dict[int, list[tuple[str, str]]]) -> str:
+              finding_lines: dict[int, list[tuple[str, str]]], po_file: str) -> str:
+    """One row of an article's table; `po_file` is the catalogue's path, escaped."""
     rid = f"l{row.line}" if row.line else f"r{row.index}"  # digits only: no escaping needed
-    po_file = _e(review.po_file)
-    attrs = f' data-status="{_e(row.status)}"' + (" data-problem" if row.problem else "")
+    status = _e(row.status)
     lang = review.lang
-    note_key = "fuzzy-used" if row.status == "fuzzy" and review.include_fuzzy else row.status
     head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
-            f':{row.line}</a><br><span class="status st-{_e(row.status)}" title="{_e(STATUS_NOTE[note_key])}">'
-            f"{_e(STATUS_LABEL[row.status])}</span>")
+            f":{row.line}</a><br>{_status_html(row.status, review.include_fuzzy)}")
     if row.msgctxt is not None:
         head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
     head += "</th>"
@@ -393,7 +399,8 @@ def _row_html(row: Row, review: ArticleReview,
                   f"{_e(row.tcomment)}</p>")
     for severity, line in finding_lines.get(row.line, []):
         tr.append(f'<p class="finding sev-{severity}">{_e(line)}</p>')
-    return (f'<tr id="{_e(rid)}" class="st-{_e(row.status)}"{attrs}>{head}'
+    problem = " data-problem" if row.problem else ""
+    return (f'<tr id="{rid}" class="st-{status}" data-status="{status}"{problem}>{head}'
             f'<td>{"".join(en)}</td><td>{"".join(tr)}</td></tr>')
 
 
@@ -434,6 +441,7 @@ def render_article(review: ArticleReview) -> str:
     for row in review.rows:
         counts[row.status] += 1
     finding_lines = _finding_lines(review)
+    po_file = _e(review.po_file)
     words = s["words"]
     legend = "".join(
         f'<li><span class="status st-{st}">{_e(STATUS_LABEL[st])}</span> {counts[st]}</li>'
@@ -460,7 +468,7 @@ def render_article(review: ArticleReview) -> str:
 <thead><tr><th scope="col">Entry</th><th scope="col">English</th>
 <th scope="col">{_lang_html(review.lang)}</th></tr></thead>
 <tbody>
-{chr(10).join(_row_html(row, review, finding_lines) for row in review.rows)}
+{chr(10).join(_row_html(row, review, finding_lines, po_file) for row in review.rows)}
 </tbody>
 </table>
 </main>
