@@ -537,11 +537,9 @@ def parse_source(data: bytes, path: Path | str, *, fast: bool = True) -> SourceD
         return parse_source_full(data, path)
     text, encoding, bom = decode_source(data, path)
     doc = SourceDoc(text, encoding, bom, None)
-    line_starts = [0]
-    line_starts.extend(m.end() for m in re.finditer("\n", text))
     from transflow import htmlfast
 
-    root = htmlfast.read(doc, line_starts)
+    root = htmlfast.read(doc)
     if root is None:
         return parse_source_full(data, path)
     doc.root = root
