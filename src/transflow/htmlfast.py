@@ -404,7 +404,7 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
         starts[el] = (start, pos)
         line += count("\n", line_pos, pos - 1)
         line_pos = pos - 1
-        el.sourceline = line  # type: ignore[assignment]
+        el.sourceline = line
         last[-1] = el
         if tag in VOID:
             content[el] = (pos, pos)
