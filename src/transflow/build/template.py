@@ -32,7 +32,7 @@ from transflow.segment import (
     Unit,
     is_no_translate,
     parse_source,
-    walk_units,
+    walk_page,
 )
 
 Parts = list  # literal strings and slot numbers (int), in document order
@@ -194,7 +194,6 @@ _SELF_CLOSED_RE = re.compile(r"/\s*>\Z")
 # Elements that, left open, run to the end of the file as text.
 OPEN_TO_EOF = frozenset({"script", "style", "title", "textarea", "xmp", "iframe", "noembed",
                          "noframes", "noscript", "plaintext"})
-_SWITCHER_XPATH = etree.XPath("//*[@data-transflow]")
 
 
 @dataclass(slots=True)
@@ -207,10 +206,15 @@ class _Edit:
 class _Compiler:
     """Finds the slots of one source page and cuts its text at them."""
 
-    def __init__(self, doc: SourceDoc, units: list[Unit], source_language: str):
+    def __init__(self, doc: SourceDoc, units: list[Unit], source_language: str,
+                 marked: list[Any] | None = None):
         self.doc = doc
         self.text = doc.text
         self.units = units
+        # `<link>`, `<time>` and `data-transflow` elements in document order (the walk's)
+        self.marked = marked if marked is not None else [
+            el for el in doc.root.iter(etree.Element)
+            if el.tag in ("link", "time") or el.get("data-transflow") is not None]
         self.source_language = source_language
         self.slots: list[CSlot] = []
         self.edits: list[_Edit] = []
@@ -373,20 +377,22 @@ class _Compiler:
                     props.append(prop)
                     if prop == "og:locale" and el.get("content") is not None:
                         self.attr_value_slot("og-locale", el, "content")
-        for link in root.iter("link"):
-            if link.get("hreflang") is not None and _LINK_HREFLANG_RE.search(link.get("rel") or ""):
+        marked = self.marked
+        for link in marked:
+            if link.tag == "link" and link.get("hreflang") is not None \
+                    and _LINK_HREFLANG_RE.search(link.get("rel") or ""):
                 hreflangs.append(link.get("hreflang", "").strip().lower())
         add_og = any(p.startswith("og:") for p in props) and "og:locale" not in props
         if head is not None:
             self.head_slot(head, void_style)
-        for time in root.iter("time"):
-            if time.get("datetime") is not None and not _in_skipped(time):
+        for time in marked:
+            if time.tag == "time" and time.get("datetime") is not None \
+                    and not _in_skipped(time):
                 rng = doc.content.get(time)
                 if rng is not None and doc.end.get(time) is not None:
                     self.slot("time", rng[0], rng[1],
                               data=[time.get("datetime") or "", "".join(time.itertext())])
-        switchers: list[Any] = _SWITCHER_XPATH(root)  # type: ignore[assignment]
-        for el in switchers:
+        for el in marked:
             if (el.get("data-transflow") or "").strip().lower() == "languages":
                 rng = doc.content.get(el)
                 if rng is not None and doc.end.get(el) is not None:
@@ -559,8 +565,8 @@ def make_template(data: bytes, path: Path, source_language: str = "en") -> Compi
     """Parse a source page once into a template all languages share."""
     doc = parse_source(data, path)
     try:
-        units = walk_units(doc.root)
-        return _Compiler(doc, units, source_language).compile()
+        units, marked = walk_page(doc.root)
+        return _Compiler(doc, units, source_language, marked).compile()
     except RecursionError as e:
         raise InputError("markup nested too deeply to build", path, 1) from e
     except InputError as e:
