@@ -151,7 +151,8 @@ def _items_from_json(items: list[Any]) -> list[Any]:
 def _unit(msgid: str, attr: str | None, is_run: bool, content: list[Any], placed: bool,
           lead: str, trail: str) -> CUnit:
     unit = CUnit(msgid, attr, is_run, content, placed, lead, trail)
-    _index_tags(content, unit.tags)
+    if len(content) > 1 or (content and content[0].__class__ is not str):
+        _index_tags(content, unit.tags)
     return unit
 
 
@@ -164,6 +165,8 @@ def _index_tags(items: list[Any], tags: dict[str, CInline]) -> None:
 
 def merged(parts: Parts) -> Parts:
     """Parts with each run of adjacent literal strings joined (fewer items to fill and store)."""
+    if len(parts) < 2 and (not parts or parts[0].__class__ is not str or parts[0]):
+        return parts  # (nothing to join or drop: most slots' sources)
     out: Parts = []
     buf: list[str] = []
     for part in parts:
@@ -281,6 +284,8 @@ class _Compiler:
 
     def compile_items(self, items: list[Item]) -> list[Any] | None:
         """A unit's items with source parts, or None if an element is not written whole."""
+        if len(items) == 1 and items[0].__class__ is str:
+            return [items[0]]  # (text alone: most units)
         out: list[Any] = []
         doc = self.doc
         for item in items:
@@ -451,27 +456,35 @@ class _Compiler:
         parts: Parts = []
         cursor = start
         text = self.text
-        taken: tuple[int, int, str, str] | None = None
+        taken: _Edit | None = None
         slots = self.slots
-        while index < len(edits):
+        count = len(edits)
+        while index < count:
             e = edits[index]
-            if e.start > end or (e.start == end and (e.end > end or inner)):
+            e_start, e_end = e.start, e.end
+            if e_start > end or (e_start == end and (e_end > end or inner)):
                 break
-            same = (e.start, e.end, slots[e.slot].kind, slots[e.slot].name)
-            if e.start < cursor or e.end > end or (inner and start < end and
-                                                   (e.start, e.end) == (start, end)) \
-                    or same == taken:
+            if e_start < cursor or e_end > end or (inner and start < end and e_start == start
+                                                   and e_end == end) \
+                    or (taken is not None and e_start == taken.start and e_end == taken.end
+                        and slots[e.slot].kind == slots[taken.slot].kind
+                        and slots[e.slot].name == slots[taken.slot].name):
                 # An edit that overlaps another, or a second one of the same range (an element
                 # the parser cloned shares its start tag): dropped; its unit stays the source's.
                 index += 1
                 continue
-            taken = same
-            if e.start > cursor:
-                parts.append(text[cursor:e.start])
-            source, index = self.cut(e.start, e.end, edits, index + 1, True)
-            self.slots[e.slot].source = merged(source)
+            taken = e
+            if e_start > cursor:
+                parts.append(text[cursor:e_start])
+            index += 1
+            if index >= count or edits[index].start >= e_end:
+                # Nothing inside (the usual case): the source is the range's text.
+                slots[e.slot].source = [text[e_start:e_end]] if e_end > e_start else []
+            else:
+                source, index = self.cut(e_start, e_end, edits, index, True)
+                slots[e.slot].source = merged(source)
             parts.append(e.slot)
-            cursor = e.end
+            cursor = e_end
         if end > cursor:
             parts.append(text[cursor:end])
         return parts, index
