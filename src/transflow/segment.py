@@ -32,6 +32,7 @@ from transflow.htmltree import (  # (the encoding helpers live in htmltree; re-e
     SourceDoc,
     declared_encoding,  # noqa: F401
     decode_source,
+    gc_paused,
 )
 from transflow.htmltree import parse_source as _parse_source
 from transflow.inline import escape_text, notation_name, strip_tags
@@ -542,11 +543,12 @@ def _sentence_splitter() -> Callable[[str], list[str]] | None:
 
 def extract_segments(data: bytes, path: Path, *, sentences: bool = False) -> list[Segment]:
     """The translatable segments of an HTML document (bytes), in document order."""
-    tree = parse_html(data, path)
-    try:
-        units = walk_units(tree)
-    except InputError as e:
-        raise InputError(e.message, path, e.line) from e
+    with gc_paused():
+        tree = parse_html(data, path)
+        try:
+            units = walk_units(tree)
+        except InputError as e:
+            raise InputError(e.message, path, e.line) from e
     segments: list[Segment] = []
     for unit in units:
         if sentences and unit.attr is None:

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from transflow.errors import InputError
-from transflow.htmltree import SourceDoc, start_tag_attributes, tag_name_end
+from transflow.htmltree import SourceDoc, gc_paused, start_tag_attributes, tag_name_end
 from transflow.segment import (
     SKIP_TAGS,
     Hidden,
@@ -576,11 +576,12 @@ def _in_skipped(el: Any) -> bool:
 
 def make_template(data: bytes, path: Path, source_language: str = "en") -> CompiledTemplate:
     """Parse a source page once into a template all languages share."""
-    doc = parse_source(data, path)
-    try:
-        units, marked = walk_page(doc.root)
-        return _Compiler(doc, units, source_language, marked).compile()
-    except RecursionError as e:
-        raise InputError("markup nested too deeply to build", path, 1) from e
-    except InputError as e:
-        raise InputError(e.message, path, e.line) from e
+    with gc_paused():
+        doc = parse_source(data, path)
+        try:
+            units, marked = walk_page(doc.root)
+            return _Compiler(doc, units, source_language, marked).compile()
+        except RecursionError as e:
+            raise InputError("markup nested too deeply to build", path, 1) from e
+        except InputError as e:
+            raise InputError(e.message, path, e.line) from e
