@@ -543,12 +543,16 @@ def _sentence_splitter() -> Callable[[str], list[str]] | None:
 
 def extract_segments(data: bytes, path: Path, *, sentences: bool = False) -> list[Segment]:
     """The translatable segments of an HTML document (bytes), in document order."""
-    with gc_paused():
-        tree = parse_html(data, path)
-        try:
-            units = walk_units(tree)
-        except InputError as e:
-            raise InputError(e.message, path, e.line) from e
+    with gc_paused():  # (the tree and units are freed before collection resumes)
+        return _extract_segments(data, path, sentences)
+
+
+def _extract_segments(data: bytes, path: Path, sentences: bool) -> list[Segment]:
+    tree = parse_html(data, path)
+    try:
+        units = walk_units(tree)
+    except InputError as e:
+        raise InputError(e.message, path, e.line) from e
     segments: list[Segment] = []
     for unit in units:
         if sentences and unit.attr is None:

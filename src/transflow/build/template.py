@@ -576,12 +576,16 @@ def _in_skipped(el: Any) -> bool:
 
 def make_template(data: bytes, path: Path, source_language: str = "en") -> CompiledTemplate:
     """Parse a source page once into a template all languages share."""
-    with gc_paused():
-        doc = parse_source(data, path)
-        try:
-            units, marked = walk_page(doc.root)
-            return _Compiler(doc, units, source_language, marked).compile()
-        except RecursionError as e:
-            raise InputError("markup nested too deeply to build", path, 1) from e
-        except InputError as e:
-            raise InputError(e.message, path, e.line) from e
+    with gc_paused():  # (the tree and units are freed before collection resumes)
+        return _make_template(data, path, source_language)
+
+
+def _make_template(data: bytes, path: Path, source_language: str) -> CompiledTemplate:
+    doc = parse_source(data, path)
+    try:
+        units, marked = walk_page(doc.root)
+        return _Compiler(doc, units, source_language, marked).compile()
+    except RecursionError as e:
+        raise InputError("markup nested too deeply to build", path, 1) from e
+    except InputError as e:
+        raise InputError(e.message, path, e.line) from e
