@@ -313,26 +313,34 @@ class _Walker:
         stack: list[list[Any]] = [[root, list(root), 0, 0]]
         self.attr_units(root)
         static_kind, kind, no_translate = _STATIC_KIND.get, self.kind, self.no_translate
+        emit_run = self.emit_run
         while stack:
             frame = stack[-1]
             container, children, i, start = frame
-            if i >= len(children):
-                self._run_between(container, children, start, len(children))
+            count = len(children)
+            while i < count:  # (to the next block child, whose content is walked next)
+                child = children[i]
+                i += 1
+                static = static_kind(child.tag)  # (a comment's tag is a function: not listed)
+                if static != "block" and (static == "hidden" or kind(child) != "block"):
+                    continue
+                if start < i - 1:
+                    emit_run(container, children, start, i - 1)
+                else:  # (the usual empty run: only spacing between two blocks)
+                    lead = container.text if start == 0 else children[start - 1].tail
+                    if lead and not lead.isspace():
+                        emit_run(container, children, start, i - 1)
+                start = i
+                if child.tag in SKIP_TAGS or child in no_translate:
+                    continue
+                if child.keys():
+                    self.attr_units(child)
+                frame[2], frame[3] = i, start
+                stack.append([child, list(child), 0, 0])
+                break
+            else:
+                self._run_between(container, children, start, count)
                 stack.pop()
-                continue
-            child = children[i]
-            frame[2] = i + 1
-            static = static_kind(child.tag)  # (a comment's tag is a function: not in the table)
-            if static != "block" and (static == "hidden" or kind(child) != "block"):
-                continue
-            self._run_between(container, children, start, i)
-            frame[3] = i + 1
-            tag = child.tag
-            if tag in SKIP_TAGS or child in no_translate:
-                continue
-            if child.keys():
-                self.attr_units(child)
-            stack.append([child, list(child), 0, 0])
         return self.units
 
     def _run_between(self, container: Any, children: list[Any], start: int, end: int) -> None:

@@ -351,6 +351,7 @@ class _Renderer:
         out.extend(tail)
 
 
+@functools.lru_cache(maxsize=1024)  # (Babel takes ~50 µs; a newsroom repeats its dates)
 def localise_time(value: str, source_text: str, lang: str) -> str | None:
     """`<time datetime>` text in `lang` via Babel, date only unless the source shows a clock.
 

@@ -101,6 +101,8 @@ class CompiledTemplate:
 
     def encode(self, text: str) -> bytes:
         """The bytes of a rendered page: the source's encoding and BOM (see SourceDoc.encode)."""
+        if self.encoding == "utf-8":  # (SourceDoc.encode's common case, without a SourceDoc)
+            return self.bom + text.encode("utf-8", "surrogateescape")
         return SourceDoc(text="", encoding=self.encoding, bom=self.bom, root=None).encode(text)
 
     def to_json(self) -> Any:
