@@ -108,8 +108,9 @@ def test_generated_pages_agree(document: str) -> None:
 
 
 # Tags and text a reader using Python's `\s` (which takes U+00A0, U+2028, U+000B…) or Unicode
-# case folding (`ſ` is `s`) would read differently from a browser, and a form feed (HTML
-# spacing, but no XML character): each must give up or agree, never crash.
+# case folding (`ſ` is `s`) or `html.unescape` (it drops `&#8;`) would read differently from a
+# browser, and a form feed (HTML spacing, but no XML character): each must give up or agree,
+# never crash.
 TRICKY = [
     "<p>Photo: <em>Name</em\u2028></p>",  # `</em\u2028>` closes nothing
     "<p>a</p\xa0>",
@@ -124,6 +125,13 @@ TRICKY = [
     "<p><span a=1\u2028b=2>t</span></p>",
     "<p>a < b and <3</p>",
     "<p>a <b>bold</b\t></p>",
+    # Numeric references to controls and noncharacters: a browser keeps the code point,
+    # Python's html.unescape drops it.
+    "<p>a &#8 b &#x1; c</p>",
+    "<p>&#8<wbr>0;km</p>",
+    "<p title='x&#11;y'>t</p>",
+    "<p>&#xFDD0;&#x10FFFE;&#127;</p>",
+    "<p>&#x80;&#x81;&#0;&#xD800;&#1114112;</p>",
 ]
 
 

@@ -83,6 +83,7 @@ _DOCTYPE = re.compile(rf"<!DOCTYPE{_WS}+html{_WS}*>", re.I | re.A)
 _HTML_END = re.compile(rf"</html{_WS}*>", re.I | re.A)
 _RAW_END = {name: re.compile(rf"</{name}[\t\n\f\r />]", re.I | re.A)
             for name in ("script", "style", "title")}
+_NUM_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
 _REF_OK = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _BLANK = re.compile(r"[ \t\n\r\f]*")
 _BAD_RAW = re.compile(f"[{_BAD_CHARS}]")  # in script and style text
@@ -96,7 +97,26 @@ class GiveUp(Exception):
 def _text(raw: str) -> str:
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    return html.unescape(raw) if "&" in raw else raw
+    if "&" not in raw:
+        return raw
+    if "&#" in raw and _dropped_reference(raw):
+        raise GiveUp
+    return html.unescape(raw)
+
+
+def _dropped_reference(raw: str) -> bool:
+    """Whether raw holds a numeric reference `html.unescape` drops and a browser keeps.
+
+    (`&#8;`, `&#x1;`, `&#xFDD0;`: the WHATWG tokenizer keeps a control or noncharacter code
+    point, a parse error only; Python's `html.unescape` writes nothing for it.)
+    """
+    for m in _NUM_REF.finditer(raw):
+        hexa, decimal = m.groups()
+        n = int(hexa, 16) if hexa else int(decimal)
+        if n <= 0x10FFFF and (0x1 <= n <= 0x8 or n == 0xB or 0xE <= n <= 0x1F or n == 0x7F
+                              or 0xFDD0 <= n <= 0xFDEF or n & 0xFFFE == 0xFFFE):
+            return True
+    return False
 
 
 def _attr_value(raw: str) -> str:
