@@ -105,3 +105,45 @@ def test_soup_gives_up_or_agrees(source: str) -> None:
 @given(documents)
 def test_generated_pages_agree(document: str) -> None:
     _same_or_gave_up(document.encode())
+
+
+# Tags and text a reader using Python's `\s` (which takes U+00A0, U+2028, U+000B…) or Unicode
+# case folding (`ſ` is `s`) or `html.unescape` (it drops `&#8;`) would read differently from a
+# browser, and a form feed (HTML spacing, but no XML character): each must give up or agree,
+# never crash.
+TRICKY = [
+    "<p>Photo: <em>Name</em\u2028></p>",  # `</em\u2028>` closes nothing
+    "<p>a</p\xa0>",
+    "<p\xa0class=x>t</p>",
+    "<p class=a\xa0b>t</p>",
+    "<p>Human\x0crights</p>",  # (lxml refuses U+000C in text)
+    "<p>a\x0c</p>\x0c",
+    "<p>a</p>\x0b",
+    '<p title="a\x0cb">t</p>',
+    "<p>x</p><script>a</\u017fcript>b</script>",  # `ſ` folds to `s` in Unicode regexes
+    "<p>x</p><style>a</st\u212ayle>b</style>",  # (U+212A KELVIN SIGN folds to `k`: no k here, kept)
+    "<p><span a=1\u2028b=2>t</span></p>",
+    "<p>a < b and <3</p>",
+    "<p>a <b>bold</b\t></p>",
+    # Numeric references to controls and noncharacters: a browser keeps the code point,
+    # Python's html.unescape drops it.
+    "<p>a &#8 b &#x1; c</p>",
+    "<p>&#8<wbr>0;km</p>",
+    "<p title='x&#11;y'>t</p>",
+    "<p>&#xFDD0;&#x10FFFE;&#127;</p>",
+    "<p>&#x80;&#x81;&#0;&#xD800;&#1114112;</p>",
+]
+
+
+@pytest.mark.parametrize("fragment", TRICKY)
+def test_unicode_spacing_and_form_feeds_give_up_or_agree(fragment: str) -> None:
+    page = f"<!DOCTYPE html><html><head><title>T</title></head><body>{fragment}</body></html>"
+    _same_or_gave_up(page.encode())
+    _same_or_gave_up(page.replace("<body>", "<body>\n").encode())
+
+
+def test_spacing_as_browsers_see_it_is_read_fast() -> None:
+    """ASCII spacing inside tags and `<` that starts no tag stay on the fast path."""
+    page = ("<!DOCTYPE html>\n<html lang=en>\n<head>\n<title>T</title>\n</head>\n<body>\n"
+            "<p\n class='a'\tid=b >a &lt; b, 1 < 2 <b >x</b\n></p>\n</body>\n</html>\n")
+    assert _same_or_gave_up(page.encode())

@@ -60,16 +60,34 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 HEAD_CONTENT = frozenset({"title", "meta", "link", "script", "style"})
 RAW = frozenset({"script", "style"})
 
-_TOKEN = re.compile(r"<(?:(/?)([A-Za-z][A-Za-z0-9-]*)|(!--)|(!))")
+# HTML's whitespace (Python's `\s` also takes U+00A0, U+2028…: `</em\u2028>` is no `</em>`).
+_WS = "[\t\n\f\r ]"
+_NAME = "[A-Za-z][A-Za-z0-9-]*"
+# One attribute as the fast path takes it (anything else written in a tag makes it give up).
+_ATTR = (rf"""{_WS}+[a-zA-Z_:][-a-zA-Z0-9_:.]*"""
+         rf"""(?:{_WS}*={_WS}*(?:"[^"]*"|'[^']*'|[^\t\n\f\r "'=<>`]+))?""")
 _ATTRS = re.compile(
-    r"""\s+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_TAG_END = re.compile(r"\s*(/?)>")
-_DOCTYPE = re.compile(r"<!DOCTYPE\s+html\s*>", re.I)
+    rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:{_WS}*={_WS}*(?:"([^"]*)"|'([^']*)'|([^\t\n\f\r "'=<>`]+)))?""")
+# Characters that make the fast path give up: controls lxml cannot hold (U+000C included:
+# HTML spacing, but not XML), lone surrogates (undecodable bytes) and noncharacters.
+_BAD_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+# One step of the reader: the text up to the next markup (a `<` that starts none is text),
+# then a start tag (name, attributes, `/`), an end tag (name) or a comment's `<!--`.  Where
+# this does not match, the page holds what the fast path does not model: it gives up.
+_STEP = re.compile(
+    rf"([^<{_BAD_CHARS}]*+(?:<(?![A-Za-z/!?])[^<{_BAD_CHARS}]*+)*+)"
+    rf"<(?:({_NAME})((?:{_ATTR})*+){_WS}*+(/?)>|/({_NAME}){_WS}*+>|(!--))")
+_START = re.compile(rf"<({_NAME})((?:{_ATTR})*+){_WS}*+(/?)>")
+_TAG_END = re.compile(rf"{_WS}*(/?)>")
+_DOCTYPE = re.compile(rf"<!DOCTYPE{_WS}+html{_WS}*>", re.I | re.A)
+_HTML_END = re.compile(rf"</html{_WS}*>", re.I | re.A)
+_RAW_END = {name: re.compile(rf"</{name}[\t\n\f\r />]", re.I | re.A)
+            for name in ("script", "style", "title")}
+_NUM_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+))")
 _REF_OK = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _BLANK = re.compile(r"[ \t\n\r\f]*")
-_BAD_CHARS = "[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]"
-_BAD_RAW = re.compile(_BAD_CHARS)  # in script and style text
-_BAD_TEXT = re.compile(_BAD_CHARS + "|</|<\\?")  # in text: also `</ x>`, `<?x>` (bogus comments)
+_BAD_RAW = re.compile(f"[{_BAD_CHARS}]")  # in script and style text
+_BAD_TEXT = re.compile(f"[{_BAD_CHARS}]|</|<\\?")  # in text: also `</ x>`, `<?x>` (bogus comments)
 
 
 class GiveUp(Exception):
@@ -79,7 +97,26 @@ class GiveUp(Exception):
 def _text(raw: str) -> str:
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    return html.unescape(raw) if "&" in raw else raw
+    if "&" not in raw:
+        return raw
+    if "&#" in raw and _dropped_reference(raw):
+        raise GiveUp
+    return html.unescape(raw)
+
+
+def _dropped_reference(raw: str) -> bool:
+    """Whether raw holds a numeric reference `html.unescape` drops and a browser keeps.
+
+    (`&#8;`, `&#x1;`, `&#xFDD0;`: the WHATWG tokenizer keeps a control or noncharacter code
+    point, a parse error only; Python's `html.unescape` writes nothing for it.)
+    """
+    for m in _NUM_REF.finditer(raw):
+        hexa, decimal = m.groups()
+        n = int(hexa, 16) if hexa else int(decimal)
+        if n <= 0x10FFFF and (0x1 <= n <= 0x8 or n == 0xB or 0xE <= n <= 0x1F or n == 0x7F
+                              or 0xFDD0 <= n <= 0xFDEF or n & 0xFFFE == 0xFFFE):
+            return True
+    return False
 
 
 def _attr_value(raw: str) -> str:
@@ -94,45 +131,34 @@ def _attr_value(raw: str) -> str:
     return _text(raw)
 
 
-class _Reader:
-    def __init__(self, doc: Any, line_starts: list[int]):
-        import bisect
+def _attributes(written: str) -> dict[str, str]:
+    """The attributes of a start tag from what `_START`/`_STEP` matched after its name."""
+    attrs: dict[str, str] = {}
+    for key, double, single, bare in _ATTRS.findall(written):
+        if not key.islower():
+            key = key.lower()
+        if key not in attrs:  # (the first of duplicates wins)
+            value = double or single or bare
+            attrs[key] = _attr_value(value) if "&" in value or "\r" in value else value
+    return attrs
 
+
+class _Reader:
+    def __init__(self, doc: Any):
         self.doc = doc
         self.text = doc.text
-        self.bisect = bisect.bisect_right
-        self.line_starts = line_starts
 
     def line(self, pos: int) -> int:
-        return self.bisect(self.line_starts, pos)
+        """The line of offset `pos` (1-based)."""
+        return self.text.count("\n", 0, pos) + 1
 
-    def start_tag(self, m: re.Match[str]) -> tuple[str, dict[str, str], int, bool]:
-        """(name, attributes, end offset, self-closing) of the start tag at m."""
-        text = self.text
-        name = m.group(2)
-        if not name.islower():
-            name = name.lower()
-        pos = m.end()
-        if text.startswith(">", pos):  # (the common `<p>`)
-            return name, {}, pos + 1, False
-        attrs: dict[str, str] = {}
-        while True:
-            a = _ATTRS.match(text, pos)
-            if a is None:
-                break
-            key = a.group(1).lower()
-            if key not in attrs:  # (the first of duplicates wins)
-                value = a.group(2)
-                if value is None:
-                    value = a.group(3)
-                if value is None:
-                    value = a.group(4) or ""
-                attrs[key] = _attr_value(value)
-            pos = a.end()
-        e = _TAG_END.match(text, pos)
-        if e is None:
+    def start_tag(self, pos: int) -> tuple[str, dict[str, str], int, bool]:
+        """(name, attributes, end offset, self-closing) of the start tag at `pos`."""
+        m = _START.match(self.text, pos)
+        if m is None:
             raise GiveUp
-        return name, attrs, e.end(), bool(e.group(1))
+        name, written, slash = m.groups()
+        return name.lower(), _attributes(written) if written else {}, m.end(), bool(slash)
 
     def element(self, parent: Any, name: str, attrs: dict[str, str], s0: int, s1: int) -> Any:
         try:
@@ -162,7 +188,7 @@ class _Reader:
             owner.text = value
             doc.text_span[owner] = (a, b)
 
-    def comment(self, parent: Any, a: int) -> int:
+    def comment(self, parent: Any, a: int, line: int) -> int:
         text = self.text
         if text.startswith(("<!-->", "<!--->"), a):
             raise GiveUp
@@ -173,13 +199,13 @@ class _Reader:
         node = etree.Comment("")
         parent.append(node)
         self.doc.outer[node] = (a, end)
-        node.sourceline = self.line(a)  # type: ignore[assignment]
+        node.sourceline = line  # type: ignore[assignment]
         return end
 
     def raw_text(self, el: Any, name: str, pos: int) -> int:
         """Read a <script>/<style>/<title> body; return the offset after its end tag."""
         text = self.text
-        m = re.compile(rf"</{name}[\t\n\f\r />]", re.I).search(text, pos)
+        m = _RAW_END[name].search(text, pos)
         if m is None:
             raise GiveUp
         body = text[pos:m.start()]
@@ -200,10 +226,13 @@ class _Reader:
         return e.end()
 
 
-def read(doc: Any, line_starts: list[int]) -> Any | None:
-    """Fill `doc` (a SourceDoc) for a cleanly nested page and return its lxml root, or None."""
+def read(doc: Any, line_starts: list[int] | None = None) -> Any | None:
+    """Fill `doc` (a SourceDoc) for a cleanly nested page and return its lxml root, or None.
+
+    (`line_starts` is not needed any more: lines are counted as the page is read.)
+    """
     try:
-        return _read(_Reader(doc, line_starts))
+        return _read(_Reader(doc))
     except GiveUp:
         doc.start.clear()
         doc.end.clear()
@@ -236,12 +265,13 @@ def _skip_prolog(r: _Reader, pos: int, allow_doctype: bool) -> int:
 
 def _read(r: _Reader) -> Any:
     text = r.text
+    if "\f" in text:
+        raise GiveUp  # (U+000C is spacing to HTML, a character XML (lxml) cannot hold)
     n = len(text)
     pos = _skip_prolog(r, 0, True)
-    m = _TOKEN.match(text, pos)
-    if m is None or m.group(1) or (m.group(2) or "").lower() != "html":
+    name, attrs, end, _ = r.start_tag(pos)
+    if name != "html":
         raise GiveUp
-    name, attrs, end, _ = r.start_tag(m)
     try:
         root = etree.Element("html", attrs)
     except ValueError:
@@ -250,25 +280,23 @@ def _read(r: _Reader) -> Any:
     root.sourceline = r.line(end - 1)  # type: ignore[assignment]
     # Between <html> and <head>: spacing only (the parser drops it).
     pos = _BLANK.match(text, end).end()  # type: ignore[union-attr]
-    m = _TOKEN.match(text, pos)
-    if m is None or m.group(1) or (m.group(2) or "").lower() != "head":
+    name, attrs, end, _ = r.start_tag(pos)
+    if name != "head":
         raise GiveUp
-    name, attrs, end, _ = r.start_tag(m)
     head = r.element(root, "head", attrs, pos, end)
     pos = _content(r, head, end, in_head=True)
     # </head> read; between it and <body>: spacing (it stays in <html>, after the head).
     after = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
     r.add_text(head, True, pos, after)
-    m = _TOKEN.match(text, after)
-    if m is None or m.group(1) or (m.group(2) or "").lower() != "body":
+    name, attrs, end, _ = r.start_tag(after)
+    if name != "body":
         raise GiveUp
-    name, attrs, end, _ = r.start_tag(m)
     body = r.element(root, "body", attrs, after, end)
     pos = _content(r, body, end, in_head=False)
     # </body> read: spacing, </html>, spacing; the parser adds the spacing to the body's text.
     rest = pos
     pos = _BLANK.match(text, pos).end()  # type: ignore[union-attr]
-    m = re.compile(r"</html\s*>", re.I).match(text, pos)
+    m = _HTML_END.match(text, pos)
     if m is None:
         raise GiveUp
     r.doc.end[root] = (m.start(), m.end())
@@ -299,30 +327,31 @@ def _read(r: _Reader) -> Any:
 def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: C901
     """Read the content of <head> or <body> to its end tag; return the offset after it.
 
-    (The loop runs once per tag of the page: `_Reader`'s helpers are inlined in their common
-    cases, which halves its cost.)
+    (The loop runs once per tag of the page: one regex match reads the text before a tag and
+    the tag itself, and `_Reader`'s helpers are inlined in their common cases.)
     """
     text = r.text
     doc = r.doc
     content, outer, starts, ends = doc.content, doc.outer, doc.start, doc.end
     text_span, tail_span = doc.text_span, doc.tail_span
-    line_starts, bisect = r.line_starts, r.bisect
-    token_search, tag_end, bad_text = _TOKEN.search, _TAG_END.match, _BAD_TEXT.search
+    step = _STEP.match
+    count = text.count
     sub_element = etree.SubElement
+    # Lines are counted as the reader moves on (an element's line is its `>`'s, as libxml2's).
+    line_pos = pos
+    line = count("\n", 0, pos) + 1
     stack: list[Any] = [parent]
     names: list[str] = [parent.tag]
     last: list[Any] = [None]  # per open element: its last child (for tails)
     while True:
-        m = token_search(text, pos)
+        m = step(text, pos)
         if m is None:
-            raise GiveUp  # (the end of the file with elements open)
-        start = m.start()
-        if start > pos:
-            raw = text[pos:start]
+            raise GiveUp  # (markup not modelled, a bad character, or EOF with elements open)
+        raw, name, written, slash, end_name, is_comment = m.groups()
+        start = m.start(1) + len(raw)
+        if raw:
             if (in_head or names[-1] in TABLE_CHILDREN) and raw.strip(" \t\n\r\f"):
                 raise GiveUp  # (text in a table is moved out of it)
-            if bad_text(raw):
-                raise GiveUp  # (control characters; `</ x>` and `<?x>` are bogus comments)
             value = _text(raw) if "&" in raw or "\r" in raw else raw
             # A tag separates two texts, so the text or tail set here is not set yet.
             child = last[-1]
@@ -333,25 +362,23 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
             else:
                 child.tail = value
                 tail_span[child] = (pos, start)
-        slash, name, is_comment, bang = m.groups()
         if is_comment:
-            pos = r.comment(stack[-1], start)
+            line += count("\n", line_pos, start)
+            line_pos = start
+            pos = r.comment(stack[-1], start, line)
             last[-1] = stack[-1][-1]
             continue
-        if bang:  # <!…> that is not a comment
-            raise GiveUp
-        if not name.islower():
-            name = name.lower()
-        if slash:  # end tag
-            e = tag_end(text, m.end())
-            if e is None or e.group(1) or name != names[-1]:
+        pos = m.end()
+        if end_name is not None:  # end tag
+            if not end_name.islower():
+                end_name = end_name.lower()
+            if end_name != names[-1]:
                 raise GiveUp
             el = stack.pop()
             names.pop()
             last.pop()
-            pos = e.end()
             s0, s1 = starts[el]
-            if name != "form":  # (justhtml does not record where </form> is: agree with it)
+            if end_name != "form":  # (justhtml does not record where </form> is: agree with it)
                 ends[el] = (start, pos)
                 outer_end = pos
             else:
@@ -363,12 +390,8 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
             outer[el] = (s0, outer_end)
             last[-1] = el
             continue
-        end = m.end()
-        attrs: dict[str, str]
-        if text.startswith(">", end):  # (the common `<p>`)
-            tag, attrs, end, self_closing = name, {}, end + 1, False
-        else:
-            tag, attrs, end, self_closing = r.start_tag(m)
+        tag = name if name.islower() else name.lower()
+        attrs = _attributes(written) if written else {}
         current_name = names[-1]
         if in_head:
             if tag not in HEAD_CONTENT:
@@ -392,21 +415,23 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
             parent_name = TABLE_PARENT.get(tag)
             if parent_name is not None and current_name not in parent_name.split("|"):
                 raise GiveUp
-        if self_closing and tag not in VOID:
+        if slash and tag not in VOID:
             raise GiveUp
         try:
             el = sub_element(stack[-1], tag, attrs)
         except ValueError:
             raise GiveUp from None
-        starts[el] = (start, end)
-        el.sourceline = bisect(line_starts, end - 1)  # type: ignore[assignment]
+        starts[el] = (start, pos)
+        line += count("\n", line_pos, pos - 1)
+        line_pos = pos - 1
+        el.sourceline = line
         last[-1] = el
         if tag in VOID:
-            content[el] = (end, end)
-            outer[el] = (start, end)
-            pos = end
+            content[el] = (pos, pos)
+            outer[el] = (start, pos)
             continue
         if tag in RAW or tag == "title":
+            end = pos
             pos = r.raw_text(el, tag, end)
             content[el] = (end, ends[el][0])
             outer[el] = (start, pos)
@@ -414,4 +439,3 @@ def _content(r: _Reader, parent: Any, pos: int, in_head: bool) -> int:  # noqa: 
         stack.append(el)
         names.append(tag)
         last.append(None)
-        pos = end

@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from transflow.errors import InputError
-from transflow.htmltree import SourceDoc, start_tag_attributes, tag_name_end
+from transflow.htmltree import SourceDoc, gc_paused, start_tag_attributes, tag_name_end
 from transflow.segment import (
     SKIP_TAGS,
     Hidden,
@@ -32,7 +32,7 @@ from transflow.segment import (
     Unit,
     is_no_translate,
     parse_source,
-    walk_units,
+    walk_page,
 )
 
 Parts = list  # literal strings and slot numbers (int), in document order
@@ -101,6 +101,8 @@ class CompiledTemplate:
 
     def encode(self, text: str) -> bytes:
         """The bytes of a rendered page: the source's encoding and BOM (see SourceDoc.encode)."""
+        if self.encoding == "utf-8":  # (SourceDoc.encode's common case, without a SourceDoc)
+            return self.bom + text.encode("utf-8", "surrogateescape")
         return SourceDoc(text="", encoding=self.encoding, bom=self.bom, root=None).encode(text)
 
     def to_json(self) -> Any:
@@ -151,7 +153,8 @@ def _items_from_json(items: list[Any]) -> list[Any]:
 def _unit(msgid: str, attr: str | None, is_run: bool, content: list[Any], placed: bool,
           lead: str, trail: str) -> CUnit:
     unit = CUnit(msgid, attr, is_run, content, placed, lead, trail)
-    _index_tags(content, unit.tags)
+    if len(content) > 1 or (content and content[0].__class__ is not str):
+        _index_tags(content, unit.tags)
     return unit
 
 
@@ -164,6 +167,8 @@ def _index_tags(items: list[Any], tags: dict[str, CInline]) -> None:
 
 def merged(parts: Parts) -> Parts:
     """Parts with each run of adjacent literal strings joined (fewer items to fill and store)."""
+    if len(parts) < 2 and (not parts or parts[0].__class__ is not str or parts[0]):
+        return parts  # (nothing to join or drop: most slots' sources)
     out: Parts = []
     buf: list[str] = []
     for part in parts:
@@ -194,7 +199,6 @@ _SELF_CLOSED_RE = re.compile(r"/\s*>\Z")
 # Elements that, left open, run to the end of the file as text.
 OPEN_TO_EOF = frozenset({"script", "style", "title", "textarea", "xmp", "iframe", "noembed",
                          "noframes", "noscript", "plaintext"})
-_SWITCHER_XPATH = etree.XPath("//*[@data-transflow]")
 
 
 @dataclass(slots=True)
@@ -207,10 +211,15 @@ class _Edit:
 class _Compiler:
     """Finds the slots of one source page and cuts its text at them."""
 
-    def __init__(self, doc: SourceDoc, units: list[Unit], source_language: str):
+    def __init__(self, doc: SourceDoc, units: list[Unit], source_language: str,
+                 marked: list[Any] | None = None):
         self.doc = doc
         self.text = doc.text
         self.units = units
+        # `<link>`, `<time>` and `data-transflow` elements in document order (the walk's)
+        self.marked = marked if marked is not None else [
+            el for el in doc.root.iter(etree.Element)
+            if el.tag in ("link", "time") or el.get("data-transflow") is not None]
         self.source_language = source_language
         self.slots: list[CSlot] = []
         self.edits: list[_Edit] = []
@@ -277,6 +286,8 @@ class _Compiler:
 
     def compile_items(self, items: list[Item]) -> list[Any] | None:
         """A unit's items with source parts, or None if an element is not written whole."""
+        if len(items) == 1 and items[0].__class__ is str:
+            return [items[0]]  # (text alone: most units)
         out: list[Any] = []
         doc = self.doc
         for item in items:
@@ -373,20 +384,22 @@ class _Compiler:
                     props.append(prop)
                     if prop == "og:locale" and el.get("content") is not None:
                         self.attr_value_slot("og-locale", el, "content")
-        for link in root.iter("link"):
-            if link.get("hreflang") is not None and _LINK_HREFLANG_RE.search(link.get("rel") or ""):
+        marked = self.marked
+        for link in marked:
+            if link.tag == "link" and link.get("hreflang") is not None \
+                    and _LINK_HREFLANG_RE.search(link.get("rel") or ""):
                 hreflangs.append(link.get("hreflang", "").strip().lower())
         add_og = any(p.startswith("og:") for p in props) and "og:locale" not in props
         if head is not None:
             self.head_slot(head, void_style)
-        for time in root.iter("time"):
-            if time.get("datetime") is not None and not _in_skipped(time):
+        for time in marked:
+            if time.tag == "time" and time.get("datetime") is not None \
+                    and not _in_skipped(time):
                 rng = doc.content.get(time)
                 if rng is not None and doc.end.get(time) is not None:
                     self.slot("time", rng[0], rng[1],
                               data=[time.get("datetime") or "", "".join(time.itertext())])
-        switchers: list[Any] = _SWITCHER_XPATH(root)  # type: ignore[assignment]
-        for el in switchers:
+        for el in marked:
             if (el.get("data-transflow") or "").strip().lower() == "languages":
                 rng = doc.content.get(el)
                 if rng is not None and doc.end.get(el) is not None:
@@ -445,27 +458,35 @@ class _Compiler:
         parts: Parts = []
         cursor = start
         text = self.text
-        taken: tuple[int, int, str, str] | None = None
+        taken: _Edit | None = None
         slots = self.slots
-        while index < len(edits):
+        count = len(edits)
+        while index < count:
             e = edits[index]
-            if e.start > end or (e.start == end and (e.end > end or inner)):
+            e_start, e_end = e.start, e.end
+            if e_start > end or (e_start == end and (e_end > end or inner)):
                 break
-            same = (e.start, e.end, slots[e.slot].kind, slots[e.slot].name)
-            if e.start < cursor or e.end > end or (inner and start < end and
-                                                   (e.start, e.end) == (start, end)) \
-                    or same == taken:
+            if e_start < cursor or e_end > end or (inner and start < end and e_start == start
+                                                   and e_end == end) \
+                    or (taken is not None and e_start == taken.start and e_end == taken.end
+                        and slots[e.slot].kind == slots[taken.slot].kind
+                        and slots[e.slot].name == slots[taken.slot].name):
                 # An edit that overlaps another, or a second one of the same range (an element
                 # the parser cloned shares its start tag): dropped; its unit stays the source's.
                 index += 1
                 continue
-            taken = same
-            if e.start > cursor:
-                parts.append(text[cursor:e.start])
-            source, index = self.cut(e.start, e.end, edits, index + 1, True)
-            self.slots[e.slot].source = merged(source)
+            taken = e
+            if e_start > cursor:
+                parts.append(text[cursor:e_start])
+            index += 1
+            if index >= count or edits[index].start >= e_end:
+                # Nothing inside (the usual case): the source is the range's text.
+                slots[e.slot].source = [text[e_start:e_end]] if e_end > e_start else []
+            else:
+                source, index = self.cut(e_start, e_end, edits, index, True)
+                slots[e.slot].source = merged(source)
             parts.append(e.slot)
-            cursor = e.end
+            cursor = e_end
         if end > cursor:
             parts.append(text[cursor:end])
         return parts, index
@@ -557,10 +578,15 @@ def _in_skipped(el: Any) -> bool:
 
 def make_template(data: bytes, path: Path, source_language: str = "en") -> CompiledTemplate:
     """Parse a source page once into a template all languages share."""
+    with gc_paused():  # (the tree and units are freed before collection resumes)
+        return _make_template(data, path, source_language)
+
+
+def _make_template(data: bytes, path: Path, source_language: str) -> CompiledTemplate:
     doc = parse_source(data, path)
     try:
-        units = walk_units(doc.root)
-        return _Compiler(doc, units, source_language).compile()
+        units, marked = walk_page(doc.root)
+        return _Compiler(doc, units, source_language, marked).compile()
     except RecursionError as e:
         raise InputError("markup nested too deeply to build", path, 1) from e
     except InputError as e:
