@@ -614,15 +614,16 @@ def machine() -> dict[str, str]:
 
 
 def ratio_and_verdict(op: Operation, res: dict[str, dict[str, float]]) -> tuple[str, str]:
+    # A saved run may lack a peer (measured with --no-peers): no ratio, no verdict against it.
     tf = res[op.transflow.label]["median"]
     ratios = [f"{tf / res[p.label]['median']:.2f}× vs {p.label.split(' (')[0]}"
-              for p in op.peers if res[p.label]["median"] > 0]
+              for p in op.peers if p.label in res and res[p.label]["median"] > 0]
     verdict = ""
     if op.goal is not None:
         against, limit = op.goal
         if against is None:
             verdict = "met" if tf < limit else "missed"
-        else:
+        elif against in res and res[against]["median"] > 0:
             verdict = "met" if tf / res[against]["median"] <= limit else "missed"
     return "; ".join(ratios), verdict
 
@@ -662,8 +663,8 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
             what = op.what + (f" (load {load['start']:.1f} → {load['end']:.1f})" if load else "")
             cells = [f"**{op.name}**: {what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
                 if i == 0 else ["", "", ""]
-            if p is None:
-                cells += ["—", "", "", ""]
+            if p is None or p.label not in res:
+                cells += ["—" if p is None else f"{p.label}: not measured", "", "", ""]
             else:
                 pr = res[p.label]
                 cells += [p.label, fmt_time(pr), f"{pr['max_rss_mb']:.0f} MB",
