@@ -548,18 +548,9 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     shown = project.relative(project.locales_dir)  # how findings name the folder
     findings: list[Finding] = []
     jobs: list[_Job] = []
-    lookup, is_dir = cache.lookup, stat.S_ISDIR
     for lang in langs:
-        for article in articles:
-            path = f"{locales}/{lang}/{article}.po"
-            try:
-                st = os.stat(path)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            if is_dir(st.st_mode):
-                raise InputError("is a folder, not a PO file", project.relative(Path(path)))
-            rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-            cached = lookup(rel, st, path)
+        for article, rel, path, st, cached in _cached_catalogues(project, cache, lang, articles,
+                                                                 locales, shown):  # fmt: skip
             if cached is None:
                 jobs.append(_Job(lang, article, rel, path, st))
             elif cached:
@@ -591,6 +582,63 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
         notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
                      f"; {cache.hits - catalogue_hits} source files' house style from the cache")
     return sort_findings(findings)
+
+
+def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,
+                       articles: list[str], locales: str, shown: str,
+                       ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+    """(article, rel, path, stat, cached payload or None) of each of a language's catalogues
+    (in no particular order: findings are sorted in the end).
+
+    The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
+    `StampCache.fresh` answers them all; a catalogue whose stamp changed is then looked up
+    alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
+    since the listing) takes the plain loop, which reports it as it always has.
+    """
+    folder, shown_folder = f"{locales}/{lang}", f"{shown}/{lang}"
+    try:
+        listed = set(os.listdir(folder))
+    except OSError:
+        listed = set()
+    present = [article for article in articles if f"{article}.po" in listed]
+    if len(present) < len(articles):  # (sub-folders; a case-insensitive file system)
+        absent = [article for article in articles if f"{article}.po" not in listed]
+        out = _catalogues_one_by_one(project, cache, lang, absent, locales, shown)
+    else:
+        out = []
+    paths = [f"{folder}/{article}.po" for article in present]
+    try:
+        stats = list(map(os.stat, paths))
+    except OSError:
+        stats = None
+    if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
+        return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
+    rels = [f"{shown_folder}/{article}.po" for article in present]
+    for article, rel, path, st, cached in zip(present, rels, paths, stats,
+                                              cache.fresh(rels, stats), strict=True):  # fmt: skip
+        if cached is None:
+            cached = cache.lookup(rel, st, path)
+        out.append((article, rel, path, st, cached))
+    return out
+
+
+def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang: str,
+                           articles: list[str], locales: str, shown: str,
+                           ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+    """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
+    place of one is an error."""
+    out = []
+    for article in articles:
+        path = f"{locales}/{lang}/{article}.po"
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a folder, not a PO file", project.relative(Path(path)))
+        rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
+        out.append((article, rel, path, st, cache.lookup(rel, st, path)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,6 +807,9 @@ class _NoCache:
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
         return None
 
+    def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
+        return [None] * len(names)
+
     def store(self, name: str, st: os.stat_result, content_digest: str,
               payload: list[str]) -> None:  # fmt: skip
         pass
@@ -812,13 +863,12 @@ def _encode_findings(findings: list[Finding]) -> list[str]:
 
 def _decode_findings(payload: list[str], lang: str, article: str, rel: str) -> list[Finding]:
     """The findings of a cache payload, for the file `rel` of `article` in `lang`."""
-    out = []
-    for i in range(0, len(payload) - _FINDING_FIELDS + 1, _FINDING_FIELDS):
-        check, severity, line, ctxt, msgid, msgstr, term, message = payload[i:i + 8]
-        out.append(Finding(check, severity, lang, article, rel, int(line),
-                           None if ctxt == _NONE else ctxt, msgid, msgstr,
-                           None if term == _NONE else term, message))
-    return out
+    fields = iter(payload)
+    return [Finding(check, severity, lang, article, rel, int(line),
+                    None if ctxt == _NONE else ctxt, msgid, msgstr,
+                    None if term == _NONE else term, message)
+            for check, severity, line, ctxt, msgid, msgstr, term, message
+            in zip(*[fields] * _FINDING_FIELDS, strict=False)]  # (eight fields at a time)
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

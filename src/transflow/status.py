@@ -31,6 +31,7 @@ from transflow.project import Project
 
 if TYPE_CHECKING:
     from transflow.glossary import Glossary
+    from transflow.stampcache import StampCache
 
 CACHE_FILE = "status.cache"  # a `stampcache.StampCache` under build/.cache
 # Bumped whenever counting rules change, so old cached figures are never trusted.
@@ -346,33 +347,37 @@ class _Job:
     slot: int  # its place in the language's list of counts
 
 
-def find_orphans(project: Project, langs: list[str], articles: list[str]) -> list[OrphanedCatalog]:
+def find_orphans(project: Project, langs: list[str], articles: list[str], *,
+                 listings: dict[str, list[str]] | None = None) -> list[OrphanedCatalog]:  # fmt: skip
     """The PO files of `langs` whose article is not among `articles` (every article of the
     project): translations of a deleted or renamed article. Nothing deletes them.
 
     Only `locales/<lang>/` of the project's languages is looked at, so `locales/templates/`
     and `locales/memory/` (imported translation memory) are never taken for articles.
+    `listings` may give the names in `locales/<lang>/` already listed (by `project_status`).
     """
     known = set(articles)
     locales = project.relative(project.locales_dir)
     out = []
     for lang in langs:
-        for slug in _po_slugs(os.path.join(project.locales_dir, lang), "") - known:
+        names = None if listings is None else listings.get(lang)
+        for slug in _po_slugs(os.path.join(project.locales_dir, lang), "", names) - known:
             out.append(OrphanedCatalog(slug, lang, f"{locales}/{lang}/{slug}.po"))
     out.sort(key=lambda o: (o.article, langs.index(o.lang)))
     return out
 
 
-def _po_slugs(folder: str, prefix: str) -> set[str]:
+def _po_slugs(folder: str, prefix: str, names: list[str] | None = None) -> set[str]:
     """The slugs of the `.po` files under `folder` (hidden names skipped, links not followed).
 
-    `os.listdir` and set operations: 10,000 catalogues a language are listed in a few ms;
-    only names without `.po` are looked at further (sub-folders of articles).
+    `os.listdir` (unless `names` is its answer already) and set operations: 10,000 catalogues a
+    language in a few ms; only names without `.po` are looked at further (sub-folders).
     """
-    try:
-        names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return set()
+    if names is None:
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
     slugs = {prefix + name[:-3] for name in names if name.endswith(".po") and name[0] != "."}
     for name in names:
         if not name.endswith(".po") and name[0] != ".":
@@ -405,44 +410,32 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     # Each catalogue's ten counts as one string of numbers (straight from the cache on a warm
     # run), per language in the order of `articles`: summed in C below, made into `Counts`
     # only when the rows are asked for. None: counted by a job.
-    numbers: dict[str, list[str | None]] = {lang: [] for lang in langs}
-    present: dict[str, list[bool]] = {lang: [] for lang in langs}
-    jobs: list[_Job] = []
-    stat, lookup, nothing = os.stat, cache.lookup, "0 0 0 0 0 0 0 0 0 0"
-    tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
+    numbers: dict[str, list[str | None]] = {}
+    present: dict[str, list[bool]] = {}
+    listings: dict[str, list[str]] = {}
+    pending: list[_Job | tuple[str, bool, int, str]] = []
     cached = 0
-    # Article by article, so one worker counts an article's languages (shared word counts).
-    for article in articles:
+    for lang in langs:
+        answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
+                                                   articles, glossary_key)
+        numbers[lang], present[lang] = answers, exist
+        if listing is not None:
+            listings[lang] = listing
+        cached += len(answers) - answers.count(None)
+    for i, article in enumerate(articles):  # jobs by article: its languages share word counts
         for lang in langs:
-            key = f"{locales}/{lang}/{article}.po"
-            path = root + key
-            exists = True
-            try:
-                st = stat(path)
-            except FileNotFoundError:
-                key, exists = f"{templates}/{article}.pot", False
-                path = root + key
-                try:
-                    st = stat(path)
-                except FileNotFoundError:
-                    numbers[lang].append(nothing)
-                    present[lang].append(False)
-                    continue
-            present[lang].append(exists)
-            payload = lookup(key, st, path)
-            if payload is not None and len(payload) == 2 and payload[0].count(" ") == 8:
-                figures, tag = payload
-                if glossary_key is None or not exists:
-                    numbers[lang].append(figures + " 0")
-                    cached += 1
-                    continue
-                if tag.startswith(tagged):
-                    numbers[lang].append(f"{figures} {tag[len(tagged):]}")
-                    cached += 1
-                    continue
-            jobs.append(_Job(key, path, st, not exists, lang, article,
-                             glossary_key if exists else None, len(numbers[lang])))
-            numbers[lang].append(None)
+            if numbers[lang][i] is None:
+                job = _job(cache, root, locales, templates, lang, article, i, glossary_key)
+                present[lang][i] = job[1] if isinstance(job, tuple) else not job.as_template
+                pending.append(job)
+    jobs: list[_Job] = []
+    for job in pending:
+        if isinstance(job, _Job):
+            jobs.append(job)
+        else:  # (answered after all: a re-hash, or no PO nor POT)
+            lang, _, slot, figures = job
+            numbers[lang][slot] = figures
+            cached += 1
     stats = {"cached": cached, "parsed": len(jobs)}
     for job, (digest, counts) in zip(jobs, _run_jobs(project, jobs), strict=True):
         glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
@@ -472,8 +465,81 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
 
     return ProjectStatus(project.source_language, tuple(per_lang), LazyCatalogs(rows),
                          glossary=glossary_key is not None, stats=stats,
-                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()),
+                         orphaned=tuple(find_orphans(project, langs, articles, listings=listings)
+                                        if orphans else ()),
                          notes=tuple(cache.notes), names=names)
+
+
+def _cached_language(cache: StampCache, root: str, locales: str, templates: str, lang: str,
+                     articles: list[str], glossary_key: str | None,
+                     ) -> tuple[list[str | None], list[bool], list[str] | None]:  # fmt: skip
+    """The counts of one language's catalogues that the cache has under their current stamp
+    (ten numbers in a string; None for the others), which articles have a PO, and the names
+    in the language's folder (None: it could not be listed).
+
+    The common case in bulk: one `listdir` says which POs exist, `map(os.stat)` stats them in
+    C, `StampCache.fresh` answers them all. The rest (no PO yet: its POT; a changed stamp:
+    a re-hash) is for `_job`.
+    """
+    folder = f"{locales}/{lang}"
+    try:
+        listing: list[str] | None = os.listdir(root + folder)
+    except OSError:
+        listing = None
+    listed = set(listing or ())
+    # (Not listed: no PO, or a sub-folder, or another case on a case-insensitive file system:
+    # `_job` looks at those one by one, as it does at a catalogue whose stamp changed.)
+    exist = [f"{article}.po" in listed for article in articles]
+    keys = [f"{folder}/{article}.po" for article, here in zip(articles, exist, strict=True)
+            if here]  # fmt: skip
+    try:
+        stats = list(map(os.stat, [root + key for key in keys]))
+    except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
+        return [None] * len(articles), exist, listing
+    payloads = iter(cache.fresh(keys, stats))
+    tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
+    figures: list[str | None] = []
+    for here in exist:
+        payload = next(payloads) if here else None
+        figures.append(None if payload is None else _figures(payload, glossary_key, tagged))
+    return figures, exist, listing
+
+
+def _figures(payload: list[str], glossary_key: str | None, tagged: str) -> str | None:
+    """The ten numbers of a PO's cache payload, or None when they cannot answer (another
+    glossary's errors, a payload of another shape)."""
+    if len(payload) != 2 or payload[0].count(" ") != 8:
+        return None
+    figures, tag = payload
+    if glossary_key is None:
+        return figures + " 0"
+    if tag.startswith(tagged):
+        return f"{figures} {tag[len(tagged):]}"
+    return None
+
+
+def _job(cache: StampCache, root: str, locales: str, templates: str, lang: str, article: str,
+         slot: int, glossary_key: str | None) -> _Job | tuple[str, bool, int, str]:
+    """What `_cached_language` could not answer: (lang, has a PO, slot, figures) when the cache
+    can after all (no PO nor POT; a PO or POT whose digest is unchanged), else a job."""
+    key, exists = f"{locales}/{lang}/{article}.po", True
+    path = root + key
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        key, exists = f"{templates}/{article}.pot", False
+        path = root + key
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return lang, False, slot, "0 0 0 0 0 0 0 0 0 0"
+    want_glossary = glossary_key if exists else None
+    payload = cache.lookup(key, st, path)
+    if payload is not None:
+        figures = _figures(payload, want_glossary, f"{want_glossary} ")
+        if figures is not None:
+            return lang, exists, slot, figures
+    return _Job(key, path, st, not exists, lang, article, want_glossary, slot)
 
 
 def _language_names(cache: Any, langs: list[str]) -> dict[str, tuple[str, str]]:
