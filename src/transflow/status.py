@@ -496,13 +496,21 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
         stats = list(map(os.stat, [root + key for key in keys]))
     except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
         return [None] * len(articles), exist, listing
-    payloads = iter(cache.fresh(keys, stats))
-    tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
-    figures: list[str | None] = []
-    for here in exist:
-        payload = next(payloads) if here else None
-        figures.append(None if payload is None else _figures(payload, glossary_key, tagged))
-    return figures, exist, listing
+    # `_figures` inlined in comprehensions: 20,000 function calls cost as much as the stats.
+    answers = cache.fresh(keys, stats)
+    found: list[str | None]
+    if glossary_key is None:
+        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8 else p[0] + " 0"
+                 for p in answers]  # fmt: skip
+    else:
+        tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
+        cut = len(tagged)
+        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8
+                 or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}" for p in answers]
+    if len(found) == len(articles):  # (every PO there: the common case)
+        return found, exist, listing
+    answered = iter(found)
+    return [next(answered) if here else None for here in exist], exist, listing
 
 
 def _figures(payload: list[str], glossary_key: str | None, tagged: str) -> str | None:
