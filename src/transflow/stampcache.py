@@ -11,7 +11,7 @@ record keeps no stamp and the file is re-hashed on every run until it has settle
 
 The file (`build/.cache/<name>`) is built to load in a few milliseconds at 20,000 files:
 
-    stampcache <FORMAT> <records> <crc32 of the body> <body bytes> <key digest>\\n
+    stampcache <FORMAT> <records> <crc32 of the body> <body bytes> <key>\\n
     body: NUL-separated fields, first three per record ("name\\nstamp", digest, payload
           field count), then every record's payload fields, in record order
 
@@ -71,8 +71,10 @@ class StampCache:
 
     def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "") -> None:
         self.path = path
-        # (A digest: the key may be long, or hold any character; the header is one line.)
-        self.key = digest(key.encode("utf-8", "surrogatepass"))
+        # In the header line as it is (digests and a path, usually); a digest when it has a
+        # space or a line break (a path that has) or is long.
+        self.key = key if key.isprintable() and " " not in key and len(key) < 1000 else digest(
+            key.encode("utf-8", "surrogatepass"))  # fmt: skip
         self.label = label  # how -v notes name this cache ("status cache", "check cache")
         self.redo = redo  # what the command does instead ("counting again")
         self.root = root
@@ -121,7 +123,7 @@ class StampCache:
         body = memoryview(data)[end + 1:]  # (no copy of megabytes)
         if length != len(body) or crc != zlib.crc32(body):
             return "damaged"
-        if parts[5] != self.key.encode():
+        if parts[5] != self.key.encode("utf-8", "surrogatepass"):
             return "the inputs every record depends on changed (glossary, settings, transflow)"
         if records == 0:
             return None
@@ -271,7 +273,8 @@ class StampCache:
 
     def _head(self, records: int, crc: int, length: int) -> bytes:
         """The header line, its numbers at a fixed width (so it can be written last)."""
-        return f"{MAGIC} {FORMAT} {records:012d} {crc:010d} {length:015d} {self.key}\n".encode()
+        return (f"{MAGIC} {FORMAT} {records:012d} {crc:010d} {length:015d} {self.key}\n"
+                ).encode("utf-8", "surrogatepass")
 
     def save(self) -> None:
         """Write the cache if anything changed; never fail the command over it.

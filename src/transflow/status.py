@@ -317,7 +317,7 @@ def _cache_key() -> str:
     Babel's, for the language names the cache remembers)."""
     import babel
 
-    return f"status:{CACHE_FORMAT}:{__version__}:babel {babel.__version__}"
+    return f"status:{CACHE_FORMAT}:{__version__}:babel={babel.__version__}"
 
 
 def _counts_payload(counts: Counts, glossary: tuple[str, int] | None) -> list[str]:
