@@ -536,25 +536,23 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
     # rewriting the findings of a whole newsroom would cost more than checking them.
     small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
-    if small:
-        cache: StampCache | _NoCache = _NoCache()
-    else:
-        from transflow.stampcache import StampCache
+    from transflow.stampcache import StampCache, gc_paused
 
-        cache = StampCache(os.path.join(project.cache_dir, FINDINGS_CACHE_FILE),
-                           _findings_key(project), label="check cache", redo="checking again",
-                           root=str(project.root) + os.sep)
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
     findings: list[Finding] = []
     jobs: list[_Job] = []
-    for lang in langs:
-        for article, rel, path, st, cached in _cached_catalogues(project, cache, lang, articles,
-                                                                 locales, shown):  # fmt: skip
-            if cached is None:
-                jobs.append(_Job(lang, article, rel, path, st))
-            elif cached:
-                findings += _decode_findings(cached, lang, article, rel)
+    with gc_paused():  # (the cache and its answers: many objects, no garbage)
+        cache: StampCache | _NoCache = _NoCache() if small else StampCache(
+            os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
+            label="check cache", redo="checking again", root=str(project.root) + os.sep)
+        for lang in langs:
+            for article, rel, path, st, cached in _cached_catalogues(project, cache, lang,
+                                                                     articles, locales, shown):
+                if cached is None:
+                    jobs.append(_Job(lang, article, rel, path, st))
+                elif cached:
+                    findings += _decode_findings(cached, lang, article, rel)
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -577,11 +575,13 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     if project.checks.get("style", "error") != "off":
         findings += _source_style_findings(project, articles, cache, glossary)
     cache.save()
+    with gc_paused():
+        findings = sort_findings(findings)
     if notes is not None:
         notes.extend(cache.notes)
         notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
                      f"; {cache.hits - catalogue_hits} source files' house style from the cache")
-    return sort_findings(findings)
+    return findings
 
 
 def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,

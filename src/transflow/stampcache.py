@@ -28,11 +28,12 @@ Nothing is written when nothing changed. Deleting the cache only costs time.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import os
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 MAGIC = "stampcache"
 FORMAT = 2  # bump when the layout changes
@@ -42,6 +43,24 @@ RACY_WINDOW_NS = 2_000_000_000
 WRITE_BATCH = 4096  # fields encoded and written at a time by `save`
 _FIXED = 3  # "name\nstamp", digest, payload field count
 FACT = "\x01"  # the start of a fact's name (`store_fact`): no file name starts so
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a warm run's bulk work.
+
+    Loading a cache and answering 20,000 files from it allocates some 100,000 objects, none of
+    them garbage: every 700 allocations the collector walks them all the same, a third of the
+    time of a warm `check` at 10,000 articles. Nothing is freed later than it would be (no
+    cycle is made), and the collector is back on for the parsing of what changed.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def file_stamp(st: os.stat_result) -> str:

@@ -397,15 +397,13 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
         raise errors_module.InputError("no such folder (run `transflow extract` first)",
                                        project.relative(project.locales_dir))
-    from transflow.stampcache import StampCache
+    from transflow.stampcache import StampCache, gc_paused
 
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
     locales = project.relative(project.locales_dir)
     templates = project.relative(project.templates_dir)
     # `relative` gives an absolute path for a folder outside the project: then no prefix.
     root = "" if os.path.isabs(locales) else str(project.root) + os.sep
-    cache = StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
-                       label="status cache", redo="counting again", root=root)
     glossary_key = _glossary_key(project)
     # Each catalogue's ten counts as one string of numbers (straight from the cache on a warm
     # run), per language in the order of `articles`: summed in C below, made into `Counts`
@@ -415,13 +413,16 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     listings: dict[str, list[str]] = {}
     pending: list[_Job | tuple[str, bool, int, str]] = []
     cached = 0
-    for lang in langs:
-        answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
-                                                   articles, glossary_key)
-        numbers[lang], present[lang] = answers, exist
-        if listing is not None:
-            listings[lang] = listing
-        cached += len(answers) - answers.count(None)
+    with gc_paused():  # (the cache and its answers: many objects, no garbage)
+        cache = StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
+                           label="status cache", redo="counting again", root=root)
+        for lang in langs:
+            answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
+                                                       articles, glossary_key)
+            numbers[lang], present[lang] = answers, exist
+            if listing is not None:
+                listings[lang] = listing
+            cached += len(answers) - answers.count(None)
     for i, article in enumerate(articles):  # jobs by article: its languages share word counts
         for lang in langs:
             if numbers[lang][i] is None:
@@ -445,22 +446,24 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     cache.save()
     per_lang, columns = [], {}
     width = len(_ALL_FIELDS)
-    for lang in langs:
-        # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
-        joined = " ".join(cast("list[str]", numbers[lang]))  # (every job has filled its slot)
-        values = list(map(int, joined.split(" "))) if articles else []
-        columns[lang] = values
-        totals = Counts(*(sum(values[i::width]) for i in range(width)))
-        per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
+    with gc_paused():
+        for lang in langs:
+            # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
+            joined = " ".join(cast("list[str]", numbers[lang]))  # (every job filled its slot)
+            values = list(map(int, joined.split(" "))) if articles else []
+            columns[lang] = values
+            totals = Counts(*(sum(values[i::width]) for i in range(width)))
+            per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
 
     def rows() -> tuple[CatalogStatus, ...]:
         out = []
-        for lang in langs:
-            values, exist, prefix = columns[lang], present[lang], f"{locales}/{lang}/"
-            out += [CatalogStatus(article, lang, f"{prefix}{article}.po", exist[i],
-                                  Counts(*values[i * width:(i + 1) * width]))
-                    for i, article in enumerate(articles)]
-        out.sort(key=lambda c: (c.article, langs.index(c.lang)))
+        with gc_paused():
+            for lang in langs:
+                values, exist, prefix = columns[lang], present[lang], f"{locales}/{lang}/"
+                out += [CatalogStatus(article, lang, f"{prefix}{article}.po", exist[i],
+                                      Counts(*values[i * width:(i + 1) * width]))
+                        for i, article in enumerate(articles)]
+            out.sort(key=lambda c: (c.article, langs.index(c.lang)))
         return tuple(out)
 
     return ProjectStatus(project.source_language, tuple(per_lang), LazyCatalogs(rows),
