@@ -459,3 +459,20 @@ def test_orphaned_catalogues_are_listed_never_counted_nor_deleted(tmp_path: Path
     assert json.loads(run(root, "--json", "x")[1])["orphaned"] == []
     assert json.loads(run(root, "--json", "--lang", "ru")[1])["orphaned"] == [
         {"article": "politics/vote", "lang": "ru", "file": "locales/ru/politics/vote.po"}]
+
+
+def test_articles_in_sub_folders_are_counted_and_no_orphans(tmp_path: Path) -> None:
+    # The bulk path lists `locales/<lang>/` once: an article in a sub-folder is not in that
+    # listing, and must still be counted (and its catalogue not taken for an orphan).
+    root = make_project(tmp_path)
+    (root / "source" / "politics").mkdir()
+    (root / "source" / "politics" / "vote.html").write_text("<p>vote</p>")
+    (root / "locales" / "ka" / "politics").mkdir()
+    (root / "locales" / "ka" / "politics" / "vote.po").write_text(PO_KA, encoding="utf-8")
+    (root / "locales" / "ka" / ".hidden.po").write_text(PO_KA, encoding="utf-8")
+    for _ in range(2):  # counted, then from the cache
+        doc = json.loads(run(root, "--json")[1])
+        assert doc["orphaned"] == []
+        vote = {(a["article"], a["lang"]): a for a in doc["articles"]}["politics/vote", "ka"]
+        assert vote["file"] == "locales/ka/politics/vote.po"
+        assert (vote["total"], vote["translated"]) == (3, 1)

@@ -354,7 +354,8 @@ def find_orphans(project: Project, langs: list[str], articles: list[str], *,
 
     Only `locales/<lang>/` of the project's languages is looked at, so `locales/templates/`
     and `locales/memory/` (imported translation memory) are never taken for articles.
-    `listings` may give the names in `locales/<lang>/` already listed (by `project_status`).
+    `listings` may give the names in `locales/<lang>/` already listed (by `project_status`:
+    those that are not the PO of one of `articles`, which is all that matters here).
     """
     known = set(articles)
     locales = project.relative(project.locales_dir)
@@ -478,7 +479,8 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
                      ) -> tuple[list[str | None], list[bool], list[str] | None]:  # fmt: skip
     """The counts of one language's catalogues that the cache has under their current stamp
     (ten numbers in a string; None for the others), which articles have a PO, and the names
-    in the language's folder (None: it could not be listed).
+    in the language's folder that are not the PO of an article of `articles` (None: it could
+    not be listed).
 
     The common case in bulk: one `listdir` says which POs exist, `map(os.stat)` stats them in
     C, `StampCache.fresh` answers them all. The rest (no PO yet: its POT; a changed stamp:
@@ -492,7 +494,10 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
     listed = set(listing or ())
     # (Not listed: no PO, or a sub-folder, or another case on a case-insensitive file system:
     # `_job` looks at those one by one, as it does at a catalogue whose stamp changed.)
-    exist = [f"{article}.po" in listed for article in articles]
+    po_names = [f"{article}.po" for article in articles]
+    exist = [name in listed for name in po_names]
+    if listing is not None:  # what else is there, for `find_orphans` (usually nothing)
+        listing = sorted(listed.difference(po_names))
     keys = [f"{folder}/{article}.po" for article, here in zip(articles, exist, strict=True)
             if here]  # fmt: skip
     try:
