@@ -226,3 +226,19 @@ def test_a_damaged_cache_is_empty_and_replaced(tmp_path: Path, settled: None,
 def test_the_stamp_covers_size_mtime_ctime_and_inode(tmp_path: Path) -> None:
     _, _, st = write(tmp_path, "x", "x")
     assert file_stamp(st) == f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def test_the_older_cache_it_replaces_is_deleted_on_a_save(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    old = tmp_path / "build" / "old.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("{}")
+    cache = StampCache(str(tmp_path / "build" / "test.cache"), "k", label="", redo="",
+                       replaces="old.json")  # fmt: skip
+    cache.save()  # (nothing changed: nothing written, nothing deleted)
+    assert old.is_file()
+    name = "locales/ka/a.po"
+    a = tmp_path / name
+    cache.store(name, a.stat(), digest(a.read_bytes()), ["x"])
+    cache.save()
+    assert not old.exists() and (tmp_path / "build" / "test.cache").is_file()

@@ -545,7 +545,8 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     with gc_paused():  # (the cache and its answers: many objects, no garbage)
         cache: StampCache | _NoCache = _NoCache() if small else StampCache(
             os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
-            label="check cache", redo="checking again", root=str(project.root) + os.sep)
+            label="check cache", redo="checking again", root=str(project.root) + os.sep,
+            replaces="check.json")  # (transflow 0.1's JSON cache)
         for lang in langs:
             for article, rel, path, st, cached in _cached_catalogues(project, cache, lang,
                                                                      articles, locales, shown):

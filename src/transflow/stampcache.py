@@ -88,8 +88,10 @@ class StampCache:
     to find its file when `save` drops the records of files that no longer exist.
     """
 
-    def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "") -> None:
+    def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
+                 replaces: str | None = None) -> None:  # fmt: skip
         self.path = path
+        self.replaces = replaces  # an older cache's file beside this one, deleted on a save
         # In the header line as it is (digests and a path, usually); a digest when it has a
         # space or a line break (a path that has) or is long.
         self.key = key if key.isprintable() and " " not in key and len(key) < 1000 else digest(
@@ -329,4 +331,8 @@ class StampCache:
             self._write(len(keys), fields)
         except OSError:
             pass  # a read-only checkout: the command still works, only slower next time
+        else:
+            if self.replaces:  # (megabytes nobody reads any more; a folder is left alone)
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(os.path.dirname(self.path), self.replaces))
         self.dirty = False

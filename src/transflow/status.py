@@ -416,7 +416,8 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     cached = 0
     with gc_paused():  # (the cache and its answers: many objects, no garbage)
         cache = StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
-                           label="status cache", redo="counting again", root=root)
+                           label="status cache", redo="counting again", root=root,
+                           replaces="status.json")  # (transflow 0.1's JSON cache)
         for lang in langs:
             answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
                                                        articles, glossary_key)
