@@ -240,7 +240,7 @@ def operations(n: int) -> list[Operation]:
 
     # status: cold (no cache) and warm (nothing changed), both languages.
     def no_cache() -> Path:
-        rm(same / "build" / ".cache" / "status.json")
+        rm(same / "build" / ".cache" / "status.cache")
         return same
 
     status_peers = [
@@ -257,7 +257,7 @@ def operations(n: int) -> list[Operation]:
         ("msgfmt --statistics loop (ka+ru)", 1.0)))
 
     def with_cache() -> Path:
-        if not (same / "build" / ".cache" / "status.json").is_file():
+        if not (same / "build" / ".cache" / "status.cache").is_file():
             subprocess.run(transflow("status"), cwd=same, check=True, stdout=subprocess.DEVNULL)
         return same
 
@@ -279,7 +279,7 @@ def operations(n: int) -> list[Operation]:
         def cold_check(terms: int = terms) -> Path:
             # Every catalogue checked, as pofilter does: no findings cache (check-warm has it).
             work = same_files(n, terms)
-            rm(work / "build" / ".cache" / "check.json")
+            rm(work / "build" / ".cache" / "check.cache")
             return work
 
         ops.append(Operation(

@@ -13,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 import transflow.check as check_mod
+import transflow.pofile as pofile
 import transflow.status as status_mod
+from transflow import stampcache
 from transflow.catalog import read_catalog
 from transflow.check import read_entries
 from transflow.cli import main
@@ -222,6 +224,7 @@ def test_second_run_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def refuse(path: Path) -> None:
         raise AssertionError(f"parsed {path} although nothing changed")
 
+    monkeypatch.setattr(pofile, "parse_entries", refuse)
     monkeypatch.setattr(check_mod, "read_entries", refuse)
     second = status_of(root)
     assert second.catalogs == first.catalogs
@@ -257,22 +260,26 @@ def test_same_size_and_mtime_but_new_content_is_caught_when_racy(tmp_path: Path)
 
 
 @pytest.mark.parametrize("garbage", [b"{not json", b'{"format": 1, "files": []}', b"\xff\x00",
-                                     b'{"format": 1, "transflow": "0.1.0", "files": {"a": 1}}'])
+                                     b'{"format": 1, "transflow": "0.1.0", "files": {"a": 1}}',
+                                     b"stampcache 1 2 0 0 x\n", b"stampcache 1 1 0 5 x\nabcde"])
 def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) -> None:
     root = make_project(tmp_path)
     expected = status_of(root).catalogs
     cache = root / "build" / ".cache" / CACHE_FILE
     cache.write_bytes(garbage)
     assert status_of(root).catalogs == expected
-    assert json.loads(cache.read_bytes().splitlines()[0])["format"] == status_mod.CACHE_FORMAT
+    assert cache.read_bytes().startswith(b"stampcache %d " % stampcache.FORMAT)
+    assert status_of(root).stats["parsed"] == 0  # (and it was rewritten whole)
 
 
 def test_a_tampered_cache_body_is_not_trusted(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     status_of(root)
     cache = root / "build" / ".cache" / CACHE_FILE
-    head, body = cache.read_bytes().split(b"\n", 1)
-    cache.write_bytes(head + b"\n" + body.replace(b"[", b"[9", 1))  # a count changed by hand
+    data = bytearray(cache.read_bytes())
+    counts = data.index(b" ", data.index(b"\n") + 1)  # the first space of the first counts
+    data[counts - 1] = ord("9") if data[counts - 1] != ord("9") else ord("8")
+    cache.write_bytes(bytes(data))  # a count changed by hand
     result = status_of(root)
     assert result.stats["parsed"] == 3  # x/ka, and y's POT for ka and for ru: all again
     assert status_of(root).stats["parsed"] == 0
@@ -286,7 +293,7 @@ def test_records_of_deleted_files_are_dropped(tmp_path: Path) -> None:
     (root / "locales" / "ka" / "z.po").write_text(PO_KA, encoding="utf-8")
     (root / "source" / "z.html").write_text("<p>z</p>")
     status_of(root)
-    files = json.loads(cache.read_bytes().splitlines()[1])
+    files = stampcache.StampCache(str(cache), status_mod._cache_key(), label="", redo="").names()
     assert "locales/ka/x.po" not in files and "locales/ka/z.po" in files
 
 
@@ -452,3 +459,20 @@ def test_orphaned_catalogues_are_listed_never_counted_nor_deleted(tmp_path: Path
     assert json.loads(run(root, "--json", "x")[1])["orphaned"] == []
     assert json.loads(run(root, "--json", "--lang", "ru")[1])["orphaned"] == [
         {"article": "politics/vote", "lang": "ru", "file": "locales/ru/politics/vote.po"}]
+
+
+def test_articles_in_sub_folders_are_counted_and_no_orphans(tmp_path: Path) -> None:
+    # The bulk path lists `locales/<lang>/` once: an article in a sub-folder is not in that
+    # listing, and must still be counted (and its catalogue not taken for an orphan).
+    root = make_project(tmp_path)
+    (root / "source" / "politics").mkdir()
+    (root / "source" / "politics" / "vote.html").write_text("<p>vote</p>")
+    (root / "locales" / "ka" / "politics").mkdir()
+    (root / "locales" / "ka" / "politics" / "vote.po").write_text(PO_KA, encoding="utf-8")
+    (root / "locales" / "ka" / ".hidden.po").write_text(PO_KA, encoding="utf-8")
+    for _ in range(2):  # counted, then from the cache
+        doc = json.loads(run(root, "--json")[1])
+        assert doc["orphaned"] == []
+        vote = {(a["article"], a["lang"]): a for a in doc["articles"]}["politics/vote", "ka"]
+        assert vote["file"] == "locales/ka/politics/vote.po"
+        assert (vote["total"], vote["translated"]) == (3, 1)

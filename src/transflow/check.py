@@ -13,23 +13,24 @@ import gettext
 import os
 import re
 import stat
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polib
-
 from transflow.errors import CatalogError, InputError
 from transflow.files import read_bytes
-from transflow.glossary import Glossary, load_project_glossary, parse_ignore, plain_text
-from transflow.inline import tag_problems
-from transflow.pofile import parse_entries
 
 if TYPE_CHECKING:
+    import polib
+
+    from transflow.glossary import Glossary
     from transflow.project import Project
+    from transflow.stampcache import StampCache
+
+# The checking engine (glossary, morphology, the PO parser, inline markup) is imported where it
+# is used: a warm `check` answers from the findings cache and never needs it.
 
 # The checks in the order their findings are listed for one entry.
 CHECK_NAMES = ("glossary", "style", "markup", "numbers", "untranslated-copy", "whitespace",
@@ -113,6 +114,8 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     """Inline tags of the translation that differ from the source's (via `inline.tag_problems`)."""
     if "<" not in msgid and "<" not in msgstr:
         return []
+    from transflow.inline import tag_problems
+
     return tag_problems(msgid, msgstr)
 
 
@@ -175,6 +178,8 @@ def copy_problems(msgid: str, msgstr: str) -> list[str]:
     """A translation identical to a long source text: probably not translated."""
     if msgstr != msgid:
         return []
+    from transflow.glossary import plain_text
+
     text = _PLACEHOLDER_RE.sub(" ", plain_text(msgid))
     words = _WORD_WITH_LETTER_RE.findall(text)
     letters = sum(ch.isalpha() for w in words for ch in w)
@@ -348,6 +353,8 @@ def read_entries(path: Path, display: Path | str | None = None) -> tuple[list[An
     polib objects. Malformed input raises `CatalogError` naming `display` (or `path`) and the
     line. Each entry has polib's field names and `msgid_line`, the line of its `msgid`.
     """
+    from transflow.pofile import parse_entries
+
     where = path if display is None else display
     try:
         data = read_bytes(path)
@@ -387,6 +394,8 @@ def check_catalog(entries: Iterable[Any], metadata: dict[str, str], *, lang: str
 
     `entries` are `pofile.Entry`s or polib `POEntry`s; `metadata` the header fields.
     """
+    from transflow.glossary import parse_ignore
+
     enabled = {name: severities.get(name, "error") for name in CHECK_NAMES
                if severities.get(name, "error") != "off"}
     if glossary is None:
@@ -517,7 +526,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
                   notes: list[str] | None = None) -> list[Finding]:  # fmt: skip
     """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`.
 
-    Findings are cached per catalogue in `build/.cache/check.json` (see `FindingsCache`):
+    Findings are cached per catalogue in `build/.cache/check.cache` (a `stampcache.StampCache`):
     a catalogue whose bytes, glossary, project settings and transflow code are unchanged is
     not read again, so a warm check of a newsroom is a stat per catalogue. `notes` receives
     what the cache did (for `-v`).
@@ -527,29 +536,24 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
     # rewriting the findings of a whole newsroom would cost more than checking them.
     small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
-    cache = (_NoCache() if small else
-             FindingsCache(project.cache_dir / FINDINGS_CACHE_FILE, _findings_key(project)))
+    from transflow.stampcache import StampCache, gc_paused
+
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
     findings: list[Finding] = []
     jobs: list[_Job] = []
-    for lang in langs:
-        for article in articles:
-            path = f"{locales}/{lang}/{article}.po"
-            try:
-                st = os.stat(path)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                raise InputError("is a folder, not a PO file", project.relative(Path(path)))
-            rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-            cached = cache.lookup(rel, st, path)
-            if cached is not None:
-                findings += [Finding(c, sev, lang, article, rel, line, ctxt, msgid, msgstr, term,
-                                     message)
-                             for c, sev, line, ctxt, msgid, msgstr, term, message in cached]
-            else:
-                jobs.append(_Job(lang, article, rel, path, st))
+    with gc_paused():  # (the cache and its answers: many objects, no garbage)
+        cache: StampCache | _NoCache = _NoCache() if small else StampCache(
+            os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
+            label="check cache", redo="checking again", root=str(project.root) + os.sep,
+            replaces="check.json")  # (transflow 0.1's JSON cache)
+        for lang in langs:
+            for article, rel, path, st, cached in _cached_catalogues(project, cache, lang,
+                                                                     articles, locales, shown):
+                if cached is None:
+                    jobs.append(_Job(lang, article, rel, path, st))
+                elif cached:
+                    findings += _decode_findings(cached, lang, article, rel)
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -564,7 +568,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
         else:
             found = _check_files(project, glossary(), jobs)
         for job, (digest, job_findings) in zip(jobs, found, strict=True):
-            cache.store(job.rel, job.st, digest, job_findings)
+            cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
             findings += job_findings
     # House style in the English source itself, whatever --lang selects; cached per source
     # file like a catalogue (the key already covers the glossary's rules).
@@ -572,11 +576,70 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     if project.checks.get("style", "error") != "off":
         findings += _source_style_findings(project, articles, cache, glossary)
     cache.save()
+    with gc_paused():
+        findings = sort_findings(findings)
     if notes is not None:
         notes.extend(cache.notes)
         notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
                      f"; {cache.hits - catalogue_hits} source files' house style from the cache")
-    return sort_findings(findings)
+    return findings
+
+
+def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,
+                       articles: list[str], locales: str, shown: str,
+                       ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+    """(article, rel, path, stat, cached payload or None) of each of a language's catalogues
+    (in no particular order: findings are sorted in the end).
+
+    The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
+    `StampCache.fresh` answers them all; a catalogue whose stamp changed is then looked up
+    alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
+    since the listing) takes the plain loop, which reports it as it always has.
+    """
+    folder, shown_folder = f"{locales}/{lang}", f"{shown}/{lang}"
+    try:
+        listed = set(os.listdir(folder))
+    except OSError:
+        listed = set()
+    present = [article for article in articles if f"{article}.po" in listed]
+    if len(present) < len(articles):  # (sub-folders; a case-insensitive file system)
+        absent = [article for article in articles if f"{article}.po" not in listed]
+        out = _catalogues_one_by_one(project, cache, lang, absent, locales, shown)
+    else:
+        out = []
+    paths = [f"{folder}/{article}.po" for article in present]
+    try:
+        stats = list(map(os.stat, paths))
+    except OSError:
+        stats = None
+    if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
+        return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
+    rels = [f"{shown_folder}/{article}.po" for article in present]
+    for article, rel, path, st, cached in zip(present, rels, paths, stats,
+                                              cache.fresh(rels, stats), strict=True):  # fmt: skip
+        if cached is None:
+            cached = cache.lookup(rel, st, path)
+        out.append((article, rel, path, st, cached))
+    return out
+
+
+def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang: str,
+                           articles: list[str], locales: str, shown: str,
+                           ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+    """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
+    place of one is an error."""
+    out = []
+    for article in articles:
+        path = f"{locales}/{lang}/{article}.po"
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a folder, not a PO file", project.relative(Path(path)))
+        rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
+        out.append((article, rel, path, st, cache.lookup(rel, st, path)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,32 +653,56 @@ class _Job:
     st: os.stat_result  # before reading: a save after it only costs a re-check next time
 
 
-def _source_style_findings(project: Project, articles: list[str], cache: Any,
+# A cache fact (not a file): whether the English source can have house-style findings at all.
+_SOURCE_STYLE_FACT = "\x01source style"
+
+
+def _source_style_findings(project: Project, articles: list[str], cache: StampCache | _NoCache,
                            glossary: Callable[[], Glossary | None]) -> list[Finding]:
-    """`check_source_style` of every article, answered from the findings cache when unchanged."""
+    """`check_source_style` of every article, answered from the findings cache when unchanged.
+
+    A glossary without house-style rules for the source language (the common case) makes the
+    whole pass moot: the cache remembers that (its key covers the glossary), so a warm check
+    does not even stat the sources.
+    """
     lang = project.source_language
+    moot = cache.fact(_SOURCE_STYLE_FACT)
+    if moot is None:
+        rules = glossary()
+        moot = ["moot" if rules is None or not rules.has_rules(lang) else "needed"]
+        cache.store_fact(_SOURCE_STYLE_FACT, moot)
+    if moot == ["moot"]:
+        return []
     findings: list[Finding] = []
+    source_dir = os.fspath(project.source_dir)
+    shown = project.relative(project.source_dir)
+    from transflow.project import SOURCE_SUFFIXES
+
     for article in articles:
-        source = project.source_path(article)
-        path = os.fspath(source)
-        try:
-            st = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        rel = project.relative(source)
+        for suffix in SOURCE_SUFFIXES:  # (as `Project.source_path`, without pathlib)
+            path = f"{source_dir}/{article}{suffix}"
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat.S_ISREG(st.st_mode):
+                break
+        else:
+            continue  # no source file: nothing to check
+        rel = f"{shown}/{article}{suffix}"
         cached = cache.lookup(rel, st, path)
         if cached is not None:
-            findings += [Finding(c, sev, lang, article, rel, line, ctxt, msgid, msgstr, term,
-                                 message)
-                         for c, sev, line, ctxt, msgid, msgstr, term, message in cached]
+            findings += _decode_findings(cached, lang, article, rel)
             continue
+        from transflow.stampcache import file_digest
+
         try:
-            digest = _file_digest(path)
+            digest = file_digest(path)
         except OSError:
             digest = ""
         found = check_source_style(project, glossary(), article)
         if digest:
-            cache.store(rel, st, digest, found)
+            cache.store(rel, st, digest, _encode_findings(found))
         findings += found
     return findings
 
@@ -625,6 +712,8 @@ def glossary_for_checks(project: Project) -> Glossary | None:
     off): the file holds the terms and the house-style rules."""
     if project.checks.get("glossary") == "off" and project.checks.get("style") == "off":
         return None
+    from transflow.glossary import load_project_glossary
+
     return load_project_glossary(project)
 
 
@@ -649,6 +738,9 @@ def _check_files(project: Project, glossary: Glossary | None,
                  jobs: list[_Job]) -> list[tuple[str, list[Finding]]]:  # fmt: skip
     """(digest, findings) of each job's catalogue, in order: the digest of the very bytes
     checked, so that the cache never pairs findings with other content."""
+    from transflow.pofile import parse_entries
+    from transflow.stampcache import digest
+
     out: list[tuple[str, list[Finding]]] = []
     for job in jobs:
         try:
@@ -656,7 +748,7 @@ def _check_files(project: Project, glossary: Glossary | None,
         except InputError as e:
             raise CatalogError(e.message, job.rel) from e
         parsed = parse_entries(data, job.rel)
-        out.append((_bytes_digest(data),
+        out.append((digest(data),
                     check_catalog(parsed.entries, parsed.metadata, lang=job.lang,
                                   article=job.article, file=job.rel, glossary=glossary,
                                   severities=project.checks)))  # fmt: skip
@@ -708,29 +800,36 @@ CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see 
 
 
 class _NoCache:
-    """`FindingsCache`'s interface, remembering nothing (a check of a few catalogues)."""
+    """`StampCache`'s interface, remembering nothing (a check of a few catalogues)."""
 
     hits = 0
     notes: list[str] = []
 
-    def lookup(self, key: str, st: os.stat_result, path: str) -> list[Any] | None:
+    def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
         return None
 
-    def store(self, key: str, st: os.stat_result, digest: str, findings: list[Finding]) -> None:
+    def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
+        return [None] * len(names)
+
+    def store(self, name: str, st: os.stat_result, content_digest: str,
+              payload: list[str]) -> None:  # fmt: skip
+        pass
+
+    def fact(self, name: str) -> list[str] | None:
+        return None
+
+    def store_fact(self, name: str, payload: list[str]) -> None:
         pass
 
     def save(self) -> None:
         pass
 
 
-FINDINGS_CACHE_FILE = "check.json"
-FINDINGS_CACHE_FORMAT = 1  # bump when a record's layout changes
-# A catalogue changed this close to the moment it was checked may change again within the same
-# timestamp tick without changing size ("racy git"): such records are re-hashed next time.
-RACY_WINDOW_NS = 2_000_000_000
-# A record: these positions, then the findings (check, severity, line, msgctxt, msgid, msgstr,
-# term, message) without what the path already says (language, article, file).
-_SIZE, _MTIME, _CTIME, _INO, _CHECKED, _DIGEST, _FINDINGS = range(7)
+FINDINGS_CACHE_FILE = "check.cache"  # a `stampcache.StampCache` under build/.cache
+# A finding in the cache: these eight fields (what the path already says, language, article
+# and file, is left out); None as `_NONE`, which no real text can be (see `_encode_findings`).
+_FINDING_FIELDS = 8
+_NONE = "\x01"
 
 
 def _findings_key(project: Project) -> str:
@@ -742,117 +841,35 @@ def _findings_key(project: Project) -> str:
     """
     from transflow.cachekey import code_fingerprint, file_digest
 
-    return ":".join((file_digest(project.glossary_path), file_digest(project.config_path),
-                     str(project.glossary_path), code_fingerprint()))  # fmt: skip
+    return ":".join(("check", file_digest(project.glossary_path),
+                     file_digest(project.config_path), str(project.glossary_path),
+                     code_fingerprint()))  # fmt: skip
 
 
-class FindingsCache:
-    """Per-catalogue findings in `build/.cache/check.json`; anything unreadable is empty.
+def _encode_findings(findings: list[Finding]) -> list[str]:
+    """The cache payload of one file's findings (`_decode_findings` reads it back).
 
-    Two JSON lines: a header (format, key, SHA-256 of the body), then `{path: record}`. A body
-    that does not match its checksum (a torn write, garbage, half a file), a header for another
-    key, a folder or a dangling link in its place: all read as an empty cache (a `-v` note),
-    and the next save replaces the file (a folder is left alone: the cache is not saved).
+    A text that starts with `_NONE` could not be told from None: such findings are given a
+    NUL, which `StampCache.store` refuses, so that file is simply checked every time.
     """
-
-    def __init__(self, path: Path, key: str) -> None:
-        self.path = path
-        self.key = key
-        self.entries: dict[str, list[Any]] = {}
-        self.dirty = False
-        self.hits = 0
-        self.notes: list[str] = []
-        self._load()
-
-    def _load(self) -> None:
-        import hashlib
-        import json
-
-        try:
-            head, _, body = self.path.read_bytes().partition(b"\n")
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            self.notes.append(f"check cache {self.path}: cannot be read ({e.strerror}); ignored")
-            return
-        try:
-            header = json.loads(head)
-            if not isinstance(header, dict) or header.get("format") != FINDINGS_CACHE_FORMAT:
-                raise ValueError("another format")
-            if header.get("sha256") != hashlib.sha256(body).hexdigest():
-                raise ValueError("damaged")
-            if header.get("key") != self.key:
-                self.notes.append(f"check cache {self.path}: the glossary, the project settings "
-                                  "or transflow changed; checking again")  # fmt: skip
-                return
-            files = json.loads(body)
-            if not isinstance(files, dict):
-                raise ValueError("damaged")
-        except (ValueError, UnicodeDecodeError) as e:
-            self.notes.append(f"check cache {self.path}: {e or 'damaged'}; ignored")
-            return
-        self.entries = files
-
-    def lookup(self, key: str, st: os.stat_result, path: str) -> list[Any] | None:
-        """The cached findings of an unchanged catalogue, or None (check it)."""
-        record = self.entries.get(key)
-        valid = isinstance(record, list) and len(record) == _FINDINGS + 1
-        if valid and record is not None:
-            if (record[_SIZE], record[_MTIME], record[_CTIME], record[_INO]) == (
-                    st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) \
-                    and st.st_ctime_ns < record[_CHECKED] - RACY_WINDOW_NS:
-                self.hits += 1
-                return list(record[_FINDINGS])
-        try:
-            digest = _file_digest(path)
-        except OSError:
-            return None  # gone or unreadable now: checking it reports what is wrong
-        if valid and record is not None and record[_DIGEST] == digest:
-            record[_SIZE], record[_MTIME], record[_CTIME], record[_INO] = (
-                st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            record[_CHECKED] = time.time_ns()
-            self.dirty = True
-            self.hits += 1
-            return list(record[_FINDINGS])
-        return None
-
-    def store(self, key: str, st: os.stat_result, digest: str, findings: list[Finding]) -> None:
-        """Remember a catalogue's findings (as checked from bytes whose digest is `digest`)."""
-        self.entries[key] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-                             time.time_ns(), digest,
-                             [[f.check, f.severity, f.line, f.msgctxt, f.msgid, f.msgstr, f.term,
-                               f.message] for f in findings]]  # fmt: skip
-        self.dirty = True
-
-    def save(self) -> None:
-        """Write the cache atomically if it changed; never fail the command over it."""
-        if not self.dirty:
-            return
-        import hashlib
-        import json
-
-        from transflow.files import atomic_write
-
-        body = json.dumps(self.entries, ensure_ascii=False, separators=(",", ":")).encode()
-        header = json.dumps({"format": FINDINGS_CACHE_FORMAT, "key": self.key,
-                             "sha256": hashlib.sha256(body).hexdigest()})  # fmt: skip
-        try:
-            if self.path.is_dir() and not self.path.is_symlink():
-                return  # someone's folder: leave it alone (the cache is only a cache)
-            atomic_write(self.path, header.encode() + b"\n" + body, durable=False)
-        except OSError:
-            pass  # a read-only checkout: check still works, only slower next time
+    out: list[str] = []
+    for f in findings:
+        ctxt = _NONE if f.msgctxt is None else f.msgctxt
+        term = _NONE if f.term is None else f.term
+        if (f.msgctxt or "").startswith(_NONE) or (f.term or "").startswith(_NONE):
+            return ["\0"]
+        out += [f.check, f.severity, str(f.line), ctxt, f.msgid, f.msgstr, term, f.message]
+    return out
 
 
-def _file_digest(path: str) -> str:
-    with open(path, "rb") as fh:
-        return _bytes_digest(fh.read())
-
-
-def _bytes_digest(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def _decode_findings(payload: list[str], lang: str, article: str, rel: str) -> list[Finding]:
+    """The findings of a cache payload, for the file `rel` of `article` in `lang`."""
+    fields = iter(payload)
+    return [Finding(check, severity, lang, article, rel, int(line),
+                    None if ctxt == _NONE else ctxt, msgid, msgstr,
+                    None if term == _NONE else term, message)
+            for check, severity, line, ctxt, msgid, msgstr, term, message
+            in zip(*[fields] * _FINDING_FIELDS, strict=False)]  # (eight fields at a time)
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

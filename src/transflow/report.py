@@ -109,7 +109,8 @@ def render_status_table(status: ProjectStatus, *, per_article: bool, color: bool
     styles: list[list[str | None]] = []
     for lang in status.languages:
         c = lang.counts
-        english, native = language_name(lang.lang), native_name(lang.lang)
+        english, native = status.names.get(lang.lang) or (language_name(lang.lang),
+                                                          native_name(lang.lang))
         name = english if native == english else f"{english} — {native}"
         pct = _percent_of(c)
         pstyle = _percent_style(pct, c.complete)
@@ -179,7 +180,8 @@ def render_status_json(status: ProjectStatus) -> str:
     doc = {
         "source_language": status.source_language,
         "languages": {
-            lang.lang: {"name": language_name(lang.lang), **_status_counts_json(lang.counts)}
+            lang.lang: {"name": status.names[lang.lang][0] if lang.lang in status.names
+                        else language_name(lang.lang), **_status_counts_json(lang.counts)}
             for lang in status.languages
         },
         "articles": [

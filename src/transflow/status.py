@@ -7,39 +7,35 @@ msgstr is fuzzy, anything else is translated (a plural entry counts as translate
 `msgstr[0]` is filled; the `plurals` check reports the empty forms). Fuzzy is never translated.
 
 Percentages are by source words (`count_words`): inline tags, URLs and placeholders are not
-words. Per-catalogue counts are cached in `build/.cache/status.json`, keyed by the file's
-size, mtime and content hash (and the glossary's hash for glossary errors), so an unchanged
-project answers without parsing a single PO file. The cache is always safe to delete.
+words. Per-catalogue counts are cached in `build/.cache/status.cache` (`stampcache`), keyed by
+the file's stamp and content digest (and the glossary's digest for glossary errors), so an
+unchanged project answers with one stat per catalogue, without reading a single PO file. The
+cache is always safe to delete.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import os
 import re
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transflow import __version__
 from transflow import errors as errors_module
 from transflow.errors import TransflowError
-from transflow.files import atomic_write, read_bytes
+from transflow.files import read_bytes
 from transflow.project import Project
 
 if TYPE_CHECKING:
     from transflow.glossary import Glossary
+    from transflow.stampcache import StampCache
 
-CACHE_FILE = "status.json"
+CACHE_FILE = "status.cache"  # a `stampcache.StampCache` under build/.cache
 # Bumped whenever counting rules change, so old cached figures are never trusted.
-CACHE_FORMAT = 2
-# A file modified this close to the moment it was counted may change again within the same
-# mtime tick without changing size ("racy git"): such entries are re-hashed next time.
-RACY_WINDOW_NS = 2_000_000_000
+CACHE_FORMAT = 3
 # Parse in worker processes only when there are at least this many catalogues per worker:
 # below it, starting the workers costs more than it saves.
 PARALLEL_MIN_JOBS = 50
@@ -160,15 +156,53 @@ class ProjectStatus:
 
     source_language: str
     languages: tuple[LanguageStatus, ...]
-    catalogs: tuple[CatalogStatus, ...]
+    catalogs: Sequence[CatalogStatus]  # by article, then in the order of the languages
     glossary: bool = False  # True when glossary errors were counted
     stats: dict[str, int] = field(default_factory=dict, compare=False)  # cache hits, parses
     orphaned: tuple[OrphanedCatalog, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)  # what the cache did (for -v)
+    # Language -> (English name, own name), as `locales` gives them (remembered by the cache:
+    # Babel's locale data takes longer to load than a warm status of a newsroom).
+    names: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
     def below(self, pct: float) -> bool:
         """True when any selected language is under `pct` percent translated (by words)."""
         return any(lang.counts.percent < pct for lang in self.languages)
+
+
+class LazyCatalogs(Sequence[CatalogStatus]):
+    """`ProjectStatus.catalogs`, made on first use: the status table of a newsroom shows only
+    the per-language sums, and 20,000 rows cost more than the rest of a warm status."""
+
+    __slots__ = ("_make", "_rows")
+
+    def __init__(self, make: Callable[[], tuple[CatalogStatus, ...]]) -> None:
+        self._make: Callable[[], tuple[CatalogStatus, ...]] | None = make
+        self._rows: tuple[CatalogStatus, ...] = ()
+
+    def _all(self) -> tuple[CatalogStatus, ...]:
+        if self._make is not None:
+            self._rows, self._make = self._make(), None
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[CatalogStatus]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 def sum_counts(items: Iterable[Counts]) -> Counts:
@@ -256,8 +290,9 @@ def _glossary_key(project: Project) -> str | None:
 
             load_project_glossary(project)  # the glossary's own error for a missing file
         return None
-    digest = hashlib.sha256(read_bytes(path)).hexdigest()
-    return f"{digest}:{__version__}"
+    from transflow.stampcache import digest
+
+    return f"{digest(read_bytes(path))}:{__version__}"
 
 
 # One loaded glossary per process (and per glossary content), shared by every catalogue.
@@ -277,106 +312,22 @@ def _glossary_for(project: Project, key: str) -> Glossary | None:
 # --- the cache -------------------------------------------------------------------------------
 
 
-# A cache record, as a list: these positions, then the nine counts of `_COUNT_FIELDS`.
-_SIZE, _MTIME, _CHECKED, _SHA, _GLOSSARY_KEY, _GLOSSARY_ERRORS, _COUNTS = range(7)
+def _cache_key() -> str:
+    """What every cached count depends on: the counting rules and transflow's version (and
+    Babel's, for the language names the cache remembers)."""
+    import babel
+
+    return f"status:{CACHE_FORMAT}:{__version__}:babel={babel.__version__}"
+
+
+def _counts_payload(counts: Counts, glossary: tuple[str, int] | None) -> list[str]:
+    """A cache record's payload: the nine counts in one field, then the glossary errors with
+    the key of the glossary they were counted with ("" when they were not counted)."""
+    return [" ".join(map(str, _as_tuple(counts)[:-1])),
+            "" if glossary is None else f"{glossary[0]} {glossary[1]}"]
+
+
 _COUNT_FIELDS = _ALL_FIELDS[:-1]  # glossary errors are kept apart, with the glossary's key
-_RECORD_LENGTH = _COUNTS + len(_COUNT_FIELDS)
-
-
-class StatusCache:
-    """Per-file counts in `build/.cache/status.json`; a missing or corrupt cache is empty.
-
-    The file is two JSON lines: a header with the format, the transflow version and the SHA-256
-    of the second line, then `{path: record}`. A body that does not match its checksum (a
-    torn write, a hand edit) is ignored whole, so records need no field-by-field validation:
-    a warm status of thousands of catalogues only loads one JSON document.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.entries: dict[str, list[Any]] = {}
-        self.dirty = False
-        self.notes: list[str] = []  # what happened to an unusable cache (for -v)
-        self._load()
-
-    def _load(self) -> None:
-        try:
-            head, _, body = self.path.read_bytes().partition(b"\n")
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            self.notes.append(f"status cache {self.path}: cannot be read ({e.strerror}); "
-                              "counting again")  # fmt: skip
-            return
-        try:
-            header = json.loads(head)
-            if (
-                not isinstance(header, dict)
-                or header.get("format") != CACHE_FORMAT
-                or header.get("transflow") != __version__
-                or header.get("sha256") != hashlib.sha256(body).hexdigest()
-            ):
-                raise ValueError("damaged or of another version")
-            files = json.loads(body)
-            if not isinstance(files, dict):
-                raise ValueError("damaged")
-        except ValueError as e:  # (UnicodeDecodeError is one)
-            self.notes.append(f"status cache {self.path}: {e}; counting again")
-            return
-        self.entries = files
-
-    def lookup(self, key: str, st: os.stat_result, path: str) -> tuple[list[Any] | None, str]:
-        """The cached record of a file if its content is unchanged, and the content hash."""
-        record = self.entries.get(key)
-        racy = False
-        if record is not None:
-            racy = record[_MTIME] >= record[_CHECKED] - RACY_WINDOW_NS
-            if record[_SIZE] == st.st_size and record[_MTIME] == st.st_mtime_ns and not racy:
-                return record, str(record[_SHA])
-        with open(path, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
-        if record is not None and record[_SHA] == digest:
-            if record[_SIZE] != st.st_size or record[_MTIME] != st.st_mtime_ns or racy:
-                record[_SIZE], record[_MTIME] = st.st_size, st.st_mtime_ns
-                record[_CHECKED] = time.time_ns()
-                self.dirty = True
-            return record, digest
-        return None, digest
-
-    def store(self, key: str, st: os.stat_result, digest: str, counts: Counts,
-              glossary: tuple[str, int] | None) -> None:
-        gkey, gerrors = glossary if glossary is not None else (None, 0)
-        self.entries[key] = [st.st_size, st.st_mtime_ns, time.time_ns(), digest, gkey, gerrors,
-                             *_as_tuple(counts)[:-1]]
-        self.dirty = True
-
-    def save(self, root: str) -> None:
-        """Write the cache atomically if anything changed; never fail the command over it.
-
-        Records of files that no longer exist are dropped then (only on a run that parsed).
-        """
-        if not self.dirty:
-            return
-        files = {k: v for k, v in sorted(self.entries.items())
-                 if os.path.exists(k if os.path.isabs(k) else root + k)}
-        body = json.dumps(files, separators=(",", ":")).encode()
-        header = json.dumps({"format": CACHE_FORMAT, "transflow": __version__,
-                             "sha256": hashlib.sha256(body).hexdigest()})
-        try:
-            atomic_write(self.path, header.encode() + b"\n" + body)
-        except OSError:
-            pass  # a read-only checkout: status still works, only slower next time
-
-
-def _record_counts(record: list[Any], glossary_key: str | None) -> Counts | None:
-    """The counts in a cache record, or None when its glossary errors are for another glossary."""
-    if len(record) != _RECORD_LENGTH:
-        return None
-    if glossary_key is None:
-        return Counts(*record[_COUNTS:])
-    if record[_GLOSSARY_KEY] != glossary_key:
-        return None
-    return Counts(*[*record[_COUNTS:], record[_GLOSSARY_ERRORS]])
 
 
 # --- the project -----------------------------------------------------------------------------
@@ -388,41 +339,46 @@ class _Job:
 
     key: str  # the cache key: the path relative to the project root
     path: str
-    st: os.stat_result
-    digest: str
+    st: os.stat_result  # before reading: a save after it only costs a count next time
     as_template: bool  # no PO yet: count its POT, everything untranslated
     lang: str
     article: str
     glossary_key: str | None  # count glossary errors too (with this glossary)
+    slot: int  # its place in the language's list of counts
 
 
-def find_orphans(project: Project, langs: list[str], articles: list[str]) -> list[OrphanedCatalog]:
+def find_orphans(project: Project, langs: list[str], articles: list[str], *,
+                 listings: dict[str, list[str]] | None = None) -> list[OrphanedCatalog]:  # fmt: skip
     """The PO files of `langs` whose article is not among `articles` (every article of the
     project): translations of a deleted or renamed article. Nothing deletes them.
 
     Only `locales/<lang>/` of the project's languages is looked at, so `locales/templates/`
     and `locales/memory/` (imported translation memory) are never taken for articles.
+    `listings` may give the names in `locales/<lang>/` already listed (by `project_status`:
+    those that are not the PO of one of `articles`, which is all that matters here).
     """
     known = set(articles)
     locales = project.relative(project.locales_dir)
     out = []
     for lang in langs:
-        for slug in _po_slugs(os.path.join(project.locales_dir, lang), "") - known:
+        names = None if listings is None else listings.get(lang)
+        for slug in _po_slugs(os.path.join(project.locales_dir, lang), "", names) - known:
             out.append(OrphanedCatalog(slug, lang, f"{locales}/{lang}/{slug}.po"))
     out.sort(key=lambda o: (o.article, langs.index(o.lang)))
     return out
 
 
-def _po_slugs(folder: str, prefix: str) -> set[str]:
+def _po_slugs(folder: str, prefix: str, names: list[str] | None = None) -> set[str]:
     """The slugs of the `.po` files under `folder` (hidden names skipped, links not followed).
 
-    `os.listdir` and set operations: 10,000 catalogues a language are listed in a few ms;
-    only names without `.po` are looked at further (sub-folders of articles).
+    `os.listdir` (unless `names` is its answer already) and set operations: 10,000 catalogues a
+    language in a few ms; only names without `.po` are looked at further (sub-folders).
     """
-    try:
-        names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
-        return set()
+    if names is None:
+        try:
+            names = os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
     slugs = {prefix + name[:-3] for name in names if name.endswith(".po") and name[0] != "."}
     for name in names:
         if not name.endswith(".po") and name[0] != ".":
@@ -442,89 +398,211 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
         raise errors_module.InputError("no such folder (run `transflow extract` first)",
                                        project.relative(project.locales_dir))
-    cache = StatusCache(project.cache_dir / CACHE_FILE)
-    glossary_key = _glossary_key(project)
+    from transflow.stampcache import StampCache, gc_paused
+
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
     locales = project.relative(project.locales_dir)
     templates = project.relative(project.templates_dir)
     # `relative` gives an absolute path for a folder outside the project: then no prefix.
     root = "" if os.path.isabs(locales) else str(project.root) + os.sep
-    found: dict[tuple[str, str], tuple[Counts, bool]] = {}
-    jobs: list[_Job] = []
-    # Article by article, so one worker counts an article's languages (shared word counts).
-    for article in articles:
+    glossary_key = _glossary_key(project)
+    # Each catalogue's ten counts as one string of numbers (straight from the cache on a warm
+    # run), per language in the order of `articles`: summed in C below, made into `Counts`
+    # only when the rows are asked for. None: counted by a job.
+    numbers: dict[str, list[str | None]] = {}
+    present: dict[str, list[bool]] = {}
+    listings: dict[str, list[str]] = {}
+    pending: list[_Job | tuple[str, bool, int, str]] = []
+    cached = 0
+    with gc_paused():  # (the cache and its answers: many objects, no garbage)
+        cache = StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
+                           label="status cache", redo="counting again", root=root,
+                           replaces="status.json")  # (transflow 0.1's JSON cache)
         for lang in langs:
-            po_rel = f"{locales}/{lang}/{article}.po"
-            answer = _cached_counts(root, po_rel, f"{templates}/{article}.pot", cache,
-                                    glossary_key, lang, article)
-            if isinstance(answer, _Job):
-                jobs.append(answer)
-            else:
-                found[lang, article] = answer
-    stats = {"cached": len(found), "parsed": len(jobs)}
-    for job, counts in zip(jobs, _run_jobs(project, jobs), strict=True):
+            answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
+                                                       articles, glossary_key)
+            numbers[lang], present[lang] = answers, exist
+            if listing is not None:
+                listings[lang] = listing
+            cached += len(answers) - answers.count(None)
+    for i, article in enumerate(articles):  # jobs by article: its languages share word counts
+        for lang in langs:
+            if numbers[lang][i] is None:
+                job = _job(cache, root, locales, templates, lang, article, i, glossary_key)
+                present[lang][i] = job[1] if isinstance(job, tuple) else not job.as_template
+                pending.append(job)
+    jobs: list[_Job] = []
+    for job in pending:
+        if isinstance(job, _Job):
+            jobs.append(job)
+        else:  # (answered after all: a re-hash, or no PO nor POT)
+            lang, _, slot, figures = job
+            numbers[lang][slot] = figures
+            cached += 1
+    stats = {"cached": cached, "parsed": len(jobs)}
+    for job, (digest, counts) in zip(jobs, _run_jobs(project, jobs), strict=True):
         glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
-        cache.store(job.key, job.st, job.digest, counts, glossary)
-        found[job.lang, job.article] = (counts, not job.as_template)
-    cache.save(root)
-    per_lang, catalogs = [], []
-    for lang in langs:
-        rows = [CatalogStatus(article, lang, f"{locales}/{lang}/{article}.po",
-                              found[lang, article][1], found[lang, article][0])
-                for article in articles]
-        per_lang.append(LanguageStatus(lang, sum_counts(c.counts for c in rows),
-                                       sum(c.exists for c in rows)))
-        catalogs += rows
-    catalogs.sort(key=lambda c: (c.article, langs.index(c.lang)))
-    return ProjectStatus(project.source_language, tuple(per_lang), tuple(catalogs),
+        cache.store(job.key, job.st, digest, _counts_payload(counts, glossary))
+        numbers[job.lang][job.slot] = " ".join(map(str, _as_tuple(counts)))
+    names = _language_names(cache, langs)
+    cache.save()
+    per_lang, columns = [], {}
+    width = len(_ALL_FIELDS)
+    with gc_paused():
+        for lang in langs:
+            # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
+            joined = " ".join(cast("list[str]", numbers[lang]))  # (every job filled its slot)
+            values = list(map(int, joined.split(" "))) if articles else []
+            columns[lang] = values
+            totals = Counts(*(sum(values[i::width]) for i in range(width)))
+            per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
+
+    def rows() -> tuple[CatalogStatus, ...]:
+        out = []
+        with gc_paused():
+            for lang in langs:
+                values, exist, prefix = columns[lang], present[lang], f"{locales}/{lang}/"
+                out += [CatalogStatus(article, lang, f"{prefix}{article}.po", exist[i],
+                                      Counts(*values[i * width:(i + 1) * width]))
+                        for i, article in enumerate(articles)]
+            out.sort(key=lambda c: (c.article, langs.index(c.lang)))
+        return tuple(out)
+
+    return ProjectStatus(project.source_language, tuple(per_lang), LazyCatalogs(rows),
                          glossary=glossary_key is not None, stats=stats,
-                         orphaned=tuple(find_orphans(project, langs, articles) if orphans else ()),
-                         notes=tuple(cache.notes))
+                         orphaned=tuple(find_orphans(project, langs, articles, listings=listings)
+                                        if orphans else ()),
+                         notes=tuple(cache.notes), names=names)
 
 
-def _cached_counts(root: str, po_rel: str, pot_rel: str, cache: StatusCache,
-                   glossary_key: str | None, lang: str, article: str) -> tuple[Counts, bool] | _Job:
-    """The cached counts of one PO (or of its POT when there is no PO yet), or a job to count."""
-    key, exists = po_rel, True
-    path = root + po_rel
+def _cached_language(cache: StampCache, root: str, locales: str, templates: str, lang: str,
+                     articles: list[str], glossary_key: str | None,
+                     ) -> tuple[list[str | None], list[bool], list[str] | None]:  # fmt: skip
+    """The counts of one language's catalogues that the cache has under their current stamp
+    (ten numbers in a string; None for the others), which articles have a PO, and the names
+    in the language's folder that are not the PO of an article of `articles` (None: it could
+    not be listed).
+
+    The common case in bulk: one `listdir` says which POs exist, `map(os.stat)` stats them in
+    C, `StampCache.fresh` answers them all. The rest (no PO yet: its POT; a changed stamp:
+    a re-hash) is for `_job`.
+    """
+    folder = f"{locales}/{lang}"
+    try:
+        listing: list[str] | None = os.listdir(root + folder)
+    except OSError:
+        listing = None
+    listed = set(listing or ())
+    # (Not listed: no PO, or a sub-folder, or another case on a case-insensitive file system:
+    # `_job` looks at those one by one, as it does at a catalogue whose stamp changed.)
+    po_names = [f"{article}.po" for article in articles]
+    exist = [name in listed for name in po_names]
+    if listing is not None:  # what else is there, for `find_orphans` (usually nothing)
+        listing = sorted(listed.difference(po_names))
+    keys = [f"{folder}/{article}.po" for article, here in zip(articles, exist, strict=True)
+            if here]  # fmt: skip
+    try:
+        stats = list(map(os.stat, [root + key for key in keys]))
+    except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
+        return [None] * len(articles), exist, listing
+    # `_figures` inlined in comprehensions: 20,000 function calls cost as much as the stats.
+    answers = cache.fresh(keys, stats)
+    found: list[str | None]
+    if glossary_key is None:
+        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8 else p[0] + " 0"
+                 for p in answers]  # fmt: skip
+    else:
+        tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
+        cut = len(tagged)
+        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8
+                 or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}" for p in answers]
+    if len(found) == len(articles):  # (every PO there: the common case)
+        return found, exist, listing
+    answered = iter(found)
+    return [next(answered) if here else None for here in exist], exist, listing
+
+
+def _figures(payload: list[str], glossary_key: str | None, tagged: str) -> str | None:
+    """The ten numbers of a PO's cache payload, or None when they cannot answer (another
+    glossary's errors, a payload of another shape)."""
+    if len(payload) != 2 or payload[0].count(" ") != 8:
+        return None
+    figures, tag = payload
+    if glossary_key is None:
+        return figures + " 0"
+    if tag.startswith(tagged):
+        return f"{figures} {tag[len(tagged):]}"
+    return None
+
+
+def _job(cache: StampCache, root: str, locales: str, templates: str, lang: str, article: str,
+         slot: int, glossary_key: str | None) -> _Job | tuple[str, bool, int, str]:
+    """What `_cached_language` could not answer: (lang, has a PO, slot, figures) when the cache
+    can after all (no PO nor POT; a PO or POT whose digest is unchanged), else a job."""
+    key, exists = f"{locales}/{lang}/{article}.po", True
+    path = root + key
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        key, exists = pot_rel, False
-        path = root + pot_rel
+        key, exists = f"{templates}/{article}.pot", False
+        path = root + key
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            return Counts(), False
-    record, digest = cache.lookup(key, st, path)
+            return lang, False, slot, "0 0 0 0 0 0 0 0 0 0"
     want_glossary = glossary_key if exists else None
-    if record is not None:
-        counts = _record_counts(record, want_glossary)
-        if counts is not None:
-            return counts, exists
-    return _Job(key, path, st, digest, not exists, lang, article, want_glossary)
+    payload = cache.lookup(key, st, path)
+    if payload is not None:
+        figures = _figures(payload, want_glossary, f"{want_glossary} ")
+        if figures is not None:
+            return lang, exists, slot, figures
+    return _Job(key, path, st, not exists, lang, article, want_glossary, slot)
 
 
-def _count_job(project: Project, job: _Job) -> Counts:
-    """Parse one catalogue and count it (and its glossary errors when asked)."""
+def _language_names(cache: Any, langs: list[str]) -> dict[str, tuple[str, str]]:
+    """Each language's English and own name, from the cache when it has them (Babel's version
+    is in the cache key), else from Babel (and remembered)."""
+    names = {}
+    for lang in langs:
+        fact = cache.fact(f"\x01name {lang}")
+        if fact is None or len(fact) != 2:
+            from transflow.locales import language_name, native_name
+
+            fact = [language_name(lang), native_name(lang)]
+            cache.store_fact(f"\x01name {lang}", fact)
+        names[lang] = (fact[0], fact[1])
+    return names
+
+
+def _count_job(project: Project, job: _Job) -> tuple[str, Counts]:
+    """Parse one catalogue and count it (and its glossary errors when asked), with the digest
+    of the very bytes counted (so the cache never pairs counts with other content)."""
     # Imported here: a warm status parses nothing and should not pay for the check engine.
-    from transflow.check import CHECK_NAMES, check_catalog, read_entries
+    from transflow.check import CHECK_NAMES, check_catalog
+    from transflow.pofile import parse_entries
+    from transflow.stampcache import digest
 
-    entries, metadata = read_entries(Path(job.path), job.key)  # errors name the project path
+    try:
+        data = read_bytes(Path(job.path))
+    except errors_module.InputError as e:
+        raise errors_module.CatalogError(e.message, job.key) from e  # named as the user sees it
+    parsed = parse_entries(data, job.key)
+    entries = parsed.entries
     counts = count_catalog(entries, as_template=job.as_template)
     if job.glossary_key is not None:
         glossary = _glossary_for(project, job.glossary_key)
         if glossary is not None:
-            findings = check_catalog(entries, metadata, lang=job.lang, article=job.article,
-                                     file=job.key, glossary=glossary,
+            findings = check_catalog(entries, parsed.metadata, lang=job.lang,
+                                     article=job.article, file=job.key, glossary=glossary,
                                      # glossary findings at error severity, nothing else
                                      severities={name: "off" for name in CHECK_NAMES}
                                      | {"glossary": "error"})
             counts = counts.with_glossary_errors(len(findings))
-    return counts
+    return digest(data), counts
 
 
-def _count_job_safely(project: Project, job: _Job) -> Counts | tuple[str, str, str | None, int | None]:
+def _count_job_safely(project: Project,
+                      job: _Job) -> tuple[str, Counts] | tuple[str, str, str | None, int | None]:
     """`_count_job` for a worker process: a TransflowError comes back as plain data."""
     try:
         return _count_job(project, job)
@@ -532,7 +610,7 @@ def _count_job_safely(project: Project, job: _Job) -> Counts | tuple[str, str, s
         return (type(e).__name__, e.message, None if e.path is None else str(e.path), e.line)
 
 
-def _run_jobs(project: Project, jobs: list[_Job]) -> list[Counts]:
+def _run_jobs(project: Project, jobs: list[_Job]) -> list[tuple[str, Counts]]:
     """Count the jobs, in worker processes when there are many (a cold status of a newsroom)."""
     workers = min(MAX_WORKERS, os.cpu_count() or 1, len(jobs) // PARALLEL_MIN_JOBS)
     if workers < 2:
@@ -545,9 +623,9 @@ def _run_jobs(project: Project, jobs: list[_Job]) -> list[Counts]:
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         results = list(pool.map(functools.partial(_count_job_safely, project), jobs,
                                 chunksize=max(1, len(jobs) // (workers * 8))))
-    counts = []
+    counts: list[tuple[str, Counts]] = []
     for result in results:
-        if isinstance(result, tuple):
+        if len(result) == 4:
             name, message, path, line = result
             error_type = getattr(errors_module, name, TransflowError)
             raise error_type(message, path, line)

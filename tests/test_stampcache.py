@@ -1,0 +1,244 @@
+"""stampcache: per-file records keyed by a file's stamp (the cache of `status` and `check`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import transflow.stampcache as stampcache
+from transflow.stampcache import StampCache, digest, file_stamp
+
+
+def open_cache(folder: Path, key: str = "key 1") -> StampCache:
+    return StampCache(str(folder / "build" / "test.cache"), key, label="test cache",
+                      redo="computing again", root=str(folder) + os.sep)  # fmt: skip
+
+
+def write(folder: Path, name: str, text: str) -> tuple[str, str, os.stat_result]:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return name, str(path), path.stat()
+
+
+def remember(folder: Path, files: dict[str, list[str]]) -> None:
+    """Records for `files` (name -> payload), written as a command would."""
+    cache = open_cache(folder)
+    for name, payload in files.items():
+        path = folder / name
+        cache.store(name, path.stat(), digest(path.read_bytes()), payload)
+    cache.save()
+
+
+@pytest.fixture()
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as settled (outside the racy window)."""
+    monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", -10**12)
+
+
+PAYLOADS = {
+    "locales/ka/a.po": ["glossary", "error", "12", "\x01", "Tbilisi", "თბილისი", "tbilisi",
+                        "multi\nline, tabs\t, quotes \" and a lone surrogate \udc80"],
+    "locales/ka/b.po": [],
+    "source/c.html": ["", "7"],
+}
+
+
+def make_files(folder: Path) -> None:
+    for i, name in enumerate(PAYLOADS):
+        write(folder, name, f"content {i}\n")
+
+
+def test_an_unchanged_file_is_answered_without_reading_it(tmp_path: Path, settled: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    cache = open_cache(tmp_path)
+    assert not cache.notes
+
+    def no_reading(path: str) -> str:
+        raise AssertionError(f"read {path}")
+
+    monkeypatch.setattr(stampcache, "file_digest", no_reading)
+    names = list(PAYLOADS)
+    stats = [(tmp_path / name).stat() for name in names]
+    assert cache.fresh(names, stats) == list(PAYLOADS.values())
+    for name, st in zip(names, stats, strict=True):
+        assert cache.lookup(name, st, str(tmp_path / name)) == PAYLOADS[name]
+    assert cache.hits == 2 * len(names)
+    assert cache.fresh(["locales/ka/unknown.po"], [stats[0]]) == [None]
+
+
+def test_a_touched_file_with_the_same_bytes_is_answered_and_its_stamp_refreshed(
+        tmp_path: Path, settled: None) -> None:  # fmt: skip
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    name, path, _ = write(tmp_path, "locales/ka/a.po", "content 0\n")  # same bytes, new stamp
+    st = os.stat(path)
+    cache = open_cache(tmp_path)
+    assert cache.fresh([name], [st]) == [None]  # the stamp says nothing
+    assert cache.lookup(name, st, path) == PAYLOADS[name]  # the digest does
+    cache.save()
+    assert open_cache(tmp_path).fresh([name], [st]) == [PAYLOADS[name]]  # and now the stamp
+
+
+def test_changed_bytes_are_a_miss(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    name, path, st = write(tmp_path, "locales/ka/a.po", "content 0, edited\n")
+    assert open_cache(tmp_path).lookup(name, st, path) is None
+
+
+def test_a_file_saved_within_the_racy_window_is_hashed_again(tmp_path: Path) -> None:
+    # Written and recorded within the same tick: the same size and mtime may hide a new content.
+    name, path, st = write(tmp_path, "locales/ka/a.po", "content A\n")
+    cache = open_cache(tmp_path)
+    cache.store(name, st, digest(b"content A\n"), ["A"])
+    cache.save()
+    Path(path).write_text("content B\n", encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    now = os.stat(path)
+    assert (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    cache = open_cache(tmp_path)
+    assert cache.fresh([name], [now]) == [None]
+    assert cache.lookup(name, now, path) is None  # re-hashed: another content
+
+
+def test_nothing_changed_nothing_written(tmp_path: Path, settled: None,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    cache = open_cache(tmp_path)
+    for name in PAYLOADS:
+        path = str(tmp_path / name)
+        assert cache.lookup(name, os.stat(path), path) is not None
+    cache.store_fact("\x01fact", ["x"])  # (new: this one is written)
+    cache.save()
+
+    def no_writing(*args: object) -> None:
+        raise AssertionError("the cache was written although nothing changed")
+
+    monkeypatch.setattr(StampCache, "_write", no_writing)
+    cache = open_cache(tmp_path)
+    for name in PAYLOADS:
+        path = str(tmp_path / name)
+        assert cache.lookup(name, os.stat(path), path) is not None
+        cache.store(name, os.stat(path), digest(Path(path).read_bytes()), PAYLOADS[name])
+    cache.store_fact("\x01fact", ["x"])
+    assert not cache.dirty
+    cache.save()
+
+
+def test_facts_and_pruning(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    cache = open_cache(tmp_path)
+    assert cache.fact("\x01moot") is None
+    cache.store_fact("\x01moot", ["yes"])
+    cache.store_fact("not a fact name", ["no"])  # (refused: it could be a file's name)
+    (tmp_path / "source" / "c.html").unlink()
+    name, path, st = write(tmp_path, "locales/ru/new.po", "new\n")
+    cache.store(name, st, digest(b"new\n"), ["1"])
+    cache.save()
+    again = open_cache(tmp_path)
+    assert again.fact("\x01moot") == ["yes"]
+    assert again.fact("not a fact name") is None
+    assert again.names() == {"locales/ka/a.po", "locales/ka/b.po", "locales/ru/new.po",
+                             "\x01moot"}  # the deleted file's record dropped
+
+
+def test_what_cannot_be_written_is_not_kept(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    cache = open_cache(tmp_path)
+    a = tmp_path / "locales/ka/a.po"
+    cache.store("locales/ka/a.po", a.stat(), digest(a.read_bytes()), ["a NUL \0 inside"])
+    cache.store("odd\nname", a.stat(), digest(a.read_bytes()), ["x"])
+    assert not cache.dirty and cache.names() == set()
+
+
+def test_another_key_is_an_empty_cache(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    other = open_cache(tmp_path, key="key 2")
+    assert other.names() == set()
+    assert "changed" in other.notes[0] and "computing again" in other.notes[0]
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"\x00\xffnot a cache at all" * 50)
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _half(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "keep").write_text("mine")
+
+
+def _dangling_link(path: Path) -> None:
+    path.unlink()
+    path.symlink_to(path.parent / "no" / "such" / "file")
+
+
+def _wrong_rows(path: Path) -> None:
+    """The same length, one payload byte changed: only the CRC can tell."""
+    data = bytearray(path.read_bytes())
+    at = data.index("თბილისი".encode())
+    data[at:at + 3] = "ა".encode()  # (one Georgian letter for another, three bytes each)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_garbage, _empty, _half, _folder, _dangling_link,
+                                    _wrong_rows])  # fmt: skip
+def test_a_damaged_cache_is_empty_and_replaced(tmp_path: Path, settled: None,
+                                               damage: Callable[[Path], None]) -> None:  # fmt: skip
+    make_files(tmp_path)
+    remember(tmp_path, PAYLOADS)
+    path = tmp_path / "build" / "test.cache"
+    damage(path)
+    cache = open_cache(tmp_path)
+    assert cache.names() == set()
+    name = "locales/ka/a.po"
+    a = tmp_path / name
+    assert cache.lookup(name, a.stat(), str(a)) is None
+    if damage not in (_empty, _dangling_link):  # (nothing there to speak of)
+        assert cache.notes and "computing again" in cache.notes[0]
+    cache.store(name, a.stat(), digest(a.read_bytes()), PAYLOADS[name])
+    cache.save()
+    if damage is _folder:
+        assert (path / "keep").read_text() == "mine"  # nobody's folder is touched
+        return
+    assert open_cache(tmp_path).fresh([name], [a.stat()]) == [PAYLOADS[name]]
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".test.cache.")]
+
+
+def test_the_stamp_covers_size_mtime_ctime_and_inode(tmp_path: Path) -> None:
+    _, _, st = write(tmp_path, "x", "x")
+    assert file_stamp(st) == f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def test_the_older_cache_it_replaces_is_deleted_on_a_save(tmp_path: Path, settled: None) -> None:
+    make_files(tmp_path)
+    old = tmp_path / "build" / "old.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("{}")
+    cache = StampCache(str(tmp_path / "build" / "test.cache"), "k", label="", redo="",
+                       replaces="old.json")  # fmt: skip
+    cache.save()  # (nothing changed: nothing written, nothing deleted)
+    assert old.is_file()
+    name = "locales/ka/a.po"
+    a = tmp_path / name
+    cache.store(name, a.stat(), digest(a.read_bytes()), ["x"])
+    cache.save()
+    assert not old.exists() and (tmp_path / "build" / "test.cache").is_file()
