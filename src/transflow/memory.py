@@ -195,6 +195,8 @@ class SqliteMemory:
         self._next_mid = 1
         self._bulk = False
         self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
+        # What `mark_synced` last recorded in the database (None: never, or a new database).
+        self.synced: str | None = None
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -242,6 +244,7 @@ class SqliteMemory:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") != str(SCHEMA) or meta.get("transflow") != __version__:
                 raise Unusable("written by another transflow version")
+            self.synced = meta.get("synced")
             page_size = con.execute("PRAGMA page_size").fetchone()[0]
             pages = con.execute("PRAGMA page_count").fetchone()[0]
             if pages * page_size > os.stat(path).st_size:
@@ -349,14 +352,20 @@ class SqliteMemory:
 
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
-                partial: bool = False) -> RefreshStats:  # fmt: skip
+                partial: bool = False,
+                everything: list[Catalogue] | None = None) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
+        With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
+        others are as the memory last saw them); `everything` is then the whole list.
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
-        it from the catalogues. `wanted` is remembered: a fault a lookup finds rebuilds from it.
+        it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
+        from it.
         """
         if not partial:
             self._wanted = wanted
+        elif everything is not None:
+            self._wanted = everything
         self._partial = partial
         try:
             return self._refresh(wanted, seen or {})
@@ -365,20 +374,37 @@ class SqliteMemory:
             self._partial = False  # (an empty database needs everything)
             return self._refresh(self._wanted or wanted, {})
 
-    def learn(self, written: list[Catalogue]) -> RefreshStats:
+    def learn(self, written: list[Catalogue], *, written_count: int | None = None) -> RefreshStats:
         """Take in the catalogues a run just wrote (after `refresh` of the whole project).
 
-        A few: a partial refresh replaces their pairs. Most of the project (a cold run, a
-        migration): replacing pair by pair costs more than loading every catalogue into an
-        empty database in bulk, so the memory is rebuilt from the last full refresh's list
-        (the same answers: the memory is a function of the catalogues' content).
+        A few: a partial refresh replaces their pairs (`written` may list more catalogues
+        than were written, `written_count`: their stamps say which changed). Most of the
+        project (a cold run, a migration): replacing pair by pair costs more than loading
+        every catalogue into an empty database in bulk, so the memory is rebuilt from the
+        last full refresh's list (the same answers: the memory is a function of the
+        catalogues' content).
         """
         wanted = self._wanted
-        if (wanted is not None and len(written) >= BULK_MIN_READS
-                and len(written) * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+        count = len(written) if written_count is None else written_count
+        if (wanted is not None and count >= BULK_MIN_READS
+                and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
             self._recreate()
             return self.refresh(wanted)
         return self.refresh(written, partial=True)
+
+    def mark_synced(self, token: str) -> bool:
+        """Record `token` (the caller's name for the catalogues' state the memory now holds).
+
+        `extract` keeps the same token in its own cache: when both still agree on the next
+        run, the catalogues its cache finds unchanged need no look from the memory. False
+        when it cannot be recorded (the next run then looks at every catalogue).
+        """
+        try:
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (token,))
+        except sqlite3.Error:
+            return False
+        self.synced = token
+        return not self._temporary
 
     def _refresh(self, wanted: list[Catalogue],
                  seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
@@ -497,6 +523,7 @@ class SqliteMemory:
         return stats
 
     def _recreate(self) -> None:
+        self.synced = None
         with contextlib.suppress(sqlite3.Error):
             if self._con is not None:
                 self._con.close()
