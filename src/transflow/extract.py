@@ -671,8 +671,6 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
     before the renames leaves every file as it was. A PO saved by someone in the meantime is
     merged again rather than replaced.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     staged = [(article, item) for article in work for item in article.staged]
     if not staged:
         return
@@ -698,9 +696,14 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
                 return article, item
             return None
 
-        # Replacing a file waits on the journal; many renames at once share the waits.
-        with ThreadPoolExecutor(RENAME_THREADS) as pool:
-            conflicts = [c for c in pool.map(rename, temps) if c is not None]
+        if len(temps) <= FSYNC_MAX_FILES:  # (a few: threads would cost more than they save)
+            conflicts = [c for c in map(rename, temps) if c is not None]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Replacing a file waits on the journal; many renames at once share the waits.
+            with ThreadPoolExecutor(RENAME_THREADS) as pool:
+                conflicts = [c for c in pool.map(rename, temps) if c is not None]
         temps = []
         for article, item in conflicts:
             if item.lang is not None:

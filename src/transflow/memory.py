@@ -489,7 +489,9 @@ class SqliteMemory:
             with _reads(jobs) as reads:
                 for (cat, st, row), (digest, pairs) in zip(to_read, reads, strict=True):
                     record = (*_stamp(st), digest, now)
-                    if row is not None and pairs is None:  # same bytes: a new stamp only
+                    if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
+                        # Same bytes, or what the memory learns from them is the same (a new
+                        # untranslated or fuzzy entry): a new stamp only, no key moves.
                         con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
                                     " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
                         continue
@@ -521,6 +523,13 @@ class SqliteMemory:
             raise
         self._memo = {}
         return stats
+
+    def _same_pairs(self, cat_id: int, pairs: list[tuple[str, str]]) -> bool:
+        """True when a catalogue teaches exactly the pairs the memory holds for it, in order."""
+        held = self.con.execute("SELECT m.msgid, p.msgstr FROM pairs p JOIN msgids m"
+                                " ON m.id = p.mid WHERE p.cat = ? ORDER BY p.pos",
+                                (cat_id,)).fetchall()  # fmt: skip
+        return held == pairs[: 1 << POS_BITS]
 
     def _recreate(self) -> None:
         self.synced = None
@@ -806,11 +815,14 @@ def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, 
 @contextlib.contextmanager
 def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:
     """`_read_one` of every job, in order, in worker processes when there are many."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(jobs) < PARALLEL_MIN_READS or workers < 2:
+        yield map(_read_one, jobs)
+        return
     import multiprocessing as mp
 
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
     # (A worker of extract's pool is a daemon: it may not start processes of its own.)
-    if len(jobs) < PARALLEL_MIN_READS or workers < 2 or mp.current_process().daemon:
+    if mp.current_process().daemon:
         yield map(_read_one, jobs)
         return
 
