@@ -145,3 +145,52 @@ def test_a_memory_token_that_does_not_match_means_a_full_look(
     in_both(pair, source("a", "Talks resume", ROAD))
     notes = extract_both(pair)
     assert looked_at(notes) == 2 * 2 + 2, notes
+
+
+def test_a_run_that_rewrites_most_catalogues_hands_the_memory_its_merges(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.memory as memory_mod
+    from transflow.memory import DB_FILE, SqliteMemory, project_catalogues
+
+    monkeypatch.setattr(memory_mod, "BULK_MIN_READS", 1)  # (this newsroom is tiny)
+    project = pair[0]
+    extract_both(pair)
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, translate("a", "ka", "KA "))
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall!", ROAD))
+    in_both(pair, source("b", "Road closed", ROAD, BRIDGE, "A paragraph nobody wrote before."))
+    learning: list[bool] = []
+    parsed: list[str] = []
+    real_pairs, real_learn = memory_mod.catalogue_pairs, SqliteMemory.learn
+
+    def counting(data: bytes, path: str) -> list[tuple[str, str]]:
+        if learning:
+            parsed.append(path)
+        return real_pairs(data, path)
+
+    def learn(self: SqliteMemory, *args: object, **kwargs: object) -> object:
+        learning.append(True)
+        try:
+            return real_learn(self, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            learning.clear()
+
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", counting)
+    monkeypatch.setattr(SqliteMemory, "learn", learn)
+    extract_both(pair)
+    # Every catalogue rewritten, the memory rebuilt after the commit from what the merges
+    # taught: none parsed again (the control, from no cache, parses only the memory files).
+    assert parsed == [], parsed
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", real_pairs)
+    cats = project_catalogues(project, project.languages)
+    learned = SqliteMemory(project.cache_dir / DB_FILE)
+    scratch = SqliteMemory(project.root / "scratch.sqlite3")
+    scratch.refresh(cats)
+    assert learned.languages() == scratch.languages()
+    for lang in project.languages:
+        for cat in cats:
+            if cat[0] == lang and Path(cat[1]).is_file():
+                for e in read_catalog(Path(cat[1])):
+                    for query in (e.msgid, e.msgid + " again", e.msgid[:-3]):
+                        assert learned.lookup(lang, query) == scratch.lookup(lang, query)
+    assert learned.lookup("ru", ROAD) == (ROAD, "RU " + ROAD, 100.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +134,9 @@ class _Merged:
     stats: MergeStats
     stamp: Stamp  # of the PO when read (None: there was none)
     digest: str | None  # of its bytes when read
+    # (digest of the new bytes, `marshal` of the memory pairs they teach): handed to the
+    # memory's `learn` through `_PairSpill` (None: unchanged, or `--check`)
+    hint: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +390,8 @@ class _Memories:
         """Refresh now (workers only read) and close this process's connection."""
         self._ready().detach()
 
-    def settle(self, cache: _Cache, todo: list[str], written: set[str]) -> None:
+    def settle(self, cache: _Cache, todo: list[str], written: set[str],
+               hints: _PairSpill | None = None) -> None:  # fmt: skip
         """At the end of a run: the memory takes in the catalogues of `todo` (re-reading those
         whose stamps changed: `written`, or a translator's save), and the memory and `cache`
         record one new token, so that the next run skips what the cache finds unchanged.
@@ -403,7 +407,7 @@ class _Memories:
         if todo:
             chosen = set(todo)
             memory.learn([c for c in self.catalogues() if c[2] in chosen],
-                         written_count=len(written))  # fmt: skip
+                         written_count=len(written), hints=hints)  # fmt: skip
         import secrets
 
         token = secrets.token_hex(8)
@@ -473,8 +477,66 @@ def _merge_language(project: Project, slug: str, lang: str, template: polib.POFi
     po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
                               path=str(path))  # fmt: skip
     new = catalog_bytes(po)
+    hint = None
+    if new != data and not dry:
+        import marshal
+
+        from transflow.catalog import memory_pairs
+
+        hint = (_digest(new), marshal.dumps(memory_pairs(po)))
     return _Merged(slug, _spill(path, new, dry) if new != data else None, stats, stamp,
-                   _digest(data) if data is not None else None)  # fmt: skip
+                   _digest(data) if data is not None else None, hint)  # fmt: skip
+
+
+class _PairSpill:
+    """What the merges of a run taught the memory, by catalogue path (`memory.Hints`).
+
+    Kept in an unnamed temporary file, not in this process: a cold run of 10,000 articles
+    would hold hundreds of MB of strings until the memory learns them after the commit.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._file: Any = None
+        self._index: dict[str, tuple[str, int, int]] = {}  # path → (digest, offset, length)
+
+    def take(self, project: Project, article: _Article) -> _Article:
+        """Move the article's hints here (its `_Merged` keep none); the article."""
+        for lang, merged in article.merged.items():
+            if merged.hint is None:
+                continue
+            digest, blob = merged.hint
+            article.merged[lang] = replace(merged, hint=None)
+            if self._file is None:
+                import tempfile
+
+                try:
+                    self._file = tempfile.TemporaryFile(dir=self.folder)
+                except OSError:
+                    self._file = tempfile.TemporaryFile()
+            self._file.seek(0, os.SEEK_END)
+            self._index[os.fspath(project.po_path(lang, article.slug))] = (
+                digest, self._file.tell(), len(blob))
+            self._file.write(blob)
+        return article
+
+    def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
+        """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
+        found = self._index.get(path)
+        if found is None:
+            return None
+        import marshal
+
+        digest, offset, length = found
+        self._file.seek(offset)
+        pairs: list[tuple[str, str]] = marshal.loads(self._file.read(length))
+        return digest, pairs
+
+    def close(self) -> None:
+        """Delete the temporary file (an unnamed one: a killed run leaves nothing behind)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 # State a forked worker inherits (fork: no pickling of the glossary or the memories).
@@ -549,14 +611,16 @@ def _remove_stale_temporaries(project: Project) -> None:
 def _extract(project: Project, articles: list[str], progress: Progress, *, dry: bool = False,
              marker: Path | None = None) -> ExtractReport:  # fmt: skip
     memories = _Memories(project, tuple(project.languages))
+    spill = _PairSpill(project.cache_dir)
     try:
-        return _extract_with(project, articles, progress, memories, dry, marker)
+        return _extract_with(project, articles, progress, memories, spill, dry, marker)
     finally:
+        spill.close()
         memories.close()
 
 
-def _extract_with(project: Project, articles: list[str], progress: Progress,
-                  memories: _Memories, dry: bool, marker: Path | None) -> ExtractReport:  # fmt: skip
+def _extract_with(project: Project, articles: list[str], progress: Progress, memories: _Memories,
+                  spill: _PairSpill, dry: bool, marker: Path | None) -> ExtractReport:  # fmt: skip
     glossary_key = _glossary_key(project)
     langs = tuple(project.languages)
     key = json.dumps([CACHE_VERSION, __version__, project.segmentation, glossary_key, langs])
@@ -602,11 +666,13 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
                 from transflow.processes import fork_pool
 
                 with fork_pool(workers) as pool:
-                    work = list(pool.imap(_process_in_worker, items, chunksize=8))
+                    work = [spill.take(project, a) for a in
+                            pool.imap(_process_in_worker, items, chunksize=8)]  # fmt: skip
             finally:
                 _FORK_STATE.clear()
         else:
-            work = [_process(project, slug, langs, glossary, memories, dry) for slug in items]
+            work = [spill.take(project, _process(project, slug, langs, glossary, memories, dry))
+                    for slug in items]  # fmt: skip
     notes = tuple(memories.notes)
     if dry:
         return _dry_report(project, articles, todo, work, langs, cache, stamped, notes,
@@ -628,7 +694,7 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
     written = {os.fspath(project.root / r.path) for r in results if r.written and r.stats}
     # The memory learns what this run wrote now, so that the next run (a one-article edit
     # after a migration, say) does not re-read every catalogue this one rewrote.
-    memories.settle(cache, todo, written)
+    memories.settle(cache, todo, written, spill)
     cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes)

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from transflow import __version__
 
@@ -57,6 +57,15 @@ PARALLEL_MIN_READS = 200  # below this many catalogues to read, worker processes
 MAX_WORKERS = 4
 
 Log = Callable[[str], None]
+Pairs = list[tuple[str, str]]
+
+
+class Hints(Protocol):
+    """What a run wrote, by catalogue path: (digest of the bytes, the pairs they teach)."""
+
+    def get(self, path: str) -> tuple[str, Pairs] | None:
+        """The digest and pairs of what was written at `path`, or None."""
+
 # (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
 Catalogue = tuple[str, str, str]
 
@@ -197,6 +206,7 @@ class SqliteMemory:
         self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
+        self._hints: Hints | None = None  # what `learn` was told the run wrote
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -374,7 +384,8 @@ class SqliteMemory:
             self._partial = False  # (an empty database needs everything)
             return self._refresh(self._wanted or wanted, {})
 
-    def learn(self, written: list[Catalogue], *, written_count: int | None = None) -> RefreshStats:
+    def learn(self, written: list[Catalogue], *, written_count: int | None = None,
+              hints: Hints | None = None) -> RefreshStats:  # fmt: skip
         """Take in the catalogues a run just wrote (after `refresh` of the whole project).
 
         A few: a partial refresh replaces their pairs (`written` may list more catalogues
@@ -383,14 +394,22 @@ class SqliteMemory:
         every catalogue into an empty database in bulk, so the memory is rebuilt from the
         last full refresh's list (the same answers: the memory is a function of the
         catalogues' content).
+
+        `hints` gives, by path, the digest of the bytes the run wrote and the pairs they
+        teach (as the run's merges already had them): a catalogue whose bytes on disk have
+        that digest is not parsed again. Any other is read as usual.
         """
         wanted = self._wanted
         count = len(written) if written_count is None else written_count
-        if (wanted is not None and count >= BULK_MIN_READS
-                and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
-            self._recreate()
-            return self.refresh(wanted)
-        return self.refresh(written, partial=True)
+        self._hints = hints
+        try:
+            if (wanted is not None and count >= BULK_MIN_READS
+                    and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+                self._recreate()
+                return self.refresh(wanted)
+            return self.refresh(written, partial=True)
+        finally:
+            self._hints = None
 
     def mark_synced(self, token: str) -> bool:
         """Record `token` (the caller's name for the catalogues' state the memory now holds).
@@ -486,7 +505,7 @@ class SqliteMemory:
             for row in gone:
                 touched |= self._drop_pairs(row[0])
                 con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
-            with _reads(jobs) as reads:
+            with _reads(jobs, self._hints) as reads:
                 for (cat, st, row), (digest, pairs) in zip(to_read, reads, strict=True):
                     record = (*_stamp(st), digest, now)
                     if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
@@ -812,9 +831,37 @@ def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, 
     return digest, catalogue_pairs(data, path)
 
 
+def _read_hinted(job: tuple[str, str | None], hints: Hints,
+                 ) -> tuple[str | None, list[tuple[str, str]] | None]:  # fmt: skip
+    """`_read_one`, taking the pairs from `hints` when the bytes are the ones written."""
+    path, recorded = job
+    hint = hints.get(path)
+    if hint is None:
+        return _read_one(job)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None, []
+    digest = _digest(data)
+    if digest == recorded:
+        return digest, None
+    if digest == hint[0]:
+        return digest, hint[1]
+    return digest, catalogue_pairs(data, path)  # (saved by someone since the run wrote it)
+
+
 @contextlib.contextmanager
-def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:
-    """`_read_one` of every job, in order, in worker processes when there are many."""
+def _reads(jobs: list[tuple[str, str | None]], hints: Hints | None = None,
+           ) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:  # fmt: skip
+    """`_read_one` of every job, in order, in worker processes when there are many.
+
+    With `hints`, in this process: the catalogues a run just wrote are read and hashed here
+    (no parse when the digest is the one written), the few others parsed here too.
+    """
+    if hints is not None:
+        yield (_read_hinted(job, hints) for job in jobs)
+        return
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if len(jobs) < PARALLEL_MIN_READS or workers < 2:
         yield map(_read_one, jobs)
