@@ -29,8 +29,10 @@ journal back) and the stamps say what to re-read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -109,9 +111,14 @@ def catalogue_pairs(data: bytes, path: str) -> list[tuple[str, str]]:
 
 
 def _words(msgid: str) -> set[str]:
-    from transflow.catalog import _WORD
+    return set(_word_pattern().findall(msgid.lower()))
 
-    return set(_WORD.findall(msgid.lower()))
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    from transflow.catalog import _WORD  # (the in-memory memory's words, by construction)
+
+    return _WORD
 
 
 def _term(lang_hex: str, word: str) -> str:
@@ -199,7 +206,7 @@ class SqliteMemory:
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._partial = False  # the refresh in progress looks at some catalogues only
-        self._term_cache: dict[tuple[str, str], str] = {}
+        self._term_prefix: dict[str, str] = {}
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
@@ -441,7 +448,6 @@ class SqliteMemory:
                       seen: dict[str, os.stat_result]) -> RefreshStats:  # fmt: skip
         con = self.con
         stats = RefreshStats()
-        self._term_cache = {}
         self._new_msgids = 0
         self._next_mid = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM msgids").fetchone()[0])
         # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
@@ -576,12 +582,15 @@ class SqliteMemory:
         if ord_ == MEMORY_FILE_ORDER:
             slot = SLOT_MAX
         else:
-            prev = con.execute("SELECT max(base) FROM catalogs WHERE lang = ? AND ord < ?",
-                               (lang, ord_)).fetchone()[0]  # fmt: skip
-            after = con.execute("SELECT min(base) FROM catalogs WHERE lang = ? AND ord > ?",
-                                (lang, ord_)).fetchone()[0]  # fmt: skip
-            low = prev >> SLOT_SHIFT if prev is not None else 0
-            high = after >> SLOT_SHIFT if after is not None else SLOT_MAX + 1
+            # The neighbours in article order (bases grow with `ord` within a language: one
+            # step down the index each, not max()/min() over every row before or after it,
+            # which made a cold memory of 20,000 catalogues quadratic).
+            prev = con.execute("SELECT base FROM catalogs WHERE lang = ? AND ord < ?"
+                               " ORDER BY ord DESC LIMIT 1", (lang, ord_)).fetchone()  # fmt: skip
+            after = con.execute("SELECT base FROM catalogs WHERE lang = ? AND ord > ?"
+                                " ORDER BY ord LIMIT 1", (lang, ord_)).fetchone()  # fmt: skip
+            low = prev[0] >> SLOT_SHIFT if prev is not None else 0
+            high = after[0] >> SLOT_SHIFT if after is not None else SLOT_MAX + 1
             slot = low + min(SLOT_STEP, (high - low) // 2)
             if slot <= low or slot >= high:
                 raise _Exhausted
@@ -655,17 +664,11 @@ class SqliteMemory:
         return existing
 
     def _terms(self, lang: str, msgid: str) -> list[str]:
-        """`_terms`, with each word's term remembered for the refresh in progress."""
-        cache = self._term_cache
-        if len(cache) > 20_000:  # (bounded: memory stays flat in the newsroom's vocabulary)
-            cache.clear()
-        out = []
-        for word in sorted(_words(msgid)):
-            term = cache.get((lang, word))
-            if term is None:
-                term = cache[lang, word] = _term(lang.encode("utf-8").hex(), word)
-            out.append(term)
-        return out
+        """`_terms` of a msgid (the language's prefix worked out once a refresh)."""
+        prefix = self._term_prefix.get(lang)
+        if prefix is None:
+            prefix = self._term_prefix[lang] = f"{lang.encode('utf-8').hex()}x"
+        return [prefix + word.encode("utf-8").hex() for word in sorted(_words(msgid))]
 
     def _settle(self, mids: set[int]) -> None:
         """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
@@ -748,11 +751,16 @@ class SqliteMemory:
         terms = {_term(lang_hex, w): w for w in _words(msgid)}
         if not terms:
             return None
+        # Every word's document frequency in one query (not one query a word).
         frequency: list[tuple[int, str, str]] = []
-        for term, word in terms.items():
-            row = con.execute("SELECT n FROM df WHERE term = ?", (term,)).fetchone()
-            if row is not None and row[0] > 0:
-                frequency.append((int(row[0]), word, term))
+        listed = list(terms)
+        for start in range(0, len(listed), 500):
+            some = listed[start : start + 500]
+            for term, n in con.execute(
+                    f"SELECT term, n FROM df WHERE term IN ({','.join('?' * len(some))})",
+                    some):  # fmt: skip
+                if n > 0:
+                    frequency.append((int(n), terms[term], term))
         if not frequency:
             return None
         frequency.sort()
