@@ -18,7 +18,9 @@ from transflow.catalog import read_catalog, render_catalog
 from transflow.extract import extract_project
 from transflow.project import Project, read_project
 
+from .conftest import corpus_po_files
 from .test_extract import make_project, page, write
+from .test_memory import needs_corpus_po
 
 ROAD = "The road to the border was closed."
 BRIDGE = "The bridge over the river reopened after repairs."
@@ -194,3 +196,26 @@ def test_a_run_that_rewrites_most_catalogues_hands_the_memory_its_merges(
                     for query in (e.msgid, e.msgid + " again", e.msgid[:-3]):
                         assert learned.lookup(lang, query) == scratch.lookup(lang, query)
     assert learned.lookup("ru", ROAD) == (ROAD, "RU " + ROAD, 100.0)
+
+
+@needs_corpus_po
+def test_the_pairs_a_merge_hands_over_are_those_its_bytes_teach() -> None:
+    # What `memory.Hints` relies on: rendering a catalogue and parsing it back teaches the
+    # memory the same pairs, in the same order, as the catalogue object did (real catalogues).
+    from transflow.catalog import catalog_bytes, memory_pairs, parse_catalog
+    from transflow.memory import catalogue_pairs
+
+    files = corpus_po_files()
+    assert files
+    for path in files:
+        po = parse_catalog(path.read_bytes(), path)
+        assert memory_pairs(po) == catalogue_pairs(catalog_bytes(po), str(path)), path
+
+
+def test_a_run_with_nothing_to_do_writes_no_cache(pair: tuple[Project, Project]) -> None:
+    project = pair[0]
+    extract_both(pair)
+    cache = project.cache_dir / "extract.json"
+    before = cache.stat().st_mtime_ns, cache.read_bytes()
+    extract_project(project, project.articles())
+    assert (cache.stat().st_mtime_ns, cache.read_bytes()) == before
