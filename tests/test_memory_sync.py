@@ -219,3 +219,20 @@ def test_a_run_with_nothing_to_do_writes_no_cache(pair: tuple[Project, Project])
     before = cache.stat().st_mtime_ns, cache.read_bytes()
     extract_project(project, project.articles())
     assert (cache.stat().st_mtime_ns, cache.read_bytes()) == before
+
+
+def test_many_files_renamed_by_threads_in_slices_come_out_the_same(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+
+    # (The path a cold run of thousands of files takes: one sync, renames by threads.)
+    project, control = pair
+    defaults = extract_mod.FSYNC_MAX_FILES, extract_mod.RENAME_SLICE
+    monkeypatch.setattr(extract_mod, "FSYNC_MAX_FILES", 0)
+    monkeypatch.setattr(extract_mod, "RENAME_SLICE", 2)
+    extract_project(project, project.articles())
+    monkeypatch.setattr(extract_mod, "FSYNC_MAX_FILES", defaults[0])
+    monkeypatch.setattr(extract_mod, "RENAME_SLICE", defaults[1])
+    extract_project(control, control.articles())
+    assert catalogues(project) == catalogues(control)
+    assert not [p for p in project.locales_dir.rglob("*") if p.name.endswith(".tmp")]
