@@ -236,3 +236,29 @@ def test_many_files_renamed_by_threads_in_slices_come_out_the_same(
     extract_project(control, control.articles())
     assert catalogues(project) == catalogues(control)
     assert not [p for p in project.locales_dir.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_run_that_fails_after_the_memory_changed_leaves_no_token(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import sqlite3
+
+    import transflow.extract as extract_mod
+
+    project = pair[0]
+    extract_both(pair)
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, source("a", "Talks resume", ROAD))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed before the commit")
+
+    monkeypatch.setattr(extract_mod, "_commit", fail)
+    with pytest.raises(RuntimeError):
+        extract_project(project, project.articles())  # the memory read b's save, then died
+    con = sqlite3.connect(project.cache_dir / "memory.sqlite3")
+    assert con.execute("SELECT value FROM meta WHERE key = 'synced'").fetchall() == []
+    con.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes  # no token: every catalogue looked at

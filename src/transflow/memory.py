@@ -507,6 +507,10 @@ class SqliteMemory:
         con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
         con.execute("BEGIN IMMEDIATE")
         try:
+            # The memory changes: whatever a caller's token said of it no longer holds until
+            # `mark_synced` records a new one (a run killed after this commit leaves none).
+            con.execute("DELETE FROM meta WHERE key = 'synced'")
+            self.synced = None
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
