@@ -262,3 +262,29 @@ def test_a_run_that_fails_after_the_memory_changed_leaves_no_token(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     notes = extract_both(pair)
     assert looked_at(notes) == 2 * 2 + 2, notes  # no token: every catalogue looked at
+
+
+def test_a_cache_of_the_previous_format_is_taken_over_not_thrown_away(
+        pair: tuple[Project, Project]) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+
+    project = pair[0]
+    extract_both(pair)
+    path = project.cache_dir / "extract.json"
+    data = json.loads(path.read_text())
+    key = json.loads(data["key"])
+    root = str(project.root)
+    # As version 4 wrote it: stamps by absolute path.
+    old = {slug: {"source": flat[:2], "outputs": {
+        f"{root}/locales/templates/{slug}.pot": flat[2:4],
+        **{f"{root}/locales/{lang}/{slug}.po": flat[4 + 2 * i : 6 + 2 * i]
+           for i, lang in enumerate(key[-1])}}} for slug, flat in data["articles"].items()}
+    path.write_text(json.dumps({"key": json.dumps([4, *key[1:]]), "articles": old}))
+    report = extract_project(project, project.articles())
+    assert report.skipped == len(project.articles())  # nothing merged again after an upgrade
+    assert json.loads(path.read_text())["articles"] == data["articles"]
+    assert extract_mod.CACHE_VERSION == 5
+    # Another version's settings (here: the languages) are not taken over.
+    key[-1] = ["ka"]
+    path.write_text(json.dumps({"key": json.dumps([4, *key[1:]]), "articles": old}))
+    assert extract_project(project, project.articles()).skipped == 0

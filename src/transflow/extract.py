@@ -206,6 +206,7 @@ class _Cache:
                 if isinstance(memory, list) and len(memory) == 2:
                     self.memory = memory
             else:
+                self.articles = _from_version_4(data, key)  # (an upgrade re-merges nothing)
                 self.dirty = True  # another version's or settings': replaced by this run's
         except FileNotFoundError:
             self.dirty = True
@@ -262,6 +263,32 @@ class _Cache:
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
         self.dirty = False
+
+
+def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
+    """The entries of a cache written by the previous format (version 4: a dict of stamps by
+    absolute path per article), when everything else in its key is this run's; else none."""
+    try:
+        old, new = json.loads(data["key"]), json.loads(key)
+        if old[0] != 4 or old[1:] != new[1:]:
+            return {}
+        langs = new[-1]
+        articles: dict[str, list[int]] = {}
+        for slug, entry in data["articles"].items():
+            outputs = entry["outputs"]
+            pot = [path for path in outputs if path.endswith(f"/{slug}.pot")]
+            pos = [[path for path in outputs if path.endswith(f"/{lang}/{slug}.po")]
+                   for lang in langs]  # fmt: skip
+            if len(pot) != 1 or any(len(found) != 1 for found in pos):
+                continue
+            flat = [*entry["source"], *outputs[pot[0]]]
+            for (path,) in pos:
+                flat += outputs[path]
+            if len(flat) == 2 * (2 + len(langs)) and all(type(n) is int for n in flat):
+                articles[slug] = flat
+        return articles
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return {}
 
 
 def _glossary_key(project: Project) -> str:
