@@ -456,3 +456,49 @@ def test_learning_what_a_run_wrote_patches_a_few_and_rebuilds_for_most(
         os.utime(path, (old, old))
     memory.refresh(cats)
     assert memory.refresh(cats).read == 0  # the stamps it recorded are the files'
+
+
+class _Hints:
+    """What a run says it wrote (`memory.Hints`): digest and pairs by path."""
+
+    def __init__(self, told: dict[str, tuple[str, list[tuple[str, str]]]]) -> None:
+        self.told = told
+
+    def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
+        return self.told.get(path)
+
+
+def test_learning_with_hints_parses_only_what_is_not_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import hashlib
+
+    import transflow.memory as memory_mod
+
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 4)
+    cats = small_project(tmp_path, 8)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    told = {}
+    for i in range(1, 7):  # a cold run rewrote six of the eight
+        text = po_text((f"Talks resumed in Stepanakert on day {i}", f"Новый {i}"))
+        Path(cats[i][1]).write_text(text, "utf-8")
+        data = text.encode("utf-8")
+        told[cats[i][1]] = (hashlib.blake2b(data, digest_size=16).hexdigest(),
+                            catalogue_pairs(data, cats[i][1]))  # fmt: skip
+    # ... and a translator saved one of them again after the run wrote it: that one is parsed.
+    Path(cats[2][1]).write_text(po_text(("Talks resumed in Stepanakert on day 2", "Сохранено")),
+                                "utf-8")  # fmt: skip
+    parsed: list[str] = []
+    real = memory_mod.catalogue_pairs
+
+    def counting(data: bytes, path: str) -> list[tuple[str, str]]:
+        parsed.append(path)
+        return real(data, path)
+
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", counting)
+    memory.learn(cats[1:7], hints=_Hints(told))
+    assert sorted(parsed) == sorted([cats[0][1], cats[2][1], cats[7][1]])  # not as told, or untold
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 2")[1] == "Сохранено"
+    assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "Новый 5"
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", real)
+    assert_same_answers(memory, cats)

@@ -25,7 +25,6 @@ from rapidfuzz import fuzz, process
 from transflow import __version__
 from transflow.errors import CatalogError, InputError
 from transflow.files import read_bytes, write_if_changed
-from transflow.locales import plural_forms
 from transflow.pofile import catalog_charset, parse_po, render_po
 
 # --- policy -----------------------------------------------------------------------------
@@ -473,7 +472,10 @@ def _merged_header(
         metadata.setdefault("MIME-Version", "1.0")
         metadata.setdefault("Content-Type", "text/plain; charset=UTF-8")
         metadata.setdefault("Content-Transfer-Encoding", "8bit")
-        metadata.setdefault("Plural-Forms", plural_forms(lang))
+        if "Plural-Forms" not in metadata:
+            from transflow.locales import plural_forms  # (Babel: only when a header lacks it)
+
+            metadata["Plural-Forms"] = plural_forms(lang)
         fuzzy_flags: object = old.metadata_is_fuzzy
         fuzzy_header: list[str] = list(fuzzy_flags) if isinstance(fuzzy_flags, list) else []
         po = _new_file(metadata, old.header, fuzzy_header, path)
@@ -487,6 +489,8 @@ def _merged_header(
 
 def new_po_metadata(project_id: str, lang: str, date: str) -> dict[str, str]:
     """The header of a new catalogue of `lang`, as msginit writes it (what `msgfmt -c` wants)."""
+    from transflow.locales import plural_forms  # (Babel: only for a new catalogue)
+
     return {
         "Project-Id-Version": project_id,
         "POT-Creation-Date": date,

@@ -9,28 +9,13 @@ blindly. A cache in `build/.cache/` lets a run skip articles whose inputs have n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import multiprocessing as mp
 import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import polib
+from typing import TYPE_CHECKING, Any
 
 from transflow import __version__
-from transflow.catalog import (
-    MemoryLike,
-    MergeStats,
-    build_template,
-    catalog_bytes,
-    creation_date,
-    merge_catalog,
-    parse_catalog,
-    same_entries,
-)
 from transflow.errors import CatalogError, ConflictError, TransflowError
 from transflow.files import (
     atomic_write,
@@ -40,17 +25,22 @@ from transflow.files import (
     replace_if_unchanged,
     stage_file,
 )
-from transflow.memory import SqliteMemory
-from transflow.processes import fork_pool
 from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
+if TYPE_CHECKING:  # (imported where used: a run with nothing to do loads none of them)
+    import polib
+
+    from transflow.catalog import MemoryLike, MergeStats
+    from transflow.memory import SqliteMemory
+
 CACHE_FILE = "extract.json"
-CACHE_VERSION = 4  # bump when the output for the same input changes
+CACHE_VERSION = 5  # bump when the output for the same input changes
 MAX_CONCURRENT_RETRIES = 3  # re-merges of one PO that keeps changing under us before giving up
 PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they save
 MAX_WORKERS = 4  # one per core, up to this
 RENAME_THREADS = 16  # a rename over a file waits on the ext4 journal: overlap the waits
+RENAME_SLICE = 512  # renames handed to the threads at a time
 FSYNC_MAX_FILES = 64  # up to this many staged files, fsync each; beyond, one os.sync is cheaper
 
 Stamp = tuple[int, int] | None
@@ -145,6 +135,9 @@ class _Merged:
     stats: MergeStats
     stamp: Stamp  # of the PO when read (None: there was none)
     digest: str | None  # of its bytes when read
+    # (digest of the new bytes, `marshal` of the memory pairs they teach): handed to the
+    # memory's `learn` through `_PairSpill` (None: unchanged, or `--check`)
+    hint: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,91 +161,134 @@ class _Article:
 
 
 def _digest(data: bytes) -> str:
+    import hashlib
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _htm_sources(sources: str) -> list[str]:
-    """`.htm` sources without an `.html` beside them (relative paths)."""
+def _list_sources(sources: str) -> tuple[list[str], set[str]]:
+    """Every article slug under `sources` (as `Project.articles`), and those whose source is
+    `.htm` with no `.html` beside it: one listing of the folder serves both."""
     from transflow.files import find_relative
 
     found = find_relative(Path(sources), (".htm", ".html"))
     html = {name[:-5] for name in found if name.endswith(".html")}
-    return [name for name in found if name.endswith(".htm") and name[:-4] not in html]
-
-
-def _stamp(path: str) -> list[int] | None:
-    """`files.file_stamp` of a path string, as the cache stores it (a JSON list)."""
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    return [st.st_mtime_ns, st.st_size]
+    htm_only = {name[:-4] for name in found if name.endswith(".htm") and name[:-4] not in html}
+    return sorted(html | htm_only), htm_only
 
 
 class _Cache:
-    """`build/.cache/extract.json`: inputs and outputs of each article at its last extract."""
+    """`build/.cache/extract.json`: the stamps of each article's files at its last extract.
+
+    An article's entry is one flat list, `[mtime_ns, size]` of its source, its template and
+    each language's PO in turn (the paths follow from the slug and the key's languages):
+    10,000 articles decode in a few milliseconds, and nothing in it depends on where the
+    project lives. It is written only when an entry changed.
+    """
 
     def __init__(self, project: Project, key: str) -> None:
         self.path = project.cache_dir / CACHE_FILE
         self.key = key
-        self.articles: dict[str, dict[str, Any]] = {}
-        # Every output stat taken by `fresh`: the memory's refresh reuses them (no second stat).
+        self.articles: dict[str, list[int]] = {}
+        # Every stat taken by `fresh`: the memory's refresh reuses them (no second stat).
         self.seen: dict[str, os.stat_result] = {}
         self.notes: list[str] = []  # what happened to an unusable cache (for -v)
+        self.dirty = False  # an entry changed since it was read: `save` writes
+        # [token, what it covers]: the memory held every catalogue as this cache stamps it
+        # when it recorded the same token (`_Memories`); None: not known to.
+        self.memory: list[str] | None = None
         try:
-            data = json.loads(self.path.read_text("utf-8"))
+            with open(self.path, "rb") as fh:
+                data = json.loads(fh.read())
             if data.get("key") == key and isinstance(data.get("articles"), dict):
                 self.articles = data["articles"]
+                memory = data.get("memory")
+                if isinstance(memory, list) and len(memory) == 2:
+                    self.memory = memory
+            else:
+                self.articles = _from_version_4(data, key)  # (an upgrade re-merges nothing)
+                self.dirty = True  # another version's or settings': replaced by this run's
         except FileNotFoundError:
-            pass
+            self.dirty = True
         except (OSError, ValueError, AttributeError) as e:
             # Unreadable or damaged: it is only a cache (every article is looked at again).
             why = e.strerror if isinstance(e, OSError) and e.strerror else "damaged"
             self.notes.append(f"extract cache {self.path}: {why}; ignored")
+            self.dirty = True
 
-    def fresh(self, slug: str, source: str, outputs: list[str]) -> bool:
-        """True when the source and every output are as the last run left them.
+    def fresh(self, slug: str, paths: list[str]) -> bool:
+        """True when the source and every output (`paths`) are as the last run left them.
 
         Paths are strings and stamps plain `os.stat`: a warm run of 10,000 articles is
         40,000 of these.
         """
         entry = self.articles.get(slug)
-        if not entry:
+        if type(entry) is not list or len(entry) != 2 * len(paths):
             return False
-        stamp = _stamp(source)
-        if stamp is None or entry.get("source") != stamp:
-            return False
-        recorded = entry.get("outputs", {})
         seen = self.seen
-        for path in outputs:
+        i = 0
+        for path in paths:
             try:
                 st = seen[path] = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):
                 return False
-            if recorded.get(path) != [st.st_mtime_ns, st.st_size]:
+            if entry[i] != st.st_mtime_ns or entry[i + 1] != st.st_size:
                 return False
+            i += 2
         return True
 
-    def record(self, slug: str, source: str, outputs: list[str]) -> None:
-        """Remember the article's source and outputs as they are now."""
-        stamp = _stamp(source)
-        if stamp is None:
-            return
-        recorded = {}
-        for path in outputs:
-            out = _stamp(path)
-            if out is None:
+    def record(self, slug: str, paths: list[str]) -> None:
+        """Remember the article's source and outputs (`paths`) as they are now."""
+        entry: list[int] = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                if self.articles.pop(slug, None) is not None:
+                    self.dirty = True
                 return
-            recorded[path] = out
-        self.articles[slug] = {"source": stamp, "outputs": recorded}
+            entry += (st.st_mtime_ns, st.st_size)
+        if self.articles.get(slug) != entry:
+            self.articles[slug] = entry
+            self.dirty = True
 
     def save(self) -> None:
-        """Write the cache (atomically; failure only costs time next run)."""
-        data = json.dumps({"key": self.key, "articles": self.articles}, sort_keys=True)
+        """Write the cache if an entry changed (atomically; failure only costs time next run)."""
+        if not self.dirty:
+            return
+        data = json.dumps({"key": self.key, "memory": self.memory, "articles": self.articles},
+                          separators=(",", ":"))  # fmt: skip
         try:
             atomic_write(self.path, data, durable=False)  # (a torn cache is only ignored)
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
+        self.dirty = False
+
+
+def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
+    """The entries of a cache written by the previous format (version 4: a dict of stamps by
+    absolute path per article), when everything else in its key is this run's; else none."""
+    try:
+        old, new = json.loads(data["key"]), json.loads(key)
+        if old[0] != 4 or old[1:] != new[1:]:
+            return {}
+        langs = new[-1]
+        articles: dict[str, list[int]] = {}
+        for slug, entry in data["articles"].items():
+            outputs = entry["outputs"]
+            pot = [path for path in outputs if path.endswith(f"/{slug}.pot")]
+            pos = [[path for path in outputs if path.endswith(f"/{lang}/{slug}.po")]
+                   for lang in langs]  # fmt: skip
+            if len(pot) != 1 or any(len(found) != 1 for found in pos):
+                continue
+            flat = [*entry["source"], *outputs[pot[0]]]
+            for (path,) in pos:
+                flat += outputs[path]
+            if len(flat) == 2 * (2 + len(langs)) and all(type(n) is int for n in flat):
+                articles[slug] = flat
+        return articles
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return {}
 
 
 def _glossary_key(project: Project) -> str:
@@ -281,6 +317,14 @@ def _template(
     project: Project, slug: str, segments: list[Any]
 ) -> tuple[polib.POFile, bytes, bytes | None]:
     """The article's POT, its bytes and the old POT's; the old date stays if no entry changed."""
+    from transflow.catalog import (
+        build_template,
+        catalog_bytes,
+        creation_date,
+        parse_catalog,
+        same_entries,
+    )
+
     source_ref = project.relative(project.source_path(slug))
     pot_path = project.pot_path(slug)
     template = build_template(segments, source_ref, project_id=slug, date=creation_date())
@@ -332,14 +376,26 @@ class _Memories:
         self.seen: dict[str, os.stat_result] = {}  # stats already taken this run (by path)
         self.articles: list[str] | None = None  # every article, when the run already listed them
         self._catalogues: list[tuple[str, str, str]] | None = None
+        # The extract cache's token, when the memory last recorded the same one: it held every
+        # catalogue as the cache stamps them; the articles the cache found unchanged this run
+        # (`verified`) then need no look from the memory (20,000 stats at 10,000 articles).
+        self.token: str | None = None
+        self.verified: set[str] = set()
 
     def _ready(self) -> SqliteMemory:
         memory = self.memory
         if memory is None:
-            from transflow.memory import DB_FILE
+            from transflow.memory import DB_FILE, SqliteMemory
 
             memory = SqliteMemory(self.project.cache_dir / DB_FILE, log=self.notes.append)
-            stats = memory.refresh(self.catalogues(), seen=self.seen)
+            everything = self.catalogues()
+            if self.token is not None and memory.synced == self.token:
+                verified = self.verified
+                # (c[2] is the article's slug; the memory file's order key is in no cache.)
+                stats = memory.refresh([c for c in everything if c[2] not in verified],
+                                       seen=self.seen, partial=True, everything=everything)
+            else:
+                stats = memory.refresh(everything, seen=self.seen)
             self.notes.append(f"translation memory: {stats.stat} catalogues looked at, "
                               f"{stats.read} read, {stats.parsed} changed, "
                               f"{stats.removed} gone")  # fmt: skip
@@ -361,6 +417,40 @@ class _Memories:
     def before_fork(self) -> None:
         """Refresh now (workers only read) and close this process's connection."""
         self._ready().detach()
+
+    def settle(self, cache: _Cache, todo: list[str], written: set[str],
+               hints: _PairSpill | None = None) -> None:  # fmt: skip
+        """At the end of a run: the memory takes in the catalogues of `todo` (re-reading those
+        whose stamps changed: `written`, or a translator's save), and the memory and `cache`
+        record one new token, so that the next run skips what the cache finds unchanged.
+
+        A run that did not open the memory but changed the cache records no token: the next
+        run's memory looks at every catalogue.
+        """
+        memory = self.memory
+        if memory is None:
+            if cache.dirty:
+                cache.memory = None
+            return
+        if todo:
+            chosen = set(todo)
+            memory.learn([c for c in self.catalogues() if c[2] in chosen],
+                         written_count=len(written), hints=hints)  # fmt: skip
+        import secrets
+
+        token = secrets.token_hex(8)
+        cache.memory = [token, self.scope()] if memory.mark_synced(token) else None
+        cache.dirty = True
+
+    def scope(self) -> str:
+        """What a token covers: where the catalogues are and which articles there are."""
+        import hashlib
+
+        h = hashlib.blake2b(os.fspath(self.project.locales_dir).encode("utf-8", "surrogateescape"),
+                            digest_size=16)  # fmt: skip
+        for slug in self.articles or ():
+            h.update(b"\0" + slug.encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
 
     def close(self) -> None:
         """Close the database (and delete it if it was a temporary one)."""
@@ -404,6 +494,8 @@ def _process(project: Project, slug: str, langs: tuple[str, ...], glossary: Any,
 def _merge_language(project: Project, slug: str, lang: str, template: polib.POFile,
                     glossary: Any, memories: _Memories, dry: bool = False) -> _Merged:  # fmt: skip
     """Read, merge and stage one language's PO of one article."""
+    from transflow.catalog import catalog_bytes, merge_catalog, parse_catalog
+
     path = project.po_path(lang, slug)
     stamp = file_stamp(path)
     data = read_bytes(path) if stamp is not None else None
@@ -413,8 +505,66 @@ def _merge_language(project: Project, slug: str, lang: str, template: polib.POFi
     po, stats = merge_catalog(template, old, lang, glossary=glossary, memory=memory,
                               path=str(path))  # fmt: skip
     new = catalog_bytes(po)
+    hint = None
+    if new != data and not dry:
+        import marshal
+
+        from transflow.catalog import memory_pairs
+
+        hint = (_digest(new), marshal.dumps(memory_pairs(po)))
     return _Merged(slug, _spill(path, new, dry) if new != data else None, stats, stamp,
-                   _digest(data) if data is not None else None)  # fmt: skip
+                   _digest(data) if data is not None else None, hint)  # fmt: skip
+
+
+class _PairSpill:
+    """What the merges of a run taught the memory, by catalogue path (`memory.Hints`).
+
+    Kept in an unnamed temporary file, not in this process: a cold run of 10,000 articles
+    would hold hundreds of MB of strings until the memory learns them after the commit.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._file: Any = None
+        self._index: dict[str, tuple[str, int, int]] = {}  # path → (digest, offset, length)
+
+    def take(self, project: Project, article: _Article) -> _Article:
+        """Move the article's hints here (its `_Merged` keep none); the article."""
+        for lang, merged in article.merged.items():
+            if merged.hint is None:
+                continue
+            digest, blob = merged.hint
+            article.merged[lang] = replace(merged, hint=None)
+            if self._file is None:
+                import tempfile
+
+                try:
+                    self._file = tempfile.TemporaryFile(dir=self.folder)
+                except OSError:
+                    self._file = tempfile.TemporaryFile()
+            self._file.seek(0, os.SEEK_END)
+            self._index[os.fspath(project.po_path(lang, article.slug))] = (
+                digest, self._file.tell(), len(blob))
+            self._file.write(blob)
+        return article
+
+    def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
+        """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
+        found = self._index.get(path)
+        if found is None:
+            return None
+        import marshal
+
+        digest, offset, length = found
+        self._file.seek(offset)
+        pairs: list[tuple[str, str]] = marshal.loads(self._file.read(length))
+        return digest, pairs
+
+    def close(self) -> None:
+        """Delete the temporary file (an unnamed one: a killed run leaves nothing behind)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 # State a forked worker inherits (fork: no pickling of the glossary or the memories).
@@ -429,7 +579,11 @@ def _process_in_worker(slug: str) -> _Article:
 
 def _workers(jobs: int) -> int:
     """How many processes to use for `jobs` articles (1: stay in this process)."""
-    if jobs < PARALLEL_MIN_ARTICLES or "fork" not in mp.get_all_start_methods():
+    if jobs < PARALLEL_MIN_ARTICLES:
+        return 1
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
@@ -485,14 +639,16 @@ def _remove_stale_temporaries(project: Project) -> None:
 def _extract(project: Project, articles: list[str], progress: Progress, *, dry: bool = False,
              marker: Path | None = None) -> ExtractReport:  # fmt: skip
     memories = _Memories(project, tuple(project.languages))
+    spill = _PairSpill(project.cache_dir)
     try:
-        return _extract_with(project, articles, progress, memories, dry, marker)
+        return _extract_with(project, articles, progress, memories, spill, dry, marker)
     finally:
+        spill.close()
         memories.close()
 
 
-def _extract_with(project: Project, articles: list[str], progress: Progress,
-                  memories: _Memories, dry: bool, marker: Path | None) -> ExtractReport:  # fmt: skip
+def _extract_with(project: Project, articles: list[str], progress: Progress, memories: _Memories,
+                  spill: _PairSpill, dry: bool, marker: Path | None) -> ExtractReport:  # fmt: skip
     glossary_key = _glossary_key(project)
     langs = tuple(project.languages)
     key = json.dumps([CACHE_VERSION, __version__, project.segmentation, glossary_key, langs])
@@ -502,20 +658,22 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
     templates, locales = os.fspath(project.templates_dir), os.fspath(project.locales_dir)
     sources = os.fspath(project.source_dir)
 
-    def outputs(slug: str) -> list[str]:
-        return [f"{templates}/{slug}.pot", *(f"{locales}/{lang}/{slug}.po" for lang in langs)]
+    def stamped(slug: str) -> list[str]:  # what the cache stamps: the source, then outputs
+        source = f"{sources}/{slug}.htm" if slug in htm_only else f"{sources}/{slug}.html"
+        return [source, f"{templates}/{slug}.pot",
+                *(f"{locales}/{lang}/{slug}.po" for lang in langs)]  # fmt: skip
 
-    def source(slug: str) -> str:
-        html = f"{sources}/{slug}.html"
-        if slug in htm_only:
-            return f"{sources}/{slug}.htm"  # as project.source_path: .html first
-        return html
+    # Every article (the memory learns from all, whichever are extracted now), and those
+    # whose source is `.htm` (no `.html`, rare; `.html` first as `Project.source_path`):
+    # one listing of source/.
+    every, htm_only = _list_sources(sources) if articles else ([], set())
+    memories.articles = every
 
-    # The articles whose source is `.htm` (no `.html`): rare, found with one listing.
-    htm_only = {name[:-4] for name in _htm_sources(sources)} if articles else set()
-
-    todo = [s for s in articles if not cache.fresh(s, source(s), outputs(s))]
+    todo = [s for s in articles if not cache.fresh(s, stamped(s))]
     memories.seen = cache.seen
+    if cache.memory is not None and todo:
+        memories.verified = set(articles).difference(todo)
+        memories.token = cache.memory[0] if cache.memory[1] == memories.scope() else None
     memories.notes += cache.notes
     workers = _workers(len(todo))
     # The glossary's terms and forms are only needed for the hints of what is merged now.
@@ -533,15 +691,20 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
                 # Many articles: refresh the memory first (its own workers read what changed);
                 # the article workers then only read the database, each with its connection.
                 memories.before_fork()
+                from transflow.processes import fork_pool
+
                 with fork_pool(workers) as pool:
-                    work = list(pool.imap(_process_in_worker, items, chunksize=8))
+                    work = [spill.take(project, a) for a in
+                            pool.imap(_process_in_worker, items, chunksize=8)]  # fmt: skip
             finally:
                 _FORK_STATE.clear()
         else:
-            work = [_process(project, slug, langs, glossary, memories, dry) for slug in items]
+            work = [spill.take(project, _process(project, slug, langs, glossary, memories, dry))
+                    for slug in items]  # fmt: skip
     notes = tuple(memories.notes)
     if dry:
-        return _dry_report(project, articles, todo, work, langs, cache, source, outputs, notes)
+        return _dry_report(project, articles, todo, work, langs, cache, stamped, notes,
+                           memories)  # fmt: skip
     # 2. Write what changed.
     results: list[FileResult] = []
     with progress(work, "Writing catalogues") as items:
@@ -555,22 +718,22 @@ def _extract_with(project: Project, articles: list[str], progress: Progress,
                 results.append(_write_po(project, article, lang, glossary))
     _commit(project, work, glossary)
     for slug in todo:
-        cache.record(slug, source(slug), outputs(slug))
-    cache.save()
+        cache.record(slug, stamped(slug))
     written = {os.fspath(project.root / r.path) for r in results if r.written and r.stats}
-    if memories.memory is not None and written:
-        # The memory learns what this run wrote now, so that the next run (a one-article edit
-        # after a migration, say) does not re-read every catalogue this one rewrote.
-        memories.memory.learn([c for c in memories.catalogues() if c[1] in written])
+    # The memory learns what this run wrote now, so that the next run (a one-article edit
+    # after a migration, say) does not re-read every catalogue this one rewrote.
+    memories.settle(cache, todo, written, spill)
+    cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes)
 
 
 def _dry_report(project: Project, articles: list[str], todo: list[str], work: list[_Article],
-                langs: tuple[str, ...], cache: _Cache, source: Any, outputs: Any,
-                notes: tuple[str, ...]) -> ExtractReport:  # fmt: skip
+                langs: tuple[str, ...], cache: _Cache, stamped: Any,
+                notes: tuple[str, ...], memories: _Memories) -> ExtractReport:  # fmt: skip
     """`--check`: the files extract would change; articles that would not change are fresh."""
     results: list[FileResult] = []
+    recorded: list[str] = []
     for article in work:
         pot = FileResult(project.relative(project.pot_path(article.slug)),
                          article.pot_tmp is not None)  # fmt: skip
@@ -579,7 +742,9 @@ def _dry_report(project: Project, articles: list[str], todo: list[str], work: li
                for lang in langs]  # fmt: skip
         results += [pot, *pos]
         if not any(r.written for r in (pot, *pos)):
-            cache.record(article.slug, source(article.slug), outputs(article.slug))
+            cache.record(article.slug, stamped(article.slug))
+            recorded.append(article.slug)
+    memories.settle(cache, recorded, set())
     cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes, checked=True)
@@ -625,9 +790,19 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
                 return article, item
             return None
 
-        # Replacing a file waits on the journal; many renames at once share the waits.
-        with ThreadPoolExecutor(RENAME_THREADS) as pool:
-            conflicts = [c for c in pool.map(rename, temps) if c is not None]
+        if len(temps) <= FSYNC_MAX_FILES:  # (a few: threads would cost more than they save)
+            conflicts = [c for c in map(rename, temps) if c is not None]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Replacing a file waits on the journal; many renames at once share the waits.
+            # (In slices: `map` makes every future at once, ~2 KB each: 30,000 of them at
+            # 10,000 articles were 60 MB of this process.)
+            conflicts = []
+            with ThreadPoolExecutor(RENAME_THREADS) as pool:
+                for start in range(0, len(temps), RENAME_SLICE):
+                    conflicts += [c for c in pool.map(rename, temps[start : start + RENAME_SLICE])
+                                  if c is not None]  # fmt: skip
         temps = []
         for article, item in conflicts:
             if item.lang is not None:
@@ -651,6 +826,8 @@ def _write_po(
     project: Project, article: _Article, lang: str, glossary: Any, *, direct: bool = False
 ) -> FileResult:
     """Stage (or with `direct`, write) one merged PO, re-merging first if it was saved meanwhile."""
+    from transflow.catalog import catalog_bytes, merge_catalog, parse_catalog
+
     merged = article.merged[lang]
     path = project.po_path(lang, article.slug)
     stamp, digest, stats = merged.stamp, merged.digest, merged.stats

@@ -29,8 +29,10 @@ journal back) and the stamps say what to re-read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
+import re
 import sqlite3
 import stat
 import tempfile
@@ -38,7 +40,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from transflow import __version__
 
@@ -57,6 +59,15 @@ PARALLEL_MIN_READS = 200  # below this many catalogues to read, worker processes
 MAX_WORKERS = 4
 
 Log = Callable[[str], None]
+Pairs = list[tuple[str, str]]
+
+
+class Hints(Protocol):
+    """What a run wrote, by catalogue path: (digest of the bytes, the pairs they teach)."""
+
+    def get(self, path: str) -> tuple[str, Pairs] | None:
+        """The digest and pairs of what was written at `path`, or None."""
+
 # (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
 Catalogue = tuple[str, str, str]
 
@@ -100,9 +111,14 @@ def catalogue_pairs(data: bytes, path: str) -> list[tuple[str, str]]:
 
 
 def _words(msgid: str) -> set[str]:
-    from transflow.catalog import _WORD
+    return set(_word_pattern().findall(msgid.lower()))
 
-    return set(_WORD.findall(msgid.lower()))
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    from transflow.catalog import _WORD  # (the in-memory memory's words, by construction)
+
+    return _WORD
 
 
 def _term(lang_hex: str, word: str) -> str:
@@ -190,11 +206,14 @@ class SqliteMemory:
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._partial = False  # the refresh in progress looks at some catalogues only
-        self._term_cache: dict[tuple[str, str], str] = {}
+        self._term_prefix: dict[str, str] = {}
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
         self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
+        # What `mark_synced` last recorded in the database (None: never, or a new database).
+        self.synced: str | None = None
+        self._hints: Hints | None = None  # what `learn` was told the run wrote
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -242,6 +261,7 @@ class SqliteMemory:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             if meta.get("schema") != str(SCHEMA) or meta.get("transflow") != __version__:
                 raise Unusable("written by another transflow version")
+            self.synced = meta.get("synced")
             page_size = con.execute("PRAGMA page_size").fetchone()[0]
             pages = con.execute("PRAGMA page_count").fetchone()[0]
             if pages * page_size > os.stat(path).st_size:
@@ -349,14 +369,20 @@ class SqliteMemory:
 
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
-                partial: bool = False) -> RefreshStats:  # fmt: skip
+                partial: bool = False,
+                everything: list[Catalogue] | None = None) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
+        With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
+        others are as the memory last saw them); `everything` is then the whole list.
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
-        it from the catalogues. `wanted` is remembered: a fault a lookup finds rebuilds from it.
+        it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
+        from it.
         """
         if not partial:
             self._wanted = wanted
+        elif everything is not None:
+            self._wanted = everything
         self._partial = partial
         try:
             return self._refresh(wanted, seen or {})
@@ -365,20 +391,46 @@ class SqliteMemory:
             self._partial = False  # (an empty database needs everything)
             return self._refresh(self._wanted or wanted, {})
 
-    def learn(self, written: list[Catalogue]) -> RefreshStats:
+    def learn(self, written: list[Catalogue], *, written_count: int | None = None,
+              hints: Hints | None = None) -> RefreshStats:  # fmt: skip
         """Take in the catalogues a run just wrote (after `refresh` of the whole project).
 
-        A few: a partial refresh replaces their pairs. Most of the project (a cold run, a
-        migration): replacing pair by pair costs more than loading every catalogue into an
-        empty database in bulk, so the memory is rebuilt from the last full refresh's list
-        (the same answers: the memory is a function of the catalogues' content).
+        A few: a partial refresh replaces their pairs (`written` may list more catalogues
+        than were written, `written_count`: their stamps say which changed). Most of the
+        project (a cold run, a migration): replacing pair by pair costs more than loading
+        every catalogue into an empty database in bulk, so the memory is rebuilt from the
+        last full refresh's list (the same answers: the memory is a function of the
+        catalogues' content).
+
+        `hints` gives, by path, the digest of the bytes the run wrote and the pairs they
+        teach (as the run's merges already had them): a catalogue whose bytes on disk have
+        that digest is not parsed again. Any other is read as usual.
         """
         wanted = self._wanted
-        if (wanted is not None and len(written) >= BULK_MIN_READS
-                and len(written) * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
-            self._recreate()
-            return self.refresh(wanted)
-        return self.refresh(written, partial=True)
+        count = len(written) if written_count is None else written_count
+        self._hints = hints
+        try:
+            if (wanted is not None and count >= BULK_MIN_READS
+                    and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+                self._recreate()
+                return self.refresh(wanted)
+            return self.refresh(written, partial=True)
+        finally:
+            self._hints = None
+
+    def mark_synced(self, token: str) -> bool:
+        """Record `token` (the caller's name for the catalogues' state the memory now holds).
+
+        `extract` keeps the same token in its own cache: when both still agree on the next
+        run, the catalogues its cache finds unchanged need no look from the memory. False
+        when it cannot be recorded (the next run then looks at every catalogue).
+        """
+        try:
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (token,))
+        except sqlite3.Error:
+            return False
+        self.synced = token
+        return not self._temporary
 
     def _refresh(self, wanted: list[Catalogue],
                  seen: dict[str, os.stat_result] | None = None) -> RefreshStats:  # fmt: skip
@@ -396,7 +448,6 @@ class SqliteMemory:
                       seen: dict[str, os.stat_result]) -> RefreshStats:  # fmt: skip
         con = self.con
         stats = RefreshStats()
-        self._term_cache = {}
         self._new_msgids = 0
         self._next_mid = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM msgids").fetchone()[0])
         # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
@@ -456,14 +507,20 @@ class SqliteMemory:
         con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
         con.execute("BEGIN IMMEDIATE")
         try:
+            # The memory changes: whatever a caller's token said of it no longer holds until
+            # `mark_synced` records a new one (a run killed after this commit leaves none).
+            con.execute("DELETE FROM meta WHERE key = 'synced'")
+            self.synced = None
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
                 con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
-            with _reads(jobs) as reads:
+            with _reads(jobs, self._hints) as reads:
                 for (cat, st, row), (digest, pairs) in zip(to_read, reads, strict=True):
                     record = (*_stamp(st), digest, now)
-                    if row is not None and pairs is None:  # same bytes: a new stamp only
+                    if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
+                        # Same bytes, or what the memory learns from them is the same (a new
+                        # untranslated or fuzzy entry): a new stamp only, no key moves.
                         con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
                                     " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
                         continue
@@ -496,7 +553,15 @@ class SqliteMemory:
         self._memo = {}
         return stats
 
+    def _same_pairs(self, cat_id: int, pairs: list[tuple[str, str]]) -> bool:
+        """True when a catalogue teaches exactly the pairs the memory holds for it, in order."""
+        held = self.con.execute("SELECT m.msgid, p.msgstr FROM pairs p JOIN msgids m"
+                                " ON m.id = p.mid WHERE p.cat = ? ORDER BY p.pos",
+                                (cat_id,)).fetchall()  # fmt: skip
+        return held == pairs[: 1 << POS_BITS]
+
     def _recreate(self) -> None:
+        self.synced = None
         with contextlib.suppress(sqlite3.Error):
             if self._con is not None:
                 self._con.close()
@@ -521,12 +586,15 @@ class SqliteMemory:
         if ord_ == MEMORY_FILE_ORDER:
             slot = SLOT_MAX
         else:
-            prev = con.execute("SELECT max(base) FROM catalogs WHERE lang = ? AND ord < ?",
-                               (lang, ord_)).fetchone()[0]  # fmt: skip
-            after = con.execute("SELECT min(base) FROM catalogs WHERE lang = ? AND ord > ?",
-                                (lang, ord_)).fetchone()[0]  # fmt: skip
-            low = prev >> SLOT_SHIFT if prev is not None else 0
-            high = after >> SLOT_SHIFT if after is not None else SLOT_MAX + 1
+            # The neighbours in article order (bases grow with `ord` within a language: one
+            # step down the index each, not max()/min() over every row before or after it,
+            # which made a cold memory of 20,000 catalogues quadratic).
+            prev = con.execute("SELECT base FROM catalogs WHERE lang = ? AND ord < ?"
+                               " ORDER BY ord DESC LIMIT 1", (lang, ord_)).fetchone()  # fmt: skip
+            after = con.execute("SELECT base FROM catalogs WHERE lang = ? AND ord > ?"
+                                " ORDER BY ord LIMIT 1", (lang, ord_)).fetchone()  # fmt: skip
+            low = prev[0] >> SLOT_SHIFT if prev is not None else 0
+            high = after[0] >> SLOT_SHIFT if after is not None else SLOT_MAX + 1
             slot = low + min(SLOT_STEP, (high - low) // 2)
             if slot <= low or slot >= high:
                 raise _Exhausted
@@ -600,17 +668,11 @@ class SqliteMemory:
         return existing
 
     def _terms(self, lang: str, msgid: str) -> list[str]:
-        """`_terms`, with each word's term remembered for the refresh in progress."""
-        cache = self._term_cache
-        if len(cache) > 20_000:  # (bounded: memory stays flat in the newsroom's vocabulary)
-            cache.clear()
-        out = []
-        for word in sorted(_words(msgid)):
-            term = cache.get((lang, word))
-            if term is None:
-                term = cache[lang, word] = _term(lang.encode("utf-8").hex(), word)
-            out.append(term)
-        return out
+        """`_terms` of a msgid (the language's prefix worked out once a refresh)."""
+        prefix = self._term_prefix.get(lang)
+        if prefix is None:
+            prefix = self._term_prefix[lang] = f"{lang.encode('utf-8').hex()}x"
+        return [prefix + word.encode("utf-8").hex() for word in sorted(_words(msgid))]
 
     def _settle(self, mids: set[int]) -> None:
         """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
@@ -693,11 +755,16 @@ class SqliteMemory:
         terms = {_term(lang_hex, w): w for w in _words(msgid)}
         if not terms:
             return None
+        # Every word's document frequency in one query (not one query a word).
         frequency: list[tuple[int, str, str]] = []
-        for term, word in terms.items():
-            row = con.execute("SELECT n FROM df WHERE term = ?", (term,)).fetchone()
-            if row is not None and row[0] > 0:
-                frequency.append((int(row[0]), word, term))
+        listed = list(terms)
+        for start in range(0, len(listed), 500):
+            some = listed[start : start + 500]
+            for term, n in con.execute(
+                    f"SELECT term, n FROM df WHERE term IN ({','.join('?' * len(some))})",
+                    some):  # fmt: skip
+                if n > 0:
+                    frequency.append((int(n), terms[term], term))
         if not frequency:
             return None
         frequency.sort()
@@ -776,14 +843,45 @@ def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, 
     return digest, catalogue_pairs(data, path)
 
 
+def _read_hinted(job: tuple[str, str | None], hints: Hints,
+                 ) -> tuple[str | None, list[tuple[str, str]] | None]:  # fmt: skip
+    """`_read_one`, taking the pairs from `hints` when the bytes are the ones written."""
+    path, recorded = job
+    hint = hints.get(path)
+    if hint is None:
+        return _read_one(job)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None, []
+    digest = _digest(data)
+    if digest == recorded:
+        return digest, None
+    if digest == hint[0]:
+        return digest, hint[1]
+    return digest, catalogue_pairs(data, path)  # (saved by someone since the run wrote it)
+
+
 @contextlib.contextmanager
-def _reads(jobs: list[tuple[str, str | None]]) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:
-    """`_read_one` of every job, in order, in worker processes when there are many."""
+def _reads(jobs: list[tuple[str, str | None]], hints: Hints | None = None,
+           ) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:  # fmt: skip
+    """`_read_one` of every job, in order, in worker processes when there are many.
+
+    With `hints`, in this process: the catalogues a run just wrote are read and hashed here
+    (no parse when the digest is the one written), the few others parsed here too.
+    """
+    if hints is not None:
+        yield (_read_hinted(job, hints) for job in jobs)
+        return
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(jobs) < PARALLEL_MIN_READS or workers < 2:
+        yield map(_read_one, jobs)
+        return
     import multiprocessing as mp
 
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
     # (A worker of extract's pool is a daemon: it may not start processes of its own.)
-    if len(jobs) < PARALLEL_MIN_READS or workers < 2 or mp.current_process().daemon:
+    if mp.current_process().daemon:
         yield map(_read_one, jobs)
         return
 

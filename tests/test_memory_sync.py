@@ -1,0 +1,290 @@
+"""extract's cache and the translation memory in step: skipping is never a stale answer.
+
+When the memory and `build/.cache/extract.json` hold the same token, the memory looks only at
+the catalogues of the articles that extract's cache did not find unchanged (at 10,000 articles,
+20,000 stats fewer). Every step below is compared with a copy of the project whose caches are
+deleted before each run: the catalogues must come out byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from transflow.catalog import read_catalog, render_catalog
+from transflow.extract import extract_project
+from transflow.project import Project, read_project
+
+from .conftest import corpus_po_files
+from .test_extract import make_project, page, write
+from .test_memory import needs_corpus_po
+
+ROAD = "The road to the border was closed."
+BRIDGE = "The bridge over the river reopened after repairs."
+
+
+@pytest.fixture()
+def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Project]:
+    """The project, and its control copy (extracted each time without any cache)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = make_project(tmp_path / "news")
+    write(project.source_path("b"), page("Road closed", ROAD, BRIDGE,
+                                         "Residents gathered outside the hall."))  # fmt: skip
+    shutil.copytree(project.root, tmp_path / "control")
+    return project, read_project(tmp_path / "control" / "transflow.toml")
+
+
+def catalogues(project: Project) -> dict[str, bytes]:
+    return {str(p.relative_to(project.root)): p.read_bytes()
+            for p in sorted(project.locales_dir.rglob("*.po*"))}  # fmt: skip
+
+
+def extract_both(pair: tuple[Project, Project], articles: list[str] | None = None) -> list[str]:
+    """Extract in both (the control from no cache at all); the project's notes."""
+    project, control = pair
+    shutil.rmtree(control.cache_dir, ignore_errors=True)
+    extract_project(control, articles or control.articles())
+    report = extract_project(project, articles or project.articles())
+    assert catalogues(project) == catalogues(control)
+    return list(report.notes)
+
+
+def in_both(pair: tuple[Project, Project], edit: object) -> None:
+    for project in pair:
+        edit(project)  # type: ignore[operator]
+
+
+def translate(slug: str, lang: str, prefix: str) -> object:
+    def edit(project: Project) -> None:
+        path = project.po_path(lang, slug)
+        po = read_catalog(path)
+        for e in po:
+            if not e.obsolete:
+                e.msgstr = prefix + e.msgid
+        path.write_text(render_catalog(po), "utf-8")
+    return edit
+
+
+def source(slug: str, title: str, *paragraphs: str) -> object:
+    def edit(project: Project) -> None:
+        write(project.source_path(slug), page(title, *paragraphs))
+    return edit
+
+
+def looked_at(notes: list[str]) -> int | None:
+    for note in notes:
+        if note.startswith("translation memory:"):
+            return int(note.split(": ")[1].split()[0])
+    return None
+
+
+def test_the_memory_skips_what_the_cache_vouches_for_and_answers_as_from_scratch(
+        pair: tuple[Project, Project]) -> None:  # fmt: skip
+    project = pair[0]
+    extract_both(pair)
+    token = json.loads((project.cache_dir / "extract.json").read_text())["memory"]
+    assert token is not None  # the first run opened the memory: both record a token
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, translate("b", "ka", "KA "))
+    # A subset run: b was not looked at by extract's cache, so the memory looks at it.
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall.", ROAD))
+    notes = extract_both(pair, ["a"])
+    a_ru = read_catalog(project.po_path("ru", "a")).find(ROAD)
+    assert a_ru is not None and a_ru.msgstr == "RU " + ROAD and "fuzzy" not in a_ru.flags
+    # A whole run with one new paragraph: b's catalogues changed since extract last stamped
+    # them (the translator), so they are looked at too; the next such run, a's alone.
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall.", ROAD,
+                         "A paragraph nobody wrote before."))  # fmt: skip
+    notes = extract_both(pair)
+    assert looked_at(notes) == 6, notes  # a's and b's ka and ru, locales/memory/{ka,ru}.po
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall.", ROAD,
+                         "A second paragraph nobody wrote before."))  # fmt: skip
+    notes = extract_both(pair)
+    assert looked_at(notes) == 4, notes  # a's ka and ru, locales/memory/{ka,ru}.po
+    # b loses BRIDGE (made obsolete in b's catalogues) in a run that needs no memory...
+    in_both(pair, source("b", "Road closed", ROAD, "Residents gathered outside the hall."))
+    notes = extract_both(pair)
+    assert looked_at(notes) is None  # (the memory was not opened)
+    # ... so the next run's memory must not fill BRIDGE from b's old catalogue.
+    in_both(pair, source("a", "Talks resume", BRIDGE))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes  # no token: every catalogue looked at
+    a_ru = read_catalog(project.po_path("ru", "a")).find(BRIDGE)
+    assert a_ru is not None and a_ru.msgstr == ""
+    # A translator's save of a catalogue the cache recorded: a is no longer fresh, looked at
+    # (b revives its own obsolete translation of BRIDGE: the memory is not asked for it).
+    in_both(pair, translate("a", "ru", "RU2 "))
+    in_both(pair, source("b", "Road closed", ROAD, "Residents gathered outside the hall.",
+                         BRIDGE, "Another paragraph of b nobody wrote before."))  # fmt: skip
+    notes = extract_both(pair)
+    assert looked_at(notes) == 6, notes  # a's and b's, and the memory files
+    # A new article: the token covers the article list, so every catalogue is looked at.
+    in_both(pair, source("c", "Bridge", BRIDGE, "A paragraph of c nobody wrote before."))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 3 + 2, notes
+    c_ru = read_catalog(project.po_path("ru", "c")).find(BRIDGE)
+    assert c_ru is not None and c_ru.msgstr in ("RU2 " + BRIDGE, "RU " + BRIDGE)
+    # An article deleted: the token covers the article list, so every catalogue is looked at.
+    for p in pair:
+        p.source_path("c").unlink()
+    in_both(pair, source("a", "Talks resume", BRIDGE, "Yet another paragraph nobody wrote."))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes
+
+
+def test_a_memory_token_that_does_not_match_means_a_full_look(
+        pair: tuple[Project, Project]) -> None:  # fmt: skip
+    project = pair[0]
+    extract_both(pair)
+    cache = project.cache_dir / "extract.json"
+    data = json.loads(cache.read_text())
+    data["memory"][0] = "0" * 16  # another run's token (the memory was updated without it)
+    cache.write_text(json.dumps(data))
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, source("a", "Talks resume", ROAD))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes
+
+
+def test_a_run_that_rewrites_most_catalogues_hands_the_memory_its_merges(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.memory as memory_mod
+    from transflow.memory import DB_FILE, SqliteMemory, project_catalogues
+
+    monkeypatch.setattr(memory_mod, "BULK_MIN_READS", 1)  # (this newsroom is tiny)
+    project = pair[0]
+    extract_both(pair)
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, translate("a", "ka", "KA "))
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall!", ROAD))
+    in_both(pair, source("b", "Road closed", ROAD, BRIDGE, "A paragraph nobody wrote before."))
+    learning: list[bool] = []
+    parsed: list[str] = []
+    real_pairs, real_learn = memory_mod.catalogue_pairs, SqliteMemory.learn
+
+    def counting(data: bytes, path: str) -> list[tuple[str, str]]:
+        if learning:
+            parsed.append(path)
+        return real_pairs(data, path)
+
+    def learn(self: SqliteMemory, *args: object, **kwargs: object) -> object:
+        learning.append(True)
+        try:
+            return real_learn(self, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            learning.clear()
+
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", counting)
+    monkeypatch.setattr(SqliteMemory, "learn", learn)
+    extract_both(pair)
+    # Every catalogue rewritten, the memory rebuilt after the commit from what the merges
+    # taught: none parsed again (the control, from no cache, parses only the memory files).
+    assert parsed == [], parsed
+    monkeypatch.setattr(memory_mod, "catalogue_pairs", real_pairs)
+    cats = project_catalogues(project, project.languages)
+    learned = SqliteMemory(project.cache_dir / DB_FILE)
+    scratch = SqliteMemory(project.root / "scratch.sqlite3")
+    scratch.refresh(cats)
+    assert learned.languages() == scratch.languages()
+    for lang in project.languages:
+        for cat in cats:
+            if cat[0] == lang and Path(cat[1]).is_file():
+                for e in read_catalog(Path(cat[1])):
+                    for query in (e.msgid, e.msgid + " again", e.msgid[:-3]):
+                        assert learned.lookup(lang, query) == scratch.lookup(lang, query)
+    assert learned.lookup("ru", ROAD) == (ROAD, "RU " + ROAD, 100.0)
+
+
+@needs_corpus_po
+def test_the_pairs_a_merge_hands_over_are_those_its_bytes_teach() -> None:
+    # What `memory.Hints` relies on: rendering a catalogue and parsing it back teaches the
+    # memory the same pairs, in the same order, as the catalogue object did (real catalogues).
+    from transflow.catalog import catalog_bytes, memory_pairs, parse_catalog
+    from transflow.memory import catalogue_pairs
+
+    files = corpus_po_files()
+    assert files
+    for path in files:
+        po = parse_catalog(path.read_bytes(), path)
+        assert memory_pairs(po) == catalogue_pairs(catalog_bytes(po), str(path)), path
+
+
+def test_a_run_with_nothing_to_do_writes_no_cache(pair: tuple[Project, Project]) -> None:
+    project = pair[0]
+    extract_both(pair)
+    cache = project.cache_dir / "extract.json"
+    before = cache.stat().st_mtime_ns, cache.read_bytes()
+    extract_project(project, project.articles())
+    assert (cache.stat().st_mtime_ns, cache.read_bytes()) == before
+
+
+def test_many_files_renamed_by_threads_in_slices_come_out_the_same(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+
+    # (The path a cold run of thousands of files takes: one sync, renames by threads.)
+    project, control = pair
+    defaults = extract_mod.FSYNC_MAX_FILES, extract_mod.RENAME_SLICE
+    monkeypatch.setattr(extract_mod, "FSYNC_MAX_FILES", 0)
+    monkeypatch.setattr(extract_mod, "RENAME_SLICE", 2)
+    extract_project(project, project.articles())
+    monkeypatch.setattr(extract_mod, "FSYNC_MAX_FILES", defaults[0])
+    monkeypatch.setattr(extract_mod, "RENAME_SLICE", defaults[1])
+    extract_project(control, control.articles())
+    assert catalogues(project) == catalogues(control)
+    assert not [p for p in project.locales_dir.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_run_that_fails_after_the_memory_changed_leaves_no_token(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import sqlite3
+
+    import transflow.extract as extract_mod
+
+    project = pair[0]
+    extract_both(pair)
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, source("a", "Talks resume", ROAD))
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed before the commit")
+
+    monkeypatch.setattr(extract_mod, "_commit", fail)
+    with pytest.raises(RuntimeError):
+        extract_project(project, project.articles())  # the memory read b's save, then died
+    con = sqlite3.connect(project.cache_dir / "memory.sqlite3")
+    assert con.execute("SELECT value FROM meta WHERE key = 'synced'").fetchall() == []
+    con.close()
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes  # no token: every catalogue looked at
+
+
+def test_a_cache_of_the_previous_format_is_taken_over_not_thrown_away(
+        pair: tuple[Project, Project]) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+
+    project = pair[0]
+    extract_both(pair)
+    path = project.cache_dir / "extract.json"
+    data = json.loads(path.read_text())
+    key = json.loads(data["key"])
+    root = str(project.root)
+    # As version 4 wrote it: stamps by absolute path.
+    old = {slug: {"source": flat[:2], "outputs": {
+        f"{root}/locales/templates/{slug}.pot": flat[2:4],
+        **{f"{root}/locales/{lang}/{slug}.po": flat[4 + 2 * i : 6 + 2 * i]
+           for i, lang in enumerate(key[-1])}}} for slug, flat in data["articles"].items()}
+    path.write_text(json.dumps({"key": json.dumps([4, *key[1:]]), "articles": old}))
+    report = extract_project(project, project.articles())
+    assert report.skipped == len(project.articles())  # nothing merged again after an upgrade
+    assert json.loads(path.read_text())["articles"] == data["articles"]
+    assert extract_mod.CACHE_VERSION == 5
+    # Another version's settings (here: the languages) are not taken over.
+    key[-1] = ["ka"]
+    path.write_text(json.dumps({"key": json.dumps([4, *key[1:]]), "articles": old}))
+    assert extract_project(project, project.articles()).skipped == 0
