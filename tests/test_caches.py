@@ -25,6 +25,7 @@ from transflow.cli import main
 from transflow.project import Project, read_project
 from transflow.status import CACHE_FILE as STATUS_CACHE_FILE
 
+from .damage import DAMAGES, folder, garbage
 from .test_extract import make_project, page, write
 
 
@@ -103,30 +104,6 @@ def test_what_the_findings_depend_on_invalidates_them(project: Project,
     assert "0 catalogues answered from the cache" in notes[-1]
 
 
-def _garbage(path: Path) -> None:
-    path.write_bytes(b"\x00\xffnot json at all" * 50)
-
-
-def _empty(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def _half(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-def _folder(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-    (path / "keep").write_text("mine")
-
-
-def _dangling_link(path: Path) -> None:
-    path.unlink()
-    path.symlink_to(path.parent / "no" / "such" / "file")
-
-
 def _wrong_rows(path: Path) -> None:
     """A well-formed cache of another content: its checksum no longer matches the body."""
     head, _, body = path.read_bytes().partition(b"\n")
@@ -137,7 +114,6 @@ def _wrong_rows(path: Path) -> None:
     path.write_bytes(head + b"\n" + body.replace(b'"glossary"', b'"markup"'))
 
 
-DAMAGE: list[Callable[[Path], None]] = [_garbage, _empty, _half, _folder, _dangling_link]
 CACHE_FILES = ["extract.json", STATUS_CACHE_FILE, FINDINGS_CACHE_FILE, "memory.sqlite3"]
 
 
@@ -156,7 +132,7 @@ def outputs(root: Path) -> tuple[str, str, str, dict[str, bytes]]:
 
 
 @pytest.mark.parametrize("name", CACHE_FILES)
-@pytest.mark.parametrize("damage", [*DAMAGE, _wrong_rows], ids=lambda f: getattr(f, "__name__", f))
+@pytest.mark.parametrize("damage", [*DAMAGES, _wrong_rows], ids=lambda f: getattr(f, "__name__", f))
 def test_any_damage_to_any_cache_changes_no_answer(project: Project, tmp_path: Path, name: str,
                                                    damage: Callable[[Path], None]) -> None:  # fmt: skip
     root = project.root
@@ -180,14 +156,14 @@ def test_any_damage_to_any_cache_changes_no_answer(project: Project, tmp_path: P
     expected = outputs(clean)
     assert outputs(root) == expected
     assert outputs(root) == outputs(clean)  # and again, from whatever the run left
-    if damage is _folder:
+    if damage is folder:
         assert (path / "keep").read_text() == "mine"  # nobody's folder is deleted
     assert not [p for p in (root / "locales").rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_check_cache_notes_say_what_happened(project: Project) -> None:
     findings_json(project.root)
-    _garbage(project.cache_dir / FINDINGS_CACHE_FILE)
+    garbage(project.cache_dir / FINDINGS_CACHE_FILE)
     code, out = cli(project.root, "-v", "check")
     assert code == 1
     assert "check cache" in out and "damaged; checking again" in out
@@ -216,7 +192,7 @@ def test_a_check_of_a_few_catalogues_neither_reads_nor_rewrites_the_cache(
 def test_minus_v_says_what_happened_to_a_damaged_cache(project: Project, name: str,
                                                        command: list[str], says: str) -> None:  # fmt: skip
     outputs(project.root)
-    _garbage(project.cache_dir / name)
+    garbage(project.cache_dir / name)
     if name == "memory.sqlite3":  # (the memory is opened when a new entry needs it)
         write(project.source_path("b"), page("Road closed", "A paragraph nobody wrote yet."))
     code, out = cli(project.root, "-v", *command)

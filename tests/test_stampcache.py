@@ -11,6 +11,8 @@ import pytest
 import transflow.stampcache as stampcache
 from transflow.stampcache import StampCache, digest, file_stamp
 
+from .damage import DAMAGES, dangling_link, empty, folder
+
 
 def open_cache(folder: Path, key: str = "key 1") -> StampCache:
     return StampCache(str(folder / "build" / "test.cache"), key, label="test cache",
@@ -167,30 +169,6 @@ def test_another_key_is_an_empty_cache(tmp_path: Path, settled: None) -> None:
     assert "changed" in other.notes[0] and "computing again" in other.notes[0]
 
 
-def _garbage(path: Path) -> None:
-    path.write_bytes(b"\x00\xffnot a cache at all" * 50)
-
-
-def _empty(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def _half(path: Path) -> None:
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-def _folder(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-    (path / "keep").write_text("mine")
-
-
-def _dangling_link(path: Path) -> None:
-    path.unlink()
-    path.symlink_to(path.parent / "no" / "such" / "file")
-
-
 def _wrong_rows(path: Path) -> None:
     """The same length, one payload byte changed: only the CRC can tell."""
     data = bytearray(path.read_bytes())
@@ -199,8 +177,7 @@ def _wrong_rows(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("damage", [_garbage, _empty, _half, _folder, _dangling_link,
-                                    _wrong_rows])  # fmt: skip
+@pytest.mark.parametrize("damage", [*DAMAGES, _wrong_rows])  # fmt: skip
 def test_a_damaged_cache_is_empty_and_replaced(tmp_path: Path, settled: None,
                                                damage: Callable[[Path], None]) -> None:  # fmt: skip
     make_files(tmp_path)
@@ -212,11 +189,11 @@ def test_a_damaged_cache_is_empty_and_replaced(tmp_path: Path, settled: None,
     name = "locales/ka/a.po"
     a = tmp_path / name
     assert cache.lookup(name, a.stat(), str(a)) is None
-    if damage not in (_empty, _dangling_link):  # (nothing there to speak of)
+    if damage not in (empty, dangling_link):  # (nothing there to speak of)
         assert cache.notes and "computing again" in cache.notes[0]
     cache.store(name, a.stat(), digest(a.read_bytes()), PAYLOADS[name])
     cache.save()
-    if damage is _folder:
+    if damage is folder:
         assert (path / "keep").read_text() == "mine"  # nobody's folder is touched
         return
     assert open_cache(tmp_path).fresh([name], [a.stat()]) == [PAYLOADS[name]]
