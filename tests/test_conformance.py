@@ -23,7 +23,8 @@ from transflow.htmltree import parse_source
 
 from .conftest import corpus_html_pages, needs_corpus
 from .htmlcompare import whatwg_tokens
-from .test_fidelity import ALTERNATES, OURS, P, pseudo, without_links
+from .test_build import pseudo
+from .test_fidelity import ALTERNATES, OURS, P, without_links
 
 DOCUMENTS = [
     # misnesting, the adoption agency algorithm

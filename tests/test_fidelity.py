@@ -20,27 +20,14 @@ from click.testing import CliRunner
 
 from transflow.build import PageSettings, Translation, make_template, render_page
 from transflow.cli import main
-from transflow.inline import parse_notation, render_notation
 
 from .conftest import corpus_html_pages, needs_corpus
 from .htmlcompare import dom_tokens, whatwg_tokens
+from .test_build import pseudo
 
 P = Path("source/a.html")
 ALTERNATES = (("en", "../en/a.html"), ("ka", "a.html"), ("x-default", "../en/a.html"))
 OURS = frozenset(href for _, href in ALTERNATES)
-
-
-def pseudo(msgid: str) -> str:
-    """Every text run wrapped in ⟦…⟧, tags kept: a translation that changes every word."""
-    def walk(nodes: list | tuple) -> list:
-        out: list = []
-        for n in nodes:
-            if isinstance(n, str):
-                out.append(f"⟦{n}⟧" if n.strip() else n)
-            else:
-                out.append(type(n)(n.key, n.void, tuple(walk(n.children))))
-        return out
-    return render_notation(walk(parse_notation(msgid)))
 
 
 def build(data: bytes, translate: Callable[[str], str | None], lang: str = "ka",
