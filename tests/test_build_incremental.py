@@ -179,6 +179,29 @@ def test_articles_built_alone_keep_the_others_records(root: Path) -> None:
     assert report.count("built") == 0 and report.count("up to date") == 6
 
 
+def test_a_build_of_every_article_forgets_deleted_articles(root: Path) -> None:
+    import json
+
+    def slugs() -> list[str]:  # (the manifest's second line: `[slugs, warnings]`)
+        lines = (root / "build/.cache" / MANIFEST_NAME).read_bytes().split(b"\n", 2)
+        return json.loads(lines[1])[0]  # type: ignore[no-any-return]
+
+    write_po(root / "locales/ka/news/b.po", SOURCE_B, {**KA, "Only one.": "<b1>x</b1>"}, "ka")
+    first = build_project(project(root), LANGS, ARTICLES, every_article=True)
+    assert any("news/b" in line for line in first.warning_lines())
+    assert sorted(slugs()) == ["a", "news/b"]
+    # A selection is not every article: the others' records stay.
+    build_project(project(root), LANGS, ["a"])
+    assert sorted(slugs()) == ["a", "news/b"]
+    (root / "source/news/b.html").unlink()
+    report = build_project(project(root), LANGS, ["a"], every_article=True)
+    assert report.count("up to date") == 3
+    assert slugs() == ["a"]
+    assert not any("news/b" in line for line in report.warning_lines())
+    # What is left still answers: nothing to build.
+    assert build_project(project(root), LANGS, ["a"], every_article=True).count("built") == 0
+
+
 @pytest.mark.parametrize(("setting", "value"), [("include_fuzzy", "true"),
                                                 ("segmentation", '"sentence"')])
 def test_a_changed_setting_rebuilds_translations(root: Path, tmp_path: Path, setting: str,

@@ -271,6 +271,7 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         include_fuzzy=project.include_fuzzy if include_fuzzy is None else include_fuzzy,
         force=force,
         progress=settings.progress(),
+        every_article=not articles,
     )
     if settings.verbosity >= 1:  # (30,000 lines at 10,000 articles: made only to be shown)
         for line in report.notes:

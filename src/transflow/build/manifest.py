@@ -163,6 +163,30 @@ class Manifest:
                 self.warnings.pop(key, None)
         self.dirty = True
 
+    def retain(self, slugs: set[str]) -> int:
+        """Forget the records (and pages' warnings) of articles not in `slugs`; how many.
+
+        Called after a build of every article, so that the manifest does not keep the
+        records of deleted articles forever. The records are dropped at the next save.
+        """
+        gone = [slug for slug in self.index if slug not in slugs]
+        gone += [slug for slug in self.changed if slug not in slugs and slug not in self.index]
+        if not gone:
+            return 0
+        dropped = set(gone)
+        for slug in gone:
+            self.changed.pop(slug, None)
+        self.warnings = {key: lines for key, lines in self.warnings.items()
+                         if key.partition("/")[2] not in dropped}
+        kept = [i for i, slug in enumerate(self.slugs) if slug not in dropped]
+        size, data, offset = self.layout.size, self.data, self.offset
+        self.data = b"".join(data[offset + i * size:offset + (i + 1) * size] for i in kept)
+        self.offset = 0
+        self.slugs = [self.slugs[i] for i in kept]
+        self.index = {slug: i for i, slug in enumerate(self.slugs)}
+        self.dirty = True
+        return len(gone)
+
     def save(self, write: Any) -> bool:
         """Write the manifest with `write(path, bytes)` if anything changed; True if written.
 

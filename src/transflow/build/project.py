@@ -360,8 +360,12 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: Manifest,
 
 def build_project(project: Any, langs: list[str], articles: list[str], *,
                   min_complete: float = 0.0, include_fuzzy: bool = False, force: bool = False,
-                  progress: Progress | None = None, jobs: int | None = None) -> BuildReport:
+                  progress: Progress | None = None, jobs: int | None = None,
+                  every_article: bool = False) -> BuildReport:
     """Write build/<lang>/<slug>.html for each language and build/<source>/<slug>.html.
+
+    `every_article`: `articles` are all the project's articles (no selection), so the
+    manifest forgets the records of articles that are gone.
 
     One build at a time (a lock in build/.cache/): under it, what a killed build left behind
     is removed first, so build/<lang>/ ends as a clean build would leave it.
@@ -380,7 +384,7 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
         if os.path.lexists(templates) and not templates.is_dir():
             discard_damaged(templates, notes)
         report = _build(project, langs, articles, min_complete, include_fuzzy, force, progress,
-                        jobs, notes, since)
+                        jobs, notes, since, every_article)
         # Completed: the folders written to hold no temporary of this build.
         written = {".cache"}
         for page in report.pages:
@@ -395,7 +399,7 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
 
 def _build(project: Any, langs: list[str], articles: list[str], min_complete: float,
            include_fuzzy: bool, force: bool, progress: Progress | None, jobs: int | None,
-           notes: list[str], started_ns: int) -> BuildReport:
+           notes: list[str], started_ns: int, every_article: bool = False) -> BuildReport:
     from transflow.progress import no_progress
 
     progress = progress or no_progress
@@ -417,6 +421,8 @@ def _build(project: Any, langs: list[str], articles: list[str], min_complete: fl
                 if outcome.record is not None:
                     manifest.put(outcome.slug, outcome.record, outcome.warnings)
                 report.notes.extend(outcome.notes)
+        if every_article:  # (a deleted article's record would otherwise stay forever)
+            manifest.retain(set(articles))
     finally:
         job.close_folders()
         # Whatever was built is recorded, even if a later article failed.
