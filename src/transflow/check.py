@@ -9,13 +9,11 @@ the exit code.
 from __future__ import annotations
 
 import functools
-import gettext
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,8 @@ from transflow.errors import CatalogError, InputError
 from transflow.files import read_bytes
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     import polib
 
     from transflow.glossary import Glossary
@@ -122,6 +122,8 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _number_values(token: str) -> frozenset[Decimal]:
     """The values a written number can mean: 1,000 → {1000, 1.000}; 1 000 → {1000}; 1,5 → {1.5}."""
+    from decimal import Decimal, InvalidOperation  # (here: a warm check counts no number)
+
     token = re.sub(r"[\u00a0\u202f\u2009 ]", "", token)
     marks = [ch for ch in token if ch in ".,"]
     if not marks:
@@ -298,6 +300,8 @@ def format_problems(flag: str, source: str, target: str, *, exact: bool,
 @functools.lru_cache(maxsize=64)
 def _plural_usage(plural_forms: str, nplurals: int) -> list[int]:
     """How many values of n in 0..999 select each plural form (as msgfmt checks)."""
+    import gettext  # (here: a warm check reads no Plural-Forms)
+
     m = re.search(r"plural\s*=\s*([^;]+)", plural_forms)
     counts = [0] * nplurals
     if not m:
@@ -523,13 +527,15 @@ def check_source_style(project: Project, glossary: Glossary | None,
 
 
 def check_project(project: Project, langs: list[str], articles: list[str], *,
-                  notes: list[str] | None = None) -> list[Finding]:  # fmt: skip
+                  notes: list[str] | None = None,
+                  inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
     """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`.
 
     Findings are cached per catalogue in `build/.cache/check.cache` (a `stampcache.StampCache`):
     a catalogue whose bytes, glossary, project settings and transflow code are unchanged is
     not read again, so a warm check of a newsroom is a stat per catalogue. `notes` receives
-    what the cache did (for `-v`).
+    what the cache did (for `-v`); `inputs` the source files whose house style was checked
+    (the findings depend on them too).
     """
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
@@ -574,7 +580,7 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
     # file like a catalogue (the key already covers the glossary's rules).
     catalogue_hits = cache.hits
     if project.checks.get("style", "error") != "off":
-        findings += _source_style_findings(project, articles, cache, glossary)
+        findings += _source_style_findings(project, articles, cache, glossary, inputs)
     cache.save()
     with gc_paused():
         findings = sort_findings(findings)
@@ -583,6 +589,197 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
         notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
                      f"; {cache.hits - catalogue_hits} source files' house style from the cache")
     return findings
+
+
+# --- the whole report, replayed ---------------------------------------------------------------
+
+REPORT_FORMATS = ("text", "json", "github", "gitlab")
+REPLAY_FORMAT = 1  # bump when what a replay depends on changes
+REPLAY_CHUNK = 1 << 20  # bytes of a replayed report written at a time
+WRITE_CHUNK = 1 << 18  # characters of a report gathered before a write
+
+
+def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: str,
+              color: bool, summary: bool, write: Callable[[str], None],
+              notes: list[str] | None = None) -> int:  # fmt: skip
+    """Check, and write the report (`report.stream_findings`) as it comes; the exit code.
+
+    The report of the last check in each format is kept (`build/.cache/check-<fmt>.out`, and
+    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum, the exit code, and the stamp of every catalogue and
+    source file it was made from, with everything else it depends on: the options, the
+    glossary, the project file, transflow's code). When nothing changed, that report is
+    written again, byte for byte, without loading a single finding.
+    """
+    import time
+
+    from transflow import snapshot
+    from transflow.report import FindingsTally, stream_findings
+
+    started = time.time_ns()  # (before any stat: see `snapshot.settled`)
+    notes = notes if notes is not None else []
+    key: tuple[Any, ...] | None = None
+    # One kept report for each way of writing it (`check -q` and `check` alternate in CI).
+    slot = f"check-{fmt}" + ("" if summary else "-quiet") + ("-color" if color else "")
+    base = os.path.join(project.cache_dir, slot)
+    snap_path, out_path = base + ".snapshot", base + ".out"
+    locales = os.fspath(project.locales_dir)
+    po_paths: list[str] = []
+    if len(langs) * len(articles) >= CACHE_MIN_CATALOGUES and fmt in REPORT_FORMATS:
+        key = ("check-report", REPLAY_FORMAT, fmt, color, summary, tuple(langs),
+               _findings_key(project), locales, project.relative(project.locales_dir),
+               os.fspath(project.source_dir))  # fmt: skip
+        po_paths = [f"{locales}/{lang}/{article}.po" for lang in langs for article in articles]
+        code = _replay(snap_path, out_path, key, articles, po_paths, write, notes)
+        if code is not None:
+            return code
+    sources: list[str] = []
+    findings = check_project(project, langs, articles, notes=notes, inputs=sources)
+    tally = FindingsTally()
+    keep = _ReportCopy(out_path) if key is not None else None
+    pending: list[str] = []
+    size = 0
+    try:
+        for piece in stream_findings(findings, fmt, color=color, summary=summary, tally=tally):
+            pending.append(piece)
+            size += len(piece)
+            if size >= WRITE_CHUNK:
+                _write_both("".join(pending), write, keep)
+                pending, size = [], 0
+        if pending:
+            _write_both("".join(pending), write, keep)
+        if keep is not None and key is not None:
+            found = snapshot.stamps(po_paths + sources)
+            if found is not None and snapshot.settled(found, started) and keep.finish():
+                snapshot.save(snap_path, key, (articles, sources, found, tally.exit_code,
+                                               keep.length, keep.crc))  # fmt: skip
+            else:
+                snapshot.remove(snap_path)
+    finally:
+        if keep is not None:
+            keep.discard()
+    return tally.exit_code
+
+
+def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | None) -> None:
+    write(text)
+    if keep is not None:
+        keep.add(text)
+
+
+class _ReportCopy:
+    """The report being written, copied to a temporary beside `check-<fmt>.out` (renamed into
+    place by `finish`); any failure only means no replay next time."""
+
+    def __init__(self, path: str) -> None:
+        from transflow.files import stage_file
+
+        self.path = path
+        self.crc = self.length = 0
+        self.tmp: str | None = None
+        self.fh: Any = None
+        if os.path.isdir(path) and not os.path.islink(path):
+            return  # someone's folder: leave it alone
+        try:
+            self.tmp = stage_file(Path(path), b"", durable=False)
+            self.fh = open(self.tmp, "wb")  # noqa: SIM115 (closed by finish or discard)
+        except OSError:
+            self.discard()
+
+    def add(self, text: str) -> None:
+        if self.fh is None:
+            return
+        import zlib
+
+        data = text.encode("utf-8", "surrogatepass")
+        try:
+            self.fh.write(data)
+        except OSError:
+            self.discard()
+            return
+        self.crc, self.length = zlib.crc32(data, self.crc), self.length + len(data)
+
+    def finish(self) -> bool:
+        """Put the copy in place; True when it is there."""
+        if self.fh is None or self.tmp is None:
+            return False
+        try:
+            self.fh.close()
+            self.fh = None
+            os.replace(self.tmp, self.path)
+        except OSError:
+            self.discard()
+            return False
+        self.tmp = None
+        return True
+
+    def discard(self) -> None:
+        import contextlib
+
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+            self.fh = None
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            self.tmp = None
+
+
+def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[str],
+            po_paths: list[str], write: Callable[[str], None],
+            notes: list[str]) -> int | None:  # fmt: skip
+    """Write the kept report again when every input's stamp is the one it was made from: its
+    exit code; None (having written nothing) when it cannot answer."""
+    import zlib
+
+    from transflow import snapshot
+
+    value = snapshot.load(snap_path, key, notes, "check report")
+    if value is None:
+        return None
+    try:
+        saved_articles, sources, saved, code, length, crc = value
+        if (saved_articles != articles or type(sources) is not list
+                or not all(type(p) is str for p in sources) or code not in (0, 1)
+                or type(length) is not int or type(crc) is not int):
+            return None
+    except (TypeError, ValueError):
+        notes.append(f"check report {snap_path}: damaged; not used")
+        return None
+    if snapshot.stamps(po_paths + sources) != saved:
+        return None
+    try:
+        fh = open(out_path, "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        return None
+    with fh:
+        try:
+            if os.fstat(fh.fileno()).st_size != length:
+                return None
+            running = 0  # first the checksum of it all: nothing is written from a bad copy
+            while chunk := fh.read(REPLAY_CHUNK):
+                running = zlib.crc32(chunk, running)
+            fh.seek(0)
+        except OSError:
+            return None
+        if running != crc:
+            notes.append(f"check report {out_path}: damaged; not used")
+            return None
+        # From here on the report is being written: a failure is an error, not a retry.
+        rest = b""
+        while chunk := fh.read(REPLAY_CHUNK):
+            # Whole lines at a time (`click.echo` looks for colour codes line by line).
+            cut = chunk.rfind(b"\n") + 1
+            if cut:
+                write((rest + chunk[:cut]).decode("utf-8", "surrogatepass"))
+                rest = chunk[cut:]
+            else:
+                rest += chunk
+        if rest:
+            write(rest.decode("utf-8", "surrogatepass"))
+    notes.append(f"check: the report of the last check, every one of its {len(saved)} files "
+                 "unchanged")
+    return int(code)
 
 
 def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,
@@ -658,7 +855,8 @@ _SOURCE_STYLE_FACT = "\x01source style"
 
 
 def _source_style_findings(project: Project, articles: list[str], cache: StampCache | _NoCache,
-                           glossary: Callable[[], Glossary | None]) -> list[Finding]:
+                           glossary: Callable[[], Glossary | None],
+                           inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
     """`check_source_style` of every article, answered from the findings cache when unchanged.
 
     A glossary without house-style rules for the source language (the common case) makes the
@@ -690,6 +888,8 @@ def _source_style_findings(project: Project, articles: list[str], cache: StampCa
         else:
             continue  # no source file: nothing to check
         rel = f"{shown}/{article}{suffix}"
+        if inputs is not None:
+            inputs.append(path)
         cached = cache.lookup(rel, st, path)
         if cached is not None:
             findings += _decode_findings(cached, lang, article, rel)

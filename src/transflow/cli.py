@@ -200,18 +200,18 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
     """Check translations: glossary, markup, numbers, copies, whitespace, plurals."""
     project = settings.project()
     selected = _select_languages(project, langs)
-    from transflow.check import check_project
-    from transflow.report import findings_exit_code, render_findings
+    from transflow.check import run_check
 
     notes: list[str] = []
-    findings = check_project(project, selected, project.resolve_articles(articles), notes=notes)
+    # The report is written as it is made (tens of megabytes in a newsroom), or replayed whole
+    # when nothing changed; the notes of -v come after it.
+    code = run_check(project, selected, project.resolve_articles(articles), fmt=fmt,
+                     color=settings.color and fmt == "text",
+                     summary=settings.verbosity >= 0 or fmt != "text",
+                     write=lambda text: click.echo(text, nl=False), notes=notes)
     for note in notes:
         settings.echo(note, level=1, err=True)
-    output = render_findings(findings, fmt, color=settings.color and fmt == "text",
-                             summary=settings.verbosity >= 0 or fmt != "text")
-    if output:
-        click.echo(output)
-    sys.exit(findings_exit_code(findings))
+    sys.exit(code)
 
 
 @main.command()

@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,6 +87,8 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
     what to do: `describe_os_error`); callers that treat a write as optional (caches) can
     still catch `OSError`.
     """
+    import tempfile  # (here: it imports shutil, and most runs of a read-only command write nothing)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
