@@ -62,6 +62,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     # Files written this very second may keep their snapshot (each change below waits a tick).
     monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", 0)
     proj = make_project(tmp_path / "news", glossary=True)
+    write(proj.source_dir / "world" / "c.html", page("Border", "The border at Lars opened."))
     assert cli(proj.root, "-q", "extract")[0] == 0
     for lang, stepanakert in (("ru", "Ханкенди"), ("ka", "სტეფანაკერტი")):
         path = proj.po_path(lang, "a")
@@ -143,12 +144,17 @@ def _settings(project: Project) -> None:
     path.write_text(path.read_text("utf-8") + '\n[checks]\nglossary = "warning"\n', "utf-8")
 
 
+def _new_article_in_a_sub_folder(project: Project) -> None:
+    write(project.source_dir / "world" / "d.html", page("Pass", "The pass at Lars reopened."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+
+
 def _orphan(project: Project) -> None:
     shutil.copy(project.po_path("ka", "a"), project.po_path("ka", "a").with_name("gone.po"))
 
 
 CHANGES = [_same_size_same_mtime, _touch, _new_article, _deleted_article, _deleted_catalogue,
-           _glossary, _settings, _orphan]
+           _glossary, _settings, _orphan, _new_article_in_a_sub_folder]
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=lambda f: f.__name__.strip("_"))
@@ -193,7 +199,7 @@ def _other_report(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-SNAPSHOT_FILES = [SNAPSHOT_FILE, "check-text.snapshot", "check-json.snapshot", "check-text.out",
+SNAPSHOT_FILES = [SNAPSHOT_FILE, "articles.snapshot", "check-text.snapshot", "check-json.snapshot", "check-text.out",
                   "check-gitlab.out"]
 
 

@@ -650,8 +650,8 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
         if keep is not None and key is not None:
             found = snapshot.stamps(po_paths + sources)
             if found is not None and snapshot.settled(found, started) and keep.finish():
-                snapshot.save(snap_path, key, (articles, sources, found, tally.exit_code,
-                                               keep.length, keep.crc))  # fmt: skip
+                snapshot.save(snap_path, key, (articles, sources, snapshot.pack(found),
+                                               tally.exit_code, keep.length, keep.crc))
             else:
                 snapshot.remove(snap_path)
     finally:
@@ -740,13 +740,15 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
     try:
         saved_articles, sources, saved, code, length, crc = value
         if (saved_articles != articles or type(sources) is not list
-                or not all(type(p) is str for p in sources) or code not in (0, 1)
-                or type(length) is not int or type(crc) is not int):
+                or not set(map(type, sources)) <= {str} or code not in (0, 1)
+                or type(length) is not int or type(crc) is not int or type(saved) is not bytes):
             return None
     except (TypeError, ValueError):
         notes.append(f"check report {snap_path}: damaged; not used")
         return None
-    if snapshot.stamps(po_paths + sources) != saved:
+    inputs = po_paths + sources
+    now = snapshot.stamps(inputs)
+    if now is None or snapshot.pack(now) != saved:
         return None
     try:
         fh = open(out_path, "rb")  # noqa: SIM115 (closed below)
@@ -777,7 +779,7 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
                 rest += chunk
         if rest:
             write(rest.decode("utf-8", "surrogatepass"))
-    notes.append(f"check: the report of the last check, every one of its {len(saved)} files "
+    notes.append(f"check: the report of the last check, every one of its {len(inputs)} files "
                  "unchanged")
     return int(code)
 

@@ -315,10 +315,12 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
+def find_relative(root: Path, suffix: str | tuple[str, ...], *,
+                  folders: list[str] | None = None) -> list[str]:  # fmt: skip
     """Every file under `root` ending in `suffix`, as sorted POSIX paths relative to `root`.
 
     Hidden files and folders are skipped; symlinked folders are not followed (no loops).
+    `folders`, when given, receives the path of every folder listed (`root` first).
 
     Thousands of articles are listed on every run, so this walks with `os.scandir` on strings.
     """
@@ -327,10 +329,13 @@ def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
     base = os.fspath(root)
     while stack:
         rel = stack.pop()
+        folder = os.path.join(base, rel) if rel else base
         try:
-            entries = list(os.scandir(os.path.join(base, rel) if rel else base))
+            entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             continue
+        if folders is not None:
+            folders.append(folder)
         for entry in entries:
             name = entry.name
             if name.startswith("."):

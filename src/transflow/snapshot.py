@@ -28,7 +28,10 @@ import marshal
 import operator
 import os
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transflow.project import Project
 
 MAGIC = b"tfsnapshot"
 FORMAT = 1  # bump when the layout of any client's value changes
@@ -43,6 +46,24 @@ def stamps(paths: list[str]) -> list[Stamp] | None:
         return list(map(STAMP, map(os.stat, paths)))
     except (OSError, ValueError):  # (gone, a dangling link; ValueError: a NUL in a name)
         return None
+
+
+def pack(found: list[Stamp]) -> bytes:
+    """Stamps as bytes (marshal version 2: no back-references, so equal stamps are equal
+    bytes): a warm run compares one bytes object instead of loading thousands of tuples."""
+    return marshal.dumps(found, 2)
+
+
+def unpack(data: bytes) -> list[Stamp] | None:
+    """The stamps `pack` made, or None when `data` is not that."""
+    try:
+        found = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if type(found) is not list or not all(
+            type(s) is tuple and len(s) == 4 and all(type(x) is int for x in s) for s in found):
+        return None
+    return found
 
 
 def settled(found: list[Stamp], started_ns: int) -> bool:
@@ -123,3 +144,46 @@ def remove(path: str) -> None:
     with contextlib.suppress(OSError):
         if not os.path.isdir(path) or os.path.islink(path):
             os.remove(path)
+
+
+ARTICLES_FILE = "articles.snapshot"
+
+
+def project_articles(project: Project) -> list[str]:
+    """`Project.articles()` (every article slug under `source_dir`), answered from
+    `build/.cache/articles.snapshot` when no folder of `source_dir` changed.
+
+    Adding, removing or renaming a file changes its folder's stamp, so the stamps of the
+    folders listed last time (kept only when settled since before the listing) vouch for the
+    list of slugs; anything else lists them again, exactly as `Project.articles` does.
+    """
+    import time
+
+    from transflow.files import find_relative
+    from transflow.project import SOURCE_SUFFIXES
+
+    path = os.path.join(project.cache_dir, ARTICLES_FILE)
+    key = ("articles", os.fspath(project.source_dir), SOURCE_SUFFIXES)
+    value = load(path, key, [], "articles snapshot")
+    if value is not None:
+        try:
+            folders, found, slugs = value
+            if (type(folders) is list and all(type(f) is str for f in folders)
+                    and type(slugs) is list and all(type(s) is str for s in slugs)
+                    and found == stamps(folders)):
+                return slugs
+        except (TypeError, ValueError):
+            pass
+    if not project.source_dir.is_dir():
+        return project.articles()  # (its error for a missing source_dir)
+    started = time.time_ns()
+    listed: list[str] = []
+    # (As `Project.articles`: the slug of `a/b.html` is `a/b`.)
+    slugs = sorted({rel.rsplit(".", 1)[0] for rel in find_relative(
+        project.source_dir, SOURCE_SUFFIXES, folders=listed)})  # fmt: skip
+    found = stamps(listed)
+    if found is not None and settled(found, started):
+        save(path, key, (listed, found, slugs))
+    else:
+        remove(path)
+    return slugs

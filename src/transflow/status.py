@@ -403,9 +403,9 @@ def _po_slugs(folder: str, prefix: str, names: list[str] | None = None) -> set[s
 
 
 SNAPSHOT_FILE = "status.snapshot"  # the last whole answer (`snapshot`), beside status.cache
-# A language's part of the snapshot: (stamps of its folder then of every PO, ten numbers of
-# each PO, their ten sums, the other names in the folder).
-_SnapLang: TypeAlias = "tuple[list[Stamp], list[str], tuple[int, ...], list[str]]"
+# A language's part of the snapshot: (stamps of its folder then of every PO, packed by
+# `snapshot.pack`; ten numbers of each PO, their ten sums, the other names in the folder).
+_SnapLang: TypeAlias = "tuple[bytes, list[str], tuple[int, ...], list[str]]"
 
 
 def _load_snapshot(path: str, key: tuple[str, ...], articles: list[str],
@@ -424,12 +424,13 @@ def _load_snapshot(path: str, key: tuple[str, ...], articles: list[str],
         width, n = len(_ALL_FIELDS), len(articles)
         langs: dict[str, _SnapLang] = {}
         for lang, (found, numbers, totals, listing) in saved_langs.items():
-            if (isinstance(lang, str) and isinstance(found, list) and len(found) == n + 1
-                    and isinstance(numbers, list) and len(numbers) == n
-                    and all(type(x) is str for x in numbers)
-                    and isinstance(totals, tuple) and len(totals) == width
-                    and all(type(x) is int for x in totals)
-                    and isinstance(listing, list) and all(type(x) is str for x in listing)):
+            # (Types checked in C: a snapshot of 20,000 catalogues is read on every run.)
+            if (type(lang) is str and type(found) is bytes
+                    and type(numbers) is list and len(numbers) == n
+                    and set(map(type, numbers)) <= {str}
+                    and type(totals) is tuple and len(totals) == width
+                    and set(map(type, totals)) <= {int}
+                    and type(listing) is list and set(map(type, listing)) <= {str}):
                 langs[lang] = (found, numbers, totals, listing)
         names = {lang: (en, own) for lang, (en, own) in saved_names.items()
                  if type(en) is str and type(own) is str}
@@ -497,17 +498,22 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             now = None
             if entry is not None:
                 now = snapshot.stamps([folder] + [f"{folder}/{a}.po" for a in articles])
-            if entry is not None and now is not None and now[0] == entry[0][0]:
+            before = None
+            if entry is not None and now is not None:
+                # Compared packed: one C comparison of bytes, no 20,000 tuples to load.
+                before = now if snapshot.pack(now) == entry[0] else snapshot.unpack(entry[0])
+            if (entry is not None and now is not None and before is not None
+                    and len(before) == len(now) and now[0] == before[0]):
                 # The folder's names are the same (its stamp is): only the POs' stamps count.
                 listings[lang] = entry[3]
                 present[lang] = [True] * len(articles)
                 found[lang] = list(now)
-                if now == entry[0]:
+                if before is now:
                     numbers[lang] = list(entry[1])
                     sums[lang] = entry[2]
                 else:  # (the few that changed are answered by the cache, or counted)
                     numbers[lang] = [figures if a == b else None for figures, a, b in
-                                     zip(entry[1], now[1:], entry[0][1:], strict=True)]
+                                     zip(entry[1], now[1:], before[1:], strict=True)]
                 cached += len(articles) - numbers[lang].count(None)
                 continue
             answers, exist, listing, stamped = _cached_language(cache(), root, locales,
@@ -566,7 +572,8 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                 totals = Counts(*(sum(values[i::width]) for i in range(width)))
                 sums[lang] = _as_tuple(totals)
             per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
-    if orphans and any(lang not in saved or found[lang] != saved[lang][0] for lang in langs):
+    if orphans and any(lang not in saved or snapshot.pack(cast("list[Stamp]", found[lang]))
+                       != saved[lang][0] for lang in langs):  # fmt: skip
         _save_snapshot(snap_path, snap_key, articles, langs, saved, found, numbers, sums,
                        listings, {**saved_names, **names}, started)
 
@@ -608,7 +615,8 @@ def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: 
         if not snapshot.settled(complete, started):
             snapshot.remove(path)  # (the next run, once they have settled, makes one)
             return
-        out[lang] = (complete, cast("list[str]", numbers[lang]), sums[lang], listings[lang])
+        out[lang] = (snapshot.pack(complete), cast("list[str]", numbers[lang]), sums[lang],
+                     listings[lang])
     for lang, entry in saved.items():  # (another language's, from a run with --lang)
         out.setdefault(lang, entry)
     snapshot.save(path, key, (articles, out, names))
