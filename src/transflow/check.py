@@ -12,7 +12,7 @@ import functools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from transflow.glossary import Glossary
     from transflow.project import Project
-    from transflow.stampcache import StampCache
+    from transflow.recordfile import RecordFile
 
 # The checking engine (glossary, morphology, the PO parser, inline markup) is imported where it
 # is used: a warm `check` answers from the findings cache and never needs it.
@@ -529,37 +529,55 @@ def check_source_style(project: Project, glossary: Glossary | None,
 def check_project(project: Project, langs: list[str], articles: list[str], *,
                   notes: list[str] | None = None,
                   inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
-    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`.
+    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`: the findings
+    in report order (`sort_findings`). See `iter_findings`."""
+    return list(iter_findings(project, langs, articles, notes=notes, inputs=inputs))
 
-    Findings are cached per catalogue in `build/.cache/check.cache` (a `stampcache.StampCache`):
-    a catalogue whose bytes, glossary, project settings and transflow code are unchanged is
-    not read again, so a warm check of a newsroom is a stat per catalogue. `notes` receives
-    what the cache did (for `-v`); `inputs` the source files whose house style was checked
-    (the findings depend on them too).
+
+def iter_findings(project: Project, langs: list[str], articles: list[str], *,
+                  notes: list[str] | None = None,
+                  inputs: list[str] | None = None) -> Iterator[Finding]:  # fmt: skip
+    """`check_project`, the findings coming one file at a time (in report order), so that a
+    newsroom's hundreds of thousands are never held at once.
+
+    Everything that can fail (a catalogue that does not parse) fails before this returns:
+    the catalogues the cache cannot answer for are checked first, their findings written to
+    the cache as they come. The iterator then reads them back file by file, in order.
+
+    Findings are cached per catalogue in `build/.cache/findings.cache` (a
+    `recordfile.RecordFile`): a catalogue whose bytes, glossary, project settings and
+    transflow code are unchanged is not read again, so a warm check of a newsroom is a stat
+    per catalogue. `notes` receives what the cache did (for `-v`, once the iterator is
+    done); `inputs` the source files whose house style was checked (the findings depend on
+    them too).
     """
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
     # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
     # rewriting the findings of a whole newsroom would cost more than checking them.
     small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
-    from transflow.stampcache import StampCache, gc_paused
+    from transflow.recordfile import RecordFile
+    from transflow.stampcache import gc_paused
 
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
-    findings: list[Finding] = []
+    # Each file of the report: (rel, lang, article, where its findings are: a cache handle,
+    # a job number, or the findings themselves).
+    units: list[tuple[str, str, str, Any]] = []
     jobs: list[_Job] = []
-    with gc_paused():  # (the cache and its answers: many objects, no garbage)
-        cache: StampCache | _NoCache = _NoCache() if small else StampCache(
+    with gc_paused():  # (the cache's index and its answers: many objects, no garbage)
+        cache: RecordFile | _NoCache = _NoCache() if small else RecordFile(
             os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
             label="check cache", redo="checking again", root=str(project.root) + os.sep,
-            replaces="check.json")  # (transflow 0.1's JSON cache)
+            replaces=("check.cache", "check.json"))  # (the caches of transflow 0.1 and 0.2)
         for lang in langs:
-            for article, rel, path, st, cached in _cached_catalogues(project, cache, lang,
+            for article, rel, path, st, handle in _cached_catalogues(project, cache, lang,
                                                                      articles, locales, shown):
-                if cached is None:
+                if handle is None:
+                    units.append((rel, lang, article, len(jobs)))
                     jobs.append(_Job(lang, article, rel, path, st))
-                elif cached:
-                    findings += _decode_findings(cached, lang, article, rel)
+                else:
+                    units.append((rel, lang, article, handle))
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -567,28 +585,61 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
             loaded.append(glossary_for_checks(project))
         return loaded[0]
 
-    if jobs:
-        workers = _worker_count(len(jobs))
-        if workers > 1:
-            found = _check_in_workers(project, glossary(), jobs, workers)
-        else:
-            found = _check_files(project, glossary(), jobs)
-        for job, (digest, job_findings) in zip(jobs, found, strict=True):
-            cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
-            findings += job_findings
-    # House style in the English source itself, whatever --lang selects; cached per source
-    # file like a catalogue (the key already covers the glossary's rules).
-    catalogue_hits = cache.hits
-    if project.checks.get("style", "error") != "off":
-        findings += _source_style_findings(project, articles, cache, glossary, inputs)
-    cache.save()
-    with gc_paused():
-        findings = sort_findings(findings)
-    if notes is not None:
-        notes.extend(cache.notes)
-        notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
-                     f"; {cache.hits - catalogue_hits} source files' house style from the cache")
-    return findings
+    done: list[Any] = [None] * len(jobs)  # each job's cache handle (or its findings)
+    try:
+        if jobs:
+            workers = _worker_count(len(jobs))
+            results = (_check_in_workers(project, glossary(), jobs, workers) if workers > 1
+                       else ((n, _check_files(project, glossary(), [job])[0])
+                             for n, job in enumerate(jobs)))
+            for n, (digest, job_findings) in results:  # (as they come: not held, but stored)
+                job = jobs[n]
+                handle = cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
+                done[n] = job_findings if handle is None else handle
+        # House style in the English source itself, whatever --lang selects; cached per
+        # source file like a catalogue (the key already covers the glossary's rules).
+        catalogue_hits = cache.hits
+        if project.checks.get("style", "error") != "off":
+            by_file: dict[str, list[Finding]] = {}
+            for f in _source_style_findings(project, articles, cache, glossary, inputs):
+                by_file.setdefault(f.file, []).append(f)
+            units += [(rel, "", "", found) for rel, found in by_file.items()]
+    except BaseException:
+        cache.close()
+        raise
+    units.sort(key=lambda unit: unit[0])  # (report order: by file; within one, by line)
+
+    def emit() -> Iterator[Finding]:
+        order = {name: i for i, name in enumerate(CHECK_NAMES)}
+        try:
+            for rel, lang, article, where in units:
+                if type(where) is int:
+                    where = done[where]
+                if type(where) is tuple and where[0] != 2 and where[4] == 0:
+                    continue  # (no findings: most catalogues; nothing to read)
+                if type(where) is list:  # (findings held: a source file's, or unstorable)
+                    found = where
+                else:
+                    payload = cache.read(where)
+                    if payload is None:  # (damaged since: checked again, never made up)
+                        path = f"{locales}/{lang}/{article}.po"
+                        found = _check_files(project, glossary(), [
+                            _Job(lang, article, rel, path, os.stat(path))])[0][1]
+                    else:
+                        found = _decode_findings(payload, lang, article, rel)
+                if len(found) > 1:
+                    found.sort(key=lambda f: (f.line, order.get(f.check, 99)))
+                yield from found
+            cache.save()
+        finally:
+            cache.close()
+        if notes is not None:
+            notes.extend(cache.notes)
+            notes.append(f"check: {catalogue_hits} catalogues answered from the cache, "
+                         f"{len(jobs)} read; {cache.hits - catalogue_hits} source files' house "
+                         "style from the cache")
+
+    return emit()
 
 
 # --- the whole report, replayed ---------------------------------------------------------------
@@ -633,7 +684,7 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
         if code is not None:
             return code
     sources: list[str] = []
-    findings = check_project(project, langs, articles, notes=notes, inputs=sources)
+    findings = iter_findings(project, langs, articles, notes=notes, inputs=sources)
     tally = FindingsTally()
     keep = _ReportCopy(out_path) if key is not None else None
     pending: list[str] = []
@@ -784,14 +835,14 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
     return int(code)
 
 
-def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,
+def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
                        articles: list[str], locales: str, shown: str,
-                       ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
-    """(article, rel, path, stat, cached payload or None) of each of a language's catalogues
-    (in no particular order: findings are sorted in the end).
+                       ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+    """(article, rel, path, stat, where the cached findings are, or None) of each of a
+    language's catalogues (in no particular order: findings are sorted in the end).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
-    `StampCache.fresh` answers them all; a catalogue whose stamp changed is then looked up
+    `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
     alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
     since the listing) takes the plain loop, which reports it as it always has.
     """
@@ -815,16 +866,16 @@ def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str
         return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
     rels = [f"{shown_folder}/{article}.po" for article in present]
     for article, rel, path, st, cached in zip(present, rels, paths, stats,
-                                              cache.fresh(rels, stats), strict=True):  # fmt: skip
+                                              cache.ids(rels, stats), strict=True):  # fmt: skip
         if cached is None:
-            cached = cache.lookup(rel, st, path)
+            cached = cache.lookup_id(rel, st, path)
         out.append((article, rel, path, st, cached))
     return out
 
 
-def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang: str,
+def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
                            articles: list[str], locales: str, shown: str,
-                           ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+                           ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
     """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
     place of one is an error."""
     out = []
@@ -837,7 +888,7 @@ def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang:
         if stat.S_ISDIR(st.st_mode):
             raise InputError("is a folder, not a PO file", project.relative(Path(path)))
         rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-        out.append((article, rel, path, st, cache.lookup(rel, st, path)))
+        out.append((article, rel, path, st, cache.lookup_id(rel, st, path)))
     return out
 
 
@@ -856,7 +907,7 @@ class _Job:
 _SOURCE_STYLE_FACT = "\x01source style"
 
 
-def _source_style_findings(project: Project, articles: list[str], cache: StampCache | _NoCache,
+def _source_style_findings(project: Project, articles: list[str], cache: RecordFile | _NoCache,
                            glossary: Callable[[], Glossary | None],
                            inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
     """`check_source_style` of every article, answered from the findings cache when unchanged.
@@ -970,30 +1021,44 @@ def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Fin
     return _check_files(project, glossary, jobs)
 
 
-def _check_in_workers(project: Project, glossary: Glossary | None,
-                      jobs: list[_Job], workers: int) -> list[tuple[str, list[Finding]]]:
-    """Spread the files over worker processes (by article, so a chunk shares msgids)."""
+CHUNK_MAX = 64  # catalogues a worker checks at a time (their findings cross in one message)
+
+
+def _check_in_workers(project: Project, glossary: Glossary | None, jobs: list[_Job],
+                      workers: int) -> Iterator[tuple[int, tuple[str, list[Finding]]]]:  # fmt: skip
+    """Spread the files over worker processes (by article, so a chunk shares msgids): each
+    job's number and (digest, findings), a chunk at a time, as they come.
+
+    Only a few chunks are in flight at once, so that neither the workers nor this process
+    hold more than a few hundred catalogues' findings, whatever the size of the newsroom.
+    """
+    import collections
     import concurrent.futures
+    import itertools
     import multiprocessing
 
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i].article, jobs[i].lang))
-    size = -(-len(order) // (workers * 4))
-    chunks = [order[i : i + size] for i in range(0, len(order), size)]
+    size = max(1, min(CHUNK_MAX, -(-len(order) // (workers * 4))))
+    chunks = iter([order[i : i + size] for i in range(0, len(order), size)])
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    out: list[tuple[str, list[Finding]]] = [("", []) for _ in jobs]
     if fork:
         _INHERITED[:] = [glossary]
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            results = pool.map(_check_chunk, [project] * len(chunks),
-                               [[jobs[i] for i in chunk] for chunk in chunks])  # fmt: skip
-            for chunk, result in zip(chunks, results, strict=True):
-                for i, answer in zip(chunk, result, strict=True):
-                    out[i] = answer
+            def submit(chunk: list[int]) -> tuple[list[int], Any]:
+                return chunk, pool.submit(_check_chunk, project, [jobs[i] for i in chunk])
+
+            pending = collections.deque(map(submit, itertools.islice(chunks, workers * 2)))
+            while pending:
+                chunk, future = pending.popleft()
+                result = future.result()
+                following = next(chunks, None)
+                if following is not None:
+                    pending.append(submit(following))
+                yield from zip(chunk, result, strict=True)
     finally:
         _INHERITED.clear()
-    return out
 
 
 # --- the findings cache -----------------------------------------------------------------------
@@ -1002,20 +1067,26 @@ CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see 
 
 
 class _NoCache:
-    """`StampCache`'s interface, remembering nothing (a check of a few catalogues)."""
+    """`RecordFile`'s interface, remembering nothing (a check of a few catalogues)."""
 
     hits = 0
     notes: list[str] = []
 
+    def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Any]:
+        return [None] * len(names)
+
+    def lookup_id(self, name: str, st: os.stat_result, path: str) -> Any:
+        return None
+
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
         return None
 
-    def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
-        return [None] * len(names)
+    def read(self, handle: Any) -> list[str] | None:
+        return None
 
     def store(self, name: str, st: os.stat_result, content_digest: str,
-              payload: list[str]) -> None:  # fmt: skip
-        pass
+              payload: list[str]) -> Any:  # fmt: skip
+        return None  # (the caller keeps the findings)
 
     def fact(self, name: str) -> list[str] | None:
         return None
@@ -1026,8 +1097,11 @@ class _NoCache:
     def save(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
 
-FINDINGS_CACHE_FILE = "check.cache"  # a `stampcache.StampCache` under build/.cache
+
+FINDINGS_CACHE_FILE = "findings.cache"  # a `recordfile.RecordFile` under build/.cache
 # A finding in the cache: these eight fields (what the path already says, language, article
 # and file, is left out); None as `_NONE`, which no real text can be (see `_encode_findings`).
 _FINDING_FIELDS = 8
@@ -1052,7 +1126,7 @@ def _encode_findings(findings: list[Finding]) -> list[str]:
     """The cache payload of one file's findings (`_decode_findings` reads it back).
 
     A text that starts with `_NONE` could not be told from None: such findings are given a
-    NUL, which `StampCache.store` refuses, so that file is simply checked every time.
+    NUL, which `RecordFile.store` refuses, so that file is simply checked every time.
     """
     out: list[str] = []
     for f in findings:

@@ -200,6 +200,8 @@ class RecordFile:
         if handle[0] == 2:
             return list(handle[1])
         source, offset, length, crc, count = handle
+        if count == 0 and length == 0 and crc == 0:
+            return []  # (nothing to read: most files have no findings)
         fd = self._fd if source == 0 else (None if self._out is None else self._out.fileno())
         if fd is None:
             return None
