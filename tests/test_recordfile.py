@@ -145,3 +145,20 @@ def test_a_payload_with_a_nul_is_not_kept(tmp_path: Path, settled: None) -> None
     cache = make(cache_path)
     assert cache.store("x.po", paths[1].stat(), "d", ["a\0b"]) is None
     cache.close()
+
+
+def test_a_killed_run_s_temporaries_are_removed_once_stale(tmp_path: Path, settled: None) -> None:
+    cache_path, paths = stored(tmp_path)
+    stale = tmp_path / ".findings.cache.dead1234.tmp"
+    live = tmp_path / ".findings.cache.live5678.tmp"
+    other = tmp_path / ".status.cache.x.tmp"
+    for path in (stale, live, other):
+        path.write_bytes(b"x" * 100)
+    old = time.time() - recordfile.STALE_AFTER_S - 10
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    cache = make(cache_path)
+    cache.store("new.po", paths[1].stat(), "d", ["n"])
+    cache.save()
+    assert not stale.exists()  # (a killed run's)
+    assert live.exists() and other.exists()  # (a live run's; another cache's)

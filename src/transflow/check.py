@@ -723,6 +723,7 @@ class _ReportCopy:
 
     def __init__(self, path: str) -> None:
         from transflow.files import stage_file
+        from transflow.recordfile import remove_stale_temporaries
 
         self.path = path
         self.crc = self.length = 0
@@ -730,6 +731,7 @@ class _ReportCopy:
         self.fh: Any = None
         if os.path.isdir(path) and not os.path.islink(path):
             return  # someone's folder: leave it alone
+        remove_stale_temporaries(path)
         try:
             self.tmp = stage_file(Path(path), b"", durable=False)
             self.fh = open(self.tmp, "wb")  # noqa: SIM115 (closed by finish or discard)

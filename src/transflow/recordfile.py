@@ -46,6 +46,30 @@ HEAD_LIMIT = 65536  # bytes read to find the header line (the key is a few diges
 Handle = tuple[Any, ...]
 
 
+STALE_AFTER_S = 600  # a temporary not written to for this long was left by a killed run
+
+
+def remove_stale_temporaries(path: str) -> None:
+    """Delete the temporaries a killed run left beside `path` (`.<name>.<random>.tmp`).
+
+    A live run writes to its temporary every few milliseconds (a record, a piece of the
+    report), so one untouched for `STALE_AFTER_S` is nobody's: without this a killed cold
+    check would leave a findings file's worth of bytes behind for good.
+    """
+    folder, name = os.path.split(path)
+    prefix, limit = f".{name}.", time.time() - STALE_AFTER_S
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return
+    for other in names:
+        if other.startswith(prefix) and other.endswith(".tmp"):
+            stale = os.path.join(folder, other)
+            with contextlib.suppress(OSError):
+                if os.lstat(stale).st_mtime < limit:
+                    os.unlink(stale)
+
+
 class RecordFile:
     """The index of one record file, loaded at once; payloads read when asked for; new and
     refreshed records written to the next file as they come, and saved at the end.
@@ -276,6 +300,7 @@ class RecordFile:
 
         from transflow.files import stage_file
 
+        remove_stale_temporaries(self.path)
         try:
             self._tmp = stage_file(Path(self.path), b"", durable=False)
             self._out = open(self._tmp, "r+b")  # noqa: SIM115 (closed by save or close)

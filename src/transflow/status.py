@@ -507,7 +507,7 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                 # The folder's names are the same (its stamp is): only the POs' stamps count.
                 listings[lang] = entry[3]
                 present[lang] = [True] * len(articles)
-                found[lang] = list(now)
+                found[lang] = cast("list[Stamp | None]", now)
                 if before is now:
                     numbers[lang] = list(entry[1])
                     sums[lang] = entry[2]
