@@ -250,3 +250,18 @@ def test_a_selection_other_than_the_whole_project_keeps_its_own_answer(project: 
     assert code == 1 and "locales/ka/b.po" not in only_a
     assert cli(project.root, "check", "--lang", "ka") == (0, "No problems found.\n")
     assert answers(project.root) == whole
+
+
+def test_after_a_snapshot_only_the_changed_catalogue_is_counted(project: Project) -> None:
+    from transflow.project import read_project
+    from transflow.status import project_status
+
+    answers(project.root)
+    tick()
+    _same_size_same_mtime(project)
+    proj = read_project(project.config_path)
+    result = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert result.stats == {"cached": 5, "parsed": 1}  # (ru/a: counted again; the rest held)
+    assert result.catalogs  # (rows made from the snapshot's numbers and the new count)
+    again = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert again.stats == {"cached": 6, "parsed": 0} and again.catalogs == result.catalogs

@@ -404,8 +404,9 @@ def _po_slugs(folder: str, prefix: str, names: list[str] | None = None) -> set[s
 
 SNAPSHOT_FILE = "status.snapshot"  # the last whole answer (`snapshot`), beside status.cache
 # A language's part of the snapshot: (stamps of its folder then of every PO, packed by
-# `snapshot.pack`; ten numbers of each PO, their ten sums, the other names in the folder).
-_SnapLang: TypeAlias = "tuple[bytes, list[str], tuple[int, ...], list[str]]"
+# `snapshot.pack`; the ten numbers of each PO, NUL-separated in one string (one object to
+# load, split only when rows are asked for); their ten sums; the other names in the folder).
+_SnapLang: TypeAlias = "tuple[bytes, str, tuple[int, ...], list[str]]"
 
 
 def _load_snapshot(path: str, key: tuple[str, ...], articles: list[str],
@@ -419,15 +420,14 @@ def _load_snapshot(path: str, key: tuple[str, ...], articles: list[str],
         return {}, {}
     try:
         saved_articles, saved_langs, saved_names = value
-        if saved_articles != articles:
+        if saved_articles != "\0".join(articles):  # (no name has a NUL)
             return {}, {}
         width, n = len(_ALL_FIELDS), len(articles)
         langs: dict[str, _SnapLang] = {}
         for lang, (found, numbers, totals, listing) in saved_langs.items():
             # (Types checked in C: a snapshot of 20,000 catalogues is read on every run.)
-            if (type(lang) is str and type(found) is bytes
-                    and type(numbers) is list and len(numbers) == n
-                    and set(map(type, numbers)) <= {str}
+            if (type(lang) is str and type(found) is bytes and type(numbers) is str
+                    and numbers.count("\0") == n - 1 and (n or not numbers)
                     and type(totals) is tuple and len(totals) == width
                     and set(map(type, totals)) <= {int}
                     and type(listing) is list and set(map(type, listing)) <= {str}):
@@ -478,7 +478,9 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     # The stamps the answer was made from, per language: its folder's, then each PO's (None:
     # not known, or no PO; the language then has no snapshot).
     found: dict[str, list[Stamp | None]] = {}
-    sums: dict[str, tuple[int, ...]] = {}  # the languages answered whole by the snapshot
+    sums: dict[str, tuple[int, ...]] = {}  # each language's ten sums
+    # The languages answered whole by the snapshot: their saved part (no per-file work at all).
+    whole: dict[str, _SnapLang] = {}
     pending: list[_Job | tuple[str, bool, int, str, os.stat_result | None]] = []
     cached = 0
     box: list[StampCache] = []
@@ -501,19 +503,24 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             before = None
             if entry is not None and now is not None:
                 # Compared packed: one C comparison of bytes, no 20,000 tuples to load.
-                before = now if snapshot.pack(now) == entry[0] else snapshot.unpack(entry[0])
+                if snapshot.pack(now) == entry[0]:
+                    whole[lang] = entry
+                    listings[lang] = entry[3]
+                    present[lang] = [True] * len(articles)
+                    sums[lang] = entry[2]
+                    cached += len(articles)
+                    continue
+                before = snapshot.unpack(entry[0])
             if (entry is not None and now is not None and before is not None
                     and len(before) == len(now) and now[0] == before[0]):
-                # The folder's names are the same (its stamp is): only the POs' stamps count.
+                # The folder's names are the same (its stamp is): only the POs' stamps count;
+                # the few that changed are answered by the cache, or counted.
                 listings[lang] = entry[3]
                 present[lang] = [True] * len(articles)
                 found[lang] = cast("list[Stamp | None]", now)
-                if before is now:
-                    numbers[lang] = list(entry[1])
-                    sums[lang] = entry[2]
-                else:  # (the few that changed are answered by the cache, or counted)
-                    numbers[lang] = [figures if a == b else None for figures, a, b in
-                                     zip(entry[1], now[1:], before[1:], strict=True)]
+                numbers[lang] = [figures if a == b else None for figures, a, b in
+                                 zip(entry[1].split("\0") if articles else [], now[1:],
+                                     before[1:], strict=True)]  # fmt: skip
                 cached += len(articles) - numbers[lang].count(None)
                 continue
             answers, exist, listing, stamped = _cached_language(cache(), root, locales,
@@ -523,8 +530,9 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             if listing is not None:
                 listings[lang] = listing
             cached += len(answers) - answers.count(None)
-    for i, article in enumerate(articles):  # jobs by article: its languages share word counts
-        for lang in langs:
+    rest = [lang for lang in langs if lang not in whole]
+    for i, article in enumerate(articles if rest else ()):  # by article: shared word counts
+        for lang in rest:
             if numbers[lang][i] is None:
                 job = _job(cache(), root, locales, templates, lang, article, i, glossary_key)
                 if isinstance(job, tuple):
@@ -559,7 +567,8 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     def values_of(lang: str) -> list[int]:
         # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
         if lang not in columns:
-            joined = " ".join(cast("list[str]", numbers[lang]))  # (every job filled its slot)
+            joined = (whole[lang][1].replace("\0", " ") if lang in whole
+                      else " ".join(cast("list[str]", numbers[lang])))  # (jobs filled all)
             columns[lang] = list(map(int, joined.split(" "))) if articles else []
         return columns[lang]
 
@@ -572,10 +581,9 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                 totals = Counts(*(sum(values[i::width]) for i in range(width)))
                 sums[lang] = _as_tuple(totals)
             per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
-    if orphans and any(lang not in saved or snapshot.pack(cast("list[Stamp]", found[lang]))
-                       != saved[lang][0] for lang in langs):  # fmt: skip
-        _save_snapshot(snap_path, snap_key, articles, langs, saved, found, numbers, sums,
-                       listings, {**saved_names, **names}, started)
+    if orphans and len(whole) < len(langs):  # (else it is the snapshot already)
+        _save_snapshot(snap_path, snap_key, articles, langs, saved, whole, found, numbers,
+                       sums, listings, {**saved_names, **names}, started)
 
     def rows() -> tuple[CatalogStatus, ...]:
         out = []
@@ -597,16 +605,19 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
 
 
 def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: list[str],
-                   saved: dict[str, _SnapLang], found: dict[str, list[Stamp | None]],
-                   numbers: dict[str, list[str | None]], sums: dict[str, tuple[int, ...]],
-                   listings: dict[str, list[str]], names: dict[str, tuple[str, str]],
-                   started: int) -> None:  # fmt: skip
+                   saved: dict[str, _SnapLang], whole: dict[str, _SnapLang],
+                   found: dict[str, list[Stamp | None]], numbers: dict[str, list[str | None]],
+                   sums: dict[str, tuple[int, ...]], listings: dict[str, list[str]],
+                   names: dict[str, tuple[str, str]], started: int) -> None:  # fmt: skip
     """Keep this answer as the snapshot when every language's is whole (a PO for every
     article, every stamp known and settled, its folder listed); else the old one is wrong."""
     from transflow import snapshot
 
     out: dict[str, _SnapLang] = {}
     for lang in langs:
+        if lang in whole:  # (unchanged)
+            out[lang] = whole[lang]
+            continue
         stamped = found[lang]
         if None in stamped or lang not in listings:
             snapshot.remove(path)
@@ -615,11 +626,11 @@ def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: 
         if not snapshot.settled(complete, started):
             snapshot.remove(path)  # (the next run, once they have settled, makes one)
             return
-        out[lang] = (snapshot.pack(complete), cast("list[str]", numbers[lang]), sums[lang],
-                     listings[lang])
+        out[lang] = (snapshot.pack(complete), "\0".join(cast("list[str]", numbers[lang])),
+                     sums[lang], listings[lang])
     for lang, entry in saved.items():  # (another language's, from a run with --lang)
         out.setdefault(lang, entry)
-    snapshot.save(path, key, (articles, out, names))
+    snapshot.save(path, key, ("\0".join(articles), out, names))
 
 
 def _cached_language(cache: StampCache, root: str, locales: str, templates: str, lang: str,
