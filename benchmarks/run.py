@@ -240,7 +240,8 @@ def operations(n: int) -> list[Operation]:
 
     # status: cold (no cache) and warm (nothing changed), both languages.
     def no_cache() -> Path:
-        rm(same / "build" / ".cache" / "status.cache")
+        for name in ("status.cache", "status.snapshot", "articles.snapshot"):
+            rm(same / "build" / ".cache" / name)
         return same
 
     status_peers = [
@@ -279,7 +280,9 @@ def operations(n: int) -> list[Operation]:
         def cold_check(terms: int = terms) -> Path:
             # Every catalogue checked, as pofilter does: no findings cache (check-warm has it).
             work = same_files(n, terms)
-            rm(work / "build" / ".cache" / "check.cache")
+            for cache in (work / "build" / ".cache").glob("check*"):  # (and the kept reports)
+                rm(cache)
+            rm(work / "build" / ".cache" / "findings.cache")
             return work
 
         ops.append(Operation(

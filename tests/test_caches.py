@@ -107,8 +107,12 @@ def test_what_the_findings_depend_on_invalidates_them(project: Project,
 def _wrong_rows(path: Path) -> None:
     """A well-formed cache of another content: its checksum no longer matches the body."""
     head, _, body = path.read_bytes().partition(b"\n")
-    if head.startswith(b"stampcache "):  # status and check: other findings, other counts
+    if head.startswith(b"stampcache "):  # status: other counts
         wrong = body.replace(b"\0glossary\0", b"\0markup\0").replace(b" 0 ", b" 7 ")
+        assert wrong != body
+        body = wrong
+    if head.startswith(b"recordfile "):  # check: other findings, in the same bytes
+        wrong = body.replace(b"glossary\0", b"markupXX\0")
         assert wrong != body
         body = wrong
     path.write_bytes(head + b"\n" + body.replace(b'"glossary"', b'"markup"'))

@@ -9,13 +9,11 @@ the exit code.
 from __future__ import annotations
 
 import functools
-import gettext
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +21,13 @@ from transflow.errors import CatalogError, InputError
 from transflow.files import read_bytes
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     import polib
 
     from transflow.glossary import Glossary
     from transflow.project import Project
-    from transflow.stampcache import StampCache
+    from transflow.recordfile import RecordFile
 
 # The checking engine (glossary, morphology, the PO parser, inline markup) is imported where it
 # is used: a warm `check` answers from the findings cache and never needs it.
@@ -122,6 +122,8 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
 @functools.lru_cache(maxsize=4096)
 def _number_values(token: str) -> frozenset[Decimal]:
     """The values a written number can mean: 1,000 → {1000, 1.000}; 1 000 → {1000}; 1,5 → {1.5}."""
+    from decimal import Decimal, InvalidOperation  # (here: a warm check counts no number)
+
     token = re.sub(r"[\u00a0\u202f\u2009 ]", "", token)
     marks = [ch for ch in token if ch in ".,"]
     if not marks:
@@ -298,6 +300,8 @@ def format_problems(flag: str, source: str, target: str, *, exact: bool,
 @functools.lru_cache(maxsize=64)
 def _plural_usage(plural_forms: str, nplurals: int) -> list[int]:
     """How many values of n in 0..999 select each plural form (as msgfmt checks)."""
+    import gettext  # (here: a warm check reads no Plural-Forms)
+
     m = re.search(r"plural\s*=\s*([^;]+)", plural_forms)
     counts = [0] * nplurals
     if not m:
@@ -523,37 +527,57 @@ def check_source_style(project: Project, glossary: Glossary | None,
 
 
 def check_project(project: Project, langs: list[str], articles: list[str], *,
-                  notes: list[str] | None = None) -> list[Finding]:  # fmt: skip
-    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`.
+                  notes: list[str] | None = None,
+                  inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
+    """Check every translated, non-fuzzy entry of `locales/<lang>/<article>.po`: the findings
+    in report order (`sort_findings`). See `iter_findings`."""
+    return list(iter_findings(project, langs, articles, notes=notes, inputs=inputs))
 
-    Findings are cached per catalogue in `build/.cache/check.cache` (a `stampcache.StampCache`):
-    a catalogue whose bytes, glossary, project settings and transflow code are unchanged is
-    not read again, so a warm check of a newsroom is a stat per catalogue. `notes` receives
-    what the cache did (for `-v`).
+
+def iter_findings(project: Project, langs: list[str], articles: list[str], *,
+                  notes: list[str] | None = None,
+                  inputs: list[str] | None = None) -> Iterator[Finding]:  # fmt: skip
+    """`check_project`, the findings coming one file at a time (in report order), so that a
+    newsroom's hundreds of thousands are never held at once.
+
+    Everything that can fail (a catalogue that does not parse) fails before this returns:
+    the catalogues the cache cannot answer for are checked first, their findings written to
+    the cache as they come. The iterator then reads them back file by file, in order.
+
+    Findings are cached per catalogue in `build/.cache/findings.cache` (a
+    `recordfile.RecordFile`): a catalogue whose bytes, glossary, project settings and
+    transflow code are unchanged is not read again, so a warm check of a newsroom is a stat
+    per catalogue. `notes` receives what the cache did (for `-v`, once the iterator is
+    done); `inputs` the source files whose house style was checked (the findings depend on
+    them too).
     """
     _require_folder(project, project.source_dir, "source_dir in transflow.toml")
     _require_folder(project, project.locales_dir, "run `transflow extract` first")
     # A few catalogues (`check ARTICLE` after an edit) are checked directly: loading and
     # rewriting the findings of a whole newsroom would cost more than checking them.
     small = len(langs) * len(articles) < CACHE_MIN_CATALOGUES
-    from transflow.stampcache import StampCache, gc_paused
+    from transflow.recordfile import RecordFile
+    from transflow.stampcache import gc_paused
 
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
-    findings: list[Finding] = []
+    # Each file of the report: (rel, lang, article, where its findings are: a cache handle,
+    # a job number, or the findings themselves).
+    units: list[tuple[str, str, str, Any]] = []
     jobs: list[_Job] = []
-    with gc_paused():  # (the cache and its answers: many objects, no garbage)
-        cache: StampCache | _NoCache = _NoCache() if small else StampCache(
+    with gc_paused():  # (the cache's index and its answers: many objects, no garbage)
+        cache: RecordFile | _NoCache = _NoCache() if small else RecordFile(
             os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
             label="check cache", redo="checking again", root=str(project.root) + os.sep,
-            replaces="check.json")  # (transflow 0.1's JSON cache)
+            replaces=("check.cache", "check.json"))  # (the caches of transflow 0.1 and 0.2)
         for lang in langs:
-            for article, rel, path, st, cached in _cached_catalogues(project, cache, lang,
+            for article, rel, path, st, handle in _cached_catalogues(project, cache, lang,
                                                                      articles, locales, shown):
-                if cached is None:
+                if handle is None:
+                    units.append((rel, lang, article, len(jobs)))
                     jobs.append(_Job(lang, article, rel, path, st))
-                elif cached:
-                    findings += _decode_findings(cached, lang, article, rel)
+                else:
+                    units.append((rel, lang, article, handle))
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -561,38 +585,266 @@ def check_project(project: Project, langs: list[str], articles: list[str], *,
             loaded.append(glossary_for_checks(project))
         return loaded[0]
 
-    if jobs:
-        workers = _worker_count(len(jobs))
-        if workers > 1:
-            found = _check_in_workers(project, glossary(), jobs, workers)
-        else:
-            found = _check_files(project, glossary(), jobs)
-        for job, (digest, job_findings) in zip(jobs, found, strict=True):
-            cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
-            findings += job_findings
-    # House style in the English source itself, whatever --lang selects; cached per source
-    # file like a catalogue (the key already covers the glossary's rules).
-    catalogue_hits = cache.hits
-    if project.checks.get("style", "error") != "off":
-        findings += _source_style_findings(project, articles, cache, glossary)
-    cache.save()
-    with gc_paused():
-        findings = sort_findings(findings)
-    if notes is not None:
-        notes.extend(cache.notes)
-        notes.append(f"check: {catalogue_hits} catalogues answered from the cache, {len(jobs)} read"
-                     f"; {cache.hits - catalogue_hits} source files' house style from the cache")
-    return findings
+    done: list[Any] = [None] * len(jobs)  # each job's cache handle (or its findings)
+    try:
+        if jobs:
+            workers = _worker_count(len(jobs))
+            results = (_check_in_workers(project, glossary(), jobs, workers) if workers > 1
+                       else ((n, _check_files(project, glossary(), [job])[0])
+                             for n, job in enumerate(jobs)))
+            for n, (digest, job_findings) in results:  # (as they come: not held, but stored)
+                job = jobs[n]
+                handle = cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
+                done[n] = job_findings if handle is None else handle
+        # House style in the English source itself, whatever --lang selects; cached per
+        # source file like a catalogue (the key already covers the glossary's rules).
+        catalogue_hits = cache.hits
+        if project.checks.get("style", "error") != "off":
+            by_file: dict[str, list[Finding]] = {}
+            for f in _source_style_findings(project, articles, cache, glossary, inputs):
+                by_file.setdefault(f.file, []).append(f)
+            units += [(rel, "", "", found) for rel, found in by_file.items()]
+    except BaseException:
+        cache.close()
+        raise
+    units.sort(key=lambda unit: unit[0])  # (report order: by file; within one, by line)
+
+    def emit() -> Iterator[Finding]:
+        order = {name: i for i, name in enumerate(CHECK_NAMES)}
+        try:
+            for rel, lang, article, where in units:
+                if type(where) is int:
+                    where = done[where]
+                if type(where) is tuple and where[0] != 2 and where[4] == 0:
+                    continue  # (no findings: most catalogues; nothing to read)
+                if type(where) is list:  # (findings held: a source file's, or unstorable)
+                    found = where
+                else:
+                    payload = cache.read(where)
+                    if payload is None:  # (damaged since: checked again, never made up)
+                        path = f"{locales}/{lang}/{article}.po"
+                        found = _check_files(project, glossary(), [
+                            _Job(lang, article, rel, path, os.stat(path))])[0][1]
+                    else:
+                        found = _decode_findings(payload, lang, article, rel)
+                if len(found) > 1:
+                    found.sort(key=lambda f: (f.line, order.get(f.check, 99)))
+                yield from found
+            cache.save()
+        finally:
+            cache.close()
+        if notes is not None:
+            notes.extend(cache.notes)
+            notes.append(f"check: {catalogue_hits} catalogues answered from the cache, "
+                         f"{len(jobs)} read; {cache.hits - catalogue_hits} source files' house "
+                         "style from the cache")
+
+    return emit()
 
 
-def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str,
+# --- the whole report, replayed ---------------------------------------------------------------
+
+REPORT_FORMATS = ("text", "json", "github", "gitlab")
+REPLAY_FORMAT = 1  # bump when what a replay depends on changes
+REPLAY_CHUNK = 1 << 20  # bytes of a replayed report written at a time
+WRITE_CHUNK = 1 << 18  # characters of a report gathered before a write
+
+
+def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: str,
+              color: bool, summary: bool, write: Callable[[str], None],
+              notes: list[str] | None = None) -> int:  # fmt: skip
+    """Check, and write the report (`report.stream_findings`) as it comes; the exit code.
+
+    The report of the last check in each format is kept (`build/.cache/check-<fmt>.out`, and
+    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum, the exit code, and the stamp of every catalogue and
+    source file it was made from, with everything else it depends on: the options, the
+    glossary, the project file, transflow's code). When nothing changed, that report is
+    written again, byte for byte, without loading a single finding.
+    """
+    import time
+
+    from transflow import snapshot
+    from transflow.report import FindingsTally, stream_findings
+
+    started = time.time_ns()  # (before any stat: see `snapshot.settled`)
+    notes = notes if notes is not None else []
+    key: tuple[Any, ...] | None = None
+    # One kept report for each way of writing it (`check -q` and `check` alternate in CI).
+    slot = f"check-{fmt}" + ("" if summary else "-quiet") + ("-color" if color else "")
+    base = os.path.join(project.cache_dir, slot)
+    snap_path, out_path = base + ".snapshot", base + ".out"
+    locales = os.fspath(project.locales_dir)
+    po_paths: list[str] = []
+    if len(langs) * len(articles) >= CACHE_MIN_CATALOGUES and fmt in REPORT_FORMATS:
+        key = ("check-report", REPLAY_FORMAT, fmt, color, summary, tuple(langs),
+               _findings_key(project), locales, project.relative(project.locales_dir),
+               os.fspath(project.source_dir))  # fmt: skip
+        po_paths = [f"{locales}/{lang}/{article}.po" for lang in langs for article in articles]
+        code = _replay(snap_path, out_path, key, articles, po_paths, write, notes)
+        if code is not None:
+            return code
+    sources: list[str] = []
+    findings = iter_findings(project, langs, articles, notes=notes, inputs=sources)
+    tally = FindingsTally()
+    keep = _ReportCopy(out_path) if key is not None else None
+    pending: list[str] = []
+    size = 0
+    try:
+        for piece in stream_findings(findings, fmt, color=color, summary=summary, tally=tally):
+            pending.append(piece)
+            size += len(piece)
+            if size >= WRITE_CHUNK:
+                _write_both("".join(pending), write, keep)
+                pending, size = [], 0
+        if pending:
+            _write_both("".join(pending), write, keep)
+        if keep is not None and key is not None:
+            found = snapshot.stamps(po_paths + sources)
+            if found is not None and snapshot.settled(found, started) and keep.finish():
+                snapshot.save(snap_path, key, (articles, sources, snapshot.pack(found),
+                                               tally.exit_code, keep.length, keep.crc))
+            else:
+                snapshot.remove(snap_path)
+    finally:
+        if keep is not None:
+            keep.discard()
+    return tally.exit_code
+
+
+def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | None) -> None:
+    write(text)
+    if keep is not None:
+        keep.add(text)
+
+
+class _ReportCopy:
+    """The report being written, copied to a temporary beside `check-<fmt>.out` (renamed into
+    place by `finish`); any failure only means no replay next time."""
+
+    def __init__(self, path: str) -> None:
+        from transflow.files import stage_file
+        from transflow.recordfile import remove_stale_temporaries
+
+        self.path = path
+        self.crc = self.length = 0
+        self.tmp: str | None = None
+        self.fh: Any = None
+        if os.path.isdir(path) and not os.path.islink(path):
+            return  # someone's folder: leave it alone
+        remove_stale_temporaries(path)
+        try:
+            self.tmp = stage_file(Path(path), b"", durable=False)
+            self.fh = open(self.tmp, "wb")  # noqa: SIM115 (closed by finish or discard)
+        except OSError:
+            self.discard()
+
+    def add(self, text: str) -> None:
+        if self.fh is None:
+            return
+        import zlib
+
+        data = text.encode("utf-8", "surrogatepass")
+        try:
+            self.fh.write(data)
+        except OSError:
+            self.discard()
+            return
+        self.crc, self.length = zlib.crc32(data, self.crc), self.length + len(data)
+
+    def finish(self) -> bool:
+        """Put the copy in place; True when it is there."""
+        if self.fh is None or self.tmp is None:
+            return False
+        try:
+            self.fh.close()
+            self.fh = None
+            os.replace(self.tmp, self.path)
+        except OSError:
+            self.discard()
+            return False
+        self.tmp = None
+        return True
+
+    def discard(self) -> None:
+        import contextlib
+
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+            self.fh = None
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            self.tmp = None
+
+
+def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[str],
+            po_paths: list[str], write: Callable[[str], None],
+            notes: list[str]) -> int | None:  # fmt: skip
+    """Write the kept report again when every input's stamp is the one it was made from: its
+    exit code; None (having written nothing) when it cannot answer."""
+    import zlib
+
+    from transflow import snapshot
+
+    value = snapshot.load(snap_path, key, notes, "check report")
+    if value is None:
+        return None
+    try:
+        saved_articles, sources, saved, code, length, crc = value
+        if (saved_articles != articles or type(sources) is not list
+                or not set(map(type, sources)) <= {str} or code not in (0, 1)
+                or type(length) is not int or type(crc) is not int or type(saved) is not bytes):
+            return None
+    except (TypeError, ValueError):
+        notes.append(f"check report {snap_path}: damaged; not used")
+        return None
+    inputs = po_paths + sources
+    now = snapshot.stamps(inputs)
+    if now is None or snapshot.pack(now) != saved:
+        return None
+    try:
+        fh = open(out_path, "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        return None
+    with fh:
+        try:
+            if os.fstat(fh.fileno()).st_size != length:
+                return None
+            running = 0  # first the checksum of it all: nothing is written from a bad copy
+            while chunk := fh.read(REPLAY_CHUNK):
+                running = zlib.crc32(chunk, running)
+            fh.seek(0)
+        except OSError:
+            return None
+        if running != crc:
+            notes.append(f"check report {out_path}: damaged; not used")
+            return None
+        # From here on the report is being written: a failure is an error, not a retry.
+        rest = b""
+        while chunk := fh.read(REPLAY_CHUNK):
+            # Whole lines at a time (`click.echo` looks for colour codes line by line).
+            cut = chunk.rfind(b"\n") + 1
+            if cut:
+                write((rest + chunk[:cut]).decode("utf-8", "surrogatepass"))
+                rest = chunk[cut:]
+            else:
+                rest += chunk
+        if rest:
+            write(rest.decode("utf-8", "surrogatepass"))
+    notes.append(f"check: the report of the last check, every one of its {len(inputs)} files "
+                 "unchanged")
+    return int(code)
+
+
+def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
                        articles: list[str], locales: str, shown: str,
-                       ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
-    """(article, rel, path, stat, cached payload or None) of each of a language's catalogues
-    (in no particular order: findings are sorted in the end).
+                       ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+    """(article, rel, path, stat, where the cached findings are, or None) of each of a
+    language's catalogues (in no particular order: findings are sorted in the end).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
-    `StampCache.fresh` answers them all; a catalogue whose stamp changed is then looked up
+    `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
     alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
     since the listing) takes the plain loop, which reports it as it always has.
     """
@@ -616,16 +868,16 @@ def _cached_catalogues(project: Project, cache: StampCache | _NoCache, lang: str
         return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
     rels = [f"{shown_folder}/{article}.po" for article in present]
     for article, rel, path, st, cached in zip(present, rels, paths, stats,
-                                              cache.fresh(rels, stats), strict=True):  # fmt: skip
+                                              cache.ids(rels, stats), strict=True):  # fmt: skip
         if cached is None:
-            cached = cache.lookup(rel, st, path)
+            cached = cache.lookup_id(rel, st, path)
         out.append((article, rel, path, st, cached))
     return out
 
 
-def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang: str,
+def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
                            articles: list[str], locales: str, shown: str,
-                           ) -> list[tuple[str, str, str, os.stat_result, list[str] | None]]:  # fmt: skip
+                           ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
     """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
     place of one is an error."""
     out = []
@@ -638,7 +890,7 @@ def _catalogues_one_by_one(project: Project, cache: StampCache | _NoCache, lang:
         if stat.S_ISDIR(st.st_mode):
             raise InputError("is a folder, not a PO file", project.relative(Path(path)))
         rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-        out.append((article, rel, path, st, cache.lookup(rel, st, path)))
+        out.append((article, rel, path, st, cache.lookup_id(rel, st, path)))
     return out
 
 
@@ -657,8 +909,9 @@ class _Job:
 _SOURCE_STYLE_FACT = "\x01source style"
 
 
-def _source_style_findings(project: Project, articles: list[str], cache: StampCache | _NoCache,
-                           glossary: Callable[[], Glossary | None]) -> list[Finding]:
+def _source_style_findings(project: Project, articles: list[str], cache: RecordFile | _NoCache,
+                           glossary: Callable[[], Glossary | None],
+                           inputs: list[str] | None = None) -> list[Finding]:  # fmt: skip
     """`check_source_style` of every article, answered from the findings cache when unchanged.
 
     A glossary without house-style rules for the source language (the common case) makes the
@@ -690,6 +943,8 @@ def _source_style_findings(project: Project, articles: list[str], cache: StampCa
         else:
             continue  # no source file: nothing to check
         rel = f"{shown}/{article}{suffix}"
+        if inputs is not None:
+            inputs.append(path)
         cached = cache.lookup(rel, st, path)
         if cached is not None:
             findings += _decode_findings(cached, lang, article, rel)
@@ -768,30 +1023,44 @@ def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Fin
     return _check_files(project, glossary, jobs)
 
 
-def _check_in_workers(project: Project, glossary: Glossary | None,
-                      jobs: list[_Job], workers: int) -> list[tuple[str, list[Finding]]]:
-    """Spread the files over worker processes (by article, so a chunk shares msgids)."""
+CHUNK_MAX = 64  # catalogues a worker checks at a time (their findings cross in one message)
+
+
+def _check_in_workers(project: Project, glossary: Glossary | None, jobs: list[_Job],
+                      workers: int) -> Iterator[tuple[int, tuple[str, list[Finding]]]]:  # fmt: skip
+    """Spread the files over worker processes (by article, so a chunk shares msgids): each
+    job's number and (digest, findings), a chunk at a time, as they come.
+
+    Only a few chunks are in flight at once, so that neither the workers nor this process
+    hold more than a few hundred catalogues' findings, whatever the size of the newsroom.
+    """
+    import collections
     import concurrent.futures
+    import itertools
     import multiprocessing
 
     order = sorted(range(len(jobs)), key=lambda i: (jobs[i].article, jobs[i].lang))
-    size = -(-len(order) // (workers * 4))
-    chunks = [order[i : i + size] for i in range(0, len(order), size)]
+    size = max(1, min(CHUNK_MAX, -(-len(order) // (workers * 4))))
+    chunks = iter([order[i : i + size] for i in range(0, len(order), size)])
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    out: list[tuple[str, list[Finding]]] = [("", []) for _ in jobs]
     if fork:
         _INHERITED[:] = [glossary]
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            results = pool.map(_check_chunk, [project] * len(chunks),
-                               [[jobs[i] for i in chunk] for chunk in chunks])  # fmt: skip
-            for chunk, result in zip(chunks, results, strict=True):
-                for i, answer in zip(chunk, result, strict=True):
-                    out[i] = answer
+            def submit(chunk: list[int]) -> tuple[list[int], Any]:
+                return chunk, pool.submit(_check_chunk, project, [jobs[i] for i in chunk])
+
+            pending = collections.deque(map(submit, itertools.islice(chunks, workers * 2)))
+            while pending:
+                chunk, future = pending.popleft()
+                result = future.result()
+                following = next(chunks, None)
+                if following is not None:
+                    pending.append(submit(following))
+                yield from zip(chunk, result, strict=True)
     finally:
         _INHERITED.clear()
-    return out
 
 
 # --- the findings cache -----------------------------------------------------------------------
@@ -800,20 +1069,26 @@ CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see 
 
 
 class _NoCache:
-    """`StampCache`'s interface, remembering nothing (a check of a few catalogues)."""
+    """`RecordFile`'s interface, remembering nothing (a check of a few catalogues)."""
 
     hits = 0
     notes: list[str] = []
 
+    def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Any]:
+        return [None] * len(names)
+
+    def lookup_id(self, name: str, st: os.stat_result, path: str) -> Any:
+        return None
+
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
         return None
 
-    def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
-        return [None] * len(names)
+    def read(self, handle: Any) -> list[str] | None:
+        return None
 
     def store(self, name: str, st: os.stat_result, content_digest: str,
-              payload: list[str]) -> None:  # fmt: skip
-        pass
+              payload: list[str]) -> Any:  # fmt: skip
+        return None  # (the caller keeps the findings)
 
     def fact(self, name: str) -> list[str] | None:
         return None
@@ -824,8 +1099,11 @@ class _NoCache:
     def save(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
 
-FINDINGS_CACHE_FILE = "check.cache"  # a `stampcache.StampCache` under build/.cache
+
+FINDINGS_CACHE_FILE = "findings.cache"  # a `recordfile.RecordFile` under build/.cache
 # A finding in the cache: these eight fields (what the path already says, language, article
 # and file, is left out); None as `_NONE`, which no real text can be (see `_encode_findings`).
 _FINDING_FIELDS = 8
@@ -850,7 +1128,7 @@ def _encode_findings(findings: list[Finding]) -> list[str]:
     """The cache payload of one file's findings (`_decode_findings` reads it back).
 
     A text that starts with `_NONE` could not be told from None: such findings are given a
-    NUL, which `StampCache.store` refuses, so that file is simply checked every time.
+    NUL, which `RecordFile.store` refuses, so that file is simply checked every time.
     """
     out: list[str] = []
     for f in findings:

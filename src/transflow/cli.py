@@ -115,6 +115,16 @@ def _select_languages(project: Project, langs: tuple[str, ...]) -> list[str]:
     return list(langs) or list(project.languages)
 
 
+def _articles(project: Project, names: tuple[str, ...]) -> list[str]:
+    """The ARTICLE arguments of `status` and `check` as slugs; every article without any (the
+    listing of `source/` answered from a snapshot when no folder of it changed)."""
+    if names:
+        return project.resolve_articles(names)
+    from transflow.snapshot import project_articles
+
+    return project_articles(project)
+
+
 lang_option = click.option(
     "--lang", "langs", multiple=True, type=LANG, help="Only this language (repeatable)."
 )
@@ -200,18 +210,18 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
     """Check translations: glossary, markup, numbers, copies, whitespace, plurals."""
     project = settings.project()
     selected = _select_languages(project, langs)
-    from transflow.check import check_project
-    from transflow.report import findings_exit_code, render_findings
+    from transflow.check import run_check
 
     notes: list[str] = []
-    findings = check_project(project, selected, project.resolve_articles(articles), notes=notes)
+    # The report is written as it is made (tens of megabytes in a newsroom), or replayed whole
+    # when nothing changed; the notes of -v come after it.
+    code = run_check(project, selected, _articles(project, articles), fmt=fmt,
+                     color=settings.color and fmt == "text",
+                     summary=settings.verbosity >= 0 or fmt != "text",
+                     write=lambda text: click.echo(text, nl=False), notes=notes)
     for note in notes:
         settings.echo(note, level=1, err=True)
-    output = render_findings(findings, fmt, color=settings.color and fmt == "text",
-                             summary=settings.verbosity >= 0 or fmt != "text")
-    if output:
-        click.echo(output)
-    sys.exit(findings_exit_code(findings))
+    sys.exit(code)
 
 
 @main.command()
@@ -231,7 +241,7 @@ def status(settings: Settings, langs: tuple[str, ...], as_json: bool, fail_under
     from transflow.status import project_status
 
     # Orphaned catalogues (article gone from source/) are a fact about the whole project.
-    result = project_status(project, selected, project.resolve_articles(articles),
+    result = project_status(project, selected, _articles(project, articles),
                             orphans=not articles)
     for note in result.notes:
         settings.echo(note, level=1, err=True)

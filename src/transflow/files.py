@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,6 +87,8 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
     what to do: `describe_os_error`); callers that treat a write as optional (caches) can
     still catch `OSError`.
     """
+    import tempfile  # (here: it imports shutil, and most runs of a read-only command write nothing)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
@@ -314,10 +315,12 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
+def find_relative(root: Path, suffix: str | tuple[str, ...], *,
+                  folders: list[str] | None = None) -> list[str]:  # fmt: skip
     """Every file under `root` ending in `suffix`, as sorted POSIX paths relative to `root`.
 
     Hidden files and folders are skipped; symlinked folders are not followed (no loops).
+    `folders`, when given, receives the path of every folder listed (`root` first).
 
     Thousands of articles are listed on every run, so this walks with `os.scandir` on strings.
     """
@@ -326,10 +329,13 @@ def find_relative(root: Path, suffix: str | tuple[str, ...]) -> list[str]:
     base = os.fspath(root)
     while stack:
         rel = stack.pop()
+        folder = os.path.join(base, rel) if rel else base
         try:
-            entries = list(os.scandir(os.path.join(base, rel) if rel else base))
+            entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             continue
+        if folders is not None:
+            folders.append(folder)
         for entry in entries:
             name = entry.name
             if name.startswith("."):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -318,6 +319,108 @@ def render_findings(findings: list[Finding], fmt: str, *, color: bool, summary: 
     if summary:
         lines.append(findings_summary(findings))
     return "\n".join(lines)
+
+
+class FindingsTally:
+    """What the end of a streamed report says (`stream_findings` counts as it goes)."""
+
+    __slots__ = ("errors", "warnings", "files", "_last")
+
+    def __init__(self) -> None:
+        self.errors = self.warnings = self.files = 0
+        self._last: str | None = None
+
+    def add(self, f: Finding) -> None:
+        if f.severity == "error":
+            self.errors += 1
+        elif f.severity == "warning":
+            self.warnings += 1
+        if f.file != self._last:  # (sorted by file: a new file starts here)
+            self.files += 1
+            self._last = f.file
+
+    @property
+    def exit_code(self) -> int:
+        """`findings_exit_code` of the findings counted."""
+        return 1 if self.errors else 0
+
+    def summary(self) -> str:
+        """`findings_summary` of the findings counted."""
+        if not (self.errors or self.warnings or self.files):
+            return "No problems found."
+        return (f"{_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')} in "
+                f"{_plural(self.files, 'file')}.")
+
+
+def stream_findings(findings: Iterable[Finding], fmt: str, *, color: bool, summary: bool,
+                    tally: FindingsTally | None = None) -> Iterator[str]:
+    """`render_findings` and the line break `click.echo` adds, in pieces, as the findings
+    come: a newsroom's report is tens of megabytes, never held whole. The pieces joined are
+    byte for byte `render_findings(...) + "\n"` (nothing at all when that is empty); each
+    text or github piece is whole lines. `findings` must be in report order (`sort_findings`):
+    the file count and GitLab's repeated fingerprints are counted file by file. `tally` ends
+    up with the counts (the exit code)."""
+    import json
+
+    tally = tally if tally is not None else FindingsTally()
+    if fmt in ("json", "gitlab"):
+        dumps = json.dumps
+        yield '{\n  "findings": [' if fmt == "json" else "["
+        pad = "\n    " if fmt == "json" else "\n  "
+        first = True
+        seen: dict[str, int] = {}
+        last_file = None
+        for f in findings:
+            tally.add(f)
+            if fmt == "json":
+                item = f.to_json()
+            else:
+                if f.file != last_file:  # (a fingerprint has the file in it)
+                    seen.clear()
+                    last_file = f.file
+                base = gitlab_fingerprint(f)
+                n = seen.get(base, 0)
+                seen[base] = n + 1
+                item = {"description": f"[{f.check}] {f.message}",
+                        "check_name": f"transflow-{f.check}",
+                        "fingerprint": base if n == 0 else gitlab_fingerprint(f, n),
+                        "severity": GITLAB_SEVERITIES.get(f.severity, "minor"),
+                        "location": {"path": f.file, "lines": {"begin": max(f.line, 1)}}}
+            # (A string's line breaks are escaped: every one here is the layout's.)
+            yield ("" if first else ",") + pad + dumps(item, ensure_ascii=False,
+                                                       indent=2).replace("\n", pad)
+            first = False
+        close = "]" if first else ("\n  ]" if fmt == "json" else "\n]")
+        if fmt == "gitlab":
+            yield close + "\n"
+            return
+        yield (f'{close},\n  "summary": {{\n    "errors": {tally.errors},\n'
+               f'    "warnings": {tally.warnings}\n  }}\n}}\n')
+        return
+    if fmt not in ("text", "github"):
+        raise ValueError(f"unknown findings format {fmt!r}")
+    batch: list[str] = []
+    for f in findings:
+        tally.add(f)
+        if fmt == "github":
+            title = f"transflow {f.check}" + (f" ({f.term})" if f.term else "")
+            batch.append(
+                f"::{GITHUB_LEVELS.get(f.severity, 'warning')} file={_github_escape(f.file, True)},"
+                f"line={f.line},title={_github_escape(title, True)}::{_github_escape(f.message)}\n"
+            )
+        else:
+            where = _styled(f"{f.file}:{f.line}:", "where", color)
+            severity = _styled(f"{f.severity}:", f.severity if f.severity in _FINDING_STYLE
+                               else "warning", color)
+            check = _styled(f"[{f.check}]", "check", color)
+            batch.append(f"{where} {severity} {check} {f.message}\n")
+        if len(batch) >= 1024:
+            yield "".join(batch)
+            batch = []
+    if summary:
+        batch.append(tally.summary() + "\n")
+    if batch:
+        yield "".join(batch)
 
 
 def findings_exit_code(findings: list[Finding]) -> int:

@@ -70,9 +70,12 @@ def file_stamp(st: os.stat_result) -> str:
 
 def digest(data: bytes) -> str:
     """The content digest records are compared by (BLAKE2b, 128 bits)."""
-    import hashlib  # (here: a warm run hashes nothing, and OpenSSL takes ms to load)
+    try:  # (BLAKE2 itself: `hashlib` would load OpenSSL first, milliseconds of a warm status)
+        from _blake2 import blake2b
+    except ImportError:  # (a Python without the built-in module)
+        from hashlib import blake2b
 
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def file_digest(path: str) -> str:

@@ -15,13 +15,12 @@ cache is always safe to delete.
 
 from __future__ import annotations
 
-import html
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from transflow import __version__
 from transflow import errors as errors_module
@@ -31,6 +30,7 @@ from transflow.project import Project
 
 if TYPE_CHECKING:
     from transflow.glossary import Glossary
+    from transflow.snapshot import Stamp
     from transflow.stampcache import StampCache
 
 CACHE_FILE = "status.cache"  # a `stampcache.StampCache` under build/.cache
@@ -52,13 +52,24 @@ NON_WORDS: dict[str, str] = {
     # Brace placeholders: {0}, {name}, {count:d}, and Ruby/ICU-style %{name}.
     "brace": r"%?\{[\w.:!\[\]-]*\}",
 }
-_TAG_RE = re.compile(NON_WORDS["tag"])
-# A cheap pre-test: every URL, e-mail and placeholder pattern above contains one of these.
-_MAYBE_NON_WORD_RE = re.compile(r"[%{@]|://|www\.|mailto:")
-_NON_WORD_RE = re.compile("|".join(f"(?:{p})" for k, p in NON_WORDS.items() if k != "tag"))
-# A word: letters and digits of any script (combining marks included), possibly joined by an
-# apostrophe, hyphen, dot or comma between them (`don't`, `well-known`, `e.g`, `1,000`).
-_WORD_RE = re.compile(r"[^\W_]+(?:['’\-.,][^\W_]+)*")
+# The patterns of `count_words`, compiled on its first use (a warm status counts nothing, and
+# compiling them is a good part of this module's import time).
+_PATTERNS: list[re.Pattern[str]] = []
+
+
+def _patterns() -> list[re.Pattern[str]]:
+    """Inline tags; a cheap pre-test (every URL, e-mail and placeholder pattern above contains
+    one of these); the other non-words; a word: letters and digits of any script (combining
+    marks included), possibly joined by an apostrophe, hyphen, dot or comma between them
+    (`don't`, `well-known`, `e.g`, `1,000`)."""
+    if not _PATTERNS:
+        _PATTERNS[:] = [
+            re.compile(NON_WORDS["tag"]),
+            re.compile(r"[%{@]|://|www\.|mailto:"),
+            re.compile("|".join(f"(?:{p})" for k, p in NON_WORDS.items() if k != "tag")),
+            re.compile(r"[^\W_]+(?:['’\-.,][^\W_]+)*"),
+        ]
+    return _PATTERNS
 
 
 def count_words(text: str) -> int:
@@ -69,13 +80,16 @@ def count_words(text: str) -> int:
     >>> count_words("Тбилиси — столица Грузии")
     3
     """
+    tag_re, maybe_non_word_re, non_word_re, word_re = _PATTERNS or _patterns()
     if "<" in text:
-        text = _TAG_RE.sub(" ", text)
+        text = tag_re.sub(" ", text)
     if "&" in text:  # raw-HTML notation: `It&rsquo;s` is one word, `&nbsp;` a space
+        import html  # (here: html.entities is a big table, and a warm status counts nothing)
+
         text = html.unescape(text)
-    if _MAYBE_NON_WORD_RE.search(text):  # most strings have no URL nor placeholder
-        text = _NON_WORD_RE.sub(" ", text)
-    return len(_WORD_RE.findall(text))
+    if maybe_non_word_re.search(text):  # most strings have no URL nor placeholder
+        text = non_word_re.sub(" ", text)
+    return len(word_re.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,107 +402,256 @@ def _po_slugs(folder: str, prefix: str, names: list[str] | None = None) -> set[s
     return slugs
 
 
+SNAPSHOT_FILE = "status.snapshot"  # the last whole answer (`snapshot`), beside status.cache
+# A language's part of the snapshot: (stamps of its folder then of every PO, packed by
+# `snapshot.pack`; the ten numbers of each PO, NUL-separated in one string (one object to
+# load, split only when rows are asked for); their ten sums; the other names in the folder).
+_SnapLang: TypeAlias = "tuple[bytes, str, tuple[int, ...], list[str]]"
+
+
+def _load_snapshot(path: str, key: tuple[str, ...], articles: list[str],
+                   notes: list[str]) -> tuple[dict[str, _SnapLang], dict[str, tuple[str, str]]]:  # fmt: skip
+    """The languages and language names of the snapshot, when it was made for these inputs and
+    exactly these articles (else nothing)."""
+    from transflow import snapshot
+
+    value = snapshot.load(path, key, notes, "status snapshot")
+    if value is None:
+        return {}, {}
+    try:
+        saved_articles, saved_langs, saved_names = value
+        if saved_articles != "\0".join(articles):  # (no name has a NUL)
+            return {}, {}
+        width, n = len(_ALL_FIELDS), len(articles)
+        langs: dict[str, _SnapLang] = {}
+        for lang, (found, numbers, totals, listing) in saved_langs.items():
+            # (Types checked in C: a snapshot of 20,000 catalogues is read on every run.)
+            if (type(lang) is str and type(found) is bytes and type(numbers) is str
+                    and numbers.count("\0") == n - 1 and (n or not numbers)
+                    and type(totals) is tuple and len(totals) == width
+                    and set(map(type, totals)) <= {int}
+                    and type(listing) is list and set(map(type, listing)) <= {str}):
+                langs[lang] = (found, numbers, totals, listing)
+        names = {lang: (en, own) for lang, (en, own) in saved_names.items()
+                 if type(en) is str and type(own) is str}
+    except (TypeError, ValueError, AttributeError):  # (a value of another shape: unused)
+        notes.append(f"status snapshot {path}: damaged; not used")
+        return {}, {}
+    return langs, names
+
+
 def project_status(project: Project, langs: list[str], articles: list[str], *,
                    orphans: bool = False) -> ProjectStatus:  # fmt: skip
     """Count every selected article in every selected language (using and refreshing the cache).
 
     With `orphans` (`articles` is then every article of the project), catalogues left from
     deleted articles are listed too (`ProjectStatus.orphaned`).
+
+    An unchanged project answers from `status.snapshot` (the last whole answer, with the stamp
+    of every PO and of each language's folder: compared in C); a PO whose stamp changed is
+    answered by `status.cache` (per file), else counted.
     """
     if not project.locales_dir.is_dir():  # not "0 entries, 0%": nothing was extracted yet
         raise errors_module.InputError("no such folder (run `transflow extract` first)",
                                        project.relative(project.locales_dir))
+    import time
+
+    from transflow import snapshot
     from transflow.stampcache import StampCache, gc_paused
 
+    started = time.time_ns()  # (before any stat: see `snapshot.settled`)
     # Plain strings, not Path objects: thousands of catalogues, and a warm run is all stat().
     locales = project.relative(project.locales_dir)
     templates = project.relative(project.templates_dir)
     # `relative` gives an absolute path for a folder outside the project: then no prefix.
     root = "" if os.path.isabs(locales) else str(project.root) + os.sep
     glossary_key = _glossary_key(project)
+    snap_path = os.path.join(project.cache_dir, SNAPSHOT_FILE)
+    snap_key = (_cache_key(), glossary_key or "", root, locales, templates)
+    snap_notes: list[str] = []
     # Each catalogue's ten counts as one string of numbers (straight from the cache on a warm
     # run), per language in the order of `articles`: summed in C below, made into `Counts`
     # only when the rows are asked for. None: counted by a job.
     numbers: dict[str, list[str | None]] = {}
     present: dict[str, list[bool]] = {}
     listings: dict[str, list[str]] = {}
-    pending: list[_Job | tuple[str, bool, int, str]] = []
+    # The stamps the answer was made from, per language: its folder's, then each PO's (None:
+    # not known, or no PO; the language then has no snapshot).
+    found: dict[str, list[Stamp | None]] = {}
+    sums: dict[str, tuple[int, ...]] = {}  # each language's ten sums
+    # The languages answered whole by the snapshot: their saved part (no per-file work at all).
+    whole: dict[str, _SnapLang] = {}
+    pending: list[_Job | tuple[str, bool, int, str, os.stat_result | None]] = []
     cached = 0
-    with gc_paused():  # (the cache and its answers: many objects, no garbage)
-        cache = StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
-                           label="status cache", redo="counting again", root=root,
-                           replaces="status.json")  # (transflow 0.1's JSON cache)
+    box: list[StampCache] = []
+
+    def cache() -> StampCache:  # loaded only when the snapshot cannot answer everything
+        if not box:
+            box.append(StampCache(os.path.join(project.cache_dir, CACHE_FILE), _cache_key(),
+                                  label="status cache", redo="counting again", root=root,
+                                  replaces="status.json"))  # (transflow 0.1's JSON cache)
+        return box[0]
+
+    with gc_paused():  # (the snapshot, the cache and their answers: many objects, no garbage)
+        saved, saved_names = _load_snapshot(snap_path, snap_key, articles, snap_notes)
         for lang in langs:
-            answers, exist, listing = _cached_language(cache, root, locales, templates, lang,
-                                                       articles, glossary_key)
-            numbers[lang], present[lang] = answers, exist
+            folder = f"{root}{locales}/{lang}"
+            entry = saved.get(lang)
+            now = None
+            if entry is not None:
+                now = snapshot.stamps([folder] + [f"{folder}/{a}.po" for a in articles])
+            before = None
+            if entry is not None and now is not None:
+                # Compared packed: one C comparison of bytes, no 20,000 tuples to load.
+                if snapshot.pack(now) == entry[0]:
+                    whole[lang] = entry
+                    listings[lang] = entry[3]
+                    present[lang] = [True] * len(articles)
+                    sums[lang] = entry[2]
+                    cached += len(articles)
+                    continue
+                before = snapshot.unpack(entry[0])
+            if (entry is not None and now is not None and before is not None
+                    and len(before) == len(now) and now[0] == before[0]):
+                # The folder's names are the same (its stamp is): only the POs' stamps count;
+                # the few that changed are answered by the cache, or counted.
+                listings[lang] = entry[3]
+                present[lang] = [True] * len(articles)
+                found[lang] = cast("list[Stamp | None]", now)
+                numbers[lang] = [figures if a == b else None for figures, a, b in
+                                 zip(entry[1].split("\0") if articles else [], now[1:],
+                                     before[1:], strict=True)]  # fmt: skip
+                cached += len(articles) - numbers[lang].count(None)
+                continue
+            answers, exist, listing, stamped = _cached_language(cache(), root, locales,
+                                                                templates, lang, articles,
+                                                                glossary_key)
+            numbers[lang], present[lang], found[lang] = answers, exist, stamped
             if listing is not None:
                 listings[lang] = listing
             cached += len(answers) - answers.count(None)
-    for i, article in enumerate(articles):  # jobs by article: its languages share word counts
-        for lang in langs:
+    rest = [lang for lang in langs if lang not in whole]
+    for i, article in enumerate(articles if rest else ()):  # by article: shared word counts
+        for lang in rest:
             if numbers[lang][i] is None:
-                job = _job(cache, root, locales, templates, lang, article, i, glossary_key)
-                present[lang][i] = job[1] if isinstance(job, tuple) else not job.as_template
+                job = _job(cache(), root, locales, templates, lang, article, i, glossary_key)
+                if isinstance(job, tuple):
+                    present[lang][i] = job[1]
+                    found[lang][i + 1] = None if job[4] is None else snapshot.STAMP(job[4])
+                else:
+                    present[lang][i] = not job.as_template
+                    found[lang][i + 1] = None if job.as_template else snapshot.STAMP(job.st)
                 pending.append(job)
     jobs: list[_Job] = []
     for job in pending:
         if isinstance(job, _Job):
             jobs.append(job)
         else:  # (answered after all: a re-hash, or no PO nor POT)
-            lang, _, slot, figures = job
+            lang, _, slot, figures, _ = job
             numbers[lang][slot] = figures
             cached += 1
     stats = {"cached": cached, "parsed": len(jobs)}
     for job, (digest, counts) in zip(jobs, _run_jobs(project, jobs), strict=True):
         glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
-        cache.store(job.key, job.st, digest, _counts_payload(counts, glossary))
+        cache().store(job.key, job.st, digest, _counts_payload(counts, glossary))
         numbers[job.lang][job.slot] = " ".join(map(str, _as_tuple(counts)))
-    names = _language_names(cache, langs)
-    cache.save()
+    if all(lang in saved_names for lang in langs):
+        names = {lang: saved_names[lang] for lang in langs}
+    else:
+        names = _language_names(cache(), langs)
+    if box:
+        box[0].save()
     per_lang, columns = [], {}
     width = len(_ALL_FIELDS)
+
+    def values_of(lang: str) -> list[int]:
+        # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
+        if lang not in columns:
+            joined = (whole[lang][1].replace("\0", " ") if lang in whole
+                      else " ".join(cast("list[str]", numbers[lang])))  # (jobs filled all)
+            columns[lang] = list(map(int, joined.split(" "))) if articles else []
+        return columns[lang]
+
     with gc_paused():
         for lang in langs:
-            # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
-            joined = " ".join(cast("list[str]", numbers[lang]))  # (every job filled its slot)
-            values = list(map(int, joined.split(" "))) if articles else []
-            columns[lang] = values
-            totals = Counts(*(sum(values[i::width]) for i in range(width)))
+            if lang in sums:
+                totals = Counts(*sums[lang])
+            else:
+                values = values_of(lang)
+                totals = Counts(*(sum(values[i::width]) for i in range(width)))
+                sums[lang] = _as_tuple(totals)
             per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
+    if orphans and len(whole) < len(langs):  # (else it is the snapshot already)
+        _save_snapshot(snap_path, snap_key, articles, langs, saved, whole, found, numbers,
+                       sums, listings, {**saved_names, **names}, started)
 
     def rows() -> tuple[CatalogStatus, ...]:
         out = []
         with gc_paused():
             for lang in langs:
-                values, exist, prefix = columns[lang], present[lang], f"{locales}/{lang}/"
+                values, exist, prefix = values_of(lang), present[lang], f"{locales}/{lang}/"
                 out += [CatalogStatus(article, lang, f"{prefix}{article}.po", exist[i],
                                       Counts(*values[i * width:(i + 1) * width]))
                         for i, article in enumerate(articles)]
             out.sort(key=lambda c: (c.article, langs.index(c.lang)))
         return tuple(out)
 
+    notes = ([*box[0].notes] if box else []) + snap_notes
     return ProjectStatus(project.source_language, tuple(per_lang), LazyCatalogs(rows),
                          glossary=glossary_key is not None, stats=stats,
                          orphaned=tuple(find_orphans(project, langs, articles, listings=listings)
                                         if orphans else ()),
-                         notes=tuple(cache.notes), names=names)
+                         notes=tuple(notes), names=names)
+
+
+def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: list[str],
+                   saved: dict[str, _SnapLang], whole: dict[str, _SnapLang],
+                   found: dict[str, list[Stamp | None]], numbers: dict[str, list[str | None]],
+                   sums: dict[str, tuple[int, ...]], listings: dict[str, list[str]],
+                   names: dict[str, tuple[str, str]], started: int) -> None:  # fmt: skip
+    """Keep this answer as the snapshot when every language's is whole (a PO for every
+    article, every stamp known and settled, its folder listed); else the old one is wrong."""
+    from transflow import snapshot
+
+    out: dict[str, _SnapLang] = {}
+    for lang in langs:
+        if lang in whole:  # (unchanged)
+            out[lang] = whole[lang]
+            continue
+        stamped = found[lang]
+        if None in stamped or lang not in listings:
+            snapshot.remove(path)
+            return
+        complete = cast("list[Stamp]", stamped)
+        if not snapshot.settled(complete, started):
+            snapshot.remove(path)  # (the next run, once they have settled, makes one)
+            return
+        out[lang] = (snapshot.pack(complete), "\0".join(cast("list[str]", numbers[lang])),
+                     sums[lang], listings[lang])
+    for lang, entry in saved.items():  # (another language's, from a run with --lang)
+        out.setdefault(lang, entry)
+    snapshot.save(path, key, ("\0".join(articles), out, names))
 
 
 def _cached_language(cache: StampCache, root: str, locales: str, templates: str, lang: str,
                      articles: list[str], glossary_key: str | None,
-                     ) -> tuple[list[str | None], list[bool], list[str] | None]:  # fmt: skip
+                     ) -> tuple[list[str | None], list[bool], list[str] | None,
+                                list[Stamp | None]]:  # fmt: skip
     """The counts of one language's catalogues that the cache has under their current stamp
-    (ten numbers in a string; None for the others), which articles have a PO, and the names
+    (ten numbers in a string; None for the others), which articles have a PO, the names
     in the language's folder that are not the PO of an article of `articles` (None: it could
-    not be listed).
+    not be listed), and the stamps of the folder then of each PO (None: not known).
 
     The common case in bulk: one `listdir` says which POs exist, `map(os.stat)` stats them in
     C, `StampCache.fresh` answers them all. The rest (no PO yet: its POT; a changed stamp:
     a re-hash) is for `_job`.
     """
+    from transflow.snapshot import STAMP
+
     folder = f"{locales}/{lang}"
+    stamped: list[Stamp | None] = [None] * (len(articles) + 1)
     try:
+        stamped[0] = STAMP(os.stat(root + folder))  # (before listing it: see `snapshot`)
         listing: list[str] | None = os.listdir(root + folder)
     except OSError:
         listing = None
@@ -504,7 +667,7 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
     try:
         stats = list(map(os.stat, [root + key for key in keys]))
     except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
-        return [None] * len(articles), exist, listing
+        return [None] * len(articles), exist, listing, stamped
     # `_figures` inlined in comprehensions: 20,000 function calls cost as much as the stats.
     answers = cache.fresh(keys, stats)
     found: list[str | None]
@@ -517,9 +680,11 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
         found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8
                  or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}" for p in answers]
     if len(found) == len(articles):  # (every PO there: the common case)
-        return found, exist, listing
-    answered = iter(found)
-    return [next(answered) if here else None for here in exist], exist, listing
+        stamped[1:] = map(STAMP, stats)
+        return found, exist, listing, stamped
+    answered, stamps = iter(found), iter(map(STAMP, stats))
+    stamped[1:] = [next(stamps) if here else None for here in exist]
+    return [next(answered) if here else None for here in exist], exist, listing, stamped
 
 
 def _figures(payload: list[str], glossary_key: str | None, tagged: str) -> str | None:
@@ -536,9 +701,11 @@ def _figures(payload: list[str], glossary_key: str | None, tagged: str) -> str |
 
 
 def _job(cache: StampCache, root: str, locales: str, templates: str, lang: str, article: str,
-         slot: int, glossary_key: str | None) -> _Job | tuple[str, bool, int, str]:
-    """What `_cached_language` could not answer: (lang, has a PO, slot, figures) when the cache
-    can after all (no PO nor POT; a PO or POT whose digest is unchanged), else a job."""
+         slot: int, glossary_key: str | None,
+         ) -> _Job | tuple[str, bool, int, str, os.stat_result | None]:  # fmt: skip
+    """What `_cached_language` could not answer: (lang, has a PO, slot, figures, the PO's
+    stat) when the cache can after all (no PO nor POT; a PO or POT whose digest is
+    unchanged), else a job."""
     key, exists = f"{locales}/{lang}/{article}.po", True
     path = root + key
     try:
@@ -549,13 +716,13 @@ def _job(cache: StampCache, root: str, locales: str, templates: str, lang: str, 
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            return lang, False, slot, "0 0 0 0 0 0 0 0 0 0"
+            return lang, False, slot, "0 0 0 0 0 0 0 0 0 0", None
     want_glossary = glossary_key if exists else None
     payload = cache.lookup(key, st, path)
     if payload is not None:
         figures = _figures(payload, want_glossary, f"{want_glossary} ")
         if figures is not None:
-            return lang, exists, slot, figures
+            return lang, exists, slot, figures, st if exists else None
     return _Job(key, path, st, not exists, lang, article, want_glossary, slot)
 
 

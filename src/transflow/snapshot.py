@@ -1,0 +1,189 @@
+"""Snapshots: a command's whole answer, kept with the stamps of every file it was made from.
+
+`status` and `check` of an unchanged newsroom give the answer they gave last time. A snapshot
+keeps that answer with the stamp (size, mtime, ctime, inode: the `stampcache` criterion, so an
+in-place save is seen) of each input, in the order the command lists them; a warm run stats
+them all in C (`map(os.stat)`, `map(attrgetter)`) and compares the two lists with one `==`:
+no per-file Python work at all. Only a mismatch costs more, and then the command falls back to
+its per-file cache (`stampcache`) for what differs.
+
+The racy window: a file whose ctime is within `stampcache.RACY_WINDOW_NS` of the moment the
+command started could change again within the same timestamp tick, unseen: `settled` says
+whether a snapshot may be kept at all.
+
+The file (`build/.cache/<name>`):
+
+    tfsnapshot <FORMAT> <crc32 of the body> <body bytes>\\n<body: marshal of (key, value)>
+
+A file that does not parse, fails its CRC, is of another format or was made for another key
+(whatever the client says the answer depends on besides the stamps) is absent, with a note for
+`-v`. Python's `marshal` is fast and is fed only a body whose CRC matched; its value is checked
+by the client before any use. Deleting a snapshot only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import operator
+import os
+import zlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transflow.project import Project
+
+MAGIC = b"tfsnapshot"
+FORMAT = 1  # bump when the layout of any client's value changes
+# (size, mtime, ctime, inode) of a stat: what `stampcache.file_stamp` says, as a tuple.
+STAMP = operator.attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino")
+Stamp = tuple[int, int, int, int]
+
+
+def stamps(paths: list[str]) -> list[Stamp] | None:
+    """The stamp of every file, in order, in C; None when one cannot be stat'ed."""
+    try:
+        return list(map(STAMP, map(os.stat, paths)))
+    except (OSError, ValueError):  # (gone, a dangling link; ValueError: a NUL in a name)
+        return None
+
+
+def pack(found: list[Stamp]) -> bytes:
+    """Stamps as bytes (marshal version 2: no back-references, so equal stamps are equal
+    bytes): a warm run compares one bytes object instead of loading thousands of tuples."""
+    return marshal.dumps(found, 2)
+
+
+def unpack(data: bytes) -> list[Stamp] | None:
+    """The stamps `pack` made, or None when `data` is not that."""
+    try:
+        found = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if type(found) is not list or not all(
+            type(s) is tuple and len(s) == 4 and all(type(x) is int for x in s) for s in found):
+        return None
+    return found
+
+
+def settled(found: list[Stamp], started_ns: int) -> bool:
+    """True when no file changed within the racy window before `started_ns` (when the command
+    started, before its first stat): only then can an unchanged stamp vouch for the content."""
+    from transflow.stampcache import RACY_WINDOW_NS
+
+    newest = max(map(operator.itemgetter(2), found), default=0)
+    return newest < started_ns - RACY_WINDOW_NS
+
+
+def load(path: str, key: Any, notes: list[str], label: str) -> Any:
+    """The value saved under `key`, or None (absent, damaged, another key: a note says which)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        notes.append(f"{label} {path}: cannot be read ({e.strerror}); not used")
+        return None
+    end = data.find(b"\n")
+    parts = data[:end].split(b" ") if end > 0 else []
+    why = None
+    if len(parts) != 4 or parts[0] != MAGIC:
+        why = "damaged"
+    else:
+        try:
+            fmt, crc, length = (int(p) for p in parts[1:])
+        except ValueError:
+            fmt = crc = length = -1
+        body = memoryview(data)[end + 1:]
+        if fmt != FORMAT:
+            why = "of another format" if fmt >= 0 else "damaged"
+        elif length != len(body) or crc != zlib.crc32(body):
+            why = "damaged"
+        else:
+            try:
+                saved_key, value = marshal.loads(body)
+            except (ValueError, EOFError, TypeError):
+                why = "damaged"
+            else:
+                if saved_key == key:
+                    return value
+                why = "made for other inputs"
+    notes.append(f"{label} {path}: {why}; not used")
+    return None
+
+
+def save(path: str, key: Any, value: Any) -> None:
+    """Write the snapshot through a temporary and a rename; never fail the command over it
+    (a read-only checkout, a folder in its place: left alone)."""
+    from pathlib import Path
+
+    from transflow.files import stage_file
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        return  # someone's folder: leave it alone
+    try:
+        body = marshal.dumps((key, value))
+    except ValueError:  # (a value marshal cannot write: no snapshot, only slower next time)
+        return
+    head = b"%s %d %d %d\n" % (MAGIC, FORMAT, zlib.crc32(body), len(body))
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = stage_file(Path(path), head + body, durable=False)
+    except OSError:
+        return
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def remove(path: str) -> None:
+    """Delete a snapshot that no longer holds (a folder in its place is left alone)."""
+    with contextlib.suppress(OSError):
+        if not os.path.isdir(path) or os.path.islink(path):
+            os.remove(path)
+
+
+ARTICLES_FILE = "articles.snapshot"
+
+
+def project_articles(project: Project) -> list[str]:
+    """`Project.articles()` (every article slug under `source_dir`), answered from
+    `build/.cache/articles.snapshot` when no folder of `source_dir` changed.
+
+    Adding, removing or renaming a file changes its folder's stamp, so the stamps of the
+    folders listed last time (kept only when settled since before the listing) vouch for the
+    list of slugs; anything else lists them again, exactly as `Project.articles` does.
+    """
+    import time
+
+    from transflow.files import find_relative
+    from transflow.project import SOURCE_SUFFIXES
+
+    path = os.path.join(project.cache_dir, ARTICLES_FILE)
+    key = ("articles", os.fspath(project.source_dir), SOURCE_SUFFIXES)
+    value = load(path, key, [], "articles snapshot")
+    if value is not None:
+        try:
+            folders, found, slugs = value
+            if (type(folders) is list and all(type(f) is str for f in folders)
+                    and type(slugs) is list and all(type(s) is str for s in slugs)
+                    and found == stamps(folders)):
+                return slugs
+        except (TypeError, ValueError):
+            pass
+    if not project.source_dir.is_dir():
+        return project.articles()  # (its error for a missing source_dir)
+    started = time.time_ns()
+    listed: list[str] = []
+    # (As `Project.articles`: the slug of `a/b.html` is `a/b`.)
+    slugs = sorted({rel.rsplit(".", 1)[0] for rel in find_relative(
+        project.source_dir, SOURCE_SUFFIXES, folders=listed)})  # fmt: skip
+    found = stamps(listed)
+    if found is not None and settled(found, started):
+        save(path, key, (listed, found, slugs))
+    else:
+        remove(path)
+    return slugs

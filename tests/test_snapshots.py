@@ -1,0 +1,267 @@
+"""Snapshots of whole answers: `status.snapshot` and the replayed report of `check`.
+
+An unchanged project is answered from the snapshot (no cache loaded, no catalogue read), and
+every change is seen after one: an in-place save of the same size and mtime, a touch, a new
+or a deleted article, another glossary or project file. A damaged snapshot is absent: never an
+error, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import transflow.check as check_mod
+import transflow.stampcache as stampcache
+from transflow import snapshot
+from transflow.cli import main
+from transflow.project import Project
+from transflow.status import SNAPSHOT_FILE
+
+from .damage import DAMAGES, folder
+from .test_extract import make_project, page, write
+
+FORMATS = ("text", "json", "github", "gitlab")
+
+
+def cli(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["-C", str(root), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout
+
+
+def answers(root: Path) -> dict[str, tuple[int, str]]:
+    """What check (every format, and -q) and status (table, per article, JSON) answer."""
+    out = {f"check {fmt}": cli(root, "check", "--format", fmt) for fmt in FORMATS}
+    out["check -q"] = cli(root, "-q", "check")
+    out["status"] = cli(root, "status")
+    out["status --articles"] = cli(root, "status", "--articles")
+    out["status --json"] = cli(root, "status", "--json")
+    return out
+
+
+def fresh(root: Path, tmp_path: Path) -> dict[str, tuple[int, str]]:
+    """The answers of a copy without build/.cache (nothing remembered)."""
+    clean = tmp_path / f"clean-{time.monotonic_ns()}"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(".cache"))
+    got = answers(clean)
+    shutil.rmtree(clean)
+    return {name: (code, text.replace(str(clean), str(root))) for name, (code, text) in got.items()}
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    monkeypatch.setattr(check_mod, "CACHE_MIN_CATALOGUES", 0)  # (a tiny newsroom, as a big one)
+    # Files written this very second may keep their snapshot (each change below waits a tick).
+    monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", 0)
+    proj = make_project(tmp_path / "news", glossary=True)
+    write(proj.source_dir / "world" / "c.html", page("Border", "The border at Lars opened."))
+    assert cli(proj.root, "-q", "extract")[0] == 0
+    for lang, stepanakert in (("ru", "Ханкенди"), ("ka", "სტეფანაკერტი")):
+        path = proj.po_path(lang, "a")
+        text = path.read_text("utf-8")
+        text = text.replace('msgid "Residents gathered outside the hall."\nmsgstr ""',
+                            'msgid "Residents gathered outside the hall."\nmsgstr "X 5 Y"')
+        text = text.replace('msgid "A story from Stepanakert."\nmsgstr ""',
+                            f'msgid "A story from Stepanakert."\nmsgstr "{stepanakert}."')
+        path.write_text(text, "utf-8")
+    return proj
+
+
+def tick() -> None:
+    """Let the file system's clock move on (its timestamps are coarser than nanoseconds)."""
+    time.sleep(0.05)
+
+
+def no_cache_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any use of the per-file caches or of the checking engine fail the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the snapshot should have answered")
+
+    monkeypatch.setattr(stampcache, "StampCache", refuse)
+    monkeypatch.setattr(check_mod, "check_project", refuse)
+
+
+def test_an_unchanged_project_is_answered_from_the_snapshots(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    expected = fresh(project.root, tmp_path)
+    assert expected["check text"][0] == 1 and "[glossary]" in expected["check text"][1]
+    assert answers(project.root) == expected  # (made now)
+    cache = project.cache_dir
+    assert (cache / SNAPSHOT_FILE).is_file()
+    for fmt in FORMATS:
+        assert (cache / f"check-{fmt}.snapshot").is_file()
+        assert (cache / f"check-{fmt}.out").is_file()
+    with monkeypatch.context() as m:
+        no_cache_at_all(m)
+        assert answers(project.root) == expected
+    result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "check"])
+    assert result.exit_code == 1 and "the report of the last check" in result.stderr
+
+
+def _same_size_same_mtime(project: Project) -> None:
+    path = project.po_path("ru", "a")
+    st = path.stat()
+    text = path.read_text("utf-8").replace("Ханкенди", "Степанак")  # (8 letters for 8)
+    path.write_text(text, "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def _touch(project: Project) -> None:
+    os.utime(project.po_path("ka", "a"))
+
+
+def _new_article(project: Project) -> None:
+    write(project.source_path("c"), page("Bridge", "The bridge at Stepanakert reopened."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+
+
+def _deleted_article(project: Project) -> None:
+    project.source_path("b").unlink()
+    assert cli(project.root, "-q", "extract")[0] == 0
+
+
+def _deleted_catalogue(project: Project) -> None:
+    project.po_path("ka", "b").unlink()
+
+
+def _glossary(project: Project) -> None:
+    path = project.root / "glossary.toml"
+    path.write_text(path.read_text("utf-8").replace("Степанакерт", "Ханкенди"), "utf-8")
+
+
+def _settings(project: Project) -> None:
+    path = project.config_path
+    path.write_text(path.read_text("utf-8") + '\n[checks]\nglossary = "warning"\n', "utf-8")
+
+
+def _new_article_in_a_sub_folder(project: Project) -> None:
+    write(project.source_dir / "world" / "d.html", page("Pass", "The pass at Lars reopened."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+
+
+def _orphan(project: Project) -> None:
+    shutil.copy(project.po_path("ka", "a"), project.po_path("ka", "a").with_name("gone.po"))
+
+
+CHANGES = [_same_size_same_mtime, _touch, _new_article, _deleted_article, _deleted_catalogue,
+           _glossary, _settings, _orphan, _new_article_in_a_sub_folder]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda f: f.__name__.strip("_"))
+def test_a_change_is_seen_after_a_snapshot(project: Project, tmp_path: Path,
+                                           change: Callable[[Project], None]) -> None:  # fmt: skip
+    before = answers(project.root)
+    assert answers(project.root) == before  # (from the snapshots)
+    tick()
+    change(project)
+    expected = fresh(project.root, tmp_path)
+    assert (expected == before) == (change is _touch)  # (a touch changes no answer)
+    assert answers(project.root) == expected
+    assert answers(project.root) == expected  # (and from the snapshots made then)
+
+
+def _other_format(path: Path) -> None:
+    """A snapshot of another transflow (another layout)."""
+    head, _, body = path.read_bytes().partition(b"\n")
+    parts = head.split(b" ")
+    parts[1] = b"%d" % (snapshot.FORMAT + 1)
+    path.write_bytes(b" ".join(parts) + b"\n" + body)
+
+
+def _other_shape(path: Path) -> None:
+    """A well-formed snapshot (its checksum matches) whose value is not what it should be."""
+    import marshal
+    import zlib
+
+    key, value = marshal.loads(path.read_bytes().partition(b"\n")[2])
+    wrong = (value[0], {"ka": ([1, 2], "no", (), [])}, {"ka": ("x", 3)}) if isinstance(
+        value[2], dict) else (value[0], ["/no/such"], [(1, 2, 3, 4)], 7, 1, 2)
+    body = marshal.dumps((key, wrong))
+    path.write_bytes(b"tfsnapshot %d %d %d\n" % (snapshot.FORMAT, zlib.crc32(body), len(body))
+                     + body)
+
+
+def _other_report(path: Path) -> None:
+    """The kept report, changed (same length, another checksum)."""
+    data = bytearray(path.read_bytes())
+    if data:
+        data[0] = ord("X") if data[0] != ord("X") else ord("Y")
+    path.write_bytes(bytes(data))
+
+
+SNAPSHOT_FILES = [SNAPSHOT_FILE, "articles.snapshot", "check-text.snapshot", "check-json.snapshot", "check-text.out",
+                  "check-gitlab.out"]
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_FILES)
+@pytest.mark.parametrize("damage", [*DAMAGES, _other_format, _other_shape, _other_report],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_any_damage_to_a_snapshot_changes_no_answer(project: Project, tmp_path: Path, name: str,
+                                                    damage: Callable[[Path], None]) -> None:  # fmt: skip
+    expected = fresh(project.root, tmp_path)
+    assert answers(project.root) == expected
+    path = project.cache_dir / name
+    if damage in (_other_format, _other_shape) and name.endswith(".out"):
+        pytest.skip("a kept report is raw bytes (its checksum is in its snapshot)")
+    if damage is _other_report and not name.endswith(".out"):
+        pytest.skip("only a kept report")
+    damage(path)
+    assert answers(project.root) == expected
+    assert answers(project.root) == expected  # (and from whatever that run left)
+    if damage is folder:
+        assert (path / "keep").read_text() == "mine"  # nobody's folder is deleted
+    assert not [p for p in project.cache_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_damaged_snapshot_is_noted_with_minus_v(project: Project) -> None:
+    answers(project.root)
+    (project.cache_dir / SNAPSHOT_FILE).write_bytes(b"tfsnapshot 1 2 3\nnonsense")
+    (project.cache_dir / "check-text.snapshot").write_bytes(b"\0garbage")
+    result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "status"])
+    assert "status snapshot" in result.stderr and "damaged" in result.stderr
+    result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "check"])
+    assert "check report" in result.stderr and "damaged" in result.stderr
+    quiet = CliRunner().invoke(main, ["-C", str(project.root), "status"])
+    assert "snapshot" not in quiet.stderr
+
+
+def test_a_racy_project_keeps_no_snapshot(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", 3_600_000_000_000)  # (all changed "now")
+    answers(project.root)
+    assert not (project.cache_dir / SNAPSHOT_FILE).exists()
+    assert not (project.cache_dir / "check-text.snapshot").exists()
+    assert not [p for p in project.cache_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_selection_other_than_the_whole_project_keeps_its_own_answer(project: Project) -> None:
+    whole = answers(project.root)
+    assert cli(project.root, "status", "--lang", "ka")[0] == 0
+    code, only_a = cli(project.root, "check", "a")
+    assert code == 1 and "locales/ka/b.po" not in only_a
+    assert cli(project.root, "check", "--lang", "ka") == (0, "No problems found.\n")
+    assert answers(project.root) == whole
+
+
+def test_after_a_snapshot_only_the_changed_catalogue_is_counted(project: Project) -> None:
+    from transflow.project import read_project
+    from transflow.status import project_status
+
+    answers(project.root)
+    tick()
+    _same_size_same_mtime(project)
+    proj = read_project(project.config_path)
+    result = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert result.stats == {"cached": 5, "parsed": 1}  # (ru/a: counted again; the rest held)
+    assert result.catalogs  # (rows made from the snapshot's numbers and the new count)
+    again = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert again.stats == {"cached": 6, "parsed": 0} and again.catalogs == result.catalogs
