@@ -544,6 +544,7 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
 
 
 _DIFFS: Memo[tuple[str, str], tuple[tuple[str, str], ...]] = Memo(DIFF_MEMO)
+_CONTEXTS: Memo[str, tuple[str, ...]] = Memo(DIFF_MEMO)  # `#.` comments → context lines
 
 
 def group_occurrences(occurrences: Iterable[tuple[str, str]]) -> tuple[str, ...]:
@@ -598,7 +599,7 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
                         for i in sorted(entry.msgstr_plural))
     else:
         targets = (("", entry.msgstr),)
-    has_glossary_findings = any(f.check == "glossary" for f in findings)
+    has_glossary_findings = bool(findings) and any(f.check == "glossary" for f in findings)
     key = (entry.msgid, entry.msgid_plural, targets, entry.tcomment, has_glossary_findings)
     # Menus, footers and bylines repeat on every page: the texts and their marks are a pure
     # function of `key`, computed once per language and process.
@@ -618,9 +619,18 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
             _DIFFS.put(diff_key, previous)
         if entry.previous_msgctxt != entry.msgctxt:
             previous_msgctxt = entry.previous_msgctxt or ""
-    context = tuple(line for line in (entry.comment or "").splitlines()
-                    if line.strip() and not line.startswith(_HINT_PREFIX))
-    occurrences = group_occurrences(entry.occurrences)
+    comment = entry.comment or ""
+    context = _CONTEXTS.get(comment)
+    if context is None:
+        context = tuple(line for line in comment.splitlines()
+                        if line.strip() and not line.startswith(_HINT_PREFIX))
+        _CONTEXTS.put(comment, context)
+    refs = entry.occurrences
+    if len(refs) == 1:  # (most units: group_occurrences's answer, without its dictionary)
+        path, line = refs[0]
+        occurrences: tuple[str, ...] = (f"{path}:{line}" if line else path,)
+    else:
+        occurrences = group_occurrences(refs)
     return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
                context, entry.tcomment or "", previous, tuple(findings), markup, notes,
                occurrences, previous_msgctxt)
