@@ -273,6 +273,8 @@ def _shown_html(shown: Shown, suffix: str) -> str:
 
 
 def _render_shown(shown: Shown) -> str:
+    if not shown.tags and not shown.marks:
+        return _e(shown.text)  # (most texts: what the loop below makes of them)
     id_prefix = _ID
     text = shown.text
     tags = list(shown.tags)
