@@ -3,60 +3,56 @@
 A newsroom's catalogues repeat a few hundred texts on every page (menus, footers, bylines)
 among tens of thousands that occur once. A memo that keeps everything until it is full and
 then forgets everything holds mostly one-off texts (the review's workers once held 140 MB of
-them) and recomputes the boilerplate after each clearing. Here, when the memo is full, the
-entries used again since the last sweep survive and the others go: the boilerplate stays, the
-memory stays bounded by `size`.
+them) and recomputes the boilerplate after each clearing. Here the memo has two generations:
+when the current one is full it becomes the previous one, and an entry of the previous
+generation that is looked up again moves back into the current one. What recurs stays; the
+memory stays bounded by twice `size` entries.
 """
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Memo(Generic[K, V]):
-    """At most about `size` entries; a sweep keeps those looked up since the previous one.
+class Memo(dict[K, V]):
+    """The current generation, as a dictionary (`get` is dict's own: a hit costs one lookup);
+    after a miss, `recall` looks in the previous generation.
 
     >>> m: Memo[str, int] = Memo(2)
     >>> m.put("menu", 1); m.put("once", 2)
-    >>> m.get("menu")
-    1
-    >>> m.put("other", 3)  # full: "menu" was used again, "once" was not
-    >>> m.get("once") is None, m.get("menu"), m.get("other")
+    >>> m.put("other", 3)  # full: a new generation begins
+    >>> m.get("menu") is None, m.recall("menu")  # recalled from the previous generation
+    (True, 1)
+    >>> m.put("more", 4)  # full again: "once" was not used in two generations
+    >>> m.recall("once") is None, m.recall("menu"), m.recall("other")
     (True, 1, 3)
     """
 
-    __slots__ = ("_data", "size")
+    __slots__ = ("size", "_previous")
 
     def __init__(self, size: int) -> None:
-        self._data: dict[K, list[object]] = {}  # key → [value, used since the last sweep]
+        super().__init__()
         self.size = size
+        self._previous: dict[K, V] = {}
 
-    def get(self, key: K) -> V | None:
-        """The value remembered for `key`, or None."""
-        slot = self._data.get(key)
-        if slot is None:
-            return None
-        slot[1] = True
-        return slot[0]  # type: ignore[return-value]
+    def recall(self, key: K) -> V | None:
+        """After `get` missed: the value of the previous generation (current again), or None."""
+        value = self._previous.pop(key, None)
+        if value is not None:
+            self.put(key, value)
+        return value
 
     def put(self, key: K, value: V) -> None:
-        """Remember `value` for `key` (sweeping first when the memo is full)."""
-        data = self._data
-        if len(data) >= self.size:
-            kept = {k: slot for k, slot in data.items() if slot[1]}
-            if len(kept) > self.size // 2:  # mostly recurring: make room anyway
-                kept = {}
-            for slot in kept.values():
-                slot[1] = False
-            self._data = data = kept
-        data[key] = [value, False]
+        """Remember `value` for `key` (a new generation first when this one is full)."""
+        if len(self) >= self.size:
+            self._previous = dict(self)
+            self.clear()
+        self[key] = value
 
-    def clear(self) -> None:
-        """Forget everything."""
-        self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
+    def forget(self) -> None:
+        """Forget both generations."""
+        self.clear()
+        self._previous = {}

@@ -316,7 +316,7 @@ _CACHES: weakref.WeakKeyDictionary[Glossary, _SourceCache] = weakref.WeakKeyDict
 
 _Texts = tuple[Shown, tuple[tuple[str, Shown], ...], tuple[TermNote, ...]]
 # Bounds of the per-process memos (see `memo.Memo`: what recurs stays).
-TEXTS_MEMO = 2_000
+TEXTS_MEMO = 3_000
 DIFF_MEMO = 1_000
 _PLAIN_TEXTS: Memo[Any, _Texts] = Memo(TEXTS_MEMO)  # rows of projects without a glossary
 
@@ -606,22 +606,24 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
     cache = marker.texts if marker is not None else _PLAIN_TEXTS
     texts = cache.get(key)
     if texts is None:
-        texts = _texts(entry, targets, has_glossary_findings, marker, lang)
-        cache.put(key, texts)
+        texts = cache.recall(key)
+        if texts is None:
+            texts = _texts(entry, targets, has_glossary_findings, marker, lang)
+            cache.put(key, texts)
     source, translations, notes = texts
     previous = None
     previous_msgctxt = None
     if status == "fuzzy" and entry.previous_msgid is not None:
         diff_key = (entry.previous_msgid, entry.msgid)
         previous = _DIFFS.get(diff_key)
-        if previous is None:
+        if previous is None and (previous := _DIFFS.recall(diff_key)) is None:
             previous = word_diff(*diff_key)
             _DIFFS.put(diff_key, previous)
         if entry.previous_msgctxt != entry.msgctxt:
             previous_msgctxt = entry.previous_msgctxt or ""
     comment = entry.comment or ""
     context = _CONTEXTS.get(comment)
-    if context is None:
+    if context is None and (context := _CONTEXTS.recall(comment)) is None:
         context = tuple(line for line in comment.splitlines()
                         if line.strip() and not line.startswith(_HINT_PREFIX))
         _CONTEXTS.put(comment, context)

@@ -344,7 +344,7 @@ def _status_html(status: str, include_fuzzy: bool) -> str:
 # `_ID` where the row's id goes. A repeated row's texts are the very objects of the model's
 # memo (`model._row`), so they are looked up by identity, which costs no hashing of their
 # contents: each entry keeps those objects alive, so their ids cannot be reused meanwhile.
-CELLS_MEMO = 2_000
+CELLS_MEMO = 1_000
 _CELLS: Memo[tuple[Any, ...], tuple[str, str, bool, tuple[Any, ...]]] = Memo(CELLS_MEMO)
 
 
@@ -356,6 +356,8 @@ def _cells(row: Row, review: ArticleReview) -> tuple[str, str, bool]:
            row.previous_msgctxt, row.msgctxt if row.previous_msgctxt is not None else None,
            row.context, row.markup, row.tcomment, review.lang, review.source_language)
     cells = _CELLS.get(key)
+    if cells is None:
+        cells = _CELLS.recall(key)
     if cells is None or cells[3][0] is not row.source:  # (belt and braces: see above)
         en, tr, marked = _render_cells(row, review)
         cells = (en, tr, marked, held)
