@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 from transflow.check import CHECK_NAMES
 from transflow.locales import language_name, native_name
-from transflow.review.memo import Memo
 from transflow.review.model import KEEP_NOTE, STATUSES, ArticleReview, Row, Shown, TermNote
 
 # Label of each status (never colour alone: the label is always written).
@@ -250,8 +249,9 @@ def _bar(translated: int, fuzzy: int, total: int) -> str:
             f'<rect class="b-f" x="{t:g}" y="0" width="{f:g}" height="10"/></svg>')
 
 
-# Where a text's ids go, until its row's id replaces it (repeated rows are rendered once, see
-# `_cells`). The placeholder cannot occur otherwise: `<` and `>` of any text are escaped.
+# Where a text's ids go until its row's prefix replaces it. The placeholder cannot occur
+# otherwise: `<` and `>` of any text are escaped. (Texts are not memoised: the rows that
+# repeat, menus and bylines, are the short ones; the long texts occur once.)
 _ID = "<id>"
 
 
@@ -261,20 +261,12 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
     Each mark is focusable and described by the tooltip that follows it (`aria-describedby`),
     so the required rendering shows on hover and on keyboard focus, without script.
     """
-    out = _render_shown(shown)
-    return out.replace(_ID, _e(id_prefix)) if shown.marks else out
-
-
-def _shown_html(shown: Shown, suffix: str) -> str:
-    """`render_shown` with ids `_ID` + `suffix` (the row's id replaces `_ID` later; repeated
-    rows are rendered once, by `_cells`)."""
-    out = _render_shown(shown)
-    return out.replace(_ID, _ID + _e(suffix)) if shown.marks else out
+    if not shown.marks:
+        return _e(shown.text) if not shown.tags else _render_shown(shown)
+    return _render_shown(shown).replace(_ID, _e(id_prefix))
 
 
 def _render_shown(shown: Shown) -> str:
-    if not shown.tags and not shown.marks:
-        return _e(shown.text)  # (most texts: what the loop below makes of them)
     id_prefix = _ID
     text = shown.text
     tags = list(shown.tags)
@@ -339,40 +331,24 @@ def _status_html(status: str, include_fuzzy: bool) -> str:
             f"{_e(STATUS_LABEL[status])}</span>")
 
 
-# The parts of a row's two cells that depend on its texts alone (everything but its line,
-# `#:` references and findings), rendered once per process for repeated rows; ids carry
-# `_ID` where the row's id goes. A repeated row's texts are the very objects of the model's
-# memo (`model._row`), so they are looked up by identity, which costs no hashing of their
-# contents: each entry keeps those objects alive, so their ids cannot be reused meanwhile.
-CELLS_MEMO = 1_000
-_CELLS: Memo[tuple[Any, ...], tuple[str, str, bool, tuple[Any, ...]]] = Memo(CELLS_MEMO)
-
-
-def _cells(row: Row, review: ArticleReview) -> tuple[str, str, bool]:
-    """(English cell, translation cell, whether they hold `_ID`) without the row's line,
-    references and findings."""
-    held = (row.source, row.translations, row.terms, row.previous)
-    key = (id(row.source), id(row.translations), id(row.terms), id(row.previous),
-           row.previous_msgctxt, row.msgctxt if row.previous_msgctxt is not None else None,
-           row.context, row.markup, row.tcomment, review.lang, review.source_language)
-    cells = _CELLS.get(key)
-    if cells is None:
-        cells = _CELLS.recall(key)
-    if cells is None or cells[3][0] is not row.source:  # (belt and braces: see above)
-        en, tr, marked = _render_cells(row, review)
-        cells = (en, tr, marked, held)
-        _CELLS.put(key, cells)
-    return cells[0], cells[1], cells[2]
-
-
-def _render_cells(row: Row, review: ArticleReview) -> tuple[str, str, bool]:
+def _row_html(row: Row, review: ArticleReview,
+              finding_lines: dict[int, list[tuple[str, str]]], po_file: str) -> str:
+    """One row of an article's table; `po_file` is the catalogue's path, escaped."""
+    rid = f"l{row.line}" if row.line else f"r{row.index}"  # digits only: no escaping needed
+    status = _e(row.status)
     lang = review.lang
-    src = _e(review.source_language)
+    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
+            f":{row.line}</a><br>{_status_html(row.status, review.include_fuzzy)}")
+    if row.msgctxt is not None:
+        head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
+    head += "</th>"
+    # English
     en: list[str] = []
     if row.context:
         en.append('<p class="ctx">' + "".join(f"<span>{_e(c)}</span>" for c in row.context)
                   + "</p>")
-    en.append(f'<div class="text" lang="{src}">{_shown_html(row.source, "-s")}</div>')
+    en.append(f'<div class="text" lang="{_e(review.source_language)}">'
+              f"{render_shown(row.source, f'{rid}-s')}</div>")
     if row.previous is not None and all(op == "=" for op, _ in row.previous):
         why = "" if row.previous_msgctxt is None else (
             " Its context changed: #| msgctxt "
@@ -391,18 +367,22 @@ def _render_cells(row: Row, review: ArticleReview) -> tuple[str, str, bool]:
             else:
                 parts.append(f"<ins>{_e(text)}</ins>")
         en.append('<p class="diff"><span class="label">English changed since this translation '
-                  f'(#| msgid → msgid):</span> <span lang="{src}">{"".join(parts)}</span></p>')
+                  f'(#| msgid → msgid):</span> <span lang="{_e(review.source_language)}">'
+                  f"{''.join(parts)}</span></p>")
     if row.terms:
         en.append('<ul class="notes" aria-label="glossary terms">'
                   + "".join(_term_note(n, review.source_language, lang) for n in row.terms)
                   + "</ul>")
+    if row.occurrences:
+        en.append('<p class="occ">' + _e("; ".join(row.occurrences)) + "</p>")
+    # Translation
     tr: list[str] = []
     for label, shown in row.translations:
         if label:
             tr.append(f'<span class="label">{_e(label)}</span>')
         if shown.text or shown.tags:
             tr.append(f'<div class="text" lang="{_e(lang)}">'
-                      f"{_shown_html(shown, '-t' + label)}</div>")
+                      f"{render_shown(shown, f'{rid}-t{label}')}</div>")
         else:
             tr.append('<div class="empty">(no translation: the English is published)</div>')
     if row.markup:
@@ -411,31 +391,11 @@ def _render_cells(row: Row, review: ArticleReview) -> tuple[str, str, bool]:
     if row.tcomment:
         tr.append(f'<p class="comment" lang=""><span class="label">Translator comment:</span> '
                   f"{_e(row.tcomment)}</p>")
-    marked = bool(row.source.marks) or any(shown.marks for _, shown in row.translations)
-    return "".join(en), "".join(tr), marked
-
-
-def _row_html(row: Row, review: ArticleReview,
-              finding_lines: dict[int, list[tuple[str, str]]], po_file: str) -> str:
-    """One row of an article's table; `po_file` is the catalogue's path, escaped."""
-    rid = f"l{row.line}" if row.line else f"r{row.index}"  # digits only: no escaping needed
-    status = _e(row.status)
-    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
-            f":{row.line}</a><br>{_status_html(status, review.include_fuzzy)}")
-    if row.msgctxt is not None:
-        head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
-    en, tr, marked = _cells(row, review)
-    if marked:
-        en, tr = en.replace(_ID, rid), tr.replace(_ID, rid)
-    if row.occurrences:
-        en += '<p class="occ">' + _e("; ".join(row.occurrences)) + "</p>"
-    findings = finding_lines.get(row.line)
-    if findings:
-        tr += "".join(f'<p class="finding sev-{severity}">{_e(line)}</p>'
-                      for severity, line in findings)
+    for severity, line in finding_lines.get(row.line, []):
+        tr.append(f'<p class="finding sev-{severity}">{_e(line)}</p>')
     problem = " data-problem" if row.problem else ""
-    return (f'<tr id="{rid}" class="st-{status}" data-status="{status}"{problem}>{head}</th>'
-            f"<td>{en}</td><td>{tr}</td></tr>")
+    return (f'<tr id="{rid}" class="st-{status}" data-status="{status}"{problem}>{head}'
+            f'<td>{"".join(en)}</td><td>{"".join(tr)}</td></tr>')
 
 
 def _finding_lines(review: ArticleReview) -> dict[int, list[tuple[str, str]]]:
