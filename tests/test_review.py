@@ -22,6 +22,8 @@ from lxml import html as lxml_html
 from transflow.cli import main
 from transflow.glossary import Glossary
 from transflow.pofile import parse_entries
+from transflow.review import code_files
+from transflow.review.memo import Memo
 from transflow.review.model import entry_status, flatten, review_catalog, word_diff
 from transflow.review.render import CSP, SCRIPT, render_article, render_index
 
@@ -513,3 +515,27 @@ def test_fuzzy_row_whose_english_did_not_change_says_so() -> None:
     assert "The English is unchanged" in diff.text_content()
     assert "#| msgctxt “old <b>” → (none)" in diff.text_content()
     assert not diff.xpath(".//del|.//ins|.//b")
+
+
+def test_code_key_covers_files_that_exist() -> None:
+    # `build.py` became the `build/` package and silently dropped out of the key once: a
+    # change to build's percentage would have left every review page stale.
+    files = code_files()
+    assert all(path.is_file() for path in files), [p for p in files if not p.is_file()]
+    names = {path.parent.name + "/" + path.name for path in files}
+    assert {"build/catalogs.py", "transflow/check.py", "morphology/ka.toml",
+            "review/memo.py"} <= names
+
+
+def test_memo_is_bounded_and_keeps_what_recurs() -> None:
+    memo: Memo[str, int] = Memo(100)
+    for n in range(10_000):
+        key = f"once {n}"
+        assert memo.get(key) is None and memo.recall(key) is None
+        memo.put(key, n)
+        if n % 10 == 0:  # the menu, on every page
+            if memo.get("menu") is None and memo.recall("menu") is None:
+                memo.put("menu", -1)
+        assert len(memo) <= 100 and len(memo._previous) <= 100
+    assert memo.get("menu") == -1 or memo.recall("menu") == -1
+    assert memo.recall("once 0") is None

@@ -314,7 +314,7 @@ class Glossary:
         matches: list[tuple[Term, int, int]] = []
         index = self._index
         cased = tokens.words
-        words = tuple(w.lower() for w in cased)  # word by word: token indexes stay aligned
+        words = tuple(map(str.lower, cased))  # word by word: token indexes stay aligned
         starts = [i for i, w in enumerate(words) if w in index]
         n = len(words)
         done = 0  # words before this index belong to a match already

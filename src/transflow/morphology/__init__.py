@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import accumulate, chain
+from itertools import accumulate
 from typing import Any
 
 # Characters dropped before any comparison: they change no word (stress marks, soft hyphens).
@@ -101,8 +101,10 @@ class Tokens:
         >>> Tokens(("a", "bc"), ("", ", ")).bounds()
         ([0, 3], [1, 5])
         """
-        pairs = zip(self.raw_seps, self.words, strict=True)
-        ends = list(accumulate(map(len, chain.from_iterable(pairs))))
+        parts = [""] * (2 * len(self.words))  # separator, word, separator, word…
+        parts[0::2] = self.raw_seps
+        parts[1::2] = self.words
+        ends = list(accumulate(map(len, parts)))
         return ends[0::2], ends[1::2]  # (the end of each separator is where its word starts)
 
     def sep(self, i: int) -> str:
@@ -363,8 +365,9 @@ def find_phrase(tokens: Tokens, phrase: Phrase) -> list[tuple[int, int]]:
     if not n:
         return []
     words = tokens.words
-    first = phrase.words[0] | phrase.compound if n == 1 and phrase.compound else phrase.words[0]
-    hits = first.intersection(words)
+    hits = phrase.words[0].intersection(words)
+    if n == 1 and phrase.compound:  # (not the union of the two sets: hundreds of forms)
+        hits |= phrase.compound.intersection(words)
     if not hits:
         return []
     last = len(words) - n

@@ -69,19 +69,23 @@ class ReviewReport:
                 + [f"no catalogue: {p}" for p in self.no_catalog])
 
 
+def code_files() -> list[Path]:
+    """The code that decides statuses, findings, highlights and HTML (see `code_key`)."""
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + [here.parent / name for name in (
+        "check.py", "glossary.py", "inline.py", "report.py", "status.py", "pofile.py",
+        "build/catalogs.py")]  # (build's percentage and published statuses)
+    return files + sorted((here.parent / "morphology").glob("*.*"))
+
+
 @functools.lru_cache(maxsize=1)
 def code_key() -> str:
     """What pages depend on besides their inputs: transflow's version and the code that decides
     statuses, findings, highlights and HTML (so a changed check is never served stale)."""
-    here = Path(__file__).resolve().parent
     digest = hashlib.sha256(__version__.encode())
-    files = sorted(here.glob("*.py")) + [here.parent / name for name in (
-        "check.py", "glossary.py", "inline.py", "report.py", "status.py", "build.py")]
-    files += sorted((here.parent / "morphology").glob("*"))
-    for path in files:
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+    for path in code_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

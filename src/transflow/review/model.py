@@ -22,6 +22,7 @@ from transflow.check import Finding, check_catalog
 from transflow.glossary import Glossary, Term, parse_ignore, plain_text
 from transflow.inline import TAG_RE, tag_problems, unescape_text
 from transflow.morphology import WORD_RE, Morphology, Tokens, find_phrase, load_morphology
+from transflow.review.memo import Memo
 from transflow.status import Counts, count_catalog
 
 # Row statuses, in the order the legend lists them.
@@ -302,20 +303,22 @@ def _tip(term: Term, lang: str) -> str:
 
 
 class _SourceCache:
-    """Per glossary: the English side's character spans of each term by (msgid, displayed
-    text, terms looked for). Pages of one article in several languages share their English."""
+    """Per glossary: each language's memo of row texts (see `_row`) and the terms' tooltips."""
 
     def __init__(self) -> None:
-        self.spans: dict[tuple[str, str, frozenset[str] | None],
-                         dict[str, list[tuple[int, int]]]] = {}
-        self.texts: dict[str, dict[Any, _Texts]] = {}  # per language: see `_row`
+        self.texts: dict[str, Memo[Any, _Texts]] = {}  # per language: see `_row`
+        self.tips: dict[str, dict[str, str]] = {}
+        self.match_tips: dict[str, dict[str, str]] = {}
 
 
 _CACHES: weakref.WeakKeyDictionary[Glossary, _SourceCache] = weakref.WeakKeyDictionary()
 
 
 _Texts = tuple[Shown, tuple[tuple[str, Shown], ...], tuple[TermNote, ...]]
-_PLAIN_TEXTS: dict[Any, _Texts] = {}  # rows of projects without a glossary
+# Bounds of the per-process memos (see `memo.Memo`: what recurs stays).
+TEXTS_MEMO = 3_000
+DIFF_MEMO = 1_000
+_PLAIN_TEXTS: Memo[Any, _Texts] = Memo(TEXTS_MEMO)  # rows of projects without a glossary
 
 
 class Highlighter:
@@ -330,7 +333,19 @@ class Highlighter:
         if cache is None:
             cache = _CACHES[glossary] = _SourceCache()
         self.cache = cache
-        self.texts = cache.texts.setdefault(lang, {})
+        texts = cache.texts.get(lang)
+        if texts is None:
+            texts = cache.texts[lang] = Memo(TEXTS_MEMO)
+        self.texts = texts
+        self._tips = cache.tips.setdefault(lang, {})  # term id → its tooltip in the English
+        self._match_tips = cache.match_tips.setdefault(lang, {})  # … in the translation
+
+    def _match_tip(self, term: Term) -> str:
+        tip = self._match_tips.get(term.id)
+        if tip is None:
+            tip = self._match_tips[term.id] = (
+                f"{_wanted(term, self.lang)}: approved rendering of {term.source[0]}")
+        return tip
 
     def source(self, msgid: str, shown: str, terms: list[Term],
                missing: set[str]) -> tuple[tuple[Mark, ...], set[str]]:
@@ -346,7 +361,9 @@ class Highlighter:
                 lost.add(term.id)
                 continue
             kind = "missing" if term.id in missing else "term"
-            tip = _tip(term, self.lang)
+            tip = self._tips.get(term.id)
+            if tip is None:
+                tip = self._tips[term.id] = _tip(term, self.lang)
             marks += [Mark(a, b, kind, tip) for a, b in found]
         return _keep_outermost(marks), lost
 
@@ -361,21 +378,15 @@ class Highlighter:
         """
         only = None if len(terms) == len(self.glossary.triggered(msgid)) else frozenset(
             t.id for t in terms)
-        cache = self.cache
-        key = (msgid, shown, only)
-        cached = cache.spans.get(key)
-        if cached is not None:
-            return cached
         tokens, matches = self.glossary.source_matches(msgid, only)
+        if not matches:
+            return {}
         bounds = word_bounds(self.source_morph, shown, tokens, plain_text(msgid), True)
         out: dict[str, list[tuple[int, int]]] = {}
         if bounds is not None:
             starts, ends = bounds
             for term, a, b in matches:
                 out.setdefault(term.id, []).append((starts[a], ends[b - 1]))
-        if len(cache.spans) > 50_000:
-            cache.spans.clear()
-        cache.spans[key] = out
         return out
 
     def target(self, msgstr: str, shown: str, terms: list[Term],
@@ -419,7 +430,7 @@ class Highlighter:
                 lost.add(term.id)
                 continue
             starts, ends = bounds
-            tip = f"{_wanted(term, self.lang)}: approved rendering of {term.source[0]}"
+            tip = self._match_tip(term)
             marks += [Mark(starts[a], ends[b - 1], "match", tip) for a, b in spans]
         for term, rendering in forbidden:
             tokens = tokens_for(term.case_sensitive)
@@ -532,6 +543,10 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     return Shown(text, tags, marks), tuple(shown_targets), tuple(notes)
 
 
+_DIFFS: Memo[tuple[str, str], tuple[tuple[str, str], ...]] = Memo(DIFF_MEMO)
+_CONTEXTS: Memo[str, tuple[str, ...]] = Memo(DIFF_MEMO)  # `#.` comments → context lines
+
+
 def group_occurrences(occurrences: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """`#:` references, one per file with its lines: `source/a.html:7, 11, 76`.
 
@@ -584,27 +599,40 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
                         for i in sorted(entry.msgstr_plural))
     else:
         targets = (("", entry.msgstr),)
-    has_glossary_findings = any(f.check == "glossary" for f in findings)
+    has_glossary_findings = bool(findings) and any(f.check == "glossary" for f in findings)
     key = (entry.msgid, entry.msgid_plural, targets, entry.tcomment, has_glossary_findings)
     # Menus, footers and bylines repeat on every page: the texts and their marks are a pure
     # function of `key`, computed once per language and process.
     cache = marker.texts if marker is not None else _PLAIN_TEXTS
     texts = cache.get(key)
     if texts is None:
-        texts = _texts(entry, targets, has_glossary_findings, marker, lang)
-        if len(cache) > 20_000:
-            cache.clear()
-        cache[key] = texts
+        texts = cache.recall(key)
+        if texts is None:
+            texts = _texts(entry, targets, has_glossary_findings, marker, lang)
+            cache.put(key, texts)
     source, translations, notes = texts
     previous = None
     previous_msgctxt = None
     if status == "fuzzy" and entry.previous_msgid is not None:
-        previous = word_diff(entry.previous_msgid, entry.msgid)
+        diff_key = (entry.previous_msgid, entry.msgid)
+        previous = _DIFFS.get(diff_key)
+        if previous is None and (previous := _DIFFS.recall(diff_key)) is None:
+            previous = word_diff(*diff_key)
+            _DIFFS.put(diff_key, previous)
         if entry.previous_msgctxt != entry.msgctxt:
             previous_msgctxt = entry.previous_msgctxt or ""
-    context = tuple(line for line in (entry.comment or "").splitlines()
-                    if line.strip() and not line.startswith(_HINT_PREFIX))
-    occurrences = group_occurrences(entry.occurrences)
+    comment = entry.comment or ""
+    context = _CONTEXTS.get(comment)
+    if context is None and (context := _CONTEXTS.recall(comment)) is None:
+        context = tuple(line for line in comment.splitlines()
+                        if line.strip() and not line.startswith(_HINT_PREFIX))
+        _CONTEXTS.put(comment, context)
+    refs = entry.occurrences
+    if len(refs) == 1:  # (most units: group_occurrences's answer, without its dictionary)
+        path, line = refs[0]
+        occurrences: tuple[str, ...] = (f"{path}:{line}" if line else path,)
+    else:
+        occurrences = group_occurrences(refs)
     return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
                context, entry.tcomment or "", previous, tuple(findings), markup, notes,
                occurrences, previous_msgctxt)
