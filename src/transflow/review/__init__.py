@@ -14,7 +14,6 @@ catalogue, the source, the glossary, the settings, the code) through a manifest 
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import json
@@ -25,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from transflow import __version__
 from transflow.errors import InputError
 from transflow.files import atomic_write, read_bytes, write_if_changed
 from transflow.progress import Progress, no_progress
@@ -69,24 +67,14 @@ class ReviewReport:
                 + [f"no catalogue: {p}" for p in self.no_catalog])
 
 
-def code_files() -> list[Path]:
-    """The code that decides statuses, findings, highlights and HTML (see `code_key`)."""
-    here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py")) + [here.parent / name for name in (
-        "check.py", "glossary.py", "inline.py", "report.py", "status.py", "pofile.py",
-        "build/catalogs.py")]  # (build's percentage and published statuses)
-    return files + sorted((here.parent / "morphology").glob("*.*"))
-
-
-@functools.lru_cache(maxsize=1)
 def code_key() -> str:
-    """What pages depend on besides their inputs: transflow's version and the code that decides
-    statuses, findings, highlights and HTML (so a changed check is never served stale)."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in code_files():
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """What pages depend on besides their inputs: transflow's code. The fingerprint of every
+    file of the package, as for every other cache: a hand-kept list of the files that decide
+    statuses, findings, highlights and HTML dropped `build.py` once, when it became the
+    `build/` package, and would have served stale pages after a change to build's percentage."""
+    from transflow.cachekey import code_fingerprint
+
+    return code_fingerprint()
 
 
 class _Hasher:
