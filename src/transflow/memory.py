@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from transflow import __version__
 
 DB_FILE = "memory.sqlite3"
-SCHEMA = 3  # bump when the tables or what a row means change
+SCHEMA = 4  # bump when the tables or what a row means change
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
 # The memory file is met after every article (as if its slug sorted last): articles win ties.
 MEMORY_FILE_ORDER = "\U0010ffff"
@@ -161,7 +161,8 @@ _TABLES = (
     "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
     " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos)) WITHOUT ROWID",
     "CREATE INDEX pairs_mid ON pairs (mid)",
-    "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none)",
+    # (`columnsize=0`: no per-row sizes, which only ranking reads; this index is never ranked.)
+    "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none, columnsize=0)",
     # Document frequency of each term (msgids of the language containing the word): kept
     # beside FTS5 because `fts5vocab` takes ~70 µs a term, this ~3.
     "CREATE TABLE df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
@@ -207,7 +208,7 @@ class SqliteMemory:
         self._cache = _LookupCache()  # what lookups read from the database, kept for the next
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._partial = False  # the refresh in progress looks at some catalogues only
-        self._term_prefix: dict[str, str] = {}
+        self._term_of: dict[str, dict[str, str]] = {}  # language → word → its term
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
@@ -466,6 +467,7 @@ class SqliteMemory:
                     part))  # fmt: skip
         else:
             known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
+        known_any = bool(known) or self._first_new > 1
         now = time.time_ns()
         to_read: list[tuple[Catalogue, os.stat_result, tuple[Any, ...] | None]] = []
         gone: list[tuple[Any, ...]] = []
@@ -512,6 +514,11 @@ class SqliteMemory:
             # `mark_synced` records a new one (a run killed after this commit leaves none).
             con.execute("DELETE FROM meta WHERE key = 'synced'")
             self.synced = None
+            # Filling an empty memory: the index of pairs by msgid (read by lookups, never by
+            # the fill) is built once at the end from the sorted rows, not row by row.
+            empty = self._bulk and not known_any
+            if empty:
+                con.execute("DROP INDEX pairs_mid")
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
@@ -541,6 +548,8 @@ class SqliteMemory:
                             (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
                     touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
             self._settle(touched)
+            if empty:
+                con.execute("CREATE INDEX pairs_mid ON pairs (mid)")
             if self._bulk and self._new_msgids:
                 con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
                             " USING fts5vocab (main, words, 'row')")  # fmt: skip
@@ -670,10 +679,15 @@ class SqliteMemory:
 
     def _terms(self, lang: str, msgid: str) -> list[str]:
         """`_terms` of a msgid (the language's prefix worked out once a refresh)."""
-        prefix = self._term_prefix.get(lang)
-        if prefix is None:
-            prefix = self._term_prefix[lang] = f"{lang.encode('utf-8').hex()}x"
-        return [prefix + word.encode("utf-8").hex() for word in sorted(_words(msgid))]
+        known = self._term_of.get(lang)
+        if known is None:
+            known = self._term_of[lang] = {}
+        if len(known) >= TERM_MEMO_MAX:
+            known.clear()
+        prefix = f"{lang.encode('utf-8').hex()}x"
+        # (A newsroom's words recur: each is hex-encoded once a refresh, not once a msgid.)
+        return [known.get(word) or known.setdefault(word, prefix + word.encode("utf-8").hex())
+                for word in sorted(_words(msgid))]
 
     def _settle(self, mids: set[int]) -> None:
         """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
@@ -936,6 +950,7 @@ def _reads(jobs: list[tuple[str, str | None]], hints: Hints | None = None,
         yield _windowed(pool, jobs)
 
 
+TERM_MEMO_MAX = 100_000  # words whose term a refresh remembers (per language), then emptied
 WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
 READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
 
