@@ -42,6 +42,10 @@ PARALLEL_MIN_ARTICLES = 64  # below this, worker processes cost more than they s
 MAX_WORKERS = 4  # one per core, up to this
 RENAME_THREADS = 16  # a rename over a file waits on the ext4 journal: overlap the waits
 RENAME_SLICE = 512  # renames handed to the threads at a time
+# From this many catalogues to look at, the memory refreshes in a forked child process: what
+# a big refresh allocates (tens of MB, never given back) stays out of this process and out of
+# the article workers forked from it (`SqliteMemory.refresh(isolated=True)`).
+ISOLATED_MIN_CATALOGUES = 200
 FSYNC_MAX_FILES = 64  # up to this many staged files, fsync each; beyond, one os.sync is cheaper
 
 Stamp = tuple[int, int] | None
@@ -393,10 +397,12 @@ class _Memories:
             if self.token is not None and memory.synced == self.token:
                 verified = self.verified
                 # (c[2] is the article's slug; the memory file's order key is in no cache.)
-                stats = memory.refresh([c for c in everything if c[2] not in verified],
-                                       seen=self.seen, partial=True, everything=everything)
+                wanted = [c for c in everything if c[2] not in verified]
+                stats = memory.refresh(wanted, seen=self.seen, partial=True, everything=everything,
+                                       isolated=len(wanted) >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
             else:
-                stats = memory.refresh(everything, seen=self.seen)
+                stats = memory.refresh(everything, seen=self.seen,
+                                       isolated=len(everything) >= ISOLATED_MIN_CATALOGUES)
             self.notes.append(f"translation memory: {stats.stat} catalogues looked at, "
                               f"{stats.read} read, {stats.parsed} changed, "
                               f"{stats.removed} gone")  # fmt: skip
@@ -436,7 +442,8 @@ class _Memories:
         if todo:
             chosen = set(todo)
             memory.learn([c for c in self.catalogues() if c[2] in chosen],
-                         written_count=len(written), hints=hints)  # fmt: skip
+                         written_count=len(written), hints=hints,
+                         isolated=len(written) >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
         import secrets
 
         token = secrets.token_hex(8)

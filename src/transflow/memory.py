@@ -372,19 +372,23 @@ class SqliteMemory:
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
                 partial: bool = False,
-                everything: list[Catalogue] | None = None) -> RefreshStats:  # fmt: skip
+                everything: list[Catalogue] | None = None,
+                isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
         others are as the memory last saw them); `everything` is then the whole list.
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
         it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
-        from it.
+        from it. With `isolated`, the work is done in a forked child process (`_isolated`).
         """
         if not partial:
             self._wanted = wanted
         elif everything is not None:
             self._wanted = everything
+        if isolated:
+            return self._isolated(lambda: self.refresh(wanted, seen=seen, partial=partial,
+                                                       everything=everything))  # fmt: skip
         self._partial = partial
         try:
             return self._refresh(wanted, seen or {})
@@ -394,7 +398,7 @@ class SqliteMemory:
             return self._refresh(self._wanted or wanted, {})
 
     def learn(self, written: list[Catalogue], *, written_count: int | None = None,
-              hints: Hints | None = None) -> RefreshStats:  # fmt: skip
+              hints: Hints | None = None, isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Take in the catalogues a run just wrote (after `refresh` of the whole project).
 
         A few: a partial refresh replaces their pairs (`written` may list more catalogues
@@ -406,8 +410,12 @@ class SqliteMemory:
 
         `hints` gives, by path, the digest of the bytes the run wrote and the pairs they
         teach (as the run's merges already had them): a catalogue whose bytes on disk have
-        that digest is not parsed again. Any other is read as usual.
+        that digest is not parsed again. Any other is read as usual. With `isolated`, the work
+        is done in a forked child process (`_isolated`).
         """
+        if isolated:
+            return self._isolated(lambda: self.learn(written, written_count=written_count,
+                                                     hints=hints))  # fmt: skip
         wanted = self._wanted
         count = len(written) if written_count is None else written_count
         self._hints = hints
@@ -419,6 +427,63 @@ class SqliteMemory:
             return self.refresh(written, partial=True)
         finally:
             self._hints = None
+
+    def _isolated(self, work: Callable[[], RefreshStats]) -> RefreshStats:
+        """Run `work` (a refresh) in a forked child process; its outcome is adopted here.
+
+        A refresh of thousands of catalogues grows a process by tens of MB that it never
+        gives back (SQLite's page cache and sorter, the lists of catalogues, malloc's arenas):
+        in extract's parent, which then forks the article workers, every worker would start
+        that big too. The child does the work and exits; this process only learns what
+        changed (the database file in use, the notes, whether the token still holds).
+        Where `fork` is missing, or the child fails in any way, the work is done here.
+        """
+        if not hasattr(os, "fork"):
+            return work()
+        import pickle
+
+        self.detach()  # (the child opens its own connection; this one reopens afterwards)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: do the work, send the outcome, leave without cleanups
+            code = 1
+            try:
+                os.close(read_fd)
+                self._owner = self._pid = os.getpid()
+                self._con = None
+                notes_before = len(self.notes)
+                self.log = _no_log  # (the parent logs the notes it is sent)
+                stats = work()
+                self.detach()
+                outcome = pickle.dumps((stats, self.notes[notes_before:], self.synced,
+                                        os.fspath(self.path), self._temporary))  # fmt: skip
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(outcome)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        try:
+            with os.fdopen(read_fd, "rb") as fh:
+                data = fh.read()
+            _, status = os.waitpid(pid, 0)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 15)  # (killed mid-transaction: the next open rolls it back)
+                os.waitpid(pid, 0)
+            raise
+        if status != 0 or not data:
+            self._note(f"translation memory {self.path}: the refresh process failed; "
+                       "refreshing here")  # fmt: skip
+            return work()
+        stats, notes, synced, path, temporary = pickle.loads(data)
+        for message in notes:
+            self._note(message)
+        self.synced = synced
+        self.path = Path(path)
+        self._temporary = temporary
+        self._forget()
+        return stats
 
     def mark_synced(self, token: str) -> bool:
         """Record `token` (the caller's name for the catalogues' state the memory now holds).
