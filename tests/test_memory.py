@@ -548,7 +548,7 @@ def test_an_isolated_refresh_that_fails_in_its_child_is_done_here(tmp_path: Path
     notes: list[str] = []
     memory = SqliteMemory(tmp_path / DB_FILE, log=notes.append)
     memory.refresh(cats)
-    for lang, path, _ in cats:  # every catalogue rewritten: `learn` rebuilds in bulk
+    for _, path, _ in cats:  # every catalogue rewritten (bytes only: the same pairs)
         Path(path).write_text(Path(path).read_text() + "\n")
     memory.learn(cats, hints=ChildFails(), isolated=True)
     assert any("refreshing here" in note for note in notes)
