@@ -284,9 +284,10 @@ DAMAGE = [_damage_garbage, _damage_empty, _damage_truncated, _damage_directory,
           _damage_dangling_symlink, _damage_other_version, _damage_other_schema]  # fmt: skip
 
 
+@pytest.mark.parametrize("isolated", [False, True], ids=["here", "isolated"])
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__[8:])
 def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
-        tmp_path: Path, damage: object) -> None:  # fmt: skip
+        tmp_path: Path, damage: object, isolated: bool) -> None:  # fmt: skip
     cats = small_project(tmp_path, 30)
     db = tmp_path / "cache" / DB_FILE
     first = SqliteMemory(db)
@@ -295,7 +296,7 @@ def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
     damage(db)  # type: ignore[operator]
     notes: list[str] = []
     memory = SqliteMemory(db, log=notes.append)
-    stats = memory.refresh(cats)
+    stats = memory.refresh(cats, isolated=isolated)
     assert stats.parsed == len(cats)  # rebuilt from the catalogues
     assert notes and ("rebuilding" in notes[0] or "temporary" in notes[0])
     assert memory.lookup("ru", "Support independent journalism") == (
@@ -311,7 +312,9 @@ def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
         assert (db / "something").read_text() == "x"  # nobody's folder is deleted
 
 
-def test_a_database_locked_by_another_process_is_not_waited_for(tmp_path: Path) -> None:
+@pytest.mark.parametrize("isolated", [False, True], ids=["here", "isolated"])
+def test_a_database_locked_by_another_process_is_not_waited_for(
+        tmp_path: Path, isolated: bool) -> None:  # fmt: skip
     cats = small_project(tmp_path, 10)
     db = tmp_path / DB_FILE
     SqliteMemory(db).refresh(cats)
@@ -320,7 +323,7 @@ def test_a_database_locked_by_another_process_is_not_waited_for(tmp_path: Path) 
     try:
         notes: list[str] = []
         memory = SqliteMemory(db, log=notes.append)
-        memory.refresh(cats)
+        memory.refresh(cats, isolated=isolated)
         assert notes and "temporary" in notes[-1]
         assert_same_answers(memory, cats)
         temporary = memory.path
@@ -502,3 +505,52 @@ def test_learning_with_hints_parses_only_what_is_not_as_written(
     assert memory.lookup("ru", "Talks resumed in Stepanakert on day 5")[1] == "Новый 5"
     monkeypatch.setattr(memory_mod, "catalogue_pairs", real)
     assert_same_answers(memory, cats)
+
+
+# --- a refresh in a child process (what a big one does: its memory never reaches this one) ---
+
+
+def test_an_isolated_refresh_is_adopted_as_if_done_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr("transflow.memory.RACY_WINDOW_NS", 0)  # (files written this second)
+    cats = small_project(tmp_path, 30)
+    notes: list[str] = []
+    memory = SqliteMemory(tmp_path / DB_FILE, log=notes.append)
+    parent = os.getpid()
+    stats = memory.refresh(cats, isolated=True)
+    assert os.getpid() == parent
+    assert stats.parsed == len(cats)
+    assert_same_answers(memory, cats)  # this process reads what the child wrote
+    assert memory.mark_synced("t1") and memory.synced == "t1"
+    # Nothing changed: the child keeps the token; a change: the child's refresh drops it.
+    assert memory.refresh(cats, isolated=True).parsed == 0
+    assert memory.synced == "t1"
+    Path(cats[0][1]).write_text(po_text(("A new sentence here", "Новое предложение")))
+    assert memory.refresh(cats, isolated=True).parsed == 1
+    assert memory.synced is None
+    assert_same_answers(memory, cats)
+    memory.close()
+    reopened = SqliteMemory(tmp_path / DB_FILE)
+    assert reopened.refresh(cats).parsed == 0  # the child's stamps were committed
+    reopened.close()
+
+
+def test_an_isolated_refresh_that_fails_in_its_child_is_done_here(tmp_path: Path) -> None:
+    cats = small_project(tmp_path, 30)
+    parent = os.getpid()
+
+    class ChildFails:  # (`memory.Hints` that only this process can answer)
+        def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
+            if os.getpid() != parent:
+                raise RuntimeError("the child dies")
+            return None
+
+    notes: list[str] = []
+    memory = SqliteMemory(tmp_path / DB_FILE, log=notes.append)
+    memory.refresh(cats)
+    for _, path, _ in cats:  # every catalogue rewritten (bytes only: the same pairs)
+        Path(path).write_text(Path(path).read_text() + "\n")
+    memory.learn(cats, hints=ChildFails(), isolated=True)
+    assert any("refreshing here" in note for note in notes)
+    assert_same_answers(memory, cats)
+    memory.close()

@@ -26,10 +26,16 @@ ROAD = "The road to the border was closed."
 BRIDGE = "The bridge over the river reopened after repairs."
 
 
-@pytest.fixture()
-def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Project, Project]:
-    """The project, and its control copy (extracted each time without any cache)."""
+@pytest.fixture(params=["here", "isolated"])
+def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         request: pytest.FixtureRequest) -> tuple[Project, Project]:  # fmt: skip
+    """The project, and its control copy (extracted each time without any cache).
+
+    "isolated": every refresh of the memory runs in a forked child process, as a big one does.
+    """
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    if request.param == "isolated":
+        monkeypatch.setattr("transflow.extract.ISOLATED_MIN_CATALOGUES", 0)
     project = make_project(tmp_path / "news")
     write(project.source_path("b"), page("Road closed", ROAD, BRIDGE,
                                          "Residents gathered outside the hall."))  # fmt: skip

@@ -45,7 +45,7 @@ from typing import Any, Protocol
 from transflow import __version__
 
 DB_FILE = "memory.sqlite3"
-SCHEMA = 3  # bump when the tables or what a row means change
+SCHEMA = 4  # bump when the tables or what a row means change
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
 # The memory file is met after every article (as if its slug sorted last): articles win ties.
 MEMORY_FILE_ORDER = "\U0010ffff"
@@ -161,7 +161,8 @@ _TABLES = (
     "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
     " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos)) WITHOUT ROWID",
     "CREATE INDEX pairs_mid ON pairs (mid)",
-    "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none)",
+    # (`columnsize=0`: no per-row sizes, which only ranking reads; this index is never ranked.)
+    "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none, columnsize=0)",
     # Document frequency of each term (msgids of the language containing the word): kept
     # beside FTS5 because `fts5vocab` takes ~70 µs a term, this ~3.
     "CREATE TABLE df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
@@ -204,9 +205,10 @@ class SqliteMemory:
         self._pid = os.getpid()
         self._owner = self._pid  # the process that opened it (forked workers only read)
         self._memo: dict[tuple[str, str], tuple[str, str, float] | None] = {}
+        self._cache = _LookupCache()  # what lookups read from the database, kept for the next
         self._first_new = 1 << 62  # msgids numbered from here were created by this refresh
         self._partial = False  # the refresh in progress looks at some catalogues only
-        self._term_prefix: dict[str, str] = {}
+        self._term_of: dict[str, dict[str, str]] = {}  # language → word → its term
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
@@ -329,7 +331,7 @@ class SqliteMemory:
             self._pid = os.getpid()
             self._con = sqlite3.connect(self.path, timeout=5, isolation_level=None,
                                         check_same_thread=False)  # fmt: skip
-            self._memo = {}
+            self._forget()
         return self._con
 
     def close(self) -> None:
@@ -360,7 +362,7 @@ class SqliteMemory:
                 if self._con is not None and self._pid == os.getpid():
                     self._con.close()
             self._pid = os.getpid()
-            self._memo = {}
+            self._forget()
             self._con = self._initialise("")  # SQLite's private temporary database
             return
         self._recreate()
@@ -370,19 +372,23 @@ class SqliteMemory:
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
                 partial: bool = False,
-                everything: list[Catalogue] | None = None) -> RefreshStats:  # fmt: skip
+                everything: list[Catalogue] | None = None,
+                isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
         others are as the memory last saw them); `everything` is then the whole list.
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
         it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
-        from it.
+        from it. With `isolated`, the work is done in a forked child process (`_isolated`).
         """
         if not partial:
             self._wanted = wanted
         elif everything is not None:
             self._wanted = everything
+        if isolated:
+            return self._isolated(lambda: self.refresh(wanted, seen=seen, partial=partial,
+                                                       everything=everything))  # fmt: skip
         self._partial = partial
         try:
             return self._refresh(wanted, seen or {})
@@ -392,7 +398,7 @@ class SqliteMemory:
             return self._refresh(self._wanted or wanted, {})
 
     def learn(self, written: list[Catalogue], *, written_count: int | None = None,
-              hints: Hints | None = None) -> RefreshStats:  # fmt: skip
+              hints: Hints | None = None, isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Take in the catalogues a run just wrote (after `refresh` of the whole project).
 
         A few: a partial refresh replaces their pairs (`written` may list more catalogues
@@ -404,8 +410,12 @@ class SqliteMemory:
 
         `hints` gives, by path, the digest of the bytes the run wrote and the pairs they
         teach (as the run's merges already had them): a catalogue whose bytes on disk have
-        that digest is not parsed again. Any other is read as usual.
+        that digest is not parsed again. Any other is read as usual. With `isolated`, the work
+        is done in a forked child process (`_isolated`).
         """
+        if isolated:
+            return self._isolated(lambda: self.learn(written, written_count=written_count,
+                                                     hints=hints))  # fmt: skip
         wanted = self._wanted
         count = len(written) if written_count is None else written_count
         self._hints = hints
@@ -417,6 +427,63 @@ class SqliteMemory:
             return self.refresh(written, partial=True)
         finally:
             self._hints = None
+
+    def _isolated(self, work: Callable[[], RefreshStats]) -> RefreshStats:
+        """Run `work` (a refresh) in a forked child process; its outcome is adopted here.
+
+        A refresh of thousands of catalogues grows a process by tens of MB that it never
+        gives back (SQLite's page cache and sorter, the lists of catalogues, malloc's arenas):
+        in extract's parent, which then forks the article workers, every worker would start
+        that big too. The child does the work and exits; this process only learns what
+        changed (the database file in use, the notes, whether the token still holds).
+        Where `fork` is missing, or the child fails in any way, the work is done here.
+        """
+        if not hasattr(os, "fork"):
+            return work()
+        import pickle
+
+        self.detach()  # (the child opens its own connection; this one reopens afterwards)
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: do the work, send the outcome, leave without cleanups
+            code = 1
+            try:
+                os.close(read_fd)
+                self._owner = self._pid = os.getpid()
+                self._con = None
+                notes_before = len(self.notes)
+                self.log = _no_log  # (the parent logs the notes it is sent)
+                stats = work()
+                self.detach()
+                outcome = pickle.dumps((stats, self.notes[notes_before:], self.synced,
+                                        os.fspath(self.path), self._temporary))  # fmt: skip
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(outcome)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        try:
+            with os.fdopen(read_fd, "rb") as fh:
+                data = fh.read()
+            _, status = os.waitpid(pid, 0)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 15)  # (killed mid-transaction: the next open rolls it back)
+                os.waitpid(pid, 0)
+            raise
+        if status != 0 or not data:
+            self._note(f"translation memory {self.path}: the refresh process failed; "
+                       "refreshing here")  # fmt: skip
+            return work()
+        stats, notes, synced, path, temporary = pickle.loads(data)
+        for message in notes:
+            self._note(message)
+        self.synced = synced
+        self.path = Path(path)
+        self._temporary = temporary
+        self._forget()
+        return stats
 
     def mark_synced(self, token: str) -> bool:
         """Record `token` (the caller's name for the catalogues' state the memory now holds).
@@ -465,6 +532,7 @@ class SqliteMemory:
                     part))  # fmt: skip
         else:
             known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
+        known_any = bool(known) or self._first_new > 1
         now = time.time_ns()
         to_read: list[tuple[Catalogue, os.stat_result, tuple[Any, ...] | None]] = []
         gone: list[tuple[Any, ...]] = []
@@ -511,6 +579,11 @@ class SqliteMemory:
             # `mark_synced` records a new one (a run killed after this commit leaves none).
             con.execute("DELETE FROM meta WHERE key = 'synced'")
             self.synced = None
+            # Filling an empty memory: the index of pairs by msgid (read by lookups, never by
+            # the fill) is built once at the end from the sorted rows, not row by row.
+            empty = self._bulk and not known_any
+            if empty:
+                con.execute("DROP INDEX pairs_mid")
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
@@ -540,6 +613,8 @@ class SqliteMemory:
                             (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
                     touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
             self._settle(touched)
+            if empty:
+                con.execute("CREATE INDEX pairs_mid ON pairs (mid)")
             if self._bulk and self._new_msgids:
                 con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
                             " USING fts5vocab (main, words, 'row')")  # fmt: skip
@@ -550,7 +625,7 @@ class SqliteMemory:
             with contextlib.suppress(sqlite3.Error):
                 con.execute("ROLLBACK")
             raise
-        self._memo = {}
+        self._forget()
         return stats
 
     def _same_pairs(self, cat_id: int, pairs: list[tuple[str, str]]) -> bool:
@@ -566,7 +641,7 @@ class SqliteMemory:
             if self._con is not None:
                 self._con.close()
         self._con = None
-        self._memo = {}
+        self._forget()
         if not self._temporary:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
@@ -669,10 +744,15 @@ class SqliteMemory:
 
     def _terms(self, lang: str, msgid: str) -> list[str]:
         """`_terms` of a msgid (the language's prefix worked out once a refresh)."""
-        prefix = self._term_prefix.get(lang)
-        if prefix is None:
-            prefix = self._term_prefix[lang] = f"{lang.encode('utf-8').hex()}x"
-        return [prefix + word.encode("utf-8").hex() for word in sorted(_words(msgid))]
+        known = self._term_of.get(lang)
+        if known is None:
+            known = self._term_of[lang] = {}
+        if len(known) >= TERM_MEMO_MAX:
+            known.clear()
+        prefix = f"{lang.encode('utf-8').hex()}x"
+        # (A newsroom's words recur: each is hex-encoded once a refresh, not once a msgid.)
+        return [known.get(word) or known.setdefault(word, prefix + word.encode("utf-8").hex())
+                for word in sorted(_words(msgid))]
 
     def _settle(self, mids: set[int]) -> None:
         """Re-derive where each touched msgid is first met; drop msgids no pair uses any more."""
@@ -706,6 +786,11 @@ class SqliteMemory:
         return None
 
     # --- looking up ----------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        """Drop what lookups remembered (the database changed, or this is a new process)."""
+        self._memo = {}
+        self._cache = _LookupCache()
 
     def for_language(self, lang: str) -> LanguageMemory:
         """What merge needs (`catalog.MemoryLike`) for one language."""
@@ -751,43 +836,60 @@ class SqliteMemory:
         if mid is not None:
             return msgid, self._winner(mid), 100.0
         con = self.con
+        cache = self._cache
         lang_hex = lang.encode("utf-8").hex()
         terms = {_term(lang_hex, w): w for w in _words(msgid)}
         if not terms:
             return None
-        # Every word's document frequency in one query (not one query a word).
+        # Every word's document frequency (those not yet known in one query, not one a word).
         frequency: list[tuple[int, str, str]] = []
-        listed = list(terms)
-        for start in range(0, len(listed), 500):
-            some = listed[start : start + 500]
-            for term, n in con.execute(
-                    f"SELECT term, n FROM df WHERE term IN ({','.join('?' * len(some))})",
-                    some):  # fmt: skip
-                if n > 0:
-                    frequency.append((int(n), terms[term], term))
+        df = cache.df
+        missing = [term for term in terms if term not in df]
+        if len(df) + len(missing) > LOOKUP_CACHE_MAX:
+            df.clear()
+            missing = list(terms)
+        for start in range(0, len(missing), 500):
+            some = missing[start : start + 500]
+            df.update(dict.fromkeys(some, 0))
+            df.update(con.execute(
+                f"SELECT term, n FROM df WHERE term IN ({','.join('?' * len(some))})", some))
+        for term, word in terms.items():
+            n = df[term]
+            if n > 0:
+                frequency.append((int(n), word, term))
         if not frequency:
             return None
         frequency.sort()
         keys: dict[int, None] = {}
+        heads = cache.heads
         for _, _, term in frequency[:MEMORY_RARE_WORDS]:
-            # The index keeps a word's msgids in the order the in-memory memory met them.
-            for (key,) in con.execute("SELECT rowid FROM words WHERE words MATCH ?"
-                                      " ORDER BY rowid LIMIT ?",
-                                      (f'"{term}"', MEMORY_CANDIDATES)):  # fmt: skip
-                keys[key] = None
+            head = heads.get(term)
+            if head is None:
+                if len(heads) >= LOOKUP_CACHE_MAX:
+                    heads.clear()
+                # The index keeps a word's msgids in the order the in-memory memory met them.
+                head = heads[term] = tuple(key for (key,) in con.execute(
+                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
+                    (f'"{term}"', MEMORY_CANDIDATES)))  # fmt: skip
+            keys.update(dict.fromkeys(head))
         chosen = list(keys)[:MEMORY_CANDIDATES]
-        found: dict[int, tuple[int, str]] = {}
-        for start in range(0, len(chosen), 500):
-            part = chosen[start : start + 500]
+        found = cache.texts
+        unknown = [key for key in chosen if key not in found]
+        if len(found) + len(unknown) > LOOKUP_CACHE_MAX:
+            found.clear()
+            unknown = chosen
+        for start in range(0, len(unknown), 500):
+            part = unknown[start : start + 500]
             found.update((key, (mid, text)) for key, mid, text in con.execute(
                 f"SELECT key, id, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
                 part))  # fmt: skip
-        ids = {found[key][1]: found[key][0] for key in chosen if key in found}
-        best = process.extractOne(msgid, list(ids), scorer=fuzz.ratio,
+        # (Distinct keys are distinct msgids of the language: no text comes twice.)
+        entries = [found[key] for key in chosen if key in found]
+        best = process.extractOne(msgid, [text for _, text in entries], scorer=fuzz.ratio,
                                   score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
         if best is None:
             return None
-        return best[0], self._winner(ids[best[0]]), float(best[1])
+        return best[0], self._winner(entries[best[2]][0]), float(best[1])
 
     def __len__(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM msgids").fetchone()[0])
@@ -796,6 +898,25 @@ class SqliteMemory:
         """Distinct msgids per language (for `-v` and tests)."""
         return {str(lang): int(n) for lang, n in self.con.execute(
             "SELECT lang, count(*) FROM msgids GROUP BY lang")}  # fmt: skip
+
+
+# Entries of each of a process's lookup caches (`_LookupCache`) before it is emptied.
+LOOKUP_CACHE_MAX = 50_000
+
+
+@dataclass(slots=True)
+class _LookupCache:
+    """What fuzzy lookups read from the database, for the next lookups of the same run.
+
+    Between two refreshes the database does not change, and the lookups of a run meet the
+    same rare words again and again (at 2,000 articles 10,000 lookups use 1,500 words whose
+    heads hold 23,000 msgids): each is read once, not once a lookup. Bounded (emptied when
+    full), so a worker's RSS stays flat.
+    """
+
+    df: dict[str, int] = field(default_factory=dict)  # term → document frequency (0: none)
+    heads: dict[str, tuple[int, ...]] = field(default_factory=dict)  # term → first keys
+    texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # key → (id, msgid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,6 +1015,7 @@ def _reads(jobs: list[tuple[str, str | None]], hints: Hints | None = None,
         yield _windowed(pool, jobs)
 
 
+TERM_MEMO_MAX = 100_000  # words whose term a refresh remembers (per language), then emptied
 WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
 READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
 
