@@ -182,6 +182,32 @@ def test_exact_fill_is_the_most_frequent_translation_ties_to_the_smallest(tmp_pa
     assert_same_answers(memory, cats)
 
 
+def test_a_near_copy_is_found_however_common_its_words_are_alone(tmp_path: Path) -> None:
+    # An archive where each of the paragraph's words opens hundreds of other msgids first: the
+    # first hundred msgids of its rarest word are all other texts. The msgids holding every
+    # rarest word come first, so the paragraph translated in the last article is offered.
+    words = ["ceasefire", "monitors", "corridor"]
+    cats = []
+    for i in range(3 * 120):
+        path = tmp_path / "ru" / f"a{i:03}.po"
+        path.parent.mkdir(exist_ok=True)
+        filler = f"Article {i} said that the {words[i % 3]} story was told in another way"
+        path.write_text(po_text((filler, f"Статья {i}")), "utf-8")
+        cats.append(("ru", str(path), f"a{i:03}"))
+    # (Every word of it is in the fillers; each filler scores under the fuzzy threshold.)
+    paragraph = "The ceasefire monitors said the corridor story was told in another way"
+    path = tmp_path / "ru" / "z.po"
+    path.write_text(po_text((paragraph, "Перевод абзаца")), "utf-8")
+    cats.append(("ru", str(path), "z"))
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    query = "Update 7: " + paragraph
+    found = memory.lookup("ru", query)
+    assert found is not None and found[:2] == (paragraph, "Перевод абзаца"), found
+    assert found == reference(cats)["ru"].lookup(query)
+    assert_same_answers(memory, cats)
+
+
 # --- incremental ----------------------------------------------------------------------------
 
 

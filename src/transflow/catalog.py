@@ -300,13 +300,29 @@ class TranslationMemory:
         if not postings:
             return None
         # Candidates share one of the query's rarest words: a bounded set, scored in C.
-        heads = (p[:MEMORY_CANDIDATES] for p in postings[:MEMORY_RARE_WORDS])
-        candidates = list(dict.fromkeys(itertools.chain.from_iterable(heads)))
+        rare = postings[:MEMORY_RARE_WORDS]
+        heads = (p[:MEMORY_CANDIDATES] for p in rare)
+        candidates = list(dict.fromkeys(itertools.chain(_together(rare), *heads)))
         best = process.extractOne(msgid, candidates[:MEMORY_CANDIDATES], scorer=fuzz.ratio,
                                   score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
         if best is None:
             return None
         return best[0], self.exact[best[0]], float(best[1])
+
+
+def _together(rare: list[list[str]]) -> list[str]:
+    """The first msgids (at most `MEMORY_CANDIDATES`) that hold every one of the rarest words,
+    in the rarest word's order: they come before the words' own first msgids.
+
+    A near-copy of the query holds all its rarest words, however common each is alone: in a
+    big archive the first hundred msgids of even the rarest word can all be other texts, and a
+    paragraph translated in another article would not be offered.
+    """
+    if len(rare) < 2:
+        return []
+    others = [set(p) for p in rare[1:]]
+    found = [m for m in rare[0] if all(m in s for s in others)]
+    return found[:MEMORY_CANDIDATES]
 
 
 def memory_pairs(po: Iterable[polib.POEntry]) -> list[tuple[str, str]]:

@@ -10,8 +10,10 @@ Its answers are `catalog.TranslationMemory`'s, by construction:
 
 - exact: the most frequent msgstr of the msgid over every catalogue, ties to the smallest;
 - fuzzy: candidates share one of the query's three rarest words (document frequency per
-  language, ties by the word), at most `MEMORY_CANDIDATES` of each word's msgids in the order
-  the in-memory memory would have met them (article order, then entry order), scored with
+  language, ties by the word): first the msgids that hold all three (an FTS5 `AND` query: a
+  near-copy of the query holds them all, however common each word is alone), then at most
+  `MEMORY_CANDIDATES` of each word's msgids, in the order the in-memory memory would have met
+  them (article order, then entry order), `MEMORY_CANDIDATES` in all, scored with
   rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does.
 
 The word index is an FTS5 table (contentless, `detail=none`: posting lists only) whose terms
@@ -862,7 +864,18 @@ class SqliteMemory:
         frequency.sort()
         keys: dict[int, None] = {}
         heads = cache.heads
-        for _, _, term in frequency[:MEMORY_RARE_WORDS]:
+        rare = [term for _, _, term in frequency[:MEMORY_RARE_WORDS]]
+        if len(rare) > 1:  # (`catalog._together`: msgids holding every rarest word, first)
+            both = " AND ".join(f'"{term}"' for term in rare)
+            together = heads.get(both)
+            if together is None:
+                if len(heads) >= LOOKUP_CACHE_MAX:
+                    heads.clear()
+                together = heads[both] = tuple(key for (key,) in con.execute(
+                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
+                    (both, MEMORY_CANDIDATES)))  # fmt: skip
+            keys.update(dict.fromkeys(together))
+        for term in rare:
             head = heads.get(term)
             if head is None:
                 if len(heads) >= LOOKUP_CACHE_MAX:
