@@ -318,8 +318,8 @@ def _together(rare: list[list[str]]) -> list[str]:
     big archive the first hundred msgids of even the rarest word can all be other texts, and a
     paragraph translated in another article would not be offered.
     """
-    if len(rare) < 2:
-        return []
+    if len(rare) < 2 or len(rare[0]) <= MEMORY_CANDIDATES:
+        return []  # (all the rarest word's msgids are candidates anyway, in this order)
     others = [set(p) for p in rare[1:]]
     found = [m for m in rare[0] if all(m in s for s in others)]
     return found[:MEMORY_CANDIDATES]

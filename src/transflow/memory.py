@@ -865,7 +865,9 @@ class SqliteMemory:
         keys: dict[int, None] = {}
         heads = cache.heads
         rare = [term for _, _, term in frequency[:MEMORY_RARE_WORDS]]
-        if len(rare) > 1:  # (`catalog._together`: msgids holding every rarest word, first)
+        # (`catalog._together`: msgids holding every rarest word, first; when the rarest word
+        # has no more msgids than the candidates, they are all candidates anyway.)
+        if len(rare) > 1 and frequency[0][0] > MEMORY_CANDIDATES:
             both = " AND ".join(f'"{term}"' for term in rare)
             together = heads.get(both)
             if together is None:
