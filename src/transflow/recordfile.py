@@ -70,38 +70,25 @@ def remove_stale_temporaries(path: str) -> None:
                     os.unlink(stale)
 
 
-class RecordFile:
+class RecordFile(stampcache.StampRecords[Handle]):
     """The index of one record file, loaded at once; payloads read when asked for; new and
     refreshed records written to the next file as they come, and saved at the end.
 
     `root` is prepended to a record's name to find its file when `save` drops the records of
     files that no longer exist. `replaces`: older caches' files beside this one, deleted on a
-    save. Call `save` (or `close`) in the end: the loaded file stays open until then.
+    save. Call `save` (or `close`) in the end: the loaded file stays open until then. A
+    record keeps where its payload is (a `Handle`), not the payload.
     """
 
     def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
                  replaces: tuple[str, ...] = ()) -> None:  # fmt: skip
-        self.path = path
+        super().__init__(path, key, label=label, redo=redo, root=root)
         self.replaces = replaces
-        self.key = key if key.isprintable() and " " not in key and len(key) < 1000 else (
-            stampcache.digest(key.encode("utf-8", "surrogatepass")))  # fmt: skip
-        self.label = label
-        self.redo = redo
-        self.root = root
-        self.hits = 0
-        self.notes: list[str] = []
-        self.dirty = False
         self._fd: int | None = None
-        self._keys: list[str] = []
-        self._digests: list[str] = []
         self._offsets: list[int] = []
         self._lengths: list[int] = []
         self._crcs: list[int] = []
         self._counts: list[int] = []
-        self._by_stamp: dict[str, int] = {}
-        self._index: dict[str, int] | None = None
-        # Made in this run: name -> (stamp, digest, handle).
-        self._changed: dict[str, tuple[str, str, Handle]] = {}
         self._tmp: str | None = None
         self._out: Any = None  # the next file, opened on the first new payload
         self._end = 0  # where the next payload goes in it
@@ -171,24 +158,15 @@ class RecordFile:
         self._by_stamp = dict(zip(keys, range(n), strict=True))
         return None
 
-    def _names(self) -> dict[str, int]:
-        if self._index is None:
-            self._index = {key[:key.index("\n")]: i for i, key in enumerate(self._keys)}
-        return self._index
-
     def _old(self, i: int) -> Handle:
         return (0, self._offsets[i], self._lengths[i], self._crcs[i], self._counts[i])
+
+    _value = _old
 
     def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Handle | None]:
         """Where the payload of each file whose stamp is the one recorded (and settled) is,
         else None (then ask `lookup_id`, which compares digests). Nothing is read."""
-        get = self._by_stamp.get
-        found = [get(f"{name}\n{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-                 for name, st in zip(names, stats, strict=True)]  # (= `file_stamp`)
-        if self._changed:
-            found = [None if name in self._changed else i
-                     for name, i in zip(names, found, strict=True)]  # fmt: skip
-        self.hits += len(found) - found.count(None)
+        found = self._found(names, stats)
         return [None if i is None else self._old(i) for i in found]
 
     def lookup_id(self, name: str, st: os.stat_result, path: str) -> Handle | None:
@@ -197,27 +175,7 @@ class RecordFile:
         `st` is the file's stat, taken before it is read; `path` where to read it to compare
         digests when its stamp changed.
         """
-        changed = self._changed.get(name)
-        if changed is not None:
-            _, recorded, handle = changed
-        else:
-            i = self._by_stamp.get(f"{name}\n{stampcache.file_stamp(st)}")
-            if i is not None:
-                self.hits += 1
-                return self._old(i)
-            i = self._names().get(name)
-            if i is None:
-                return None
-            recorded, handle = self._digests[i], self._old(i)
-        try:
-            current = stampcache.file_digest(path)
-        except OSError:
-            return None
-        if current != recorded:
-            return None
-        self._record(name, st, current, handle)  # the same bytes: refresh the stamp
-        self.hits += 1
-        return handle
+        return self._lookup_value(name, st, path)
 
     def read(self, handle: Handle) -> list[str] | None:
         """The payload a handle points to, or None when it cannot be read or fails its CRC."""
@@ -277,17 +235,6 @@ class RecordFile:
         if self.fact(name) != payload:
             self._changed[name] = ("", "", self._append(payload))
             self.dirty = True
-
-    def _record(self, name: str, st: os.stat_result, content_digest: str,
-                handle: Handle) -> None:  # fmt: skip
-        settled = st.st_ctime_ns < time.time_ns() - stampcache.RACY_WINDOW_NS
-        stamp = stampcache.file_stamp(st) if settled else ""
-        i = self._names().get(name)
-        if (i is not None and name not in self._changed and self._keys[i] == f"{name}\n{stamp}"
-                and self._digests[i] == content_digest and handle == self._old(i)):
-            return  # (still racy, nothing new: no reason to rewrite the file)
-        self._changed[name] = (stamp, content_digest, handle)
-        self.dirty = True
 
     def _open_next(self) -> bool:
         """Start the next file (its header a placeholder of the final width); False when it

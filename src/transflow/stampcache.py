@@ -34,6 +34,7 @@ import os
 import time
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
 
 MAGIC = "stampcache"
 FORMAT = 2  # bump when the layout changes
@@ -43,6 +44,7 @@ RACY_WINDOW_NS = 2_000_000_000
 WRITE_BATCH = 4096  # fields encoded and written at a time by `save`
 _FIXED = 3  # "name\nstamp", digest, payload field count
 FACT = "\x01"  # the start of a fact's name (`store_fact`): no file name starts so
+V = TypeVar("V")  # what a record keeps (`StampRecords`)
 
 
 @contextlib.contextmanager
@@ -84,17 +86,17 @@ def file_digest(path: str) -> str:
         return digest(fh.read())
 
 
-class StampCache:
-    """The records of one cache file, loaded at once; new and refreshed ones saved at the end.
+class StampRecords(Generic[V]):
+    """What a cache of per-file records does whatever it keeps per record (`V`: the payload
+    itself in `StampCache`, where to read it in `recordfile.RecordFile`): find a record by
+    name and stamp, else by digest (and refresh its stamp), and record a file seen again.
 
     `root` is prepended to a record's name (a path relative to the project root, or absolute)
-    to find its file when `save` drops the records of files that no longer exist.
+    to find its file when a save drops the records of files that no longer exist.
     """
 
-    def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
-                 replaces: str | None = None) -> None:  # fmt: skip
+    def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "") -> None:
         self.path = path
-        self.replaces = replaces  # an older cache's file beside this one, deleted on a save
         # In the header line as it is (digests and a path, usually); a digest when it has a
         # space or a line break (a path that has) or is long.
         self.key = key if key.isprintable() and " " not in key and len(key) < 1000 else digest(
@@ -106,14 +108,85 @@ class StampCache:
         self.notes: list[str] = []
         self.dirty = False
         # The loaded records: "name\nstamp" -> record number (the stamp is empty for a record
-        # that must be re-hashed, and for a fact), then each record's digest and payload.
+        # that must be re-hashed, and for a fact), then each record's digest.
         self._by_stamp: dict[str, int] = {}
         self._index: dict[str, int] | None = None  # name -> record number, made when needed
         self._keys: list[str] = []
         self._digests: list[str] = []
+        self._changed: dict[str, tuple[str, str, V]] = {}  # name -> stamp, digest, value
+
+    def _value(self, i: int) -> V:
+        """What loaded record i keeps."""
+        raise NotImplementedError
+
+    def _names(self) -> dict[str, int]:
+        """Name -> record number of the loaded records (made on the first look by name: a warm
+        run only looks by name and stamp)."""
+        if self._index is None:
+            self._index = {key[:key.index("\n")]: i for i, key in enumerate(self._keys)}
+        return self._index
+
+    def _found(self, names: list[str], stats: list[os.stat_result]) -> list[int | None]:
+        """The record number of each file whose stamp is the one recorded (and settled), else
+        None: one dictionary probe per file, in comprehensions."""
+        get = self._by_stamp.get
+        found = [get(f"{name}\n{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
+                 for name, st in zip(names, stats, strict=True)]  # (= `file_stamp`)
+        if self._changed:  # recorded again in this run: that record is the one to use
+            found = [None if name in self._changed else i
+                     for name, i in zip(names, found, strict=True)]  # fmt: skip
+        self.hits += len(found) - found.count(None)
+        return found
+
+    def _lookup_value(self, name: str, st: os.stat_result, path: str) -> V | None:
+        """What is recorded for a file whose content is unchanged, or None (compute it).
+
+        `st` is the file's stat, taken before it is read; `path` where to read it to compare
+        digests when its stamp changed.
+        """
+        changed = self._changed.get(name)
+        if changed is not None:  # (recorded earlier in this run)
+            _, recorded, value = changed
+        else:
+            i = self._by_stamp.get(f"{name}\n{file_stamp(st)}")
+            if i is not None:
+                self.hits += 1
+                return self._value(i)
+            i = self._names().get(name)
+            if i is None:
+                return None
+            recorded, value = self._digests[i], self._value(i)
+        try:
+            current = file_digest(path)
+        except OSError:
+            return None  # gone or unreadable now: computing it reports what is wrong
+        if current != recorded:
+            return None
+        self._record(name, st, current, value)  # the same bytes: refresh the stamp
+        self.hits += 1
+        return value
+
+    def _record(self, name: str, st: os.stat_result, content_digest: str, value: V) -> None:
+        # A file changed within the racy window keeps no stamp: hashed again next time.
+        settled = st.st_ctime_ns < time.time_ns() - RACY_WINDOW_NS
+        stamp = file_stamp(st) if settled else ""
+        i = self._names().get(name)
+        if (i is not None and name not in self._changed and self._keys[i] == f"{name}\n{stamp}"
+                and self._digests[i] == content_digest and self._value(i) == value):
+            return  # (still racy, nothing new: no reason to rewrite the file)
+        self._changed[name] = (stamp, content_digest, value)
+        self.dirty = True
+
+
+class StampCache(StampRecords[list[str]]):
+    """The records of one cache file, loaded at once; new and refreshed ones saved at the end."""
+
+    def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
+                 replaces: str | None = None) -> None:  # fmt: skip
+        super().__init__(path, key, label=label, redo=redo, root=root)
+        self.replaces = replaces  # an older cache's file beside this one, deleted on a save
         self._starts: list[int] = []  # payload slice of record i: fields[starts[i]:starts[i+1]]
         self._fields: list[str] = []
-        self._changed: dict[str, tuple[str, str, list[str]]] = {}  # name -> stamp, digest, payload
         self._load()
 
     # --- reading -------------------------------------------------------------------------
@@ -174,12 +247,7 @@ class StampCache:
     def _payload(self, i: int) -> list[str]:
         return self._fields[self._starts[i]:self._starts[i + 1]]
 
-    def _names(self) -> dict[str, int]:
-        """Name -> record number of the loaded records (made on the first look by name: a warm
-        run only looks by name and stamp)."""
-        if self._index is None:
-            self._index = {key[:key.index("\n")]: i for i, key in enumerate(self._keys)}
-        return self._index
+    _value = _payload
 
     def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
         """`lookup` of many files at once, for the common case and without reading any: the
@@ -189,13 +257,8 @@ class StampCache:
         One dictionary probe per file, keyed by name and stamp together, in comprehensions: a
         warm run of 20,000 catalogues spends its time in `stat`, not here.
         """
-        get, starts, fields = self._by_stamp.get, self._starts, self._fields
-        found = [get(f"{name}\n{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-                 for name, st in zip(names, stats, strict=True)]  # (= `file_stamp`)
-        if self._changed:  # recorded again in this run: that record is the one to use
-            found = [None if name in self._changed else i
-                     for name, i in zip(names, found, strict=True)]  # fmt: skip
-        self.hits += len(found) - found.count(None)
+        starts, fields = self._starts, self._fields
+        found = self._found(names, stats)
         return [None if i is None else fields[starts[i]:starts[i + 1]] for i in found]
 
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
@@ -204,27 +267,7 @@ class StampCache:
         `st` is the file's stat, taken before it is read; `path` where to read it to compare
         digests when its stamp changed.
         """
-        changed = self._changed.get(name)
-        if changed is not None:  # (recorded earlier in this run)
-            _, recorded, payload = changed
-        else:
-            i = self._by_stamp.get(f"{name}\n{file_stamp(st)}")
-            if i is not None:
-                self.hits += 1
-                return self._payload(i)
-            i = self._names().get(name)
-            if i is None:
-                return None
-            recorded, payload = self._digests[i], self._payload(i)
-        try:
-            current = file_digest(path)
-        except OSError:
-            return None  # gone or unreadable now: computing it reports what is wrong
-        if current != recorded:
-            return None
-        self._record(name, st, current, payload)  # the same bytes: refresh the stamp
-        self.hits += 1
-        return payload
+        return self._lookup_value(name, st, path)
 
     def fact(self, name: str) -> list[str] | None:
         """A recorded fact that is not about one file (it depends on the key only), or None."""
@@ -255,18 +298,6 @@ class StampCache:
         if self.fact(name) != payload:
             self._changed[name] = ("", "", payload)
             self.dirty = True
-
-    def _record(self, name: str, st: os.stat_result, content_digest: str,
-                payload: list[str]) -> None:  # fmt: skip
-        # A file changed within the racy window keeps no stamp: hashed again next time.
-        settled = st.st_ctime_ns < time.time_ns() - RACY_WINDOW_NS
-        stamp = file_stamp(st) if settled else ""
-        i = self._names().get(name)
-        if (i is not None and name not in self._changed and self._keys[i] == f"{name}\n{stamp}"
-                and self._digests[i] == content_digest and self._payload(i) == payload):
-            return  # (still racy, nothing new: no reason to rewrite the file)
-        self._changed[name] = (stamp, content_digest, payload)
-        self.dirty = True
 
     def _write(self, records: int, fields: Iterable[str]) -> None:
         """Write the file through a temporary and a rename, a batch of fields at a time: a
