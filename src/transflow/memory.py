@@ -864,29 +864,26 @@ class SqliteMemory:
         frequency.sort()
         keys: dict[int, None] = {}
         heads = cache.heads
-        rare = [term for _, _, term in frequency[:MEMORY_RARE_WORDS]]
+
+        def first(query: str) -> tuple[int, ...]:
+            # The first msgids an FTS5 query matches: the index keeps them in the order the
+            # in-memory memory met them (`ORDER BY rowid`), cached for the run's next lookups.
+            found = heads.get(query)
+            if found is None:
+                if len(heads) >= LOOKUP_CACHE_MAX:
+                    heads.clear()
+                found = heads[query] = tuple(key for (key,) in con.execute(
+                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
+                    (query, MEMORY_CANDIDATES)))  # fmt: skip
+            return found
+
+        rare = [f'"{term}"' for _, _, term in frequency[:MEMORY_RARE_WORDS]]
         # (`catalog._together`: msgids holding every rarest word, first; when the rarest word
         # has no more msgids than the candidates, they are all candidates anyway.)
         if len(rare) > 1 and frequency[0][0] > MEMORY_CANDIDATES:
-            both = " AND ".join(f'"{term}"' for term in rare)
-            together = heads.get(both)
-            if together is None:
-                if len(heads) >= LOOKUP_CACHE_MAX:
-                    heads.clear()
-                together = heads[both] = tuple(key for (key,) in con.execute(
-                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
-                    (both, MEMORY_CANDIDATES)))  # fmt: skip
-            keys.update(dict.fromkeys(together))
-        for term in rare:
-            head = heads.get(term)
-            if head is None:
-                if len(heads) >= LOOKUP_CACHE_MAX:
-                    heads.clear()
-                # The index keeps a word's msgids in the order the in-memory memory met them.
-                head = heads[term] = tuple(key for (key,) in con.execute(
-                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
-                    (f'"{term}"', MEMORY_CANDIDATES)))  # fmt: skip
-            keys.update(dict.fromkeys(head))
+            keys.update(dict.fromkeys(first(" AND ".join(rare))))
+        for query in rare:
+            keys.update(dict.fromkeys(first(query)))
         chosen = list(keys)[:MEMORY_CANDIDATES]
         found = cache.texts
         unknown = [key for key in chosen if key not in found]
