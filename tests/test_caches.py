@@ -41,7 +41,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setattr(check_mod, "CACHE_MIN_CATALOGUES", 0)
     proj = make_project(tmp_path / "news", glossary=True)
     assert cli(proj.root, "-q", "extract")[0] == 0
-    # Translations with findings: a glossary violation and a number mismatch.
+    translate_with_findings(proj)
+    return proj
+
+
+def translate_with_findings(proj: Project) -> None:
+    """Translate article a in ru and ka with findings: a glossary violation, a number mismatch."""
     for lang, stepanakert in (("ru", "Ханкенди"), ("ka", "სტეფანაკერტი")):
         path = proj.po_path(lang, "a")
         text = path.read_text("utf-8")
@@ -50,7 +55,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
         text = text.replace('msgid "A story from Stepanakert."\nmsgstr ""',
                             f'msgid "A story from Stepanakert."\nmsgstr "{stepanakert}."')
         path.write_text(text, "utf-8")
-    return proj
 
 
 def findings_json(root: Path) -> str:
