@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -654,6 +655,7 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         "| operation | transflow | RSS | peer | peer time | peer RSS | ratio | target | |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    current = info.get("transflow commit", "").split(" ")[0]
     for op in ops:
         if op.name not in results:
             continue
@@ -661,9 +663,14 @@ def markdown(n: int, info: dict[str, str], ops: list[Operation],
         tf = res[op.transflow.label]
         _, verdict = ratio_and_verdict(op, res)
         peers: list[Side | None] = list(op.peers) or [None]
+        run: Any = res.get("run")
+        commit = run.get("commit") if isinstance(run, dict) else None
+        when = ("" if commit == current else f"; commit {commit}, an earlier run" if commit
+                else "; an earlier run, commit not recorded")
         for i, p in enumerate(peers):
             load = res.get("load average")
-            what = op.what + (f" (load {load['start']:.1f} → {load['end']:.1f})" if load else "")
+            what = op.what + (f" (load {load['start']:.1f} → {load['end']:.1f}{when})" if load
+                              else f" ({when[2:]})" if when else "")
             cells = [f"**{op.name}**: {what}", fmt_time(tf), f"{tf['max_rss_mb']:.0f} MB"] \
                 if i == 0 else ["", "", ""]
             if p is None or p.label not in res:
@@ -739,6 +746,8 @@ def main() -> int:
         # The machine is shared: the load during the operation says how far to trust wall time.
         results[op.name]["load average"] = {"start": before[0], "end": after[0],
                                             "5 min": after[1]}
+        # Rows of earlier runs stay in the table (`--only`): each says which code it measured.
+        results[op.name]["run"] = {"commit": info["transflow commit"].split(" ")[0]}  # type: ignore[dict-item]
         save_results(args, info, ops, results)
     save_results(args, info, ops, results)
     return 0
