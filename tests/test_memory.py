@@ -26,6 +26,7 @@ from transflow.memory import (
 )
 
 from .conftest import CORPUS_PO, SHARED
+from .damage import DAMAGES
 
 GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
 needs_corpus_po = pytest.mark.skipif(not CORPUS_PO.is_dir(),
@@ -266,30 +267,6 @@ def test_a_same_size_rewrite_within_the_same_tick_is_seen(tmp_path: Path) -> Non
 # --- faults: whatever is in the database's place, the answers are right ------------------------
 
 
-def _damage_garbage(db: Path) -> None:
-    db.write_bytes(b"this is not a database at all\n" * 100)
-
-
-def _damage_empty(db: Path) -> None:
-    db.write_bytes(b"")
-
-
-def _damage_truncated(db: Path) -> None:
-    data = db.read_bytes()
-    db.write_bytes(data[: len(data) // 2])
-
-
-def _damage_directory(db: Path) -> None:
-    db.unlink()
-    db.mkdir()
-    (db / "something").write_text("x")
-
-
-def _damage_dangling_symlink(db: Path) -> None:
-    db.unlink()
-    db.symlink_to(db.parent / "nowhere" / "memory.sqlite3")
-
-
 def _damage_other_version(db: Path) -> None:
     con = sqlite3.connect(db)
     con.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'transflow'")
@@ -306,12 +283,11 @@ def _damage_other_schema(db: Path) -> None:
     con.close()
 
 
-DAMAGE = [_damage_garbage, _damage_empty, _damage_truncated, _damage_directory,
-          _damage_dangling_symlink, _damage_other_version, _damage_other_schema]  # fmt: skip
+DAMAGE = [*DAMAGES, _damage_other_version, _damage_other_schema]
 
 
 @pytest.mark.parametrize("isolated", [False, True], ids=["here", "isolated"])
-@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__[8:])
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda f: f.__name__.removeprefix("_damage_"))
 def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
         tmp_path: Path, damage: object, isolated: bool) -> None:  # fmt: skip
     cats = small_project(tmp_path, 30)
@@ -335,7 +311,7 @@ def test_a_damaged_database_is_rebuilt_never_an_error_nor_a_wrong_fill(
     assert_same_answers(again, cats)
     again.close()
     if db.is_dir():
-        assert (db / "something").read_text() == "x"  # nobody's folder is deleted
+        assert (db / "keep").read_text() == "mine"  # nobody's folder is deleted
 
 
 @pytest.mark.parametrize("isolated", [False, True], ids=["here", "isolated"])
