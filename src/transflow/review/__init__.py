@@ -67,16 +67,6 @@ class ReviewReport:
                 + [f"no catalogue: {p}" for p in self.no_catalog])
 
 
-def code_key() -> str:
-    """What pages depend on besides their inputs: transflow's code. The fingerprint of every
-    file of the package, as for every other cache: a hand-kept list of the files that decide
-    statuses, findings, highlights and HTML dropped `build.py` once, when it became the
-    `build/` package, and would have served stale pages after a change to build's percentage."""
-    from transflow.cachekey import code_fingerprint
-
-    return code_fingerprint()
-
-
 class _Hasher:
     """sha256 of input files, skipped when (mtime, size) match the manifest's record."""
 
@@ -154,7 +144,13 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     glossary_sha = "off"
     if glossary_on and gpath is not None:
         glossary_sha = hasher.sha(gpath, project.relative(gpath))
-    settings = json.dumps([code_key(), project.source_language, sorted(project.checks.items()),
+    from transflow.cachekey import code_fingerprint
+
+    # Pages depend on transflow's code: the fingerprint of every file of the package, as for
+    # every other cache (a hand-kept list of files once lost `build.py` when it became the
+    # `build/` package, and pages would have stayed stale after a change to build's percentage).
+    settings = json.dumps([code_fingerprint(), project.source_language,
+                           sorted(project.checks.items()),
                            project.min_complete, project.include_fuzzy, glossary_sha])
     report = ReviewReport(project.relative(review_dir(project) / "index.html"))
     pages: dict[str, Any] = {}
