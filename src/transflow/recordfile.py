@@ -120,18 +120,11 @@ class RecordFile(stampcache.StampRecords[Handle]):
     def _parse(self, fd: int) -> str | None:
         """Load the index; the reason the file is unusable ("" when it is simply empty), or
         None."""
-        head = os.pread(fd, HEAD_LIMIT, 0)
-        end = head.find(b"\n")
-        parts = head[:end].split(b" ", 5) if end > 0 else []
-        if len(parts) != 6 or parts[0] != MAGIC.encode():
-            return "damaged"
-        try:
-            fmt, where, length, crc = (int(p) for p in parts[1:5])
-        except ValueError:
-            return "damaged"
-        if fmt != FORMAT:
-            return "of another format"
-        if parts[5] != self.key.encode("utf-8", "surrogatepass"):
+        header = stampcache.read_header(os.pread(fd, HEAD_LIMIT, 0), MAGIC, FORMAT)
+        if isinstance(header, str):
+            return header
+        end, (where, length, crc), key = header
+        if key != self.key.encode("utf-8", "surrogatepass"):
             return "the inputs every record depends on changed (glossary, settings, transflow)"
         if where < end + 1 or length < 0 or os.fstat(fd).st_size != where + length:
             return "damaged"

@@ -65,6 +65,22 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def read_header(data: bytes, magic: str, fmt: int) -> tuple[int, list[int], bytes] | str:
+    """The header line of a cache file, `<magic> <format> <three numbers> <key>`: where the
+    line ends, the three numbers and the key; or why the file is unusable."""
+    end = data.find(b"\n")
+    parts = data[:end].split(b" ", 5) if end > 0 else []
+    if len(parts) != 6 or parts[0] != magic.encode():
+        return "damaged"
+    try:
+        found, *numbers = (int(p) for p in parts[1:5])
+    except ValueError:
+        return "damaged"
+    if found != fmt:
+        return "of another format"
+    return end, numbers, parts[5]
+
+
 def file_stamp(st: os.stat_result) -> str:
     """What identifies a file's content without reading it: size, mtime, ctime and inode."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
@@ -207,20 +223,14 @@ class StampCache(StampRecords[list[str]]):
 
     def _parse(self, data: bytes) -> str | None:
         """Load the records; the reason the file is unusable, or None."""
-        end = data.find(b"\n")
-        parts = data[:end].split(b" ", 5) if end > 0 else []
-        if len(parts) != 6 or parts[0] != MAGIC.encode():
-            return "damaged"
-        try:
-            fmt, records, crc, length = (int(p) for p in parts[1:5])
-        except ValueError:
-            return "damaged"
-        if fmt != FORMAT:
-            return "of another format"
+        header = read_header(data, MAGIC, FORMAT)
+        if isinstance(header, str):
+            return header
+        end, (records, crc, length), key = header
         body = memoryview(data)[end + 1:]  # (no copy of megabytes)
         if length != len(body) or crc != zlib.crc32(body):
             return "damaged"
-        if parts[5] != self.key.encode("utf-8", "surrogatepass"):
+        if key != self.key.encode("utf-8", "surrogatepass"):
             return "the inputs every record depends on changed (glossary, settings, transflow)"
         if records == 0:
             return None
