@@ -286,7 +286,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
         self.dirty = False
 
     def _finish(self) -> None:
-        out, root, index = self._out, self.root, self._names()
+        out = self._out
         keys: list[str] = []
         digests: list[str] = []
         offsets: list[int] = []
@@ -294,17 +294,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
         crcs: list[int] = []
         counts: list[int] = []
         out.seek(self._end)
-        for name in sorted(index.keys() | self._changed.keys()):
-            changed = self._changed.get(name)
-            if changed is not None:
-                stamp, recorded, handle = changed
-                key = f"{name}\n{stamp}"
-            else:
-                i = index[name]
-                if not name.startswith(stampcache.FACT) and not os.path.exists(
-                        name if os.path.isabs(name) else root + name):
-                    continue
-                key, recorded, handle = self._keys[i], self._digests[i], self._old(i)
+        for key, recorded, handle in self._kept():
             if handle[0] == 2:
                 continue  # (held in memory: it could not be written)
             source, offset, length, crc, count = handle

@@ -182,6 +182,21 @@ class StampRecords(Generic[V]):
         self.hits += 1
         return value
 
+    def _kept(self) -> Iterator[tuple[str, str, V]]:
+        """What a save writes, by name: ("name\\nstamp", digest, value) of every record made in
+        this run and every loaded one whose file still exists (facts are about no file)."""
+        root, index = self.root, self._names()
+        for name in sorted(index.keys() | self._changed.keys()):
+            changed = self._changed.get(name)
+            if changed is not None:
+                stamp, recorded, value = changed
+                yield f"{name}\n{stamp}", recorded, value
+                continue
+            i = index[name]
+            if name.startswith(FACT) or os.path.exists(name if os.path.isabs(name)
+                                                       else root + name):
+                yield self._keys[i], self._digests[i], self._value(i)
+
     def _record(self, name: str, st: os.stat_result, content_digest: str, value: V) -> None:
         # A file changed within the racy window keeps no stamp: hashed again next time.
         settled = st.st_ctime_ns < time.time_ns() - RACY_WINDOW_NS
@@ -349,19 +364,8 @@ class StampCache(StampRecords[list[str]]):
         """
         if not self.dirty:
             return
-        root, index = self.root, self._names()
         keys, digests, counts, payloads = [], [], [], []
-        for name in sorted(index.keys() | self._changed.keys()):
-            changed = self._changed.get(name)
-            if changed is not None:
-                stamp, recorded, payload = changed
-                key = f"{name}\n{stamp}"
-            else:
-                i = index[name]
-                if not name.startswith(FACT) and not os.path.exists(
-                        name if os.path.isabs(name) else root + name):
-                    continue
-                key, recorded, payload = self._keys[i], self._digests[i], self._payload(i)
+        for key, recorded, payload in self._kept():
             keys.append(key)
             digests.append(recorded)
             counts.append(str(len(payload)))
