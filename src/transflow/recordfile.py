@@ -102,8 +102,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
         except FileNotFoundError:
             return
         except OSError as e:
-            self.notes.append(f"{self.label} {self.path}: cannot be read ({e.strerror}); "
-                              f"{self.redo}")  # fmt: skip
+            self._unusable(f"cannot be read ({e.strerror})")
             return
         try:
             why = self._parse(fd)
@@ -115,7 +114,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
         os.close(fd)
         self._keys, self._by_stamp = [], {}
         if why:
-            self.notes.append(f"{self.label} {self.path}: {why}; {self.redo}")
+            self._unusable(why)
 
     def _parse(self, fd: int) -> str | None:
         """Load the index; the reason the file is unusable ("" when it is simply empty), or

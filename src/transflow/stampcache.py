@@ -131,6 +131,10 @@ class StampRecords(Generic[V]):
         self._digests: list[str] = []
         self._changed: dict[str, tuple[str, str, V]] = {}  # name -> stamp, digest, value
 
+    def _unusable(self, why: str) -> None:
+        """Note for `-v` why the file on disk is not used, and what the command does instead."""
+        self.notes.append(f"{self.label} {self.path}: {why}; {self.redo}")
+
     def _value(self, i: int) -> V:
         """What loaded record i keeps."""
         raise NotImplementedError
@@ -229,12 +233,11 @@ class StampCache(StampRecords[list[str]]):
         except FileNotFoundError:
             return
         except OSError as e:
-            self.notes.append(f"{self.label} {self.path}: cannot be read ({e.strerror}); "
-                              f"{self.redo}")  # fmt: skip
+            self._unusable(f"cannot be read ({e.strerror})")
             return
         why = self._parse(data)
         if why:
-            self.notes.append(f"{self.label} {self.path}: {why}; {self.redo}")
+            self._unusable(why)
 
     def _parse(self, data: bytes) -> str | None:
         """Load the records; the reason the file is unusable, or None."""
