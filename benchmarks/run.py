@@ -405,6 +405,47 @@ if scored and scored[0][0] < 55:
 """
 
 
+# Earlier fuzzy runs' paragraphs ("Update N: …", any session's) and their entries: taken out of
+# the target articles before each run, or the settled copy gathers them run after run until
+# the paragraph finder sees its own paragraph in every target and finds nothing to add.
+UPDATE_PARAGRAPH = re.compile(r"\n    <p>Update \d+: [^\n]*</p>")
+UPDATE_PURGER = """
+import re, sys
+from pathlib import Path
+from transflow.catalog import read_catalog, write_catalog
+root = Path(sys.argv[1])
+for slug in sys.argv[2:]:
+    for lang in ("ka", "ru"):
+        path = root / "locales" / lang / f"{slug}.po"
+        po = read_catalog(path)
+        gone = [e for e in po if e.obsolete and re.match(r"Update \\d+: ", e.msgid)]
+        for e in gone:
+            po.remove(e)
+        if gone:
+            write_catalog(path, po)
+"""
+
+
+def tidy_targets(work: Path, targets: list[str]) -> None:
+    """Untimed: remove earlier fuzzy runs' paragraphs and entries, then settle every cache."""
+    touched = []
+    for target in targets:
+        page = work / "source" / f"{target}.html"
+        text = page.read_text("utf-8")
+        if (kept := UPDATE_PARAGRAPH.sub("", text)) != text:
+            page.write_text(kept, "utf-8")
+            touched.append(target)
+    if not touched:
+        return
+    subprocess.run(transflow("-q", "extract"), cwd=work, check=True,  # their entries: obsolete
+                   stdout=subprocess.DEVNULL, env=run_env())
+    subprocess.run([str(TRANSFLOW_PY), "-c", UPDATE_PURGER, str(work), *touched], check=True,
+                   env=run_env())
+    for argv in (("-q", "extract"), ("-q", "build"), ("status",), ("check",)):
+        subprocess.run(transflow(*argv), cwd=work, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=run_env())
+
+
 def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
     """Issue 11: the everyday path of a big newsroom, and CI on a fresh clone."""
     ops: list[Operation] = []
@@ -466,6 +507,7 @@ def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
     def near() -> Path:
         work = settled(native)
         if "msgid" not in state:
+            tidy_targets(work, targets)
             found = subprocess.run([str(TRANSFLOW_PY), "-c", PARAGRAPH_FINDER, str(work),
                                     json.dumps(targets), source], capture_output=True,
                                    text=True, check=True, env=run_env()).stdout.strip()
@@ -474,6 +516,7 @@ def newsroom_operations(n: int, native: Path, slug: str) -> list[Operation]:
             state["msgid"] = found
         if "slug" in state:
             verify_fuzzy(work, state["slug"], state["msgid"])
+        tidy_targets(work, targets)
         counter["n"] += 1
         target = targets[counter["n"] % len(targets)]
         state["slug"] = target
