@@ -120,3 +120,21 @@ def test_errors_survive_pickling() -> None:
     error = pickle.loads(pickle.dumps(CatalogError("bad escape", Path("a.po"), 7)))
     assert isinstance(error, CatalogError)
     assert (error.path, error.line, error.format()) == (Path("a.po"), 7, "a.po:7: bad escape")
+
+
+@pytest.mark.parametrize("command", ["extract", "build"])
+def test_an_unreadable_source_is_named_by_its_path(tmp_path: Path, command: str) -> None:
+    """A link loop in source/: one line naming `source/loop.html` (not the bare file name
+    an `os.stat(..., dir_fd=)` error carries), exit 2."""
+    code, _, err = run("-C", str(tmp_path), "init", "news")
+    assert code == 0, err
+    project = tmp_path / "news"
+    if command != "extract":
+        code, _, err = run("-C", str(project), "extract")
+        assert code == 0, err
+    (project / "source" / "loop.html").symlink_to("loop.html")
+    code, out, err = run("-C", str(project), command)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err + out, err
+    assert "source/loop.html" in lines[0] and "symbolic links" in lines[0], lines[0]

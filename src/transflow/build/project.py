@@ -174,6 +174,8 @@ def _source_file(job: _BuildJob, slug: str) -> tuple[str, os.stat_result]:
             st = os.stat(prefix + slug + suffix, dir_fd=fd)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError as e:  # (a link loop, a permission: named by its path, not dir_fd's name)
+            raise OSError(e.errno, e.strerror, job.source_prefix + slug + suffix) from e
         if S_ISREG(st.st_mode):
             return job.source_prefix + slug + suffix, st
     path = job.project.source_path(slug)
