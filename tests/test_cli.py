@@ -138,3 +138,22 @@ def test_an_unreadable_source_is_named_by_its_path(tmp_path: Path, command: str)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err + out, err
     assert "source/loop.html" in lines[0] and "symbolic links" in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", ["extract", "check", "status", "build"])
+def test_errors_name_files_relative_to_the_current_folder(tmp_path: Path, command: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run inside the project, every command names a broken file the same way, as a path
+    from here (`locales/ka/welcome.po:N`), the way `check` names its findings."""
+    code, _, err = run("-C", str(tmp_path), "init", "news", "--languages", "ka")
+    assert code == 0, err
+    project = tmp_path / "news"
+    code, _, err = run("-C", str(project), "extract")
+    assert code == 0, err
+    with (project / "locales" / "ka" / "welcome.po").open("ab") as po:
+        po.write(b'\nmsgid "broken\n')
+    monkeypatch.chdir(project)
+    code, out, err = run(command)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("transflow: locales/ka/welcome.po:"), err

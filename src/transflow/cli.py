@@ -62,6 +62,14 @@ def use_color(stream: Any) -> bool:
 
 
 def fail(error: TransflowError) -> NoReturn:
+    """Print the error's one line and exit with its code.
+
+    A path under the current folder is shown relative to it, as `check` names files, so
+    every command names a file the same way (`source/a.html`, not `/home/…/source/a.html`).
+    """
+    if error.path is not None and os.path.isabs(error.path):
+        with contextlib.suppress(ValueError, OSError):
+            error.path = Path(error.path).relative_to(Path.cwd())
     click.echo(f"transflow: {error.format()}", err=True)
     sys.exit(error.exit_code)
 
