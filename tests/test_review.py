@@ -9,8 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -380,6 +382,30 @@ def test_cli_is_deterministic_and_survives_a_damaged_manifest(newsroom: Path) ->
     assert _pages(newsroom) == first
     assert _run(newsroom, "review", "--force").exit_code == 0
     assert _pages(newsroom) == first
+
+
+def test_cli_cold_run_keys_pages_by_the_bytes_the_workers_read(newsroom: Path) -> None:
+    # A page without a record is keyed by the worker from the bytes it reads: the manifest
+    # records each input as the next run's hasher would, and that run finds every page current.
+    past = time.time() - 3600  # (files modified just now are racy: not recorded)
+    inputs = [*newsroom.glob("locales/*/*.po"), *newsroom.glob("source/*.html")]
+    for path in inputs:
+        os.utime(path, (past, past))
+    assert _run(newsroom, "review").exit_code == 0
+    files = json.loads((newsroom / "build/.cache/review.json").read_text("utf-8"))["files"]
+    for path in inputs:
+        st = path.stat()
+        assert files[path.relative_to(newsroom).as_posix()] == [
+            st.st_mtime_ns, st.st_size, hashlib.sha256(path.read_bytes()).hexdigest()]
+    assert "0 pages written, 10 up to date" in _run(newsroom, "review").output
+    # a catalogue that became a folder: one line, exit 2, also when its page is rewritten
+    po = newsroom / "locales" / "ru" / "goris-three-years-on.po"
+    po.unlink()
+    po.mkdir()
+    shutil.rmtree(newsroom / "build" / "review")
+    result = _run(newsroom, "review")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "locales/ru/goris-three-years-on.po: is a folder, not a PO file" in result.output
 
 
 def test_cli_findings_are_the_lines_check_prints(newsroom: Path) -> None:
