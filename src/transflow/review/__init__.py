@@ -273,11 +273,31 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     return report
 
 
-def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
-    """Build's percentage, from build itself, so "skipped" here is what build does."""
-    from transflow.build.catalogs import catalog_percent as build_percent
+_PERCENT_WORDS: dict[str, int] = {}  # msgid → its words as build counts them (see below)
+PERCENT_WORDS_MEMO = 50_000
 
-    return build_percent(entries, include_fuzzy)
+
+def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
+    """Build's percentage (`build.catalogs.catalog_percent`), so "skipped" here is what build
+    does: the same count and rounding, with each msgid's words remembered (menus, bylines and
+    footers are counted once, not on every page); tests compare the two on real catalogues."""
+    from transflow.inline import strip_tags
+
+    memo = _PERCENT_WORDS
+    total = done = 0
+    for entry in entries:
+        if entry.obsolete or not entry.msgid:
+            continue
+        msgid = entry.msgid
+        words = memo.get(msgid)
+        if words is None:
+            if len(memo) >= PERCENT_WORDS_MEMO:
+                memo.clear()
+            words = memo[msgid] = len((strip_tags(msgid) if "<" in msgid else msgid).split())
+        total += words
+        if entry.msgstr and ("fuzzy" not in entry.flags or include_fuzzy):
+            done += words
+    return 100.0 if total == 0 else round(100.0 * done / total, 2)
 
 
 def review_one(project: Project, glossary: Glossary | None, lang: str, article: str,
@@ -420,7 +440,7 @@ def _run_jobs(project: Project, jobs: list[_Job], settings: str, now: int,
     import multiprocessing
 
     ordered = sorted(jobs, key=lambda j: (j.article, j.lang))  # one article's msgids together
-    size = -(-len(ordered) // (workers * 4))
+    size = -(-len(ordered) // (workers * 8))  # small last chunks: the workers end together
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
@@ -428,7 +448,7 @@ def _run_jobs(project: Project, jobs: list[_Job], settings: str, now: int,
     if fork:
         _INHERITED[:] = [glossary]
         # imported once here rather than in every worker
-        import transflow.build.catalogs
+        import transflow.pofile
         import transflow.review.model
         import transflow.review.render  # noqa: F401
     try:
