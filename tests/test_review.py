@@ -19,10 +19,13 @@ from typing import Any
 import polib
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from transflow.cli import main
 from transflow.glossary import Glossary
+from transflow.inline import unescape_text
 from transflow.pofile import parse_entries
 from transflow.review.memo import Memo
 from transflow.review.model import entry_status, flatten, review_catalog, word_diff
@@ -166,6 +169,26 @@ def test_fuzzy_row_has_a_word_diff_of_the_previous_msgid() -> None:
     row = _review().rows[2]
     assert row.previous == (("=", "The city had "), ("-", "40"), ("+", "50"), ("=", " people"))
     assert word_diff("a b", "a b") == (("=", "a b"),)
+
+
+_DIFF_PIECES = ["a", "b", "ab", " ", "  ", ",", ".", "-", "ü", "ა", "\t", "&amp;", "x1", "_", "\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_DIFF_PIECES), max_size=12),
+       st.lists(st.sampled_from(_DIFF_PIECES), max_size=12), st.integers(0, 12), st.integers(0, 12))
+def test_word_diff_reads_back_as_both_texts(old: list[str], middle: list[str], cut: int,
+                                            resume: int) -> None:
+    # The kept and removed parts spell the previous English, the kept and added parts the
+    # current one, whatever the edit (here: a stretch of the old text replaced), and no part
+    # is empty; a change never directly follows a change of the same kind.
+    a = "".join(old)
+    b = "".join(old[:cut] + middle + old[max(cut, resume):])
+    diff = word_diff(a, b)
+    assert "".join(t for op, t in diff if op != "+") == unescape_text(a)
+    assert "".join(t for op, t in diff if op != "-") == unescape_text(b)
+    assert all(t for _, t in diff)
+    assert all(x[0] != y[0] for x, y in zip(diff, diff[1:], strict=False))
 
 
 def test_flatten_keeps_only_notation_tags_as_tags() -> None:

@@ -377,12 +377,12 @@ def _do_jobs(project: Project, glossary: Glossary | None, jobs: Iterable[_Job],
     # A page allocates a million short-lived objects and no reference cycles to speak of,
     # while the caches (glossary forms, repeated rows) grow to millions of long-lived ones: the
     # collector's automatic passes over those cost a fifth of a cold run. It is paused while
-    # pages are made, except for the young generations (a recent page's cycles, if any) every
-    # COLLECT_EVERY pages.
+    # pages are made (in a worker, for good: see `_chunk`), except for the young generations
+    # (a recent page's cycles, if any) every COLLECT_EVERY pages of the process.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for n, job in enumerate(jobs, start=1):
+        for job in jobs:
             key, data, files = (job.key, None, {}) if job.key is not None else _read_job(
                 project, job, settings, now, sources)
             summary, page = review_one(project, glossary, job.lang, job.article, job.built,
@@ -391,7 +391,8 @@ def _do_jobs(project: Project, glossary: Glossary | None, jobs: Iterable[_Job],
             atomic_write(path, page, durable=False)  # rebuilt from the catalogue if lost
             out.append((f"{job.lang}/{job.article}",
                         {"key": key, "stamp": _stamp(path), "summary": summary}, files))
-            if n % COLLECT_EVERY == 0:
+            _PAGES[0] += 1
+            if _PAGES[0] % COLLECT_EVERY == 0:
                 gc.collect(1)
     finally:
         if enabled:
@@ -401,10 +402,14 @@ def _do_jobs(project: Project, glossary: Glossary | None, jobs: Iterable[_Job],
 
 # The parent's glossary, inherited by forked workers.
 _INHERITED: list[Glossary | None] = []
+_PAGES = [0]  # pages this process has made (for COLLECT_EVERY)
 
 
 def _chunk(project: Project, jobs: list[_Job], settings: str, now: int) -> list[_Done]:
     """Worker-process entry point."""
+    # The collector stays paused between chunks too: re-enabled, its first automatic pass
+    # would go over everything the last chunk left in the caches (as a collection every chunk).
+    gc.disable()
     if _INHERITED:
         glossary = _INHERITED[0]
     else:
