@@ -9,18 +9,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import polib
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from transflow.cli import main
 from transflow.glossary import Glossary
+from transflow.inline import unescape_text
 from transflow.pofile import parse_entries
 from transflow.review.memo import Memo
 from transflow.review.model import entry_status, flatten, review_catalog, word_diff
@@ -164,6 +169,26 @@ def test_fuzzy_row_has_a_word_diff_of_the_previous_msgid() -> None:
     row = _review().rows[2]
     assert row.previous == (("=", "The city had "), ("-", "40"), ("+", "50"), ("=", " people"))
     assert word_diff("a b", "a b") == (("=", "a b"),)
+
+
+_DIFF_PIECES = ["a", "b", "ab", " ", "  ", ",", ".", "-", "ü", "ა", "\t", "&amp;", "x1", "_", "\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_DIFF_PIECES), max_size=12),
+       st.lists(st.sampled_from(_DIFF_PIECES), max_size=12), st.integers(0, 12), st.integers(0, 12))
+def test_word_diff_reads_back_as_both_texts(old: list[str], middle: list[str], cut: int,
+                                            resume: int) -> None:
+    # The kept and removed parts spell the previous English, the kept and added parts the
+    # current one, whatever the edit (here: a stretch of the old text replaced), and no part
+    # is empty; a change never directly follows a change of the same kind.
+    a = "".join(old)
+    b = "".join(old[:cut] + middle + old[max(cut, resume):])
+    diff = word_diff(a, b)
+    assert "".join(t for op, t in diff if op != "+") == unescape_text(a)
+    assert "".join(t for op, t in diff if op != "-") == unescape_text(b)
+    assert all(t for _, t in diff)
+    assert all(x[0] != y[0] for x, y in zip(diff, diff[1:], strict=False))
 
 
 def test_flatten_keeps_only_notation_tags_as_tags() -> None:
@@ -382,6 +407,30 @@ def test_cli_is_deterministic_and_survives_a_damaged_manifest(newsroom: Path) ->
     assert _pages(newsroom) == first
 
 
+def test_cli_cold_run_keys_pages_by_the_bytes_the_workers_read(newsroom: Path) -> None:
+    # A page without a record is keyed by the worker from the bytes it reads: the manifest
+    # records each input as the next run's hasher would, and that run finds every page current.
+    past = time.time() - 3600  # (files modified just now are racy: not recorded)
+    inputs = [*newsroom.glob("locales/*/*.po"), *newsroom.glob("source/*.html")]
+    for path in inputs:
+        os.utime(path, (past, past))
+    assert _run(newsroom, "review").exit_code == 0
+    files = json.loads((newsroom / "build/.cache/review.json").read_text("utf-8"))["files"]
+    for path in inputs:
+        st = path.stat()
+        assert files[path.relative_to(newsroom).as_posix()] == [
+            st.st_mtime_ns, st.st_size, hashlib.sha256(path.read_bytes()).hexdigest()]
+    assert "0 pages written, 10 up to date" in _run(newsroom, "review").output
+    # a catalogue that became a folder: one line, exit 2, also when its page is rewritten
+    po = newsroom / "locales" / "ru" / "goris-three-years-on.po"
+    po.unlink()
+    po.mkdir()
+    shutil.rmtree(newsroom / "build" / "review")
+    result = _run(newsroom, "review")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "locales/ru/goris-three-years-on.po: is a folder, not a PO file" in result.output
+
+
 def test_cli_findings_are_the_lines_check_prints(newsroom: Path) -> None:
     po = newsroom / "locales" / "ru" / "goris-three-years-on.po"
     text = po.read_text("utf-8").replace("в Горисе", "в Гори").replace("Главное меню",
@@ -523,6 +572,23 @@ def test_other_code_rewrites_every_page(newsroom: Path, monkeypatch: pytest.Monk
     assert "0 pages written, 10 up to date" in _run(newsroom, "review").output
     monkeypatch.setattr("transflow.cachekey.code_fingerprint", lambda: "another transflow")
     assert "10 pages written" in _run(newsroom, "review").output
+
+
+def test_percentage_is_builds(newsroom: Path) -> None:
+    # review counts build's percentage itself (remembering each msgid's words): the same figure
+    from transflow.build.catalogs import catalog_percent
+    from transflow.review import _catalog_percent
+
+    catalogues = sorted(newsroom.glob("locales/*/*.po"))
+    corpus = REPO / "../shared/corpus"
+    if corpus.is_dir():
+        catalogues += sorted(corpus.rglob("*.po"))[:300]
+    assert catalogues
+    for po in catalogues * 2:  # the second time from the memo
+        entries = parse_entries(po.read_bytes(), po).entries
+        for include_fuzzy in (False, True):
+            assert _catalog_percent(entries, include_fuzzy) == catalog_percent(
+                entries, include_fuzzy), po
 
 
 def test_memo_is_bounded_and_keeps_what_recurs() -> None:

@@ -40,7 +40,7 @@ MANIFEST_FORMAT = 1
 RACY_WINDOW_NS = 2_000_000_000
 PARALLEL_MIN_JOBS = 40  # below this, worker processes cost more than they save
 MAX_WORKERS = 8
-COLLECT_EVERY = 100  # pages between two collections of the young generations (see _do_jobs)
+COLLECT_EVERY = 1000  # pages between two collections of the young generations (see _do_jobs)
 
 
 @dataclass
@@ -91,6 +91,28 @@ class _Hasher:
         return digest
 
 
+def _catalog_state(po: str) -> str:
+    """"-" when there is no PO file at `po` (as `_Hasher.sha` says it; a folder there is
+    reported by the caller), else "" (its digest is taken later, by the worker)."""
+    return "" if os.path.isfile(po) else "-"
+
+
+def _page_key(settings: str, lang: str, article: str, po_sha: str, src_sha: str,
+              built: bool) -> str:
+    """What a page is a function of: the settings, its catalogue, its source, its build."""
+    return hashlib.sha256(json.dumps(
+        [settings, lang, article, po_sha, src_sha, built]).encode()).hexdigest()
+
+
+def _record(data: bytes, st: os.stat_result, now: int) -> tuple[str, list[Any] | None]:
+    """sha256 of a file's bytes read after `st`, and its record in the manifest's `files`
+    (None when it is racy: see `_Hasher`)."""
+    digest = hashlib.sha256(data).hexdigest()
+    if st.st_mtime_ns < now - RACY_WINDOW_NS:
+        return digest, [st.st_mtime_ns, st.st_size, digest]
+    return digest, None
+
+
 def _stamp(path: Path | str) -> list[int] | None:
     try:
         st = os.stat(path)
@@ -115,8 +137,10 @@ def load_manifest(path: Path) -> dict[str, Any]:
 class _Job:
     lang: str
     article: str
-    key: str
+    key: str | None  # None: the worker keys the page by the bytes it reads (see review_project)
     built: bool
+    source: tuple[str, str]  # the source file: its path, and as the manifest names it
+    po_rel: str
 
 
 def review_dir(project: Project) -> Path:
@@ -169,8 +193,15 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
         for article in articles:
             po_rel = f"{locales_rel}/{lang}/{article}.po"
             po = f"{locales}/{lang}/{article}.po"
-            po_sha = hasher.sha(po, po_rel)
             page_key = f"{lang}/{article}"
+            old = old_pages.get(page_key)
+            # A page without a usable record (a cold run, --force, a page changed or removed
+            # by hand) is rewritten whatever its inputs are: their digests are taken by the
+            # worker from the very bytes it reads, in parallel, instead of by this process
+            # reading every catalogue and source once more before the workers start.
+            keep = (not force and isinstance(old, dict) and isinstance(old.get("summary"), dict)
+                    and old.get("stamp") == _stamp(f"{reviews}/{lang}/{article}.html"))
+            po_sha = hasher.sha(po, po_rel) if keep else _catalog_state(po)
             if po_sha == "-":
                 if os.path.exists(po):
                     raise InputError("is a folder, not a PO file", po_rel)
@@ -182,21 +213,21 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
                 src_rel = sources_rel + src[len(sources_dir) + 1:] if src.startswith(
                     sources_dir + os.sep) else project.relative(Path(src))
                 sources[article] = (src, src_rel)
-            src_sha = hasher.sha(*sources[article])
             built = built_pages[(lang, article)] = os.path.isfile(
                 f"{builds}/{lang}/{article}.html")
-            key = hashlib.sha256(json.dumps(
-                [settings, lang, article, po_sha, src_sha, built]).encode()).hexdigest()
-            old = old_pages.get(page_key)
-            if (not force and isinstance(old, dict) and old.get("key") == key
-                    and old.get("stamp") == _stamp(f"{reviews}/{lang}/{article}.html")
-                    and isinstance(old.get("summary"), dict)):
+            if not keep:
+                jobs.append(_Job(lang, article, None, built, sources[article], po_rel))
+                continue
+            src_sha = hasher.sha(*sources[article])
+            key = _page_key(settings, lang, article, po_sha, src_sha, built)
+            if isinstance(old, dict) and old.get("key") == key:
                 pages[page_key] = old
                 report.up_to_date.append(f"{reviews_rel}/{lang}/{article}.html")
             else:
-                jobs.append(_Job(lang, article, key, built))
-    for page_key, record in _run_jobs(project, jobs, progress):
+                jobs.append(_Job(lang, article, key, built, sources[article], po_rel))
+    for page_key, record, files in _run_jobs(project, jobs, settings, hasher.now, progress):
         pages[page_key] = record
+        hasher.new.update(files)
         lang, article = page_key.split("/", 1)
         report.written.append(project.relative(page_path(project, lang, article)))
     # Pages of other articles and languages reviewed earlier stay listed while they exist.
@@ -242,23 +273,53 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     return report
 
 
-def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
-    """Build's percentage, from build itself, so "skipped" here is what build does."""
-    from transflow.build.catalogs import catalog_percent as build_percent
+_PERCENT_WORDS: dict[str, int] = {}  # msgid → its words as build counts them (see below)
+PERCENT_WORDS_MEMO = 50_000
 
-    return build_percent(entries, include_fuzzy)
+
+def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
+    """Build's percentage (`build.catalogs.catalog_percent`), so "skipped" here is what build
+    does: the same count and rounding, with each msgid's words remembered (menus, bylines and
+    footers are counted once, not on every page); tests compare the two on real catalogues."""
+    from transflow.inline import strip_tags
+
+    memo = _PERCENT_WORDS
+    total = done = 0
+    for entry in entries:
+        if entry.obsolete or not entry.msgid:
+            continue
+        msgid = entry.msgid
+        words = memo.get(msgid)
+        if words is None:
+            if len(memo) >= PERCENT_WORDS_MEMO:
+                memo.clear()
+            words = memo[msgid] = len((strip_tags(msgid) if "<" in msgid else msgid).split())
+        total += words
+        if entry.msgstr and ("fuzzy" not in entry.flags or include_fuzzy):
+            done += words
+    return 100.0 if total == 0 else round(100.0 * done / total, 2)
 
 
 def review_one(project: Project, glossary: Glossary | None, lang: str, article: str,
-               built: bool) -> tuple[dict[str, Any], str]:
-    """Read one catalogue and render its page: (the index summary, the HTML)."""
-    from transflow.check import read_entries
+               built: bool, data: bytes | None = None) -> tuple[dict[str, Any], str]:
+    """Read one catalogue and render its page: (the index summary, the HTML).
+
+    `data`: the catalogue's bytes, when the caller has read them already.
+    """
     from transflow.review.model import review_catalog
     from transflow.review.render import render_article
 
     po = project.po_path(lang, article)
     po_rel = project.relative(po)
-    entries, metadata = read_entries(po, po_rel)
+    if data is None:
+        from transflow.check import read_entries
+
+        entries, metadata = read_entries(po, po_rel)
+    else:
+        from transflow.pofile import parse_entries  # (what check.read_entries does)
+
+        parsed = parse_entries(data, po_rel)
+        entries, metadata = parsed.entries, parsed.metadata
     review = review_catalog(
         entries, metadata, lang=lang, article=article, po_file=po_rel,
         source_language=project.source_language, glossary=glossary,
@@ -268,25 +329,70 @@ def review_one(project: Project, glossary: Glossary | None, lang: str, article: 
     return review.summary(), render_article(review)
 
 
-def _do_jobs(project: Project, glossary: Glossary | None,
-             jobs: Iterable[_Job]) -> list[tuple[str, dict[str, Any]]]:
-    """Review and write the pages of `jobs`: (page key, manifest record) of each."""
-    out = []
+_Done = tuple[str, dict[str, Any], dict[str, list[Any]]]
+
+
+def _read_job(project: Project, job: _Job, settings: str, now: int,
+              sources: dict[str, tuple[str, list[Any] | None]]
+              ) -> tuple[str, bytes, dict[str, list[Any]]]:
+    """The page key of a job without one, taken from the bytes of its catalogue read here
+    (returned, to be parsed) and of its source; the records of the manifest's `files`."""
+    from transflow.errors import CatalogError
+
+    files: dict[str, list[Any]] = {}
+    po = os.fspath(project.po_path(job.lang, job.article))
+    try:
+        st = os.stat(po)
+        data = read_bytes(Path(po))
+    except FileNotFoundError:
+        raise CatalogError("no such file", job.po_rel) from None
+    except InputError as e:
+        raise CatalogError(e.message, job.po_rel) from e
+    po_sha, record = _record(data, st, now)
+    if record is not None:
+        files[job.po_rel] = record
+    src, src_rel = job.source
+    known = sources.get(src)
+    if known is None:  # (read once per article: its languages are reviewed one after another)
+        try:
+            st = os.stat(src)
+        except (FileNotFoundError, NotADirectoryError):
+            known = ("-", None)
+        else:
+            known = _record(read_bytes(Path(src)), st, now)
+        sources.clear()
+        sources[src] = known
+    src_sha, record = known
+    if record is not None:
+        files[src_rel] = record
+    return _page_key(settings, job.lang, job.article, po_sha, src_sha, job.built), data, files
+
+
+def _do_jobs(project: Project, glossary: Glossary | None, jobs: Iterable[_Job],
+             settings: str, now: int) -> list[_Done]:
+    """Review and write the pages of `jobs`: (page key, manifest record, records of the
+    manifest's `files` for the inputs read) of each."""
+    out: list[_Done] = []
+    sources: dict[str, tuple[str, list[Any] | None]] = {}  # the last source read
     # A page allocates a million short-lived objects and no reference cycles to speak of,
     # while the caches (glossary forms, repeated rows) grow to millions of long-lived ones: the
     # collector's automatic passes over those cost a fifth of a cold run. It is paused while
-    # pages are made, except for the young generations (a recent page's cycles, if any) every
-    # COLLECT_EVERY pages.
+    # pages are made (in a worker, for good: see `_chunk`), except for the young generations
+    # (a recent page's cycles, if any) every COLLECT_EVERY pages of the process.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for n, job in enumerate(jobs, start=1):
-            summary, page = review_one(project, glossary, job.lang, job.article, job.built)
+        for job in jobs:
+            key, data, files = (job.key, None, {}) if job.key is not None else _read_job(
+                project, job, settings, now, sources)
+            summary, page = review_one(project, glossary, job.lang, job.article, job.built,
+                                       data)
             path = page_path(project, job.lang, job.article)
             atomic_write(path, page, durable=False)  # rebuilt from the catalogue if lost
             out.append((f"{job.lang}/{job.article}",
-                        {"key": job.key, "stamp": _stamp(path), "summary": summary}))
-            if n % COLLECT_EVERY == 0:
+                        {"key": key, "stamp": _stamp(path), "summary": summary}, files))
+            _PAGES[0] += 1
+            if _PAGES[0] % COLLECT_EVERY == 0:
                 gc.collect(1)
     finally:
         if enabled:
@@ -296,15 +402,19 @@ def _do_jobs(project: Project, glossary: Glossary | None,
 
 # The parent's glossary, inherited by forked workers.
 _INHERITED: list[Glossary | None] = []
+_PAGES = [0]  # pages this process has made (for COLLECT_EVERY)
 
 
-def _chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, dict[str, Any]]]:
+def _chunk(project: Project, jobs: list[_Job], settings: str, now: int) -> list[_Done]:
     """Worker-process entry point."""
+    # The collector stays paused between chunks too: re-enabled, its first automatic pass
+    # would go over everything the last chunk left in the caches (as a collection every chunk).
+    gc.disable()
     if _INHERITED:
         glossary = _INHERITED[0]
     else:
         glossary = _load_glossary(project)
-    return _do_jobs(project, glossary, jobs)
+    return _do_jobs(project, glossary, jobs, settings, now)
 
 
 def _load_glossary(project: Project) -> Glossary | None:
@@ -320,34 +430,35 @@ def _worker_count(jobs: int) -> int:
     return worker_count(jobs, PARALLEL_MIN_JOBS, MAX_WORKERS)
 
 
-def _run_jobs(project: Project, jobs: list[_Job],
-              progress: Progress) -> list[tuple[str, dict[str, Any]]]:
-    """Review the changed pages, in worker processes when there are many."""
+def _run_jobs(project: Project, jobs: list[_Job], settings: str, now: int,
+              progress: Progress) -> list[_Done]:
+    """Review the changed pages, in worker processes when there are many (`settings` and
+    `now` key the pages whose inputs the workers read: see `_read_job`)."""
     if not jobs:
         return []
     glossary = _load_glossary(project)
     workers = _worker_count(len(jobs))
     if workers == 1:
         with progress(jobs, "review") as items:
-            return _do_jobs(project, glossary, items)
+            return _do_jobs(project, glossary, items, settings, now)
     import concurrent.futures
     import multiprocessing
 
     ordered = sorted(jobs, key=lambda j: (j.article, j.lang))  # one article's msgids together
-    size = -(-len(ordered) // (workers * 4))
+    size = -(-len(ordered) // (workers * 8))  # small last chunks: the workers end together
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    results: list[tuple[str, dict[str, Any]]] = []
+    results: list[_Done] = []
     if fork:
         _INHERITED[:] = [glossary]
         # imported once here rather than in every worker
-        import transflow.build.catalogs
+        import transflow.pofile
         import transflow.review.model
         import transflow.review.render  # noqa: F401
     try:
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(_chunk, project, chunk) for chunk in chunks]
+            futures = [pool.submit(_chunk, project, chunk, settings, now) for chunk in chunks]
             with progress(futures, "review") as items:
                 for future in items:
                     results += future.result()

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from rapidfuzz.distance import Indel
 
@@ -68,11 +68,12 @@ class TermNote(NamedTuple):
     pointed: bool  # False: the matcher's words could not be located in the displayed text
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One entry of the catalogue: one unit of the article."""
+class Row(NamedTuple):
+    """One entry of the catalogue: one unit of the article (a named tuple: a page makes one
+    per unit, a hundred thousand on a cold run, and a frozen dataclass costs ten times more to
+    make)."""
 
-    index: int
+    number: int  # its place in the page, from 1 (a named tuple's `index` is tuple's method)
     line: int  # the line of its msgid in the PO file (as `check` reports it)
     status: str  # one of STATUSES
     msgctxt: str | None
@@ -244,8 +245,9 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
         tail -= 1
     a = _DIFF_TOKEN_RE.findall(old, start, len(old) - tail)
     b = _DIFF_TOKEN_RE.findall(new, start, len(new) - tail)
-    ops = [(op.tag == "equal", "".join(a[op.src_start : op.src_end]),
-            "".join(b[op.dest_start : op.dest_end])) for op in Indel.opcodes(a, b)]
+    ops = [(tag == "equal", "".join(a[i1:i2]), "".join(b[j1:j2]))
+           for tag, i1, i2, j1, j2 in cast("list[tuple[str, int, int, int, int]]",
+                                            Indel.opcodes(a, b).as_list())]
     if start:
         ops.insert(0, (True, old[:start], old[:start]))
     if tail:
@@ -257,17 +259,19 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     removed: list[str] = []
     added: list[str] = []
-    for same, old_text, new_text in ops + [(True, "", "")]:
+    ops.append((True, "", ""))  # (flushes the last change)
+    for same, old_text, new_text in ops:
         if not same:
             removed.append(old_text)
             added.append(new_text)
             continue
-        if "".join(removed):
-            out.append(("-", "".join(removed)))
-        if "".join(added):
-            out.append(("+", "".join(added)))
-        removed.clear()
-        added.clear()
+        if removed:
+            if gone := "".join(removed):
+                out.append(("-", gone))
+            if came := "".join(added):
+                out.append(("+", came))
+            removed = []
+            added = []
         if old_text:
             out.append(("=", old_text))
     return tuple(out)

@@ -334,7 +334,7 @@ def _status_html(status: str, include_fuzzy: bool) -> str:
 def _row_html(row: Row, review: ArticleReview,
               finding_lines: dict[int, list[tuple[str, str]]], po_file: str) -> str:
     """One row of an article's table; `po_file` is the catalogue's path, escaped."""
-    rid = f"l{row.line}" if row.line else f"r{row.index}"  # digits only: no escaping needed
+    rid = f"l{row.line}" if row.line else f"r{row.number}"  # digits only: no escaping needed
     status = _e(row.status)
     lang = review.lang
     head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
