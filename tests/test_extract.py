@@ -111,6 +111,23 @@ def test_second_extract_changes_no_byte(project: Project, monkeypatch: pytest.Mo
     assert snapshot(project.root) == before
 
 
+def test_htm_sources_are_found_unchanged_too(project: Project) -> None:
+    # `.htm` with no `.html` beside it: the cache stamps that file (found by listing source/
+    # only once some article looks changed), so a second run skips it like any other; an
+    # `.html` added beside it then takes over, as `Project.source_path` says.
+    (project.source_dir / "a.html").rename(project.source_dir / "a.htm")
+    extract_project(project, project.articles())
+    before = snapshot(project.root)
+    report = extract_project(project, project.articles())
+    assert report.written == [] and report.skipped == 2
+    assert snapshot(project.root) == before
+    write(project.source_dir / "a.html", page("Talks resumed", "Residents gathered outside."))
+    report = extract_project(project, project.articles())
+    assert report.skipped == 1
+    assert read_catalog(project.pot_path("a")).find("Talks resumed") is not None
+    assert extract_project(project, project.articles()).skipped == 2
+
+
 def test_changed_source_keeps_translations(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     extract_project(project, project.articles())
     po_path = project.po_path("ru", "a")
