@@ -153,6 +153,39 @@ def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
         assert fresh.lookup(lang, msgid) == memory.lookup(lang, msgid)
 
 
+@needs_generator
+def test_a_cold_fill_in_bulk_keys_everything_as_one_catalogue_at_a_time(
+        newsroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # Filling an empty memory allocates each catalogue's slot without asking the database:
+    # the same slots, msgid keys and index as the queries of an incremental fill give.
+    root = tmp_path / "locales"
+    subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
+    (root / "memory").mkdir()
+    (root / "memory" / "ka.po").write_text(po_text(("Imported unit about the ceasefire talks",
+                                                    "Импорт")), "utf-8")  # fmt: skip
+    cats = catalogues_of(root) + [("ka", str(root / "memory" / "ka.po"), MEMORY_FILE_ORDER)]
+
+    def contents(bulk_min: int, name: str) -> list[list[tuple[object, ...]]]:
+        monkeypatch.setattr("transflow.memory.BULK_MIN_READS", bulk_min)
+        memory = SqliteMemory(tmp_path / name)
+        memory.refresh(cats)
+        con = memory.con
+        con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab (main, words, 'row')")
+        found = [con.execute(sql).fetchall() for sql in (
+            "SELECT path, lang, ord, base FROM catalogs ORDER BY path",
+            "SELECT lang, msgid, key, hid FROM msgids ORDER BY key",
+            "SELECT c.path, p.pos, m.msgid, p.msgstr FROM pairs p JOIN catalogs c ON c.id = p.cat"
+            " JOIN msgids m ON m.id = p.mid ORDER BY c.path, p.pos",
+            "SELECT term, n FROM df ORDER BY term",
+            "SELECT term, doc FROM temp.vocab ORDER BY term")]
+        memory.close()
+        return found
+
+    bulk, one_by_one = contents(1, "bulk.sqlite3"), contents(10**9, "one.sqlite3")
+    assert len(bulk[0]) == len(cats) and len(bulk[2]) > 1000
+    assert bulk == one_by_one
+
+
 @needs_corpus_po
 def test_the_memory_reads_catalogues_as_the_full_parser_does() -> None:
     """`catalogue_pairs` (light entries) learns what `memory_pairs` of the polib parse does."""

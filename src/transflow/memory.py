@@ -47,7 +47,7 @@ from typing import Any, Protocol
 from transflow import __version__
 
 DB_FILE = "memory.sqlite3"
-SCHEMA = 4  # bump when the tables or what a row means change
+SCHEMA = 5  # bump when the tables or what a row means change
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
 # The memory file is met after every article (as if its slug sorted last): articles win ties.
 MEMORY_FILE_ORDER = "\U0010ffff"
@@ -160,8 +160,10 @@ _TABLES = (
     "CREATE TABLE msgids (id INTEGER PRIMARY KEY, lang TEXT NOT NULL, hid INTEGER NOT NULL,"
     " msgid TEXT NOT NULL, key INTEGER NOT NULL UNIQUE)",
     "CREATE INDEX msgids_hid ON msgids (hid)",
+    # (A rowid table: a msgstr is often longer than a `WITHOUT ROWID` row should be; as one
+    # such a memory was a third bigger and slower to fill.)
     "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
-    " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos)) WITHOUT ROWID",
+    " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos))",
     "CREATE INDEX pairs_mid ON pairs (mid)",
     # (`columnsize=0`: no per-row sizes, which only ranking reads; this index is never ranked.)
     "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none, columnsize=0)",
@@ -214,6 +216,8 @@ class SqliteMemory:
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
+        # Filling an empty memory: each language's number and the last slot given out.
+        self._last_slot: dict[str, tuple[int, int]] | None = None
         self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
@@ -586,6 +590,7 @@ class SqliteMemory:
             empty = self._bulk and not known_any
             if empty:
                 con.execute("DROP INDEX pairs_mid")
+                self._last_slot = {}  # (catalogues come in article order: `_allocate`)
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
@@ -627,6 +632,8 @@ class SqliteMemory:
             with contextlib.suppress(sqlite3.Error):
                 con.execute("ROLLBACK")
             raise
+        finally:
+            self._last_slot = None
         self._forget()
         return stats
 
@@ -651,6 +658,16 @@ class SqliteMemory:
 
     def _allocate(self, lang: str, ord_: str) -> int:
         """The key base of a new catalogue: a slot between its neighbours in article order."""
+        last = self._last_slot
+        if last is not None and lang in last and ord_ != MEMORY_FILE_ORDER:
+            # Filling an empty memory in article order: the neighbour before is the catalogue
+            # allocated just before, none after (what the queries below find, without them).
+            low = last[lang][1]
+            slot = low + min(SLOT_STEP, (SLOT_MAX + 1 - low) // 2)
+            if slot <= low or slot >= SLOT_MAX + 1:
+                raise _Exhausted
+            last[lang] = (last[lang][0], slot)
+            return (slot << SLOT_SHIFT) | (last[lang][0] << POS_BITS)
         con = self.con
         row = con.execute("SELECT no FROM langs WHERE lang = ?", (lang,)).fetchone()
         if row is None:
@@ -675,6 +692,8 @@ class SqliteMemory:
             slot = low + min(SLOT_STEP, (high - low) // 2)
             if slot <= low or slot >= high:
                 raise _Exhausted
+            if last is not None:
+                last[lang] = (no, slot)
         return (slot << SLOT_SHIFT) | (no << POS_BITS)
 
     def _drop_pairs(self, cat_id: int) -> set[int]:
@@ -719,6 +738,7 @@ class SqliteMemory:
         existing: set[int] = set()
         new_msgids, new_words, rows = [], [], []
         df: dict[str, int] = {}
+        bulk = self._bulk
         for pos, ((msgid, msgstr), hid) in enumerate(zip(pairs, hids, strict=True)):
             mid = known.get(msgid)
             if mid is None:
@@ -728,8 +748,9 @@ class SqliteMemory:
                 terms = self._terms(lang, msgid)
                 new_msgids.append((mid, lang, hid, msgid, key))
                 new_words.append((key, " ".join(terms)))
-                for term in terms:
-                    df[term] = df.get(term, 0) + 1
+                if not bulk:  # (in bulk, counted once at the end from the index)
+                    for term in terms:
+                        df[term] = df.get(term, 0) + 1
             elif mid < self._first_new:
                 existing.add(mid)
             rows.append((cat_id, pos, mid, msgstr))
