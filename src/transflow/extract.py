@@ -396,14 +396,16 @@ class _Memories:
             from transflow.memory import DB_FILE, SqliteMemory
 
             memory = SqliteMemory(self.project.cache_dir / DB_FILE, log=self.notes.append)
-            everything = self.catalogues()
             if self.token is not None and memory.synced == self.token:
                 verified = self.verified
-                # (c[2] is the article's slug; the memory file's order key is in no cache.)
-                wanted = [c for c in everything if c[2] not in verified]
-                stats = memory.refresh(wanted, seen=self.seen, partial=True, everything=everything,
+                # The catalogues of the articles not verified, and the memory files (whose
+                # order key is in no cache); the whole list only if a rebuild needs it.
+                wanted = self._catalogues_of([s for s in self.slugs() if s not in verified])
+                stats = memory.refresh(wanted, seen=self.seen, partial=True,
+                                       everything=self.catalogues,
                                        isolated=len(wanted) >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
             else:
+                everything = self.catalogues()
                 stats = memory.refresh(everything, seen=self.seen,
                                        isolated=len(everything) >= ISOLATED_MIN_CATALOGUES)
             self.notes.append(f"translation memory: {stats.stat} catalogues looked at, "
@@ -415,10 +417,20 @@ class _Memories:
     def catalogues(self) -> list[tuple[str, str, str]]:
         """What the memory learns from (`memory.project_catalogues`), listed once a run."""
         if self._catalogues is None:
-            from transflow.memory import project_catalogues
-
-            self._catalogues = project_catalogues(self.project, self.langs, self.articles)
+            self._catalogues = self._catalogues_of(self.slugs())
         return self._catalogues
+
+    def slugs(self) -> list[str]:
+        """Every article of the project (listed by the run, else now)."""
+        if self.articles is None:
+            self.articles = self.project.articles()
+        return self.articles
+
+    def _catalogues_of(self, slugs: list[str]) -> list[tuple[str, str, str]]:
+        """`memory.project_catalogues` of these articles (and the memory files)."""
+        from transflow.memory import project_catalogues
+
+        return project_catalogues(self.project, self.langs, slugs)
 
     def get(self, lang: str) -> MemoryLike:
         """The language's memory (the database refreshed now if it was not yet)."""
@@ -444,7 +456,10 @@ class _Memories:
             return
         if todo:
             chosen = set(todo)
-            memory.learn([c for c in self.catalogues() if c[2] in chosen],
+            # (Their catalogues in memory order; the memory files are not the run's.)
+            written_catalogues = [c for c in self._catalogues_of(
+                [s for s in self.slugs() if s in chosen]) if c[2] in chosen]  # fmt: skip
+            memory.learn(written_catalogues,
                          written_count=len(written), hints=hints,
                          isolated=len(written) >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
         import secrets

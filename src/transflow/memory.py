@@ -218,7 +218,9 @@ class SqliteMemory:
         self._bulk = False
         # Filling an empty memory: each language's number and the last slot given out.
         self._last_slot: dict[str, tuple[int, int]] | None = None
-        self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
+        # The last refresh's whole list (to rebuild from), or what makes it (listed only if a
+        # rebuild needs it: 20,000 catalogues are ~5 MB at 10,000 articles).
+        self._everything: list[Catalogue] | Callable[[], list[Catalogue]] | None = None
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
         self._hints: Hints | None = None  # what `learn` was told the run wrote
@@ -378,20 +380,21 @@ class SqliteMemory:
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
                 partial: bool = False,
-                everything: list[Catalogue] | None = None,
+                everything: list[Catalogue] | Callable[[], list[Catalogue]] | None = None,
                 isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
-        others are as the memory last saw them); `everything` is then the whole list.
+        others are as the memory last saw them); `everything` is then the whole list (or a
+        function that lists it, called only if a rebuild needs it).
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
         it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
         from it. With `isolated`, the work is done in a forked child process (`_isolated`).
         """
         if not partial:
-            self._wanted = wanted
+            self._everything = wanted
         elif everything is not None:
-            self._wanted = everything
+            self._everything = everything
         if isolated:
             return self._isolated(lambda: self.refresh(wanted, seen=seen, partial=partial,
                                                        everything=everything))  # fmt: skip
@@ -401,7 +404,14 @@ class SqliteMemory:
         except sqlite3.Error as e:
             self._rebuild_after(e)
             self._partial = False  # (an empty database needs everything)
-            return self._refresh(self._wanted or wanted, {})
+            return self._refresh(self._wanted() or wanted, {})
+
+    def _wanted(self) -> list[Catalogue] | None:
+        """The last refresh's whole list (listed now if it was given as a function)."""
+        everything = self._everything
+        if callable(everything):
+            everything = self._everything = everything()
+        return everything
 
     def learn(self, written: list[Catalogue], *, written_count: int | None = None,
               hints: Hints | None = None, isolated: bool = False) -> RefreshStats:  # fmt: skip
@@ -422,12 +432,12 @@ class SqliteMemory:
         if isolated:
             return self._isolated(lambda: self.learn(written, written_count=written_count,
                                                      hints=hints))  # fmt: skip
-        wanted = self._wanted
         count = len(written) if written_count is None else written_count
         self._hints = hints
         try:
-            if (wanted is not None and count >= BULK_MIN_READS
-                    and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+            # (`_wanted` lists the whole project only when the run wrote that much.)
+            wanted = self._wanted() if count >= BULK_MIN_READS else None
+            if wanted is not None and count * REBUILD_FRACTION >= len(wanted):
                 self._recreate()
                 return self.refresh(wanted)
             return self.refresh(written, partial=True)
@@ -830,8 +840,9 @@ class SqliteMemory:
         except sqlite3.Error as e:
             # Corruption SQLite noticed only now: rebuild from the catalogues, then answer.
             self._rebuild_after(e)
-            if self._wanted is not None:
-                self._refresh(self._wanted)
+            everything = self._wanted()
+            if everything is not None:
+                self._refresh(everything)
             result = self._lookup(lang, msgid)
         memo = self._memo  # (a reconnect after a fork starts a new memo)
         if len(memo) >= _memo_max():
