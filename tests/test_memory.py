@@ -120,13 +120,17 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk"])
 def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
         newsroom: Path, tmp_path: Path, bulk: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    # bulk: document frequencies recounted from the index (a cold memory of a big newsroom).
+    # bulk: document frequencies recounted from the index (a cold memory of a big newsroom),
+    # and the winner of every msgid recorded (then deleted as the changes below touch them).
     monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1 if bulk else 10**9)
+    monkeypatch.setattr("transflow.memory.WINNER_MIN_PAIRS", 1)
     root = tmp_path / "locales"
     subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
     cats = catalogues_of(root)
     memory = SqliteMemory(tmp_path / DB_FILE)
     memory.refresh(cats)
+    winners = memory.con.execute("SELECT count(*) FROM winners").fetchone()[0]
+    assert (winners == len(memory)) if bulk else winners == 0
     assert assert_same_answers(memory, cats) > 20
     # A newsroom's week: an article deleted, one retranslated, one added in the middle of the
     # order, the first one (where shared msgids are first met) emptied, imported units.
@@ -143,6 +147,8 @@ def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
     stats = memory.refresh(cats)
     assert not memory.notes
     assert (stats.parsed, stats.removed) == (4, 1)
+    if bulk:  # (the msgids of the changed catalogues lost theirs)
+        assert 0 < memory.con.execute("SELECT count(*) FROM winners").fetchone()[0] < winners
     assert assert_same_answers(memory, cats) > 20
     assert memory.lookup("ka", "Imported unit about the ceasefire talks") == (
         "Imported unit about the ceasefire talks", "Импорт", 100.0)
@@ -213,6 +219,35 @@ def test_exact_fill_is_the_most_frequent_translation_ties_to_the_smallest(tmp_pa
     assert memory.lookup("ru", "Hello world") == ("Hello world", "B", 100.0)
     assert memory.lookup("ru", "Tie here") == ("Tie here", "X", 100.0)
     assert memory.lookup("ka", "Hello world") is None  # another language knows nothing
+    assert_same_answers(memory, cats)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk"])
+def test_a_recorded_winner_is_the_counted_one_and_goes_when_its_pairs_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool) -> None:  # fmt: skip
+    # A cold fill records the winner of a msgid with many pairs; a later refresh that changes
+    # those pairs drops it, so the answer is counted again (never a stale winner).
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1 if bulk else 10**9)
+    monkeypatch.setattr("transflow.memory.WINNER_MIN_PAIRS", 3)
+    cats = []
+    for i, msgstr in enumerate(["B", "A", "B", "A", "A"]):
+        path = tmp_path / "ru" / f"{i}.po"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(po_text(("Support independent journalism", msgstr),
+                                ("Only here " * (i + 1), "Z")), "utf-8")  # fmt: skip
+        cats.append(("ru", str(path), str(i)))
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    recorded = memory.con.execute("SELECT msgstr FROM winners").fetchall()
+    assert recorded == ([("A",)] if bulk else [])  # (the other msgids have one pair each)
+    assert memory.lookup("ru", "Support independent journalism")[1] == "A"
+    for i in (1, 3):  # two of the three "A" become "B": "B" wins now
+        path = Path(cats[i][1])
+        path.write_text(path.read_text("utf-8").replace('msgstr "A"', 'msgstr "B"'), "utf-8")
+        os.utime(path, ns=(1, 1))
+    memory.refresh(cats)
+    assert memory.con.execute("SELECT count(*) FROM winners").fetchone()[0] == 0
+    assert memory.lookup("ru", "Support independent journalism")[1] == "B"
     assert_same_answers(memory, cats)
 
 

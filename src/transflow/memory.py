@@ -54,6 +54,9 @@ MEMORY_FILE_ORDER = "\U0010ffff"
 # A catalogue changed this close to the moment it was read may change again within the same
 # timestamp tick without changing size ("racy git"): such catalogues are re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
+# A msgid with this many pairs has its most frequent msgstr recorded by a cold fill: counting
+# them costs a lookup ~2 ms at 10,000 articles, in every worker that meets it.
+WINNER_MIN_PAIRS = 16
 BULK_MIN_READS = 500  # catalogues to parse from which document frequencies are recounted whole
 # A run that wrote at least 1/REBUILD_FRACTION of the catalogues: the memory is rebuilt, not patched.
 REBUILD_FRACTION = 2
@@ -170,6 +173,10 @@ _TABLES = (
     # Document frequency of each term (msgids of the language containing the word): kept
     # beside FTS5 because `fts5vocab` takes ~70 µs a term, this ~3.
     "CREATE TABLE df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    # The most frequent msgstr of the msgids with many pairs (boilerplate: a footer held by
+    # every article), worked out once by a cold fill instead of by every process's lookups.
+    # A refresh that changes a msgid's pairs deletes its row (`_winner` counts again).
+    "CREATE TABLE winners (mid INTEGER PRIMARY KEY, msgstr TEXT NOT NULL)",
 )
 
 
@@ -630,8 +637,21 @@ class SqliteMemory:
                             (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
                     touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
             self._settle(touched)
+            mids = sorted(touched)  # (their pairs changed: a recorded winner no longer holds)
+            for start in range(0, len(mids), 500):
+                chunk = mids[start : start + 500]
+                con.execute(f"DELETE FROM winners WHERE mid IN ({','.join('?' * len(chunk))})",
+                            chunk)  # fmt: skip
             if empty:
                 con.execute("CREATE INDEX pairs_mid ON pairs (mid)")
+                if self._hints is None:
+                    # (Not when learning what a run wrote: that memory serves the next runs,
+                    # which look up little, and the run waits for it.)
+                    con.execute(
+                        "INSERT INTO winners SELECT h.mid, (SELECT msgstr FROM pairs p"
+                        " WHERE p.mid = h.mid GROUP BY msgstr ORDER BY count(*) DESC, msgstr"
+                        " LIMIT 1) FROM (SELECT mid FROM pairs GROUP BY mid HAVING count(*) >= ?)"
+                        " h", (WINNER_MIN_PAIRS,))  # fmt: skip
             if self._bulk and self._new_msgids:
                 con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
                             " USING fts5vocab (main, words, 'row')")  # fmt: skip
@@ -852,6 +872,9 @@ class SqliteMemory:
 
     def _winner(self, mid: int) -> str:
         # The most frequent translation; ties to the smallest string (UTF-8 order = code points).
+        row = self.con.execute("SELECT msgstr FROM winners WHERE mid = ?", (mid,)).fetchone()
+        if row is not None:
+            return str(row[0])
         row = self.con.execute(
             "SELECT msgstr, count(*) AS n FROM pairs WHERE mid = ? GROUP BY msgstr"
             " ORDER BY n DESC, msgstr LIMIT 1", (mid,)).fetchone()  # fmt: skip
