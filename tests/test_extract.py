@@ -111,6 +111,21 @@ def test_second_extract_changes_no_byte(project: Project, monkeypatch: pytest.Mo
     assert snapshot(project.root) == before
 
 
+def test_the_extract_cache_is_saved_a_slice_at_a_time_as_one_json_document(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import json
+
+    monkeypatch.setattr(extract_mod, "SAVE_SLICE", 1)
+    write(project.source_dir / "c.html", page("Third", "A third story."))
+    extract_project(project, project.articles())
+    text = (project.cache_dir / "extract.json").read_text("utf-8")
+    data = json.loads(text)
+    assert text == json.dumps(data, separators=(",", ":"))
+    assert sorted(data["articles"]) == ["a", "b", "c"] and data["memory"]
+    assert not list(project.cache_dir.glob(".extract.json.*"))  # (no temporary left)
+    assert extract_project(project, project.articles()).skipped == 3
+
+
 def test_htm_sources_are_found_unchanged_too(project: Project) -> None:
     # `.htm` with no `.html` beside it: the cache stamps that file (found by listing source/
     # only once some article looks changed), so a second run skips it like any other; an
