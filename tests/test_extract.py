@@ -239,6 +239,36 @@ def test_concurrent_save_is_merged_not_overwritten(
     assert po.find("A brand new paragraph.") is not None
 
 
+def test_a_save_that_keeps_size_and_mtime_is_merged_not_overwritten(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staging a merged catalogue does not read it again when its stamp is the one the merge
+    # read: the commit compares what it replaces, so such a save still comes through.
+    extract_project(project, project.articles())
+    write(project.source_path("a"), page("Talks resume", "A brand new paragraph."))
+    po_path = project.po_path("ru", "a")
+    original = extract_mod._write_po
+
+    saved = []
+
+    def translator_saves_in_the_same_tick(project: Project, article: object, lang: str,
+                                          glossary: object, **kw: bool):  # fmt: skip
+        if lang == "ru" and not saved:
+            saved.append(True)
+            st = po_path.stat()
+            data = po_path.read_bytes()
+            assert b"Automatically generated" in data
+            po_path.write_bytes(data.replace(b"Automatically generated", b"Automatically generatex"))
+            os.utime(po_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return original(project, article, lang, glossary, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract_mod, "_write_po", translator_saves_in_the_same_tick)
+    extract_project(project, ["a"])
+    data = po_path.read_bytes()
+    assert b"Automatically generatex" in data  # the save is kept...
+    assert read_catalog(po_path).find("A brand new paragraph.") is not None  # ...and merged
+
+
 def test_save_just_before_the_renames_is_merged_too(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -910,6 +910,12 @@ def _write_po(
     data: bytes | None = None  # the content of a merge done again here
     for _ in range(MAX_CONCURRENT_RETRIES):
         now = file_stamp(path)
+        if now == stamp and tmp is not None and data is None and not direct:
+            # As the merge read it: staged without reading it again (thousands of catalogues
+            # in a cold run). The commit compares what it replaces with `digest`, so a save
+            # that kept size and time is merged again there, never overwritten.
+            article.staged.append(_Staged(os.fspath(path), tmp, now, lang, digest))
+            return FileResult(project.relative(path), True, stats)
         current = None
         if now is not None:
             try:
