@@ -111,6 +111,38 @@ def test_second_extract_changes_no_byte(project: Project, monkeypatch: pytest.Mo
     assert snapshot(project.root) == before
 
 
+def test_the_extract_cache_is_saved_a_slice_at_a_time_as_one_json_document(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import json
+
+    monkeypatch.setattr(extract_mod, "SAVE_SLICE", 1)
+    write(project.source_dir / "c.html", page("Third", "A third story."))
+    extract_project(project, project.articles())
+    text = (project.cache_dir / "extract.json").read_text("utf-8")
+    data = json.loads(text)
+    assert text == json.dumps(data, separators=(",", ":"))
+    assert sorted(data["articles"]) == ["a", "b", "c"] and data["memory"]
+    assert not list(project.cache_dir.glob(".extract.json.*"))  # (no temporary left)
+    assert extract_project(project, project.articles()).skipped == 3
+
+
+def test_htm_sources_are_found_unchanged_too(project: Project) -> None:
+    # `.htm` with no `.html` beside it: the cache stamps that file (found by listing source/
+    # only once some article looks changed), so a second run skips it like any other; an
+    # `.html` added beside it then takes over, as `Project.source_path` says.
+    (project.source_dir / "a.html").rename(project.source_dir / "a.htm")
+    extract_project(project, project.articles())
+    before = snapshot(project.root)
+    report = extract_project(project, project.articles())
+    assert report.written == [] and report.skipped == 2
+    assert snapshot(project.root) == before
+    write(project.source_dir / "a.html", page("Talks resumed", "Residents gathered outside."))
+    report = extract_project(project, project.articles())
+    assert report.skipped == 1
+    assert read_catalog(project.pot_path("a")).find("Talks resumed") is not None
+    assert extract_project(project, project.articles()).skipped == 2
+
+
 def test_changed_source_keeps_translations(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     extract_project(project, project.articles())
     po_path = project.po_path("ru", "a")
@@ -205,6 +237,36 @@ def test_concurrent_save_is_merged_not_overwritten(
     entry = po.find("Talks resume")
     assert entry is not None and entry.msgstr == "Переговоры возобновились"
     assert po.find("A brand new paragraph.") is not None
+
+
+def test_a_save_that_keeps_size_and_mtime_is_merged_not_overwritten(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staging a merged catalogue does not read it again when its stamp is the one the merge
+    # read: the commit compares what it replaces, so such a save still comes through.
+    extract_project(project, project.articles())
+    write(project.source_path("a"), page("Talks resume", "A brand new paragraph."))
+    po_path = project.po_path("ru", "a")
+    original = extract_mod._write_po
+
+    saved = []
+
+    def translator_saves_in_the_same_tick(project: Project, article: object, lang: str,
+                                          glossary: object, **kw: bool):  # fmt: skip
+        if lang == "ru" and not saved:
+            saved.append(True)
+            st = po_path.stat()
+            data = po_path.read_bytes()
+            assert b"Automatically generated" in data
+            po_path.write_bytes(data.replace(b"Automatically generated", b"Automatically generatex"))
+            os.utime(po_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return original(project, article, lang, glossary, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extract_mod, "_write_po", translator_saves_in_the_same_tick)
+    extract_project(project, ["a"])
+    data = po_path.read_bytes()
+    assert b"Automatically generatex" in data  # the save is kept...
+    assert read_catalog(po_path).find("A brand new paragraph.") is not None  # ...and merged
 
 
 def test_save_just_before_the_renames_is_merged_too(

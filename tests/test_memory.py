@@ -120,13 +120,17 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk"])
 def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
         newsroom: Path, tmp_path: Path, bulk: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    # bulk: document frequencies recounted from the index (a cold memory of a big newsroom).
+    # bulk: document frequencies recounted from the index (a cold memory of a big newsroom),
+    # and the winner of every msgid recorded (then deleted as the changes below touch them).
     monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1 if bulk else 10**9)
+    monkeypatch.setattr("transflow.memory.WINNER_MIN_PAIRS", 1)
     root = tmp_path / "locales"
     subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
     cats = catalogues_of(root)
     memory = SqliteMemory(tmp_path / DB_FILE)
     memory.refresh(cats)
+    winners = memory.con.execute("SELECT count(*) FROM winners").fetchone()[0]
+    assert (winners == len(memory)) if bulk else winners == 0
     assert assert_same_answers(memory, cats) > 20
     # A newsroom's week: an article deleted, one retranslated, one added in the middle of the
     # order, the first one (where shared msgids are first met) emptied, imported units.
@@ -143,6 +147,8 @@ def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
     stats = memory.refresh(cats)
     assert not memory.notes
     assert (stats.parsed, stats.removed) == (4, 1)
+    if bulk:  # (the msgids of the changed catalogues lost theirs)
+        assert 0 < memory.con.execute("SELECT count(*) FROM winners").fetchone()[0] < winners
     assert assert_same_answers(memory, cats) > 20
     assert memory.lookup("ka", "Imported unit about the ceasefire talks") == (
         "Imported unit about the ceasefire talks", "Импорт", 100.0)
@@ -151,6 +157,39 @@ def test_same_answers_on_a_synthetic_newsroom_and_after_changes(
     fresh.refresh(cats)
     for lang, msgid in queries(reference(cats), 100, seed=3):
         assert fresh.lookup(lang, msgid) == memory.lookup(lang, msgid)
+
+
+@needs_generator
+def test_a_cold_fill_in_bulk_keys_everything_as_one_catalogue_at_a_time(
+        newsroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # Filling an empty memory allocates each catalogue's slot without asking the database:
+    # the same slots, msgid keys and index as the queries of an incremental fill give.
+    root = tmp_path / "locales"
+    subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
+    (root / "memory").mkdir()
+    (root / "memory" / "ka.po").write_text(po_text(("Imported unit about the ceasefire talks",
+                                                    "Импорт")), "utf-8")  # fmt: skip
+    cats = catalogues_of(root) + [("ka", str(root / "memory" / "ka.po"), MEMORY_FILE_ORDER)]
+
+    def contents(bulk_min: int, name: str) -> list[list[tuple[object, ...]]]:
+        monkeypatch.setattr("transflow.memory.BULK_MIN_READS", bulk_min)
+        memory = SqliteMemory(tmp_path / name)
+        memory.refresh(cats)
+        con = memory.con
+        con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab (main, words, 'row')")
+        found = [con.execute(sql).fetchall() for sql in (
+            "SELECT path, lang, ord, base FROM catalogs ORDER BY path",
+            "SELECT lang, msgid, key, hid FROM msgids ORDER BY key",
+            "SELECT c.path, p.pos, m.msgid, p.msgstr FROM pairs p JOIN catalogs c ON c.id = p.cat"
+            " JOIN msgids m ON m.id = p.mid ORDER BY c.path, p.pos",
+            "SELECT term, n FROM df ORDER BY term",
+            "SELECT term, doc FROM temp.vocab ORDER BY term")]
+        memory.close()
+        return found
+
+    bulk, one_by_one = contents(1, "bulk.sqlite3"), contents(10**9, "one.sqlite3")
+    assert len(bulk[0]) == len(cats) and len(bulk[2]) > 1000
+    assert bulk == one_by_one
 
 
 @needs_corpus_po
@@ -180,6 +219,35 @@ def test_exact_fill_is_the_most_frequent_translation_ties_to_the_smallest(tmp_pa
     assert memory.lookup("ru", "Hello world") == ("Hello world", "B", 100.0)
     assert memory.lookup("ru", "Tie here") == ("Tie here", "X", 100.0)
     assert memory.lookup("ka", "Hello world") is None  # another language knows nothing
+    assert_same_answers(memory, cats)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk"])
+def test_a_recorded_winner_is_the_counted_one_and_goes_when_its_pairs_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool) -> None:  # fmt: skip
+    # A cold fill records the winner of a msgid with many pairs; a later refresh that changes
+    # those pairs drops it, so the answer is counted again (never a stale winner).
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1 if bulk else 10**9)
+    monkeypatch.setattr("transflow.memory.WINNER_MIN_PAIRS", 3)
+    cats = []
+    for i, msgstr in enumerate(["B", "A", "B", "A", "A"]):
+        path = tmp_path / "ru" / f"{i}.po"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(po_text(("Support independent journalism", msgstr),
+                                ("Only here " * (i + 1), "Z")), "utf-8")  # fmt: skip
+        cats.append(("ru", str(path), str(i)))
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    recorded = memory.con.execute("SELECT msgstr FROM winners").fetchall()
+    assert recorded == ([("A",)] if bulk else [])  # (the other msgids have one pair each)
+    assert memory.lookup("ru", "Support independent journalism")[1] == "A"
+    for i in (1, 3):  # two of the three "A" become "B": "B" wins now
+        path = Path(cats[i][1])
+        path.write_text(path.read_text("utf-8").replace('msgstr "A"', 'msgstr "B"'), "utf-8")
+        os.utime(path, ns=(1, 1))
+    memory.refresh(cats)
+    assert memory.con.execute("SELECT count(*) FROM winners").fetchone()[0] == 0
+    assert memory.lookup("ru", "Support independent journalism")[1] == "B"
     assert_same_answers(memory, cats)
 
 

@@ -47,13 +47,16 @@ from typing import Any, Protocol
 from transflow import __version__
 
 DB_FILE = "memory.sqlite3"
-SCHEMA = 4  # bump when the tables or what a row means change
+SCHEMA = 5  # bump when the tables or what a row means change
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
 # The memory file is met after every article (as if its slug sorted last): articles win ties.
 MEMORY_FILE_ORDER = "\U0010ffff"
 # A catalogue changed this close to the moment it was read may change again within the same
 # timestamp tick without changing size ("racy git"): such catalogues are re-hashed next time.
 RACY_WINDOW_NS = 2_000_000_000
+# A msgid with this many pairs has its most frequent msgstr recorded by a cold fill: counting
+# them costs a lookup ~2 ms at 10,000 articles, in every worker that meets it.
+WINNER_MIN_PAIRS = 16
 BULK_MIN_READS = 500  # catalogues to parse from which document frequencies are recounted whole
 # A run that wrote at least 1/REBUILD_FRACTION of the catalogues: the memory is rebuilt, not patched.
 REBUILD_FRACTION = 2
@@ -160,14 +163,20 @@ _TABLES = (
     "CREATE TABLE msgids (id INTEGER PRIMARY KEY, lang TEXT NOT NULL, hid INTEGER NOT NULL,"
     " msgid TEXT NOT NULL, key INTEGER NOT NULL UNIQUE)",
     "CREATE INDEX msgids_hid ON msgids (hid)",
+    # (A rowid table: a msgstr is often longer than a `WITHOUT ROWID` row should be; as one
+    # such a memory was a third bigger and slower to fill.)
     "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
-    " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos)) WITHOUT ROWID",
+    " msgstr TEXT NOT NULL, PRIMARY KEY (cat, pos))",
     "CREATE INDEX pairs_mid ON pairs (mid)",
     # (`columnsize=0`: no per-row sizes, which only ranking reads; this index is never ranked.)
     "CREATE VIRTUAL TABLE words USING fts5 (terms, content='', detail=none, columnsize=0)",
     # Document frequency of each term (msgids of the language containing the word): kept
     # beside FTS5 because `fts5vocab` takes ~70 µs a term, this ~3.
     "CREATE TABLE df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+    # The most frequent msgstr of the msgids with many pairs (boilerplate: a footer held by
+    # every article), worked out once by a cold fill instead of by every process's lookups.
+    # A refresh that changes a msgid's pairs deletes its row (`_winner` counts again).
+    "CREATE TABLE winners (mid INTEGER PRIMARY KEY, msgstr TEXT NOT NULL)",
 )
 
 
@@ -214,7 +223,11 @@ class SqliteMemory:
         self._new_msgids = 0
         self._next_mid = 1
         self._bulk = False
-        self._wanted: list[Catalogue] | None = None  # the last refresh's (to rebuild from)
+        # Filling an empty memory: each language's number and the last slot given out.
+        self._last_slot: dict[str, tuple[int, int]] | None = None
+        # The last refresh's whole list (to rebuild from), or what makes it (listed only if a
+        # rebuild needs it: 20,000 catalogues are ~5 MB at 10,000 articles).
+        self._everything: list[Catalogue] | Callable[[], list[Catalogue]] | None = None
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
         self._hints: Hints | None = None  # what `learn` was told the run wrote
@@ -374,20 +387,21 @@ class SqliteMemory:
     def refresh(self, wanted: list[Catalogue], *,
                 seen: dict[str, os.stat_result] | None = None,
                 partial: bool = False,
-                everything: list[Catalogue] | None = None,
+                everything: list[Catalogue] | Callable[[], list[Catalogue]] | None = None,
                 isolated: bool = False) -> RefreshStats:  # fmt: skip
         """Bring the memory up to date with `wanted`, reading only what changed (one transaction).
 
         With `partial`, only the catalogues of `wanted` are looked at (the caller knows the
-        others are as the memory last saw them); `everything` is then the whole list.
+        others are as the memory last saw them); `everything` is then the whole list (or a
+        function that lists it, called only if a rebuild needs it).
         A fault of the database found on the way (corruption SQLite only now notices) rebuilds
         it from the catalogues. The whole list is remembered: a fault a lookup finds rebuilds
         from it. With `isolated`, the work is done in a forked child process (`_isolated`).
         """
         if not partial:
-            self._wanted = wanted
+            self._everything = wanted
         elif everything is not None:
-            self._wanted = everything
+            self._everything = everything
         if isolated:
             return self._isolated(lambda: self.refresh(wanted, seen=seen, partial=partial,
                                                        everything=everything))  # fmt: skip
@@ -397,7 +411,14 @@ class SqliteMemory:
         except sqlite3.Error as e:
             self._rebuild_after(e)
             self._partial = False  # (an empty database needs everything)
-            return self._refresh(self._wanted or wanted, {})
+            return self._refresh(self._wanted() or wanted, {})
+
+    def _wanted(self) -> list[Catalogue] | None:
+        """The last refresh's whole list (listed now if it was given as a function)."""
+        everything = self._everything
+        if callable(everything):
+            everything = self._everything = everything()
+        return everything
 
     def learn(self, written: list[Catalogue], *, written_count: int | None = None,
               hints: Hints | None = None, isolated: bool = False) -> RefreshStats:  # fmt: skip
@@ -418,12 +439,12 @@ class SqliteMemory:
         if isolated:
             return self._isolated(lambda: self.learn(written, written_count=written_count,
                                                      hints=hints))  # fmt: skip
-        wanted = self._wanted
         count = len(written) if written_count is None else written_count
         self._hints = hints
         try:
-            if (wanted is not None and count >= BULK_MIN_READS
-                    and count * REBUILD_FRACTION >= len(wanted)):  # fmt: skip
+            # (`_wanted` lists the whole project only when the run wrote that much.)
+            wanted = self._wanted() if count >= BULK_MIN_READS else None
+            if wanted is not None and count * REBUILD_FRACTION >= len(wanted):
                 self._recreate()
                 return self.refresh(wanted)
             return self.refresh(written, partial=True)
@@ -586,6 +607,7 @@ class SqliteMemory:
             empty = self._bulk and not known_any
             if empty:
                 con.execute("DROP INDEX pairs_mid")
+                self._last_slot = {}  # (catalogues come in article order: `_allocate`)
             touched: set[int] = set()
             for row in gone:
                 touched |= self._drop_pairs(row[0])
@@ -615,8 +637,21 @@ class SqliteMemory:
                             (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
                     touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
             self._settle(touched)
+            mids = sorted(touched)  # (their pairs changed: a recorded winner no longer holds)
+            for start in range(0, len(mids), 500):
+                chunk = mids[start : start + 500]
+                con.execute(f"DELETE FROM winners WHERE mid IN ({','.join('?' * len(chunk))})",
+                            chunk)  # fmt: skip
             if empty:
                 con.execute("CREATE INDEX pairs_mid ON pairs (mid)")
+                if self._hints is None:
+                    # (Not when learning what a run wrote: that memory serves the next runs,
+                    # which look up little, and the run waits for it.)
+                    con.execute(
+                        "INSERT INTO winners SELECT h.mid, (SELECT msgstr FROM pairs p"
+                        " WHERE p.mid = h.mid GROUP BY msgstr ORDER BY count(*) DESC, msgstr"
+                        " LIMIT 1) FROM (SELECT mid FROM pairs GROUP BY mid HAVING count(*) >= ?)"
+                        " h", (WINNER_MIN_PAIRS,))  # fmt: skip
             if self._bulk and self._new_msgids:
                 con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
                             " USING fts5vocab (main, words, 'row')")  # fmt: skip
@@ -627,6 +662,8 @@ class SqliteMemory:
             with contextlib.suppress(sqlite3.Error):
                 con.execute("ROLLBACK")
             raise
+        finally:
+            self._last_slot = None
         self._forget()
         return stats
 
@@ -651,6 +688,16 @@ class SqliteMemory:
 
     def _allocate(self, lang: str, ord_: str) -> int:
         """The key base of a new catalogue: a slot between its neighbours in article order."""
+        last = self._last_slot
+        if last is not None and lang in last and ord_ != MEMORY_FILE_ORDER:
+            # Filling an empty memory in article order: the neighbour before is the catalogue
+            # allocated just before, none after (what the queries below find, without them).
+            low = last[lang][1]
+            slot = low + min(SLOT_STEP, (SLOT_MAX + 1 - low) // 2)
+            if slot <= low or slot >= SLOT_MAX + 1:
+                raise _Exhausted
+            last[lang] = (last[lang][0], slot)
+            return (slot << SLOT_SHIFT) | (last[lang][0] << POS_BITS)
         con = self.con
         row = con.execute("SELECT no FROM langs WHERE lang = ?", (lang,)).fetchone()
         if row is None:
@@ -675,6 +722,8 @@ class SqliteMemory:
             slot = low + min(SLOT_STEP, (high - low) // 2)
             if slot <= low or slot >= high:
                 raise _Exhausted
+            if last is not None:
+                last[lang] = (no, slot)
         return (slot << SLOT_SHIFT) | (no << POS_BITS)
 
     def _drop_pairs(self, cat_id: int) -> set[int]:
@@ -719,6 +768,7 @@ class SqliteMemory:
         existing: set[int] = set()
         new_msgids, new_words, rows = [], [], []
         df: dict[str, int] = {}
+        bulk = self._bulk
         for pos, ((msgid, msgstr), hid) in enumerate(zip(pairs, hids, strict=True)):
             mid = known.get(msgid)
             if mid is None:
@@ -728,8 +778,9 @@ class SqliteMemory:
                 terms = self._terms(lang, msgid)
                 new_msgids.append((mid, lang, hid, msgid, key))
                 new_words.append((key, " ".join(terms)))
-                for term in terms:
-                    df[term] = df.get(term, 0) + 1
+                if not bulk:  # (in bulk, counted once at the end from the index)
+                    for term in terms:
+                        df[term] = df.get(term, 0) + 1
             elif mid < self._first_new:
                 existing.add(mid)
             rows.append((cat_id, pos, mid, msgstr))
@@ -809,8 +860,9 @@ class SqliteMemory:
         except sqlite3.Error as e:
             # Corruption SQLite noticed only now: rebuild from the catalogues, then answer.
             self._rebuild_after(e)
-            if self._wanted is not None:
-                self._refresh(self._wanted)
+            everything = self._wanted()
+            if everything is not None:
+                self._refresh(everything)
             result = self._lookup(lang, msgid)
         memo = self._memo  # (a reconnect after a fork starts a new memo)
         if len(memo) >= _memo_max():
@@ -820,6 +872,9 @@ class SqliteMemory:
 
     def _winner(self, mid: int) -> str:
         # The most frequent translation; ties to the smallest string (UTF-8 order = code points).
+        row = self.con.execute("SELECT msgstr FROM winners WHERE mid = ?", (mid,)).fetchone()
+        if row is not None:
+            return str(row[0])
         row = self.con.execute(
             "SELECT msgstr, count(*) AS n FROM pairs WHERE mid = ? GROUP BY msgstr"
             " ORDER BY n DESC, msgstr LIMIT 1", (mid,)).fetchone()  # fmt: skip
@@ -865,23 +920,27 @@ class SqliteMemory:
         keys: dict[int, None] = {}
         heads = cache.heads
 
-        def first(query: str) -> tuple[int, ...]:
+        def first(query: str, keep: bool = True) -> tuple[int, ...]:
             # The first msgids an FTS5 query matches: the index keeps them in the order the
-            # in-memory memory met them (`ORDER BY rowid`), cached for the run's next lookups.
+            # in-memory memory met them (`ORDER BY rowid`), cached for the run's next lookups
+            # when `keep` (one word's: 9 in 10 are met again; three words together: 1 in 25,
+            # and up to 100 keys each, they grew a worker by tens of MB at 10,000 articles).
             found = heads.get(query)
             if found is None:
-                if len(heads) >= LOOKUP_CACHE_MAX:
-                    heads.clear()
-                found = heads[query] = tuple(key for (key,) in con.execute(
+                found = tuple(key for (key,) in con.execute(
                     "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
                     (query, MEMORY_CANDIDATES)))  # fmt: skip
+                if keep:
+                    if len(heads) >= LOOKUP_CACHE_MAX:
+                        heads.clear()
+                    heads[query] = found
             return found
 
         rare = [f'"{term}"' for _, _, term in frequency[:MEMORY_RARE_WORDS]]
         # (`catalog._together`: msgids holding every rarest word, first; when the rarest word
         # has no more msgids than the candidates, they are all candidates anyway.)
         if len(rare) > 1 and frequency[0][0] > MEMORY_CANDIDATES:
-            keys.update(dict.fromkeys(first(" AND ".join(rare))))
+            keys.update(dict.fromkeys(first(" AND ".join(rare), keep=False)))
         for query in rare:
             keys.update(dict.fromkeys(first(query)))
         chosen = list(keys)[:MEMORY_CANDIDATES]
