@@ -645,9 +645,10 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
 # --- the whole report, replayed ---------------------------------------------------------------
 
 REPORT_FORMATS = ("text", "json", "github", "gitlab")
-REPLAY_FORMAT = 1  # bump when what a replay depends on changes
-REPLAY_CHUNK = 1 << 20  # bytes of a replayed report written at a time
+REPLAY_FORMAT = 2  # bump when what a replay depends on changes
+REPLAY_CHUNK = 1 << 18  # bytes of a replayed report written at a time
 WRITE_CHUNK = 1 << 18  # characters of a report gathered before a write
+NO_SOURCE = 0xFF  # in a kept report's source codes: the article had no source file checked
 
 
 def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: str,
@@ -656,10 +657,12 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
     """Check, and write the report (`report.stream_findings`) as it comes; the exit code.
 
     The report of the last check in each format is kept (`build/.cache/check-<fmt>.out`, and
-    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum, the exit code, and the stamp of every catalogue and
-    source file it was made from, with everything else it depends on: the options, the
+    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum,
+    the exit code, and a digest of the list of articles and of the stamp of every catalogue
+    and source file it was made from, with everything else it depends on: the options, the
     glossary, the project file, transflow's code). When nothing changed, that report is
-    written again, byte for byte, without loading a single finding.
+    written again, byte for byte, without loading a single finding; the stamps are taken a
+    batch at a time (`snapshot.stamps_digest`), so a newsroom's 30,000 inputs cost no memory.
     """
     import time
 
@@ -673,14 +676,11 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
     slot = f"check-{fmt}" + ("" if summary else "-quiet") + ("-color" if color else "")
     base = os.path.join(project.cache_dir, slot)
     snap_path, out_path = base + ".snapshot", base + ".out"
-    locales = os.fspath(project.locales_dir)
-    po_paths: list[str] = []
     if len(langs) * len(articles) >= CACHE_MIN_CATALOGUES and fmt in REPORT_FORMATS:
         key = ("check-report", REPLAY_FORMAT, fmt, color, summary, tuple(langs),
-               _findings_key(project), locales, project.relative(project.locales_dir),
-               os.fspath(project.source_dir))  # fmt: skip
-        po_paths = [f"{locales}/{lang}/{article}.po" for lang in langs for article in articles]
-        code = _replay(snap_path, out_path, key, articles, po_paths, write, notes)
+               _findings_key(project), os.fspath(project.locales_dir),
+               project.relative(project.locales_dir), os.fspath(project.source_dir))  # fmt: skip
+        code = _replay(project, snap_path, out_path, key, langs, articles, write, notes)
         if code is not None:
             return code
     sources: list[str] = []
@@ -699,16 +699,59 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
         if pending:
             _write_both("".join(pending), write, keep)
         if keep is not None and key is not None:
-            found = snapshot.stamps(po_paths + sources)
-            if found is not None and snapshot.settled(found, started) and keep.finish():
-                snapshot.save(snap_path, key, (articles, sources, snapshot.pack(found),
-                                               tally.exit_code, keep.length, keep.crc))
+            codes = _source_codes(project, articles, sources)
+            found = None if codes is None else _input_stamps(project, langs, articles, codes)
+            if (found is not None and snapshot.settled_ns(found[1], started)
+                    and keep.finish()):
+                snapshot.save(snap_path, key, (snapshot.names_digest(articles), len(articles),
+                                               codes, found[0], tally.exit_code, keep.length,
+                                               keep.crc))
             else:
                 snapshot.remove(snap_path)
     finally:
         if keep is not None:
             keep.discard()
     return tally.exit_code
+
+
+def _source_codes(project: Project, articles: list[str], sources: list[str]) -> bytes | None:
+    """The source files checked (`iter_findings`' `inputs`, in article order) as one byte per
+    article: the index of its suffix in `SOURCE_SUFFIXES`, `NO_SOURCE` for none (b"" when no
+    source was checked: house style moot). None when they are not such paths (no snapshot)."""
+    if not sources:
+        return b""
+    from transflow.project import SOURCE_SUFFIXES
+
+    prefix = os.fspath(project.source_dir) + "/"
+    codes = bytearray([NO_SOURCE]) * len(articles)
+    k = 0
+    for i, article in enumerate(articles):
+        if k == len(sources):
+            break
+        for n, suffix in enumerate(SOURCE_SUFFIXES):
+            if sources[k] == f"{prefix}{article}{suffix}":
+                codes[i] = n
+                k += 1
+                break
+    return bytes(codes) if k == len(sources) else None
+
+
+def _input_stamps(project: Project, langs: list[str], articles: list[str],
+                  codes: bytes) -> tuple[bytes, int, int] | None:  # fmt: skip
+    """`snapshot.stamps_digest` of a check's inputs: every selected catalogue
+    (`locales/<lang>/<article>.po`), then the source files `codes` names."""
+    from transflow import snapshot
+
+    locales = os.fspath(project.locales_dir)
+    groups: list[tuple[str, Iterable[str]]] = [
+        (f"{locales}/{lang}", map("{}.po".format, articles)) for lang in langs]
+    if codes:
+        from transflow.project import SOURCE_SUFFIXES
+
+        groups.append((os.fspath(project.source_dir), (
+            f"{article}{SOURCE_SUFFIXES[code]}"
+            for article, code in zip(articles, codes, strict=True) if code != NO_SOURCE)))
+    return snapshot.stamps_digest(groups)
 
 
 def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | None) -> None:
@@ -778,8 +821,8 @@ class _ReportCopy:
             self.tmp = None
 
 
-def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[str],
-            po_paths: list[str], write: Callable[[str], None],
+def _replay(project: Project, snap_path: str, out_path: str, key: tuple[Any, ...],
+            langs: list[str], articles: list[str], write: Callable[[str], None],
             notes: list[str]) -> int | None:  # fmt: skip
     """Write the kept report again when every input's stamp is the one it was made from: its
     exit code; None (having written nothing) when it cannot answer."""
@@ -791,17 +834,18 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
     if value is None:
         return None
     try:
-        saved_articles, sources, saved, code, length, crc = value
-        if (saved_articles != articles or type(sources) is not list
-                or not set(map(type, sources)) <= {str} or code not in (0, 1)
-                or type(length) is not int or type(crc) is not int or type(saved) is not bytes):
+        names, count, codes, saved, code, length, crc = value
+        if (type(names) is not bytes or type(codes) is not bytes or type(saved) is not bytes
+                or code not in (0, 1) or type(length) is not int or type(crc) is not int):
             return None
     except (TypeError, ValueError):
         notes.append(f"check report {snap_path}: damaged; not used")
         return None
-    inputs = po_paths + sources
-    now = snapshot.stamps(inputs)
-    if now is None or snapshot.pack(now) != saved:
+    if (count != len(articles) or (codes and len(codes) != count)
+            or snapshot.names_digest(articles) != names):
+        return None
+    now = _input_stamps(project, langs, articles, codes)
+    if now is None or now[0] != saved:
         return None
     try:
         fh = open(out_path, "rb")  # noqa: SIM115 (closed below)
@@ -832,7 +876,7 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
                 rest += chunk
         if rest:
             write(rest.decode("utf-8", "surrogatepass"))
-    notes.append(f"check: the report of the last check, every one of its {len(inputs)} files "
+    notes.append(f"check: the report of the last check, every one of its {now[2]} files "
                  "unchanged")
     return int(code)
 
