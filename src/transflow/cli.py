@@ -282,6 +282,7 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         force=force,
         progress=settings.progress(),
         every_article=not articles,
+        keep_pages=settings.verbosity >= 1,  # (only -v shows a line per page)
     )
     if settings.verbosity >= 1:  # (30,000 lines at 10,000 articles: made only to be shown)
         for line in report.notes:
