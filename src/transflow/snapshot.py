@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import itertools
 import marshal
 import operator
@@ -86,7 +85,10 @@ def stamps_digest(groups: Iterable[tuple[str, Iterable[str]]]) -> tuple[bytes, i
     as 30,000 paths and tuples at once (`stamps` holds them all: for the few of `status`).
     Two runs give the same digest exactly when every stamp is the same, in the same order.
     """
-    digest = hashlib.blake2b(digest_size=20)
+    # (Imported here: hashlib loads OpenSSL, 3.5 MB, which `check ARTICLE` never needs.)
+    from hashlib import blake2b
+
+    digest = blake2b(digest_size=20)
     newest = count = 0
     pack = _PACKED.pack
     for folder, names in groups:
@@ -113,7 +115,9 @@ def stamps_digest(groups: Iterable[tuple[str, Iterable[str]]]) -> tuple[bytes, i
 def names_digest(names: Iterable[str]) -> bytes:
     """A digest of a list of names (NUL-separated: no file name holds a NUL), in constant
     memory: a snapshot compares it instead of keeping the whole list."""
-    digest = hashlib.blake2b(digest_size=20)
+    from hashlib import blake2b
+
+    digest = blake2b(digest_size=20)
     it = iter(names)
     while batch := list(itertools.islice(it, DIGEST_BATCH)):
         digest.update("\0".join(batch).encode("utf-8", "surrogatepass") + b"\0")
