@@ -671,6 +671,7 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
 
     started = time.time_ns()  # (before any stat: see `snapshot.settled`)
     notes = notes if notes is not None else []
+    write = _Reader(write)
     key: tuple[Any, ...] | None = None
     # One kept report for each way of writing it (`check -q` and `check` alternate in CI).
     slot = f"check-{fmt}" + ("" if summary else "-quiet") + ("-color" if color else "")
@@ -752,6 +753,24 @@ def _input_stamps(project: Project, langs: list[str], articles: list[str],
             f"{article}{SOURCE_SUFFIXES[code]}"
             for article, code in zip(articles, codes, strict=True) if code != NO_SOURCE)))
     return snapshot.stamps_digest(groups)
+
+
+class _Reader:
+    """Where the report goes: `write`, until the reader goes away (`check | head` closing the
+    pipe: `BrokenPipeError`). The check then goes on without writing: every catalogue's
+    findings reach the cache, the report is kept whole, and the exit code is what the
+    findings say (SPEC: 0 or 1), as if the reader had read it all."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.gone = False
+
+    def __call__(self, text: str) -> None:
+        if not self.gone:
+            try:
+                self.write(text)
+            except BrokenPipeError:
+                self.gone = True
 
 
 def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | None) -> None:
