@@ -305,3 +305,22 @@ def test_the_kept_report_is_not_replayed_after_a_source_changed(
     assert f"source/{which}" in expected["check text"][1] and "[style]" in expected["check text"][1]
     assert answers(project.root) == expected
     assert answers(project.root) == expected  # (and from the snapshots made then)
+
+
+def test_a_report_too_big_to_keep_is_not_kept(project: Project, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    expected = fresh(project.root, tmp_path)
+    assert answers(project.root) == expected
+    cache = project.cache_dir
+    assert (cache / "check-json.out").is_file()  # (kept: under the cap)
+    size = (cache / "check-text.out").stat().st_size
+    monkeypatch.setattr(check_mod, "MAX_KEPT_REPORT", size - 1)  # (text: over; -q: under)
+    for _ in range(2):
+        assert answers(project.root) == expected
+        result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "check"])
+        assert result.exit_code == 1 and "the report of the last check" not in result.stderr
+        assert "answered from the cache" in result.stderr
+        assert not (cache / "check-text.out").exists()  # (nor the older one)
+        assert not (cache / "check-text.snapshot").exists()
+        assert (cache / "check-text-quiet.out").stat().st_size < size
+        assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]

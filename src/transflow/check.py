@@ -648,6 +648,12 @@ REPORT_FORMATS = ("text", "json", "github", "gitlab")
 REPLAY_FORMAT = 2  # bump when what a replay depends on changes
 REPLAY_CHUNK = 1 << 18  # bytes of a replayed report written at a time
 WRITE_CHUNK = 1 << 18  # characters of a report gathered before a write
+# A report bigger than this is not kept for replay (nor written to a temporary past it): the
+# report of a settled 10,000-article newsroom is 17 MB in JSON, but a project whose every
+# entry has findings (html2po's raw-HTML msgids: 271 MB of JSON at 10,000 articles) would
+# keep hundreds of MB per format and way of writing, to save a second that its findings
+# cache already saves mostly. Such a check answers from the findings cache instead.
+MAX_KEPT_REPORT = 32 << 20
 NO_SOURCE = 0xFF  # in a kept report's source codes: the article had no source file checked
 
 
@@ -709,6 +715,7 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
                                                keep.crc))
             else:
                 snapshot.remove(snap_path)
+                snapshot.remove(out_path)  # (the report of an older check: no use without it)
     finally:
         if keep is not None:
             keep.discard()
@@ -781,7 +788,8 @@ def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | Non
 
 class _ReportCopy:
     """The report being written, copied to a temporary beside `check-<fmt>.out` (renamed into
-    place by `finish`); any failure only means no replay next time."""
+    place by `finish`); any failure, or a report over `MAX_KEPT_REPORT`, only means no replay
+    next time."""
 
     def __init__(self, path: str) -> None:
         from transflow.files import stage_file
@@ -806,6 +814,9 @@ class _ReportCopy:
         import zlib
 
         data = text.encode("utf-8", "surrogatepass")
+        if self.length + len(data) > MAX_KEPT_REPORT:
+            self.discard()  # (too big to keep: see MAX_KEPT_REPORT)
+            return
         try:
             self.fh.write(data)
         except OSError:
@@ -855,7 +866,8 @@ def _replay(project: Project, snap_path: str, out_path: str, key: tuple[Any, ...
     try:
         names, count, codes, saved, code, length, crc = value
         if (type(names) is not bytes or type(codes) is not bytes or type(saved) is not bytes
-                or code not in (0, 1) or type(length) is not int or type(crc) is not int):
+                or code not in (0, 1) or type(length) is not int or type(crc) is not int
+                or length > MAX_KEPT_REPORT):  # (kept under a higher cap: made again)
             return None
     except (TypeError, ValueError):
         notes.append(f"check report {snap_path}: damaged; not used")
