@@ -574,6 +574,7 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
             for article, rel, path, st, handle in _cached_catalogues(project, cache, lang,
                                                                      articles, locales, shown):
                 if handle is None:
+                    assert st is not None  # (a miss keeps its stat)
                     units.append((rel, lang, article, len(jobs)))
                     jobs.append(_Job(lang, article, rel, path, st))
                 else:
@@ -914,9 +915,10 @@ def _replay(project: Project, snap_path: str, out_path: str, key: tuple[Any, ...
 
 def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
                        articles: list[str], locales: str, shown: str,
-                       ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+                       ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
     """(article, rel, path, stat, where the cached findings are, or None) of each of a
-    language's catalogues (in no particular order: findings are sorted in the end).
+    language's catalogues (in no particular order: findings are sorted in the end); the path
+    and stat only of those the cache cannot answer ("" and None for the others).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
     `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
@@ -934,28 +936,35 @@ def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str
         out = _catalogues_one_by_one(project, cache, lang, absent, locales, shown)
     else:
         out = []
-    paths = [f"{folder}/{article}.po" for article in present]
-    try:
-        stats = list(map(os.stat, paths))
-    except OSError:
-        stats = None
-    if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
-        return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
-    rels = [f"{shown_folder}/{article}.po" for article in present]
-    for article, rel, path, st, cached in zip(present, rels, paths, stats,
-                                              cache.ids(rels, stats), strict=True):  # fmt: skip
-        if cached is None:
-            cached = cache.lookup_id(rel, st, path)
-        out.append((article, rel, path, st, cached))
+    hits = cache.hits
+    # A batch at a time: the paths and stats of 10,000 catalogues are never held at once, and
+    # a catalogue the cache answers keeps neither (only a miss is read again).
+    for start in range(0, len(present), STAT_BATCH):
+        batch = present[start:start + STAT_BATCH]
+        paths = [f"{folder}/{article}.po" for article in batch]
+        try:
+            stats = list(map(os.stat, paths))
+        except OSError:
+            stats = None
+        if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
+            cache.hits = hits  # (counted again one by one)
+            return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
+        rels = [f"{shown_folder}/{article}.po" for article in batch]
+        for article, rel, path, st, cached in zip(batch, rels, paths, stats,
+                                                  cache.ids(rels, stats), strict=True):  # fmt: skip
+            if cached is None:
+                cached = cache.lookup_id(rel, st, path)
+            out.append((article, rel, path, st, None) if cached is None
+                       else (article, rel, "", None, cached))
     return out
 
 
 def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
                            articles: list[str], locales: str, shown: str,
-                           ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+                           ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
     """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
     place of one is an error."""
-    out = []
+    out: list[tuple[str, str, str, os.stat_result | None, Any]] = []
     for article in articles:
         path = f"{locales}/{lang}/{article}.po"
         try:
@@ -1141,6 +1150,7 @@ def _check_in_workers(project: Project, glossary: Glossary | None, jobs: list[_J
 # --- the findings cache -----------------------------------------------------------------------
 
 CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see check_project)
+STAT_BATCH = 2048  # catalogues statted (and looked up in the cache) at a time
 
 
 class _NoCache:
