@@ -4,9 +4,10 @@ At 10,000 articles a warm build must answer "nothing changed" in a few hundred m
 so the manifest is shaped for that:
 
 - One fixed-size binary record per article (`RecordLayout`: `struct`, no parsing), located
-  through one JSON list of slugs: loading 10,000 records costs a read, a checksum and one
-  `json.loads` of the slugs (a few ms), and a record is decoded only when its article is
-  looked at.
+  through one JSON list of slugs: opening 10,000 records costs a checksum streamed through
+  the file and one `json.loads` of the slugs (a few ms); a record is read (a block of
+  `BLOCK_RECORDS` at a time, `os.pread`) and decoded only when its article is looked at, so
+  the file (5 MB at 10,000 articles) is never held whole, not even when it is saved.
 - A record holds, for the source and each language's catalogue, the stamp (mtime, ctime,
   size, inode) and the digest of the bytes last seen; the percent translated of each
   catalogue (for the digest it was counted from); and, for each output page, the digests
