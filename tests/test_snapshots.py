@@ -324,3 +324,24 @@ def test_a_report_too_big_to_keep_is_not_kept(project: Project, tmp_path: Path,
         assert not (cache / "check-text.snapshot").exists()
         assert (cache / "check-text-quiet.out").stat().st_size < size
         assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stamps_compared_a_batch_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshot, "DIGEST_BATCH", 2)
+    paths = []
+    for i in range(5):
+        (tmp_path / f"f{i}").write_text("x" * i)
+        paths.append(str(tmp_path / f"f{i}"))
+    packed = snapshot.pack(snapshot.stamps(paths) or [])
+    assert snapshot.same_stamps(iter(paths), packed)
+    assert not snapshot.same_stamps(paths[:4], packed)  # (one fewer)
+    assert not snapshot.same_stamps([*paths, paths[0]], packed)  # (one more)
+    assert not snapshot.same_stamps([*paths[:3], str(tmp_path / "gone"), paths[4]], packed)
+    assert not snapshot.same_stamps(paths[::-1], packed)
+    assert snapshot.same_stamps([], snapshot.pack([]))
+    for i in (0, 3, 4):  # (in the first batch, the second, the last)
+        tick()
+        os.utime(paths[i])
+        assert not snapshot.same_stamps(paths, packed)
+        packed = snapshot.pack(snapshot.stamps(paths) or [])
+        assert snapshot.same_stamps(paths, packed)

@@ -59,6 +59,30 @@ def pack(found: list[Stamp]) -> bytes:
     return marshal.dumps(found, 2)
 
 
+def same_stamps(paths: Iterable[str], packed: bytes) -> bool:
+    """Whether the stamps of `paths`, in order, are the ones `pack` made `packed` from: statted
+    and compared a batch at a time, so 10,000 paths and stamps never stand at once.
+
+    (`pack`'s bytes are a list header, then each stamp's own marshal bytes: version 2 makes
+    no back-references, so a batch's stamps packed alone are the same bytes, in place.)
+    """
+    view = memoryview(packed)
+    at = count = 0
+    it = iter(paths)
+    header = 5  # (b"[" and the count, a little-endian int32)
+    while batch := list(itertools.islice(it, DIGEST_BATCH)):
+        try:
+            found = list(map(STAMP, map(os.stat, batch)))
+        except (OSError, ValueError):
+            return False
+        data = b"".join(map(marshal.dumps, found, itertools.repeat(2)))
+        if view[header + at:header + at + len(data)] != data:
+            return False
+        at += len(data)
+        count += len(found)
+    return header + at == len(packed) and packed[:header] == b"[" + count.to_bytes(4, "little")
+
+
 def unpack(data: bytes) -> list[Stamp] | None:
     """The stamps `pack` made, or None when `data` is not that."""
     try:
