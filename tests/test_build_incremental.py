@@ -16,6 +16,7 @@ import pytest
 from lxml import html as lxml_html
 
 import transflow.build.catalogs as catalogs_mod
+import transflow.build.manifest as manifest_mod
 import transflow.build.project as project_mod
 import transflow.build.render as render_mod
 from transflow.build import build_project
@@ -70,8 +71,9 @@ def test_a_warm_build_reads_no_input_and_writes_nothing(root: Path,
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"a warm build read or wrote {args[:1]}")
 
-    for name in ("read_bytes", "write_if_changed", "atomic_write", "cached_template"):
+    for name in ("read_bytes", "write_if_changed", "cached_template"):
         monkeypatch.setattr(project_mod, name, forbidden)
+    monkeypatch.setattr(manifest_mod, "atomic_write", forbidden)  # (the manifest's writer)
     monkeypatch.setattr(render_mod, "render_page", forbidden)
     monkeypatch.setattr(catalogs_mod, "read_entries", forbidden)
     report = build_project(project(root), LANGS, ARTICLES)

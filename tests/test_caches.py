@@ -82,6 +82,28 @@ def test_a_warm_check_reads_no_catalogue(project: Project, monkeypatch: pytest.M
     assert "4 catalogues answered from the cache, 0 read" in notes[-1]
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_catalogues_are_answered_a_batch_at_a_time(project: Project, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   batch: int) -> None:  # fmt: skip
+    monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", 0)  # (files written this very second)
+    for slug in ("c", "d", "e"):
+        write(project.source_path(slug), page(slug, f"The road to {slug} reopened."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+    first = findings_json(project.root)
+    monkeypatch.setattr(check_mod, "STAT_BATCH", batch)
+    assert findings_json(project.root) == first
+    path = project.po_path("ru", "a")  # (one changed: read again, the others answered)
+    path.write_text(path.read_text("utf-8").replace("Ханкенди", "Степанакерт"), "utf-8")
+    notes: list[str] = []
+    found = check_project(project, ["ka", "ru"], project.articles(), notes=notes)
+    assert "9 catalogues answered from the cache, 1 read" in notes[-1]
+    clean = tmp_path / "clean"
+    shutil.copytree(project.root, clean, ignore=shutil.ignore_patterns(".cache"))
+    assert found == check_project(read_project(clean / "transflow.toml"), ["ka", "ru"],
+                                  project.articles())
+
+
 def test_what_the_findings_depend_on_invalidates_them(project: Project,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     root = project.root

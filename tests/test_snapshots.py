@@ -263,3 +263,85 @@ def test_after_a_snapshot_only_the_changed_catalogue_is_counted(project: Project
     assert result.catalogs  # (rows made from the snapshot's numbers and the new count)
     again = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
     assert again.stats == {"cached": 6, "parsed": 0} and again.catalogs == result.catalogs
+
+
+STYLE_RULE = '''
+[[rule]]
+id = "no-status-qualifiers"
+message = "No status qualifiers."
+en = ["de facto"]
+ru = ["де-факто"]
+'''
+
+
+def _source_edit_same_size_same_mtime(project: Project, path: Path) -> None:
+    st = path.stat()
+    text = path.read_text("utf-8").replace("the hall", "de facto")  # (8 letters for 8)
+    assert text != path.read_text("utf-8")
+    path.write_text(text, "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+@pytest.mark.parametrize("which", ["a.html", "world/c.htm"])
+def test_the_kept_report_is_not_replayed_after_a_source_changed(
+        project: Project, tmp_path: Path, which: str) -> None:  # fmt: skip
+    """With house-style rules for the source language, the English pages are inputs of the
+    report too (whatever their suffix, in a sub-folder or not): an in-place edit of one is seen."""
+    glossary = project.root / "glossary.toml"
+    glossary.write_text(glossary.read_text("utf-8") + STYLE_RULE, "utf-8")
+    (project.source_dir / "world" / "c.html").rename(project.source_dir / "world" / "c.htm")
+    write(project.source_dir / "world" / "c.htm", page("Border", "The hall at Lars opened.",
+                                                       "Residents gathered outside the hall."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+    before = answers(project.root)
+    assert "[style]" not in before["check text"][1]
+    assert answers(project.root) == before  # (from the snapshots)
+    result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "check"])
+    assert "the report of the last check, every one of its 9 files unchanged" in result.stderr
+    tick()
+    _source_edit_same_size_same_mtime(project, project.source_dir / which)
+    expected = fresh(project.root, tmp_path)
+    assert f"source/{which}" in expected["check text"][1] and "[style]" in expected["check text"][1]
+    assert answers(project.root) == expected
+    assert answers(project.root) == expected  # (and from the snapshots made then)
+
+
+def test_a_report_too_big_to_keep_is_not_kept(project: Project, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    expected = fresh(project.root, tmp_path)
+    assert answers(project.root) == expected
+    cache = project.cache_dir
+    assert (cache / "check-json.out").is_file()  # (kept: under the cap)
+    size = (cache / "check-text.out").stat().st_size
+    monkeypatch.setattr(check_mod, "MAX_KEPT_REPORT", size - 1)  # (text: over; -q: under)
+    for _ in range(2):
+        assert answers(project.root) == expected
+        result = CliRunner().invoke(main, ["-C", str(project.root), "-v", "check"])
+        assert result.exit_code == 1 and "the report of the last check" not in result.stderr
+        assert "answered from the cache" in result.stderr
+        assert not (cache / "check-text.out").exists()  # (nor the older one)
+        assert not (cache / "check-text.snapshot").exists()
+        assert (cache / "check-text-quiet.out").stat().st_size < size
+        assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stamps_compared_a_batch_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshot, "DIGEST_BATCH", 2)
+    paths = []
+    for i in range(5):
+        (tmp_path / f"f{i}").write_text("x" * i)
+        paths.append(str(tmp_path / f"f{i}"))
+    packed = snapshot.pack(snapshot.stamps(paths) or [])
+    assert snapshot.same_stamps(iter(paths), packed)
+    assert not snapshot.same_stamps(paths[:4], packed)  # (one fewer)
+    assert not snapshot.same_stamps([*paths, paths[0]], packed)  # (one more)
+    assert not snapshot.same_stamps([*paths[:3], str(tmp_path / "gone"), paths[4]], packed)
+    assert not snapshot.same_stamps(paths[::-1], packed)
+    assert snapshot.same_stamps([], snapshot.pack([]))
+    for i in (0, 3, 4):  # (in the first batch, the second, the last)
+        tick()
+        os.utime(paths[i])
+        assert not snapshot.same_stamps(paths, packed)
+        packed = snapshot.pack(snapshot.stamps(paths) or [])
+        assert snapshot.same_stamps(paths, packed)

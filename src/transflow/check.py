@@ -574,6 +574,7 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
             for article, rel, path, st, handle in _cached_catalogues(project, cache, lang,
                                                                      articles, locales, shown):
                 if handle is None:
+                    assert st is not None  # (a miss keeps its stat)
                     units.append((rel, lang, article, len(jobs)))
                     jobs.append(_Job(lang, article, rel, path, st))
                 else:
@@ -645,9 +646,16 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
 # --- the whole report, replayed ---------------------------------------------------------------
 
 REPORT_FORMATS = ("text", "json", "github", "gitlab")
-REPLAY_FORMAT = 1  # bump when what a replay depends on changes
-REPLAY_CHUNK = 1 << 20  # bytes of a replayed report written at a time
+REPLAY_FORMAT = 2  # bump when what a replay depends on changes
+REPLAY_CHUNK = 1 << 18  # bytes of a replayed report written at a time
 WRITE_CHUNK = 1 << 18  # characters of a report gathered before a write
+# A report bigger than this is not kept for replay (nor written to a temporary past it): the
+# report of a settled 10,000-article newsroom is 17 MB in JSON, but a project whose every
+# entry has findings (html2po's raw-HTML msgids: 271 MB of JSON at 10,000 articles) would
+# keep hundreds of MB per format and way of writing, to save a second that its findings
+# cache already saves mostly. Such a check answers from the findings cache instead.
+MAX_KEPT_REPORT = 32 << 20
+NO_SOURCE = 0xFF  # in a kept report's source codes: the article had no source file checked
 
 
 def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: str,
@@ -656,10 +664,12 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
     """Check, and write the report (`report.stream_findings`) as it comes; the exit code.
 
     The report of the last check in each format is kept (`build/.cache/check-<fmt>.out`, and
-    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum, the exit code, and the stamp of every catalogue and
-    source file it was made from, with everything else it depends on: the options, the
+    `check-<fmt>.snapshot`; `-quiet`, `-color` after the format for those ways: its checksum,
+    the exit code, and a digest of the list of articles and of the stamp of every catalogue
+    and source file it was made from, with everything else it depends on: the options, the
     glossary, the project file, transflow's code). When nothing changed, that report is
-    written again, byte for byte, without loading a single finding.
+    written again, byte for byte, without loading a single finding; the stamps are taken a
+    batch at a time (`snapshot.stamps_digest`), so a newsroom's 30,000 inputs cost no memory.
     """
     import time
 
@@ -668,19 +678,17 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
 
     started = time.time_ns()  # (before any stat: see `snapshot.settled`)
     notes = notes if notes is not None else []
+    write = _Reader(write)
     key: tuple[Any, ...] | None = None
     # One kept report for each way of writing it (`check -q` and `check` alternate in CI).
     slot = f"check-{fmt}" + ("" if summary else "-quiet") + ("-color" if color else "")
     base = os.path.join(project.cache_dir, slot)
     snap_path, out_path = base + ".snapshot", base + ".out"
-    locales = os.fspath(project.locales_dir)
-    po_paths: list[str] = []
     if len(langs) * len(articles) >= CACHE_MIN_CATALOGUES and fmt in REPORT_FORMATS:
         key = ("check-report", REPLAY_FORMAT, fmt, color, summary, tuple(langs),
-               _findings_key(project), locales, project.relative(project.locales_dir),
-               os.fspath(project.source_dir))  # fmt: skip
-        po_paths = [f"{locales}/{lang}/{article}.po" for lang in langs for article in articles]
-        code = _replay(snap_path, out_path, key, articles, po_paths, write, notes)
+               _findings_key(project), os.fspath(project.locales_dir),
+               project.relative(project.locales_dir), os.fspath(project.source_dir))  # fmt: skip
+        code = _replay(project, snap_path, out_path, key, langs, articles, write, notes)
         if code is not None:
             return code
     sources: list[str] = []
@@ -699,16 +707,78 @@ def run_check(project: Project, langs: list[str], articles: list[str], *, fmt: s
         if pending:
             _write_both("".join(pending), write, keep)
         if keep is not None and key is not None:
-            found = snapshot.stamps(po_paths + sources)
-            if found is not None and snapshot.settled(found, started) and keep.finish():
-                snapshot.save(snap_path, key, (articles, sources, snapshot.pack(found),
-                                               tally.exit_code, keep.length, keep.crc))
+            codes = _source_codes(project, articles, sources)
+            found = None if codes is None else _input_stamps(project, langs, articles, codes)
+            if (found is not None and snapshot.settled_ns(found[1], started)
+                    and keep.finish()):
+                snapshot.save(snap_path, key, (snapshot.names_digest(articles), len(articles),
+                                               codes, found[0], tally.exit_code, keep.length,
+                                               keep.crc))
             else:
                 snapshot.remove(snap_path)
+                snapshot.remove(out_path)  # (the report of an older check: no use without it)
     finally:
         if keep is not None:
             keep.discard()
     return tally.exit_code
+
+
+def _source_codes(project: Project, articles: list[str], sources: list[str]) -> bytes | None:
+    """The source files checked (`iter_findings`' `inputs`, in article order) as one byte per
+    article: the index of its suffix in `SOURCE_SUFFIXES`, `NO_SOURCE` for none (b"" when no
+    source was checked: house style moot). None when they are not such paths (no snapshot)."""
+    if not sources:
+        return b""
+    from transflow.project import SOURCE_SUFFIXES
+
+    prefix = os.fspath(project.source_dir) + "/"
+    codes = bytearray([NO_SOURCE]) * len(articles)
+    k = 0
+    for i, article in enumerate(articles):
+        if k == len(sources):
+            break
+        for n, suffix in enumerate(SOURCE_SUFFIXES):
+            if sources[k] == f"{prefix}{article}{suffix}":
+                codes[i] = n
+                k += 1
+                break
+    return bytes(codes) if k == len(sources) else None
+
+
+def _input_stamps(project: Project, langs: list[str], articles: list[str],
+                  codes: bytes) -> tuple[bytes, int, int] | None:  # fmt: skip
+    """`snapshot.stamps_digest` of a check's inputs: every selected catalogue
+    (`locales/<lang>/<article>.po`), then the source files `codes` names."""
+    from transflow import snapshot
+
+    locales = os.fspath(project.locales_dir)
+    groups: list[tuple[str, Iterable[str]]] = [
+        (f"{locales}/{lang}", map("{}.po".format, articles)) for lang in langs]
+    if codes:
+        from transflow.project import SOURCE_SUFFIXES
+
+        groups.append((os.fspath(project.source_dir), (
+            f"{article}{SOURCE_SUFFIXES[code]}"
+            for article, code in zip(articles, codes, strict=True) if code != NO_SOURCE)))
+    return snapshot.stamps_digest(groups)
+
+
+class _Reader:
+    """Where the report goes: `write`, until the reader goes away (`check | head` closing the
+    pipe: `BrokenPipeError`). The check then goes on without writing: every catalogue's
+    findings reach the cache, the report is kept whole, and the exit code is what the
+    findings say (SPEC: 0 or 1), as if the reader had read it all."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.gone = False
+
+    def __call__(self, text: str) -> None:
+        if not self.gone:
+            try:
+                self.write(text)
+            except BrokenPipeError:
+                self.gone = True
 
 
 def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | None) -> None:
@@ -719,7 +789,8 @@ def _write_both(text: str, write: Callable[[str], None], keep: _ReportCopy | Non
 
 class _ReportCopy:
     """The report being written, copied to a temporary beside `check-<fmt>.out` (renamed into
-    place by `finish`); any failure only means no replay next time."""
+    place by `finish`); any failure, or a report over `MAX_KEPT_REPORT`, only means no replay
+    next time."""
 
     def __init__(self, path: str) -> None:
         from transflow.files import stage_file
@@ -744,6 +815,9 @@ class _ReportCopy:
         import zlib
 
         data = text.encode("utf-8", "surrogatepass")
+        if self.length + len(data) > MAX_KEPT_REPORT:
+            self.discard()  # (too big to keep: see MAX_KEPT_REPORT)
+            return
         try:
             self.fh.write(data)
         except OSError:
@@ -778,8 +852,8 @@ class _ReportCopy:
             self.tmp = None
 
 
-def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[str],
-            po_paths: list[str], write: Callable[[str], None],
+def _replay(project: Project, snap_path: str, out_path: str, key: tuple[Any, ...],
+            langs: list[str], articles: list[str], write: Callable[[str], None],
             notes: list[str]) -> int | None:  # fmt: skip
     """Write the kept report again when every input's stamp is the one it was made from: its
     exit code; None (having written nothing) when it cannot answer."""
@@ -791,17 +865,19 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
     if value is None:
         return None
     try:
-        saved_articles, sources, saved, code, length, crc = value
-        if (saved_articles != articles or type(sources) is not list
-                or not set(map(type, sources)) <= {str} or code not in (0, 1)
-                or type(length) is not int or type(crc) is not int or type(saved) is not bytes):
+        names, count, codes, saved, code, length, crc = value
+        if (type(names) is not bytes or type(codes) is not bytes or type(saved) is not bytes
+                or code not in (0, 1) or type(length) is not int or type(crc) is not int
+                or length > MAX_KEPT_REPORT):  # (kept under a higher cap: made again)
             return None
     except (TypeError, ValueError):
         notes.append(f"check report {snap_path}: damaged; not used")
         return None
-    inputs = po_paths + sources
-    now = snapshot.stamps(inputs)
-    if now is None or snapshot.pack(now) != saved:
+    if (count != len(articles) or (codes and len(codes) != count)
+            or snapshot.names_digest(articles) != names):
+        return None
+    now = _input_stamps(project, langs, articles, codes)
+    if now is None or now[0] != saved:
         return None
     try:
         fh = open(out_path, "rb")  # noqa: SIM115 (closed below)
@@ -832,16 +908,17 @@ def _replay(snap_path: str, out_path: str, key: tuple[Any, ...], articles: list[
                 rest += chunk
         if rest:
             write(rest.decode("utf-8", "surrogatepass"))
-    notes.append(f"check: the report of the last check, every one of its {len(inputs)} files "
+    notes.append(f"check: the report of the last check, every one of its {now[2]} files "
                  "unchanged")
     return int(code)
 
 
 def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
                        articles: list[str], locales: str, shown: str,
-                       ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+                       ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
     """(article, rel, path, stat, where the cached findings are, or None) of each of a
-    language's catalogues (in no particular order: findings are sorted in the end).
+    language's catalogues (in no particular order: findings are sorted in the end); the path
+    and stat only of those the cache cannot answer ("" and None for the others).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
     `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
@@ -859,28 +936,35 @@ def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str
         out = _catalogues_one_by_one(project, cache, lang, absent, locales, shown)
     else:
         out = []
-    paths = [f"{folder}/{article}.po" for article in present]
-    try:
-        stats = list(map(os.stat, paths))
-    except OSError:
-        stats = None
-    if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
-        return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
-    rels = [f"{shown_folder}/{article}.po" for article in present]
-    for article, rel, path, st, cached in zip(present, rels, paths, stats,
-                                              cache.ids(rels, stats), strict=True):  # fmt: skip
-        if cached is None:
-            cached = cache.lookup_id(rel, st, path)
-        out.append((article, rel, path, st, cached))
+    hits = cache.hits
+    # A batch at a time: the paths and stats of 10,000 catalogues are never held at once, and
+    # a catalogue the cache answers keeps neither (only a miss is read again).
+    for start in range(0, len(present), STAT_BATCH):
+        batch = present[start:start + STAT_BATCH]
+        paths = [f"{folder}/{article}.po" for article in batch]
+        try:
+            stats = list(map(os.stat, paths))
+        except OSError:
+            stats = None
+        if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
+            cache.hits = hits  # (counted again one by one)
+            return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
+        rels = [f"{shown_folder}/{article}.po" for article in batch]
+        for article, rel, path, st, cached in zip(batch, rels, paths, stats,
+                                                  cache.ids(rels, stats), strict=True):  # fmt: skip
+            if cached is None:
+                cached = cache.lookup_id(rel, st, path)
+            out.append((article, rel, path, st, None) if cached is None
+                       else (article, rel, "", None, cached))
     return out
 
 
 def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
                            articles: list[str], locales: str, shown: str,
-                           ) -> list[tuple[str, str, str, os.stat_result, Any]]:  # fmt: skip
+                           ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
     """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
     place of one is an error."""
-    out = []
+    out: list[tuple[str, str, str, os.stat_result | None, Any]] = []
     for article in articles:
         path = f"{locales}/{lang}/{article}.po"
         try:
@@ -1066,6 +1150,7 @@ def _check_in_workers(project: Project, glossary: Glossary | None, jobs: list[_J
 # --- the findings cache -----------------------------------------------------------------------
 
 CACHE_MIN_CATALOGUES = 16  # fewer selected catalogues than this: no cache (see check_project)
+STAT_BATCH = 2048  # catalogues statted (and looked up in the cache) at a time
 
 
 class _NoCache:

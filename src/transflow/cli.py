@@ -221,12 +221,24 @@ def check(settings: Settings, langs: tuple[str, ...], fmt: str, articles: tuple[
     from transflow.check import run_check
 
     notes: list[str] = []
+
+    def write(text: str) -> None:
+        try:
+            click.echo(text, nl=False)
+        except BrokenPipeError:
+            # The reader is gone (`check | head`): run_check finishes without writing (the
+            # cache saved, the exit code the findings'); what is left in stdout's buffer goes
+            # nowhere, rather than failing again when Python flushes it at exit.
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+            raise
+
     # The report is written as it is made (tens of megabytes in a newsroom), or replayed whole
     # when nothing changed; the notes of -v come after it.
     code = run_check(project, selected, _articles(project, articles), fmt=fmt,
                      color=settings.color and fmt == "text",
-                     summary=settings.verbosity >= 0 or fmt != "text",
-                     write=lambda text: click.echo(text, nl=False), notes=notes)
+                     summary=settings.verbosity >= 0 or fmt != "text", write=write, notes=notes)
     for note in notes:
         settings.echo(note, level=1, err=True)
     sys.exit(code)
@@ -290,6 +302,7 @@ def build(settings: Settings, langs: tuple[str, ...], min_complete: float | None
         force=force,
         progress=settings.progress(),
         every_article=not articles,
+        keep_pages=settings.verbosity >= 1,  # (only -v shows a line per page)
     )
     if settings.verbosity >= 1:  # (30,000 lines at 10,000 articles: made only to be shown)
         for line in report.notes:

@@ -8,7 +8,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -79,8 +79,12 @@ def _naming(error: OSError, path: Path) -> OSError:
     return renamed
 
 
-def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool = True) -> str:
+def stage_file(path: Path, data: bytes | Iterable[bytes], *, suffix: str = ".tmp",
+               durable: bool = True) -> str:  # fmt: skip
     """Write `data` to a new temporary `.<name>.<random><suffix>` beside `path`; return its name.
+
+    `data` may be pieces (an iterable of bytes), written as they come: a big file is then
+    never whole in memory.
 
     The temporary gets the permission bits `path` has (or will have). On failure nothing is
     left behind and the `OSError` names `path` (the command line turns it into one line with
@@ -96,7 +100,11 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
         raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
             fh.flush()
             if durable:  # (build outputs, which can be rebuilt, skip the costly fsync)
                 os.fsync(fh.fileno())
@@ -107,8 +115,10 @@ def stage_file(path: Path, data: bytes, *, suffix: str = ".tmp", durable: bool =
     return tmp
 
 
-def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and `os.replace`.
+def atomic_write(path: Path, data: bytes | str | Iterable[bytes], *,
+                 durable: bool = True) -> None:  # fmt: skip
+    """Write `data` (or its pieces) to `path` through a temporary file in the same folder and
+    `os.replace`.
 
     A crash at any moment leaves either the old file or the new one, never half of it; an OS
     error (disk full, permissions) is an `OSError` naming `path`, never the temporary.

@@ -15,6 +15,7 @@ cache is always safe to delete.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -497,19 +498,20 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
         for lang in langs:
             folder = f"{root}{locales}/{lang}"
             entry = saved.get(lang)
-            now = None
-            if entry is not None:
+            # Compared packed, a batch of stamps at a time: C comparisons of bytes, no 10,000
+            # paths and tuples made at once, none of the saved ones loaded.
+            if entry is not None and snapshot.same_stamps(itertools.chain(
+                    (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
+                    entry[0]):  # fmt: skip
+                whole[lang] = entry
+                listings[lang] = entry[3]
+                present[lang] = [True] * len(articles)
+                sums[lang] = entry[2]
+                cached += len(articles)
+                continue
+            now = before = None
+            if entry is not None:  # (something changed: which, below)
                 now = snapshot.stamps([folder] + [f"{folder}/{a}.po" for a in articles])
-            before = None
-            if entry is not None and now is not None:
-                # Compared packed: one C comparison of bytes, no 20,000 tuples to load.
-                if snapshot.pack(now) == entry[0]:
-                    whole[lang] = entry
-                    listings[lang] = entry[3]
-                    present[lang] = [True] * len(articles)
-                    sums[lang] = entry[2]
-                    cached += len(articles)
-                    continue
                 before = snapshot.unpack(entry[0])
             if (entry is not None and now is not None and before is not None
                     and len(before) == len(now) and now[0] == before[0]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
@@ -39,7 +39,7 @@ from transflow.build.manifest import (
 from transflow.build.results import BuildReport, PageResult
 from transflow.cachekey import code_fingerprint
 from transflow.errors import InputError
-from transflow.files import atomic_write, project_lock, read_bytes, write_if_changed
+from transflow.files import project_lock, read_bytes, write_if_changed
 from transflow.progress import Progress
 from transflow.project import SOURCE_SUFFIXES
 
@@ -327,23 +327,49 @@ def _worker_build(slug: str) -> _ArticleOutcome:
     return _built(_WORKER_STATE["job"], slug, _WORKER_STATE["manifest"])
 
 
+# Articles looked at ahead of the workers: the outcomes of the up-to-date ones among them are
+# held until their turn comes, so a warm build holds at most this many (not 10,000).
+LOOKAHEAD_ARTICLES = 1000
+
+
 def _outcomes(job: _BuildJob, articles: list[str], manifest: Manifest,
-              jobs: int) -> Iterable[_ArticleOutcome]:
-    """Build every article, in worker processes when there are many (results in order)."""
+              jobs: int) -> Iterator[_ArticleOutcome]:  # fmt: skip
+    """Build every article, in worker processes when there are many (results in order).
+
+    Up-to-date articles are seen here (cheap: stats), `LOOKAHEAD_ARTICLES` at a time; workers
+    are started for the first stretch with `PARALLEL_MIN_ARTICLES` to rebuild, and then build
+    what is stale in every later stretch; before that, a stretch with fewer is built here.
+    """
     if jobs <= 1 or len(articles) < PARALLEL_MIN_ARTICLES:
         for slug in articles:
             yield _built(job, slug, manifest)
         return
-    # Up-to-date articles are seen here (cheap: stats); workers only pay for real work.
-    nothing_built = not len(manifest)  # a first build: every article is stale
-    fresh = {} if job.force or nothing_built else {
-        slug: _build_article(job, slug, manifest.record(slug), check_only=True,
-                             warnings=manifest.warnings) for slug in articles}
-    stale = [slug for slug in articles if fresh.get(slug) is None]
-    if len(stale) < PARALLEL_MIN_ARTICLES:
-        for slug in articles:
-            yield fresh.get(slug) or _built(job, slug, manifest)
-        return
+    everything = job.force or not len(manifest)  # (a first build: every article is stale)
+    step = len(articles) if everything else LOOKAHEAD_ARTICLES
+    pool: Any = None
+    try:
+        for start in range(0, len(articles), step):
+            stretch = articles[start:start + step]
+            fresh = {} if everything else {
+                slug: _build_article(job, slug, manifest.record(slug), check_only=True,
+                                     warnings=manifest.warnings) for slug in stretch}
+            stale = [slug for slug in stretch if fresh.get(slug) is None]
+            if pool is None and len(stale) < PARALLEL_MIN_ARTICLES:
+                for slug in stretch:
+                    yield fresh.get(slug) or _built(job, slug, manifest)
+                continue
+            if pool is None:
+                pool = _start_workers(job, manifest, jobs)
+            built = pool.map(_worker_build, stale, chunksize=8)
+            for slug in stretch:
+                yield fresh.pop(slug, None) or next(built)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _start_workers(job: _BuildJob, manifest: Manifest, jobs: int) -> Any:
+    """A pool of forked workers that build with this job and manifest."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -353,21 +379,18 @@ def _outcomes(job: _BuildJob, articles: list[str], manifest: Manifest,
     _WORKER_STATE.update(job=job, manifest=manifest)
     for lang in (job.project.source_language, *job.langs):  # load CLDR data once, before fork
         og_locale(lang), text_direction(lang), localise_time("2000-01-01T00:00", "0:00", lang)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        built = pool.map(_worker_build, stale, chunksize=8)
-        for slug in articles:
-            yield fresh.get(slug) or next(built)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 
 
 def build_project(project: Any, langs: list[str], articles: list[str], *,
                   min_complete: float = 0.0, include_fuzzy: bool = False, force: bool = False,
                   progress: Progress | None = None, jobs: int | None = None,
-                  every_article: bool = False) -> BuildReport:
+                  every_article: bool = False, keep_pages: bool = True) -> BuildReport:
     """Write build/<lang>/<slug>.html for each language and build/<source>/<slug>.html.
 
     `every_article`: `articles` are all the project's articles (no selection), so the
-    manifest forgets the records of articles that are gone.
+    manifest forgets the records of articles that are gone. `keep_pages`: the report keeps
+    a result for every page (False: only what is not up to date, see `BuildReport`).
 
     One build at a time (a lock in build/.cache/): under it, what a killed build left behind
     is removed first, so build/<lang>/ ends as a clean build would leave it.
@@ -386,7 +409,7 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
         if os.path.lexists(templates) and not templates.is_dir():
             discard_damaged(templates, notes)
         report = _build(project, langs, articles, min_complete, include_fuzzy, force, progress,
-                        jobs, notes, since, every_article)
+                        jobs, notes, since, every_article, keep_pages)
         # Completed: the folders written to hold no temporary of this build.
         written = {".cache"}
         for page in report.pages:
@@ -401,7 +424,8 @@ def build_project(project: Any, langs: list[str], articles: list[str], *,
 
 def _build(project: Any, langs: list[str], articles: list[str], min_complete: float,
            include_fuzzy: bool, force: bool, progress: Progress | None, jobs: int | None,
-           notes: list[str], started_ns: int, every_article: bool = False) -> BuildReport:
+           notes: list[str], started_ns: int, every_article: bool = False,
+           keep_pages: bool = True) -> BuildReport:
     from transflow.progress import no_progress
 
     progress = progress or no_progress
@@ -414,12 +438,12 @@ def _build(project: Any, langs: list[str], articles: list[str], min_complete: fl
     discard_damaged(manifest_path, notes)
     manifest = Manifest(manifest_path, key, job.layout, notes)
     jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    report = BuildReport(min_complete=min_complete)
+    report = BuildReport(min_complete=min_complete, keep_pages=keep_pages)
     job.open_folders()
     try:
         with progress(articles, "Building") as items:
             for _, outcome in zip(items, _outcomes(job, articles, manifest, jobs), strict=True):
-                report.pages.extend(outcome.pages)
+                report.add(outcome.pages)
                 if outcome.record is not None:
                     manifest.put(outcome.slug, outcome.record, outcome.warnings)
                 report.notes.extend(outcome.notes)
@@ -429,8 +453,10 @@ def _build(project: Any, langs: list[str], articles: list[str], min_complete: fl
         job.close_folders()
         # Whatever was built is recorded, even if a later article failed.
         try:
-            if manifest.save(lambda path, data: atomic_write(path, data, durable=False)):
+            if manifest.save():
                 discard_legacy_manifest(project.cache_dir)
         except OSError as e:  # the manifest only saves time: the next build checks again
             report.notes.append(f"{manifest_path}: not saved ({e.strerror})")
+        finally:
+            manifest.close()
     return report
