@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -210,29 +211,40 @@ def test_second_run_at_once_gets_a_conflict(project: Project) -> None:
     assert "another transflow command" in str(info.value)
 
 
-def test_concurrent_save_is_merged_not_overwritten(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _extract_with_a_save_midway(project: Project, monkeypatch: pytest.MonkeyPatch,
+                                new_paragraph: str, save: Callable[[Path], None]) -> Path:
+    """Extract everything, add `new_paragraph` to article a, then extract a again with the
+    translator's `save(ru/a.po)` made once, just before extract writes that catalogue."""
     extract_project(project, project.articles())
-    write(project.source_path("a"), page("Talks resume", "A brand new paragraph."))
+    write(project.source_path("a"), page("Talks resume", new_paragraph))
     po_path = project.po_path("ru", "a")
     original = extract_mod._write_po
-    saved = {}
+    saved: list[bool] = []
 
-    def translator_saves_first(project: Project, article: object, lang: str, glossary: object):
+    def translator_saves_first(project: Project, article: object, lang: str, glossary: object,
+                               **kw: bool):  # fmt: skip
         if lang == "ru" and not saved:
-            po = read_catalog(po_path)
-            entry = po.find("Talks resume")
-            assert entry is not None
-            entry.msgstr = "Переговоры возобновились"
-            text = render_catalog(po)
-            po_path.write_text(text, "utf-8")
-            os.utime(po_path, ns=(1, 1))  # even a save that keeps size and mtime odd is seen
-            saved["text"] = text
-        return original(project, article, lang, glossary)  # type: ignore[arg-type]
+            saved.append(True)
+            save(po_path)
+        return original(project, article, lang, glossary, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(extract_mod, "_write_po", translator_saves_first)
     extract_project(project, ["a"])
+    return po_path
+
+
+def test_concurrent_save_is_merged_not_overwritten(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def save(po_path: Path) -> None:
+        po = read_catalog(po_path)
+        entry = po.find("Talks resume")
+        assert entry is not None
+        entry.msgstr = "Переговоры возобновились"
+        po_path.write_text(render_catalog(po), "utf-8")
+        os.utime(po_path, ns=(1, 1))  # even a save that keeps size and mtime odd is seen
+
+    po_path = _extract_with_a_save_midway(project, monkeypatch, "A brand new paragraph.", save)
     po = read_catalog(po_path)
     entry = po.find("Talks resume")
     assert entry is not None and entry.msgstr == "Переговоры возобновились"
@@ -244,26 +256,15 @@ def test_a_save_that_keeps_size_and_mtime_is_merged_not_overwritten(
 ) -> None:
     # Staging a merged catalogue does not read it again when its stamp is the one the merge
     # read: the commit compares what it replaces, so such a save still comes through.
-    extract_project(project, project.articles())
-    write(project.source_path("a"), page("Talks resume", "A brand new paragraph."))
-    po_path = project.po_path("ru", "a")
-    original = extract_mod._write_po
+    def save_in_the_same_tick(po_path: Path) -> None:
+        st = po_path.stat()
+        data = po_path.read_bytes()
+        assert b"Automatically generated" in data
+        po_path.write_bytes(data.replace(b"Automatically generated", b"Automatically generatex"))
+        os.utime(po_path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
-    saved = []
-
-    def translator_saves_in_the_same_tick(project: Project, article: object, lang: str,
-                                          glossary: object, **kw: bool):  # fmt: skip
-        if lang == "ru" and not saved:
-            saved.append(True)
-            st = po_path.stat()
-            data = po_path.read_bytes()
-            assert b"Automatically generated" in data
-            po_path.write_bytes(data.replace(b"Automatically generated", b"Automatically generatex"))
-            os.utime(po_path, ns=(st.st_atime_ns, st.st_mtime_ns))
-        return original(project, article, lang, glossary, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(extract_mod, "_write_po", translator_saves_in_the_same_tick)
-    extract_project(project, ["a"])
+    po_path = _extract_with_a_save_midway(project, monkeypatch, "A brand new paragraph.",
+                                          save_in_the_same_tick)
     data = po_path.read_bytes()
     assert b"Automatically generatex" in data  # the save is kept...
     assert read_catalog(po_path).find("A brand new paragraph.") is not None  # ...and merged
