@@ -41,23 +41,20 @@ class BuildReport:
     keep_pages: bool = True
     counts: dict[str, int] = field(default_factory=dict)  # pages added, by status
     fallbacks: int = 0  # units of the pages added that fell back to the source
-    has_fallbacks: bool = False  # a page added had units that fell back
 
     def add(self, pages: list[PageResult]) -> None:
         """Count these pages (one article's) and keep them (see `keep_pages`)."""
         counts = self.counts
         for p in pages:
             counts[p.status] = counts.get(p.status, 0) + 1
-            if p.fallbacks:
-                self.fallbacks += p.fallbacks
-                self.has_fallbacks = True
+            self.fallbacks += p.fallbacks
             if self.keep_pages or p.status != "up to date" or p.warnings:
                 self.pages.append(p)
 
     @property
     def incomplete(self) -> bool:
         """True when a unit fell back to the source or a page was skipped (`--strict`)."""
-        return self.has_fallbacks or bool(self.counts.get("skipped"))
+        return self.fallbacks > 0 or bool(self.counts.get("skipped"))
 
     def count(self, status: str) -> int:
         """How many pages have this status."""
