@@ -277,27 +277,26 @@ _PERCENT_WORDS: dict[str, int] = {}  # msgid → its words as build counts them 
 PERCENT_WORDS_MEMO = 50_000
 
 
-def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
-    """Build's percentage (`build.catalogs.catalog_percent`), so "skipped" here is what build
-    does: the same count and rounding, with each msgid's words remembered (menus, bylines and
-    footers are counted once, not on every page); tests compare the two on real catalogues."""
-    from transflow.inline import strip_tags
-
+def _remembered_words(msgid: str) -> int:
+    """`build.catalogs.source_words`, remembered: menus, bylines and footers are counted
+    once, not on every page."""
     memo = _PERCENT_WORDS
-    total = done = 0
-    for entry in entries:
-        if entry.obsolete or not entry.msgid:
-            continue
-        msgid = entry.msgid
-        words = memo.get(msgid)
-        if words is None:
-            if len(memo) >= PERCENT_WORDS_MEMO:
-                memo.clear()
-            words = memo[msgid] = len((strip_tags(msgid) if "<" in msgid else msgid).split())
-        total += words
-        if entry.msgstr and ("fuzzy" not in entry.flags or include_fuzzy):
-            done += words
-    return 100.0 if total == 0 else round(100.0 * done / total, 2)
+    words = memo.get(msgid)
+    if words is None:
+        from transflow.build.catalogs import source_words
+
+        if len(memo) >= PERCENT_WORDS_MEMO:
+            memo.clear()
+        words = memo[msgid] = source_words(msgid)
+    return words
+
+
+def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
+    """Build's percentage (`build.catalogs.catalog_percent`, the same count and rounding), so
+    "skipped" here is what build does; each msgid's words remembered."""
+    from transflow.build.catalogs import catalog_percent
+
+    return catalog_percent(entries, include_fuzzy, _remembered_words)
 
 
 def review_one(project: Project, glossary: Glossary | None, lang: str, article: str,
