@@ -452,6 +452,7 @@ def _run_jobs(project: Project, jobs: list[_Job], settings: str, now: int,
     if fork:
         _INHERITED[:] = [glossary]
         # imported once here rather than in every worker
+        import transflow.build.catalogs
         import transflow.pofile
         import transflow.review.model
         import transflow.review.render  # noqa: F401
