@@ -32,13 +32,16 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "build": ("build",),
     "glossary-list": ("glossary", "list"),
     "glossary-show": ("glossary", "show", "stepanakert"),
+    "review": ("review",),
 }
 CHECK_STATUS = ("check", "check-json", "check-github", "status", "status-json")
 # Which commands read each kind of file.
+# Review reads no source HTML: its rows come from the catalogues (a bad page is extract's and
+# build's to refuse).
 READERS: dict[str, tuple[str, ...]] = {
     "config": tuple(COMMANDS),
-    "glossary": ("extract", *CHECK_STATUS, "glossary-list", "glossary-show"),
-    "po": ("extract", *CHECK_STATUS, "build"),
+    "glossary": ("extract", *CHECK_STATUS, "glossary-list", "glossary-show", "review"),
+    "po": ("extract", *CHECK_STATUS, "build", "review"),
     "html": ("extract", "build"),
 }
 TARGET = {
@@ -81,14 +84,16 @@ def _file_cases() -> list[Case]:
 
 MISSING_CASES = [
     # A typo in source_dir must not make check/status pass on nothing.
-    Case("missing/source-folder", ("extract", *CHECK_STATUS, "build"), "source", False),
+    Case("missing/source-folder", ("extract", *CHECK_STATUS, "build", "review"), "source", False),
     # Before the first extract there is nothing to check, count or build (extract creates it).
-    Case("missing/locales-folder", (*CHECK_STATUS, "build"), "locales", False),
+    Case("missing/locales-folder", (*CHECK_STATUS, "build", "review"), "locales", False),
     Case("missing/glossary-set-in-config",
-         ("extract", *CHECK_STATUS, "glossary-list", "glossary-show"), "glossary.toml", False),
+         ("extract", *CHECK_STATUS, "glossary-list", "glossary-show", "review"),
+         "glossary.toml", False),
     Case("missing/transflow.toml", tuple(COMMANDS), "transflow.toml", False),
-    Case("missing/source-is-a-file", ("extract", *CHECK_STATUS, "build"), "source", False),
-    Case("missing/po-is-a-folder", ("extract", *CHECK_STATUS, "build"), "news.po", False),
+    Case("missing/source-is-a-file", ("extract", *CHECK_STATUS, "build", "review"), "source", False),
+    Case("missing/po-is-a-folder", ("extract", *CHECK_STATUS, "build", "review"),
+         "news.po", False),
 ]
 CASES = _file_cases() + MISSING_CASES
 
@@ -120,12 +125,12 @@ def _apply(case: Case, root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small valid project after extract, one translation and a build."""
+    """The small valid project after extract, one translation, a build and a review."""
     root = make_project(tmp_path_factory.mktemp("valid") / "news")
     po = root / "locales/ru/news.po"
     po.write_text(po.read_text("utf-8").replace(
         'msgid "First item"\nmsgstr ""', 'msgid "First item"\nmsgstr "Первый пункт"'), "utf-8")
-    for args in (("extract",), ("build",), ("check",), ("status",)):
+    for args in (("extract",), ("build",), ("check",), ("status",), ("review",)):
         result = run_transflow(root, *args)
         assert result.returncode == 0, (args, result.stdout, result.stderr)
     return root
@@ -211,7 +216,7 @@ def test_bad_input_corpus_counts() -> None:
                for kind in ("config", "glossary", "po", "html", "missing")}
     runs = sum(len(c.commands) for c in CASES)
     assert by_kind == {"config": 21, "glossary": 17, "po": 18, "html": 5, "missing": 6}, by_kind
-    assert runs == 21 * 9 + 17 * 8 + 18 * 7 + 5 * 2 + (7 + 6 + 8 + 9 + 7 + 7) == 505, runs
+    assert runs == 21 * 10 + 17 * 9 + 18 * 8 + 5 * 2 + (8 + 7 + 9 + 10 + 8 + 8) == 567, runs
 
 
 # Not bad input: issue 12 says "a document with nothing to translate gets an empty catalogue
@@ -231,7 +236,7 @@ def test_empty_source_is_a_page_with_nothing_to_translate(
     data = (NOTHING_TO_TRANSLATE / name).read_bytes()
     assert not data.strip()
     (root / "source/news.html").write_bytes(data)
-    for args in (("extract",), ("build",), ("check",), ("status",)):
+    for args in (("extract",), ("build",), ("check",), ("status",), ("review",)):
         result = server.run(root, *args)
         assert result.returncode == 0, (args, result.stdout, result.stderr)
         assert "Traceback" not in result.stdout + result.stderr
