@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 
@@ -237,6 +238,33 @@ def test_encoding_entities_and_crlf_are_kept() -> None:
     ka, _ = build(source, {"Na\u00efve \u2014 text": "\u10d2\u10e3\u10e0\u10e3\u10da\u10d8"}.get)
     assert b"<p>&#4306;&#4323;&#4320;&#4323;&#4314;&#4312;</p>\r\n" in ka  # cp1252 cannot hold it
     assert b"<title lang=\"en\">Caf\xe9 &amp; more</title>" in ka
+
+
+@pytest.mark.parametrize("charset", ["windows-1252", "iso-8859-1", "us-ascii", "koi8-r"])
+def test_an_ascii_page_keeps_its_declared_encoding(charset: str) -> None:
+    # Plain ASCII is valid UTF-8 too, but a browser reads the page by its declaration: a
+    # translation written as UTF-8 bytes under `windows-1252` would show as mojibake.
+    source = (f'<html><head><meta charset="{charset}"><title>News</title></head>'
+              "<body><p>First item</p></body></html>").encode("ascii")
+    ru, _ = build(source, {"First item": "\u041f\u0435\u0440\u0432\u044b\u0439 \u043f\u0443\u043d\u043a\u0442"}.get,
+                  lang="ru")
+    declared = charset if charset != "us-ascii" else "windows-1252"  # (WHATWG's label)
+    text = ru.decode(declared.replace("windows-", "cp"))
+    assert lxml.html.fromstring(text).findtext(".//p") == "\u041f\u0435\u0440\u0432\u044b\u0439 \u043f\u0443\u043d\u043a\u0442"
+    if charset == "koi8-r":  # holds Cyrillic: written in it, not as references
+        assert "\u041f\u0435\u0440\u0432\u044b\u0439".encode("koi8-r") in ru
+    else:
+        assert b"<p>&#1055;&#1077;&#1088;&#1074;&#1099;&#1081; &#1087;" in ru
+    en, _ = build(source, lambda m: None, lang="en")
+    assert without_links(en) == source
+
+
+def test_a_utf8_page_that_declares_a_legacy_encoding_is_read_as_utf8() -> None:
+    # Valid UTF-8 beyond ASCII under a legacy declaration is a mislabelled UTF-8 page: kept.
+    source = ('<html><head><meta charset="windows-1252"></head>'
+              "<body><p>Caf\u00e9 item</p></body></html>").encode("utf-8")
+    ru, _ = build(source, {"Caf\u00e9 item": "\u041a\u0430\u0444\u0435"}.get, lang="ru")
+    assert "<p>\u041a\u0430\u0444\u0435</p>".encode() in ru
 
 
 def test_attribute_values_keep_their_quoting() -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import contextlib
+import functools
 import gc
 import html
 import re
@@ -149,10 +150,30 @@ def declared_encoding(data: bytes) -> str | None:
         return None
 
 
+@functools.cache
+def _ascii_compatible(codec: str) -> bool:
+    """Whether ASCII bytes read the same in `codec` (not UTF-16/32, not a 7-bit shift codec)."""
+    probe = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+    try:
+        return probe.decode(codec) == probe.decode("ascii") and codec not in _STATEFUL
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+# Codecs that read ASCII bytes as ASCII but give `~{` or `+` a meaning of their own.
+_STATEFUL = frozenset({"hz", "utf_7", "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2",
+                       "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext", "iso2022_kr"})
+
+
 def decode_source(data: bytes, path: Path | str) -> tuple[str, str, bytes]:
     """(text, codec, BOM): valid UTF-8 wins over any declaration, else BOM or charset.
 
     Bytes the codec cannot decode become surrogate escapes, so `text` encodes back to `data`.
+    A page of plain ASCII bytes is valid UTF-8 and valid in the legacy encoding it may declare
+    (`<meta charset="windows-1252">` on an English page): its declaration is kept as the
+    codec, so a translation written into it is what a browser reading that declaration sees
+    (characters the encoding lacks become character references), not UTF-8 bytes it would
+    show as mojibake.
     """
     if data.startswith(codecs.BOM_UTF8):
         bom, body = data[:3], data[3:]
@@ -167,9 +188,15 @@ def decode_source(data: bytes, path: Path | str) -> tuple[str, str, bytes]:
     if b"\x00" in body[:8192]:
         raise InputError("not an HTML file (binary data)", path)
     try:
-        return body.decode("utf-8"), "utf-8", bom
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        if not bom and body.isascii():
+            declared = declared_encoding(body)
+            if declared is not None and declared != "utf-8" and _ascii_compatible(declared):
+                return text, declared, bom
+        return text, "utf-8", bom
     encoding = declared_encoding(body) or "cp1252"
     return body.decode(encoding, errors="surrogateescape"), encoding, bom
 
