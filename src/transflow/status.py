@@ -519,17 +519,19 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                 delta = snapshot.changed_stamps(itertools.chain(
                     (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
                     entry[0])  # fmt: skip
-            if entry is not None and delta is not None and 0 not in delta[1]:
-                # The folder's names are the same (its stamp is): only the POs' stamps count;
-                # the few that changed are answered by the cache, or counted. Neither the
-                # stamps nor the numbers of the others are made into objects.
+            if (entry is not None and delta is not None
+                    and (0 not in delta[1] or _same_names(folder, articles, entry[3]))):
+                # The folder's names are the same (its stamp is, or it lists the same names:
+                # `extract` renames a new PO into place): only the POs' stamps count; the few
+                # that changed are answered by the cache, or counted. Neither the stamps nor
+                # the numbers of the others are made into objects.
                 packed, changed, newest, seen = delta
                 listings[lang] = entry[3]
                 present[lang] = [True] * len(articles)
                 found[lang] = {}  # (the stamps of the changed ones, as their jobs see them)
                 packed_found[lang] = (packed, newest, seen)
                 split = entry[1].split("\0") if articles else []
-                slots = [i - 1 for i in changed]
+                slots = [i - 1 for i in changed if i]  # (0: the folder)
                 deltas[lang] = (slots, [split[slot] for slot in slots])
                 numbers[lang] = cast("list[str | None]", split)
                 for slot in slots:
@@ -626,6 +628,20 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                          orphaned=tuple(find_orphans(project, langs, articles, listings=listings)
                                         if orphans else ()),
                          notes=tuple(notes), names=names)
+
+
+def _same_names(folder: str, articles: list[str], others: list[str]) -> bool:
+    """Whether `folder` lists a PO for every article (of those not in a sub-folder: the
+    others' POs were statted) and, besides them, exactly `others` (the snapshot's names): then
+    its contents are the ones the snapshot was made from, whatever its stamp says (statted
+    before this listing: a later change is seen next time)."""
+    try:
+        listed = set(os.listdir(folder))
+    except OSError:
+        return False
+    rest = listed.difference(f"{a}.po" for a in articles if "/" not in a)
+    top = len(articles) - sum(1 for a in articles if "/" in a)
+    return len(listed) - len(rest) == top and sorted(rest) == others
 
 
 def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: list[str],
