@@ -188,3 +188,28 @@ def test_changed_stamps_finds_the_few_that_changed(tmp_path: Path) -> None:
     assert found[3] == {i: now[i] for i in found[1]}
     assert snapshot.changed_stamps(paths[:-1], packed) is None  # (another number of files)
     assert snapshot.changed_stamps(paths, packed[:-3]) is None
+
+
+def test_a_save_holds_a_few_blocks_not_every_record(tmp_path: Path, settled: None) -> None:
+    """Merging one change into a big cache goes a block at a time: its memory is a small part
+    of what holding every record costs."""
+    import tracemalloc
+
+    files = many(tmp_path, 30 * blockindex.BLOCK_RECORDS)
+    cache = cache_of(tmp_path)
+    assert cache._index is not None
+    tracemalloc.start()
+    everything = list(cache._index)
+    whole = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del everything
+    name, _ = files[100]
+    path = tmp_path / name
+    path.write_text("changed\n", "utf-8")
+    cache.store(name, path.stat(), digest(b"changed\n"), ["changed"])
+    tracemalloc.start()
+    cache.save()
+    saving = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert saving < whole / 4, (saving, whole)
+    assert cache_of(tmp_path).fresh([name], [path.stat()]) == [["changed"]]

@@ -30,12 +30,14 @@ import marshal
 import os
 import zlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 BLOCK_RECORDS = 128  # records per block: a lookup decodes this many
 _FIXED = 4  # name, stamp, digest, field count
 CACHED_BLOCKS = 2  # decoded blocks kept (a sorted walk needs one; two spare a thrash)
 
 Record = tuple[str, str, str, list[str]]  # name, stamp, digest, fields
+_UNREAD: Any = object()  # (a block not in `Reader._decoded`)
 
 
 class _Block:
@@ -161,11 +163,16 @@ class Reader:
         b = bisect.bisect_right(self.firsts, name) - 1
         if b < 0:
             return None
-        block = self._block(b)
+        block = self._decoded.get(b, _UNREAD)  # (inlined: called for every file of a run)
+        if block is _UNREAD:
+            block = self._block(b)
         if block is None:
             return None
         i = block.at.get(name)
-        return None if i is None else block.record(i)
+        if i is None:
+            return None
+        return (name, block.stamps[i], block.digests[i],
+                block.fields[block.starts[i]:block.starts[i + 1]])
 
     def __iter__(self) -> Iterator[Record]:
         """Every record, by name, a block at a time (a damaged block's are skipped)."""

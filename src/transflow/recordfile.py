@@ -103,15 +103,11 @@ class RecordFile(stampcache.StampRecords[Handle]):
 
     def _value(self, fields: list[str]) -> Handle | None:
         """The handle of a loaded record (None: fields that are not four numbers)."""
-        if len(fields) != 4:
-            return None
         try:
-            offset, length, crc, count = map(int, fields)
+            offset, length, crc, count = map(int, fields)  # (ValueError: not four numbers)
         except ValueError:
             return None
-        if min(offset, length, crc, count) < 0:
-            return None
-        return (0, offset, length, crc, count)
+        return None if offset | length | crc | count < 0 else (0, offset, length, crc, count)
 
     def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Handle | None]:
         """Where the payload of each file whose stamp is the one recorded (and settled) is,
@@ -133,7 +129,10 @@ class RecordFile(stampcache.StampRecords[Handle]):
         source, offset, length, crc, count = handle
         if count == 0 and length == 0 and crc == 0:
             return []  # (nothing to read: most files have no findings)
-        fd = self._fd if source == 0 else (None if self._out is None else self._out.fileno())
+        if source == 0:
+            fd = None if self._file is None else self._file.fileno()
+        else:
+            fd = None if self._out is None else self._out.fileno()
         if fd is None:
             return None
         try:
@@ -247,6 +246,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
             return at
 
         writer = blockindex.Writer(put)
+        fd = self._fd
         for name, stamp, recorded, value, new in self._kept():
             handle = (cast("Handle", value) if new
                       else self._value(cast("list[str]", value)))
@@ -254,10 +254,10 @@ class RecordFile(stampcache.StampRecords[Handle]):
                 continue  # (held in memory: it could not be written; or not a handle)
             source, offset, length, crc, count = handle
             if source == 0:  # an old record still wanted: its payload copied over
-                if self._fd is None:
+                if fd is None:
                     continue
                 if length:
-                    data = os.pread(self._fd, length, offset)
+                    data = os.pread(fd, length, offset)
                     if len(data) != length or zlib.crc32(data) != crc:
                         continue  # (damaged since it was loaded: dropped, computed next time)
                     offset = put(data)
