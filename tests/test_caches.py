@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -230,3 +231,35 @@ def test_minus_v_says_what_happened_to_a_damaged_cache(project: Project, name: s
     assert says in out, out
     code, quiet = cli(project.root, *command)
     assert says not in quiet  # only with -v
+
+
+def test_the_report_is_in_order_of_path_whatever_the_article_names(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`a-b.po` comes before `a.po` as a path but `a-b` after `a` as a name: the report (made
+    from the cache in a second pass, language by language) follows the paths, every time."""
+    monkeypatch.setattr(stampcache, "RACY_WINDOW_NS", 0)  # (files written this very second)
+    for slug in ("a-b", "a.b", "a0", "world/z"):
+        write(project.source_path(slug), page(slug, "Residents gathered outside the hall."))
+    assert cli(project.root, "-q", "extract")[0] == 0
+    for slug in ("a-b", "a.b", "a0", "world/z"):
+        for lang in ("ka", "ru"):
+            path = project.po_path(lang, slug)
+            text = re.sub(r'msgid "A story from Stepanakert\."\nmsgstr "[^"]*"',
+                          'msgid "A story from Stepanakert."\nmsgstr "X."', path.read_text("utf-8"))
+            assert 'msgstr "X."' in text
+            path.write_text(text, "utf-8")
+    articles = project.articles()
+    cold = check_project(project, ["ru", "ka"], articles)
+    files = [f.file for f in cold]
+    assert files == sorted(files) and len(set(files)) == 9  # (all but ka/a.po and b.po)
+    assert cold == check_mod.sort_findings(cold)
+    notes: list[str] = []
+    assert check_project(project, ["ru", "ka"], articles, notes=notes) == cold
+    assert "12 catalogues answered from the cache, 0 read" in notes[-1]
+    path = project.po_path("ka", "a-b")  # (one changed: the rest from the cache, in order)
+    path.write_text(path.read_text("utf-8").replace('msgstr "X."', 'msgstr "Y."'), "utf-8")
+    again = check_project(project, ["ru", "ka"], articles)
+    assert [f.file for f in again] == files
+    clean = tmp_path / "clean"
+    shutil.copytree(project.root, clean, ignore=shutil.ignore_patterns(".cache"))
+    assert again == check_project(read_project(clean / "transflow.toml"), ["ru", "ka"], articles)

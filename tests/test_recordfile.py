@@ -86,7 +86,7 @@ def test_records_of_deleted_files_are_dropped_on_a_save(tmp_path: Path, settled:
     cache.store(new.name, new.stat(), stampcache.file_digest(str(new)), ["n"])
     cache.save()
     after = make(cache_path)
-    assert after._names().keys() == {"f1.po", "f2.po", "new.po", "\x01fact"}
+    assert after.names() == {"f1.po", "f2.po", "new.po", "\x01fact"}
     assert after.lookup("f2.po", paths[2].stat(), str(paths[2])) == ["field 2", "", "ნაწილი\nline"]
 
 

@@ -345,3 +345,38 @@ def test_stamps_compared_a_batch_at_a_time(tmp_path: Path, monkeypatch: pytest.M
         assert not snapshot.same_stamps(paths, packed)
         packed = snapshot.pack(snapshot.stamps(paths) or [])
         assert snapshot.same_stamps(paths, packed)
+
+
+def test_a_po_renamed_into_place_is_counted_alone(project: Project, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`extract` writes a PO through a temporary and a rename, which changes its folder's
+    stamp: the folder is listed again, and when it holds the same names only that PO is
+    counted (the cache is not walked); a name added to the folder is seen (an orphan)."""
+    from transflow.project import read_project
+    from transflow.status import _cached_language, project_status
+
+    answers(project.root)
+    tick()
+    before = os.stat(project.locales_dir / "ru").st_mtime_ns
+    path = project.po_path("ru", "a")
+    tmp = path.with_name(".a.po.tmp")
+    tmp.write_text(path.read_text("utf-8").replace("Ханкенди", "Степанакерт"), "utf-8")
+    os.replace(tmp, path)
+    assert os.stat(project.locales_dir / "ru").st_mtime_ns != before
+
+    def no_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole language went to the cache")
+
+    monkeypatch.setattr("transflow.status._cached_language", no_walk)
+    proj = read_project(project.config_path)
+    result = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert result.stats == {"cached": 5, "parsed": 1}
+    assert (project.cache_dir / SNAPSHOT_FILE).is_file()  # (kept, with the new stamps)
+    got = cli(project.root, "status", "--json")  # (from that snapshot)
+    monkeypatch.setattr("transflow.status._cached_language", _cached_language)
+    assert got == fresh(project.root, tmp_path)["status --json"]
+    tick()
+    (project.locales_dir / "ru" / "gone.po").write_text("", "utf-8")  # (an orphan now)
+    again = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
+    assert [o.file for o in again.orphaned] == ["locales/ru/gone.po"]
+    assert again.languages == result.languages

@@ -5,7 +5,7 @@
 set -euo pipefail
 n=$1; repeat=${2:-3}
 here=$(cd "$(dirname "$0")/../.." && pwd)
-tf="$here/.venv/bin/transflow"
+tf=${TF:-"$here/.venv/bin/transflow"}  # (TF=...: another tree's transflow, e.g. main's)
 corp="$here/benchmarks/.corpora/work"
 settled="$corp/tf-settled-native-a$n-s1"
 same="$corp/same-a$n-s1"

@@ -561,24 +561,27 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
 
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
-    # Each file of the report: (rel, lang, article, where its findings are: a cache handle,
-    # a job number, or the findings themselves).
-    units: list[tuple[str, str, str, Any]] = []
+    # What the first pass found of each language's catalogues, per article (`ABSENT`,
+    # `CACHED`, `QUEUED`: one byte each, not a tuple per catalogue), and the job of each
+    # queued one by its path; the second pass (`emit`) looks the cached ones up again by name.
+    scanned: dict[str, bytearray] = {}
+    queued: dict[str, int] = {}
     jobs: list[_Job] = []
-    with gc_paused():  # (the cache's index and its answers: many objects, no garbage)
+    with gc_paused():  # (the cache's blocks and their answers: many objects, no garbage)
         cache: RecordFile | _NoCache = _NoCache() if small else RecordFile(
             os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
             label="check cache", redo="checking again", root=str(project.root) + os.sep,
             replaces=("check.cache", "check.json"))  # (the caches of transflow 0.1 and 0.2)
-        for lang in langs:
-            for article, rel, path, st, handle in _cached_catalogues(project, cache, lang,
-                                                                     articles, locales, shown):
-                if handle is None:
-                    assert st is not None  # (a miss keeps its stat)
-                    units.append((rel, lang, article, len(jobs)))
-                    jobs.append(_Job(lang, article, rel, path, st))
-                else:
-                    units.append((rel, lang, article, handle))
+        try:
+            for lang in langs:
+                first = len(jobs)
+                scanned[lang] = _cached_catalogues(project, cache, lang, articles, locales,
+                                                   shown, jobs)
+                queued.update((job.rel, n) for n, job in enumerate(jobs[first:], first))
+        except BaseException:
+            cache.close()
+            raise
+    others: list[tuple[str, str, str, Any]] = []  # (a source file's findings: rel, "", "", them)
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -604,17 +607,36 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
             by_file: dict[str, list[Finding]] = {}
             for f in _source_style_findings(project, articles, cache, glossary, inputs):
                 by_file.setdefault(f.file, []).append(f)
-            units += [(rel, "", "", found) for rel, found in by_file.items()]
+            others += sorted((rel, "", "", found) for rel, found in by_file.items())
     except BaseException:
         cache.close()
         raise
-    units.sort(key=lambda unit: unit[0])  # (report order: by file; within one, by line)
+    # Report order: by file (within one, by line). Every language's catalogues come in the
+    # same order of article (their paths differ only in the language's folder).
+    by_name = sorted(range(len(articles)), key=lambda i: articles[i] + ".po")
+
+    def catalogues(lang: str) -> Iterator[tuple[str, str, str, Any]]:
+        states, prefix = scanned[lang], f"{shown}/{lang}/"
+        for i in by_name:
+            if states[i] != ABSENT:
+                rel = f"{prefix}{articles[i]}.po"
+                yield rel, lang, articles[i], (queued[rel] if states[i] == QUEUED else None)
 
     def emit() -> Iterator[Finding]:
+        import heapq
+        import operator
+
         order = {name: i for i, name in enumerate(CHECK_NAMES)}
+        units = heapq.merge(*map(catalogues, langs), others, key=operator.itemgetter(0))
         try:
             for rel, lang, article, where in units:
-                if type(where) is int:
+                if where is None:  # (answered by the cache in the first pass: found again)
+                    where = cache.recorded(rel)
+                    if where is None:  # (not there after all: checked again, never made up)
+                        path = f"{locales}/{lang}/{article}.po"
+                        where = _check_files(project, glossary(), [
+                            _Job(lang, article, rel, path, os.stat(path))])[0][1]
+                elif type(where) is int:
                     where = done[where]
                 if type(where) is tuple and where[0] != 2 and where[4] == 0:
                     continue  # (no findings: most catalogues; nothing to read)
@@ -913,59 +935,70 @@ def _replay(project: Project, snap_path: str, out_path: str, key: tuple[Any, ...
     return int(code)
 
 
+ABSENT, CACHED, QUEUED = 0, 1, 2  # what the first pass found of a catalogue
+
+
 def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
                        articles: list[str], locales: str, shown: str,
-                       ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
-    """(article, rel, path, stat, where the cached findings are, or None) of each of a
-    language's catalogues (in no particular order: findings are sorted in the end); the path
-    and stat only of those the cache cannot answer ("" and None for the others).
+                       jobs: list[_Job]) -> bytearray:  # fmt: skip
+    """What there is of each of a language's catalogues, by article: `ABSENT` (no PO),
+    `CACHED` (the cache answers) or `QUEUED` (a job appended to `jobs`, to be checked).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
     `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
     alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
-    since the listing) takes the plain loop, which reports it as it always has.
+    since the listing) takes the plain loop, which reports it as it always has. Nothing is
+    kept of a catalogue the cache answers but its byte: the report looks it up again.
     """
     folder, shown_folder = f"{locales}/{lang}", f"{shown}/{lang}"
     try:
         listed = set(os.listdir(folder))
     except OSError:
         listed = set()
-    present = [article for article in articles if f"{article}.po" in listed]
+    present = [i for i, article in enumerate(articles) if f"{article}.po" in listed]
+    del listed
+    states = bytearray(len(articles))  # (ABSENT)
+    first, hits = len(jobs), cache.hits
     if len(present) < len(articles):  # (sub-folders; a case-insensitive file system)
-        absent = [article for article in articles if f"{article}.po" not in listed]
-        out = _catalogues_one_by_one(project, cache, lang, absent, locales, shown)
-    else:
-        out = []
-    hits = cache.hits
+        here = set(present)
+        _catalogues_one_by_one(project, cache, lang, articles, locales, shown, jobs, states,
+                               [i for i in range(len(articles)) if i not in here])
     # A batch at a time: the paths and stats of 10,000 catalogues are never held at once, and
     # a catalogue the cache answers keeps neither (only a miss is read again).
     for start in range(0, len(present), STAT_BATCH):
         batch = present[start:start + STAT_BATCH]
-        paths = [f"{folder}/{article}.po" for article in batch]
+        paths = [f"{folder}/{articles[i]}.po" for i in batch]
         try:
             stats = list(map(os.stat, paths))
         except OSError:
             stats = None
         if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
             cache.hits = hits  # (counted again one by one)
-            return _catalogues_one_by_one(project, cache, lang, articles, locales, shown)
-        rels = [f"{shown_folder}/{article}.po" for article in batch]
-        for article, rel, path, st, cached in zip(batch, rels, paths, stats,
-                                                  cache.ids(rels, stats), strict=True):  # fmt: skip
+            del jobs[first:]
+            states = bytearray(len(articles))
+            _catalogues_one_by_one(project, cache, lang, articles, locales, shown, jobs,
+                                   states, range(len(articles)))
+            return states
+        rels = [f"{shown_folder}/{articles[i]}.po" for i in batch]
+        for i, rel, path, st, cached in zip(batch, rels, paths, stats, cache.ids(rels, stats),
+                                            strict=True):  # fmt: skip
             if cached is None:
                 cached = cache.lookup_id(rel, st, path)
-            out.append((article, rel, path, st, None) if cached is None
-                       else (article, rel, "", None, cached))
-    return out
+            if cached is None:
+                states[i] = QUEUED
+                jobs.append(_Job(lang, articles[i], rel, path, st))
+            else:
+                states[i] = CACHED
+    return states
 
 
 def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
-                           articles: list[str], locales: str, shown: str,
-                           ) -> list[tuple[str, str, str, os.stat_result | None, Any]]:  # fmt: skip
-    """`_cached_catalogues`, a stat at a time: a missing catalogue is skipped, a folder in
-    place of one is an error."""
-    out: list[tuple[str, str, str, os.stat_result | None, Any]] = []
-    for article in articles:
+                           articles: list[str], locales: str, shown: str, jobs: list[_Job],
+                           states: bytearray, which: Iterable[int]) -> None:  # fmt: skip
+    """`_cached_catalogues` for the articles `which`, a stat at a time: a missing catalogue
+    is skipped, a folder in place of one is an error."""
+    for i in which:
+        article = articles[i]
         path = f"{locales}/{lang}/{article}.po"
         try:
             st = os.stat(path)
@@ -974,8 +1007,11 @@ def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang:
         if stat.S_ISDIR(st.st_mode):
             raise InputError("is a folder, not a PO file", project.relative(Path(path)))
         rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-        out.append((article, rel, path, st, cache.lookup_id(rel, st, path)))
-    return out
+        if cache.lookup_id(rel, st, path) is None:
+            states[i] = QUEUED
+            jobs.append(_Job(lang, article, rel, path, st))
+        else:
+            states[i] = CACHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -1166,6 +1202,9 @@ class _NoCache:
         return None
 
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
+        return None
+
+    def recorded(self, name: str) -> Any:
         return None
 
     def read(self, handle: Any) -> list[str] | None:

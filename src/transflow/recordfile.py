@@ -9,36 +9,40 @@ refreshed), anything else is a miss; a record made within the racy window keeps 
 
 What differs is memory. A newsroom's findings are hundreds of megabytes (every finding keeps
 its msgid and msgstr): loading them whole costs that much memory, and so does holding a cold
-run's new findings until the end. Here only the index is loaded; a payload is read (`pread`)
-and checked (its own CRC) when asked for, and a new payload is written to the next file at
-once, so a check holds one catalogue's findings at a time. A payload that fails its CRC is a
-miss (the caller computes it again), never a wrong answer.
+run's new findings until the end. Here nothing is loaded up front but the index's directory:
+a record is found in its block of the index (`blockindex`: a bisection, one block read), a
+payload is read (`pread`) and checked (its own CRC) when asked for, and a new payload is
+written to the next file at once, so a check holds one catalogue's findings at a time. A
+payload that fails its CRC is a miss (the caller computes it again), never a wrong answer.
 
-    recordfile <FORMAT> <index offset> <index bytes> <index crc32> <key>\\n  (fixed widths)
-    the payloads, one after another: a record's fields, NUL-joined, UTF-8
-    the index: marshal of (keys "name\\nstamp", digests, offsets, lengths, crcs, field counts)
+    recordfile <FORMAT> <records> <directory offset> <directory bytes> <its crc32> <key>\\n
+    the payloads (a record's fields, NUL-joined, UTF-8) and the index's blocks, in any order
+    the index's directory (`blockindex`); a record's fields: its payload's offset, length,
+    crc32 and field count
 
 The next file is written beside the cache (a temporary, renamed over it by `save`): the new
-payloads as they come, then at `save` the old records still wanted (copied, a record at a
-time), then the index. A file that does not parse, fails its index CRC, is of another format
-or was written for another key is an empty cache, with a note for `-v`; a folder in its place
-is left alone. Nothing is written when nothing changed.
+payloads as they come, then at `save` the old records still wanted, merged with this run's in
+order of name a block at a time (each old payload copied over as its record comes), then the
+directory. A file that does not parse, fails its directory's CRC, is of another format or was
+written for another key is an empty cache, with a note for `-v`; a block of the index that
+fails its CRC is a block without records; a folder in its place is left alone. Nothing is
+written when nothing changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import time
 import zlib
-from typing import Any
+from typing import Any, cast
 
-from transflow import stampcache
+from transflow import blockindex, stampcache
 
 MAGIC = "recordfile"
-FORMAT = 1  # bump when the layout changes
-HEAD_LIMIT = 65536  # bytes read to find the header line (the key is a few digests)
+# Bump when the layout changes. 1: the index one marshal, loaded whole; 2: the index in sorted
+# blocks read when asked for (`blockindex`).
+FORMAT = 2
 
 # Where a record's payload is: (0: the loaded file, or 1: the next file being written,
 # offset, length, crc32, field count), or (2, fields) for one held in memory (it could not
@@ -71,8 +75,9 @@ def remove_stale_temporaries(path: str) -> None:
 
 
 class RecordFile(stampcache.StampRecords[Handle]):
-    """The index of one record file, loaded at once; payloads read when asked for; new and
-    refreshed records written to the next file as they come, and saved at the end.
+    """The index of one record file, read a block at a time when asked for; payloads read
+    when asked for; new and refreshed records written to the next file as they come, and
+    saved at the end.
 
     `root` is prepended to a record's name to find its file when `save` drops the records of
     files that no longer exist. `replaces`: older caches' files beside this one, deleted on a
@@ -80,86 +85,34 @@ class RecordFile(stampcache.StampRecords[Handle]):
     record keeps where its payload is (a `Handle`), not the payload.
     """
 
+    magic = MAGIC
+    format = FORMAT
+
     def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
                  replaces: tuple[str, ...] = ()) -> None:  # fmt: skip
         super().__init__(path, key, label=label, redo=redo, root=root)
         self.replaces = replaces
-        self._fd: int | None = None
-        self._offsets: list[int] = []
-        self._lengths: list[int] = []
-        self._crcs: list[int] = []
-        self._counts: list[int] = []
         self._tmp: str | None = None
         self._out: Any = None  # the next file, opened on the first new payload
         self._end = 0  # where the next payload goes in it
-        self._load()
+        self._open_index()
 
-    # --- reading -------------------------------------------------------------------------
+    @property
+    def _fd(self) -> int | None:
+        return None if self._file is None else self._file.fileno()
 
-    def _load(self) -> None:
+    def _value(self, fields: list[str]) -> Handle | None:
+        """The handle of a loaded record (None: fields that are not four numbers)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            self._unusable(f"cannot be read ({e.strerror})")
-            return
-        try:
-            why = self._parse(fd)
-        except OSError as e:
-            why = f"cannot be read ({e.strerror})"
-        if why is None:
-            self._fd = fd
-            return
-        os.close(fd)
-        self._keys, self._by_stamp = [], {}
-        if why:
-            self._unusable(why)
-
-    def _parse(self, fd: int) -> str | None:
-        """Load the index; the reason the file is unusable ("" when it is simply empty), or
-        None."""
-        header = stampcache.read_header(os.pread(fd, HEAD_LIMIT, 0), MAGIC, FORMAT)
-        if isinstance(header, str):
-            return header
-        end, (where, length, crc), key = header
-        if key != self.key.encode("utf-8", "surrogatepass"):
-            return "the inputs every record depends on changed (glossary, settings, transflow)"
-        if where < end + 1 or length < 0 or os.fstat(fd).st_size != where + length:
-            return "damaged"
-        data = os.pread(fd, length, where)
-        if len(data) != length or zlib.crc32(data) != crc:
-            return "damaged"
-        try:
-            index = marshal.loads(data)
-            keys, digests, offsets, lengths, crcs, counts = index
-        except (ValueError, EOFError, TypeError):
-            return "damaged"
-        n = len(keys) if type(keys) is list else -1
-        columns = (keys, digests, offsets, lengths, crcs, counts)
-        if n < 0 or any(type(c) is not list or len(c) != n for c in columns) or not (
-                set(map(type, keys)) <= {str} and set(map(type, digests)) <= {str}
-                and set(map(type, offsets)) <= {int} and set(map(type, lengths)) <= {int}
-                and set(map(type, crcs)) <= {int} and set(map(type, counts)) <= {int}):
-            return "damaged"
-        if n and (min(offsets) <= end or max(map(int.__add__, offsets, lengths)) > where
-                  or min(lengths) < 0):
-            return "damaged"
-        self._keys, self._digests, self._offsets = keys, digests, offsets
-        self._lengths, self._crcs, self._counts = lengths, crcs, counts
-        self._by_stamp = dict(zip(keys, range(n), strict=True))
-        return None
-
-    def _old(self, i: int) -> Handle:
-        return (0, self._offsets[i], self._lengths[i], self._crcs[i], self._counts[i])
-
-    _value = _old
+            offset, length, crc, count = map(int, fields)  # (ValueError: not four numbers)
+        except ValueError:
+            return None
+        return None if offset | length | crc | count < 0 else (0, offset, length, crc, count)
 
     def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Handle | None]:
         """Where the payload of each file whose stamp is the one recorded (and settled) is,
         else None (then ask `lookup_id`, which compares digests). Nothing is read."""
-        found = self._found(names, stats)
-        return [None if i is None else self._old(i) for i in found]
+        return self._found(names, stats)
 
     def lookup_id(self, name: str, st: os.stat_result, path: str) -> Handle | None:
         """Where the payload recorded for a file whose content is unchanged is, or None.
@@ -176,7 +129,10 @@ class RecordFile(stampcache.StampRecords[Handle]):
         source, offset, length, crc, count = handle
         if count == 0 and length == 0 and crc == 0:
             return []  # (nothing to read: most files have no findings)
-        fd = self._fd if source == 0 else (None if self._out is None else self._out.fileno())
+        if source == 0:
+            fd = None if self._file is None else self._file.fileno()
+        else:
+            fd = None if self._out is None else self._out.fileno()
         if fd is None:
             return None
         try:
@@ -203,8 +159,8 @@ class RecordFile(stampcache.StampRecords[Handle]):
         changed = self._changed.get(name)
         if changed is not None:
             return self.read(changed[2])
-        i = self._by_stamp.get(f"{name}\n")
-        return None if i is None else self.read(self._old(i))
+        loaded = self._loaded(name)
+        return None if loaded is None or loaded[0] else self.read(loaded[2])
 
     # --- writing -------------------------------------------------------------------------
 
@@ -243,7 +199,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
         try:
             self._tmp = stage_file(Path(self.path), b"", durable=False)
             self._out = open(self._tmp, "r+b")  # noqa: SIM115 (closed by save or close)
-            head = self._head(0, 0, 0)
+            head = self._head(0, 0, 0, 0)
             self._out.write(head)
             self._end = len(head)
         except OSError:
@@ -268,10 +224,6 @@ class RecordFile(stampcache.StampRecords[Handle]):
         offset, self._end = self._end, self._end + len(data)
         return (1, offset, len(data), zlib.crc32(data), len(payload))
 
-    def _head(self, where: int, length: int, crc: int) -> bytes:
-        return (f"{MAGIC} {FORMAT} {where:015d} {length:015d} {crc:010d} {self.key}\n"
-                ).encode("utf-8", "surrogatepass")
-
     def save(self) -> None:
         """Write the next file if anything changed and put it in place; never fail the command
         over it. Records of files that no longer exist are dropped then."""
@@ -286,36 +238,35 @@ class RecordFile(stampcache.StampRecords[Handle]):
 
     def _finish(self) -> None:
         out = self._out
-        keys: list[str] = []
-        digests: list[str] = []
-        offsets: list[int] = []
-        lengths: list[int] = []
-        crcs: list[int] = []
-        counts: list[int] = []
         out.seek(self._end)
-        for key, recorded, handle in self._kept():
-            if handle[0] == 2:
-                continue  # (held in memory: it could not be written)
+
+        def put(data: bytes) -> int:
+            out.write(data)
+            at, self._end = self._end, self._end + len(data)
+            return at
+
+        writer = blockindex.Writer(put)
+        fd = self._fd
+        for name, stamp, recorded, value, new in self._kept():
+            handle = (cast("Handle", value) if new
+                      else self._value(cast("list[str]", value)))
+            if handle is None or handle[0] == 2:
+                continue  # (held in memory: it could not be written; or not a handle)
             source, offset, length, crc, count = handle
-            if source == 0:  # an old record still wanted: copied over, a record at a time
-                if self._fd is None:
+            if source == 0:  # an old record still wanted: its payload copied over
+                if fd is None:
                     continue
-                data = os.pread(self._fd, length, offset)
-                if len(data) != length or zlib.crc32(data) != crc:
-                    continue  # (damaged since it was loaded: dropped, computed next time)
-                offset = self._end
-                out.write(data)
-                self._end += length
-            keys.append(key)
-            digests.append(recorded)
-            offsets.append(offset)
-            lengths.append(length)
-            crcs.append(crc)
-            counts.append(count)
-        index_data = marshal.dumps((keys, digests, offsets, lengths, crcs, counts))
-        out.write(index_data)
+                if length:
+                    data = os.pread(fd, length, offset)
+                    if len(data) != length or zlib.crc32(data) != crc:
+                        continue  # (damaged since it was loaded: dropped, computed next time)
+                    offset = put(data)
+                else:
+                    offset = 0
+            writer.add((name, stamp, recorded, [str(offset), str(length), str(crc), str(count)]))
+        where, length, crc = writer.finish()
         out.seek(0)
-        out.write(self._head(self._end, len(index_data), zlib.crc32(index_data)))
+        out.write(self._head(writer.records, where, length, crc))
         out.close()
         self._out = None
         assert self._tmp
@@ -338,7 +289,4 @@ class RecordFile(stampcache.StampRecords[Handle]):
     def close(self) -> None:
         """Forget the next file if it was not saved, and close the loaded one."""
         self._discard()
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
+        super().close()

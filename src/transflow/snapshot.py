@@ -83,6 +83,56 @@ def same_stamps(paths: Iterable[str], packed: bytes) -> bool:
     return header + at == len(packed) and packed[:header] == b"[" + count.to_bytes(4, "little")
 
 
+def changed_stamps(paths: Iterable[str],
+                   packed: bytes) -> tuple[bytes, list[int], int, dict[int, Stamp]] | None:
+    """Which of `paths` have a stamp other than the one `pack` made `packed` from, a batch at
+    a time: (the new stamps packed, the indexes of those that changed, the newest ctime, the
+    new stamps of those that changed by index); None when a path cannot be stat'ed or `packed` is not `pack`'s for as many paths.
+
+    (What `same_stamps` does, going on past a difference: an old stamp that differs is
+    decoded alone to skip it. 10,000 stamps are never held as tuples, old or new.)
+    """
+    view = memoryview(packed)
+    header = 5  # (b"[" and the count, a little-endian int32)
+    at = header
+    changed: list[int] = []
+    seen: dict[int, Stamp] = {}
+    pieces: list[bytes] = []
+    newest = count = 0
+    it = iter(paths)
+    while batch := list(itertools.islice(it, DIGEST_BATCH)):
+        try:
+            found = list(map(STAMP, map(os.stat, batch)))
+        except (OSError, ValueError):
+            return None
+        newest = max(newest, max(map(operator.itemgetter(2), found)))
+        dumped = list(map(marshal.dumps, found, itertools.repeat(2)))
+        data = b"".join(dumped)
+        pieces.append(data)
+        if view[at:at + len(data)] == data:  # (the common case: the whole batch the same)
+            at += len(data)
+            count += len(found)
+            continue
+        for stamp, new in zip(found, dumped, strict=True):
+            if view[at:at + len(new)] != new:
+                try:
+                    old = marshal.loads(view[at:])  # (reads one value, ignores the rest)
+                except (ValueError, EOFError, TypeError):
+                    return None
+                if type(old) is not tuple or len(old) != 4 or not all(
+                        type(x) is int for x in old):
+                    return None
+                changed.append(count)
+                seen[count] = stamp
+                at += len(marshal.dumps(old, 2))
+            else:
+                at += len(new)
+            count += 1
+    if at != len(packed) or packed[:header] != b"[" + count.to_bytes(4, "little"):
+        return None
+    return b"[" + count.to_bytes(4, "little") + b"".join(pieces), changed, newest, seen
+
+
 def unpack(data: bytes) -> list[Stamp] | None:
     """The stamps `pack` made, or None when `data` is not that."""
     try:
@@ -218,7 +268,7 @@ def save(path: str, key: Any, value: Any) -> None:
     head = b"%s %d %d %d\n" % (MAGIC, FORMAT, zlib.crc32(body), len(body))
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = stage_file(Path(path), head + body, durable=False)
+        tmp = stage_file(Path(path), (head, body), durable=False)  # (not joined: 2 MB)
     except OSError:
         return
     try:

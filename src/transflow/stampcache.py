@@ -9,19 +9,21 @@ The racy window: a file changed within `RACY_WINDOW_NS` of the moment its record
 change again within the same timestamp tick without changing size ("racy git"), so such a
 record keeps no stamp and the file is re-hashed on every run until it has settled.
 
-The file (`build/.cache/<name>`) is built to load in a few milliseconds at 20,000 files:
+The file (`build/.cache/<name>`):
 
-    stampcache <FORMAT> <records> <crc32 of the body> <body bytes> <key>\\n
-    body: NUL-separated fields, first three per record ("name\\nstamp", digest, payload
-          field count), then every record's payload fields, in record order
+    stampcache <FORMAT> <records> <directory offset> <directory bytes> <its crc32> <key>\\n
+    the records, sorted by name, in blocks, then their directory (`blockindex`)
 
-so a warm run is one read, one CRC, one UTF-8 decode and one `split`, all in C, then one
-dictionary probe by "name\\nstamp" per file (`fresh`): no JSON, no per-field parsing. The
-payload is a list of strings the client encodes (NUL is the one character no field may hold:
-such a record is simply not kept; nor is a file whose name has a newline). A file that does not parse,
-fails its CRC, is of another format or was written for another key (the glossary, project
+A record's fields are its payload: a list of strings the client encodes (NUL is the one
+character no field may hold: such a record is simply not kept; nor is a file whose name has a
+newline). Nothing is loaded up front but the directory: a lookup reads and decodes the one
+block its name is in (`blockindex.Reader`), so a run that looks up a few files holds a few
+blocks, and one that looks up every file walks the blocks in order, one at a time; a save
+merges the old records with this run's, a block at a time, into the next file. A file that
+does not parse, is of another format or was written for another key (the glossary, project
 settings, transflow's code: whatever the client says every record depends on) is an empty
-cache, with a note for `-v`; the next save replaces it (a folder in its place is left alone).
+cache, with a note for `-v`; a block that fails its CRC is a block without records (its files
+are computed again). The next save replaces it (a folder in its place is left alone).
 Nothing is written when nothing changed. Deleting the cache only costs time.
 """
 
@@ -29,20 +31,21 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import os
 import time
-import zlib
-from collections.abc import Iterable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Iterator
+from typing import IO, Generic, TypeVar
+
+from transflow import blockindex
 
 MAGIC = "stampcache"
-FORMAT = 2  # bump when the layout changes
+# Bump when the layout changes. 2: every record in one NUL-separated body, loaded whole;
+# 3: sorted blocks read when asked for (`blockindex`).
+FORMAT = 3
 # A file changed this close to the moment it was recorded may change again within the same
 # timestamp tick without changing size: its record is re-hashed next time (see the docstring).
 RACY_WINDOW_NS = 2_000_000_000
-WRITE_BATCH = 4096  # fields encoded and written at a time by `save`
-_FIXED = 3  # "name\nstamp", digest, payload field count
+HEAD_LIMIT = 65536  # bytes read to find the header line (the key is a few digests)
 FACT = "\x01"  # the start of a fact's name (`store_fact`): no file name starts so
 V = TypeVar("V")  # what a record keeps (`StampRecords`)
 
@@ -65,20 +68,27 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_header(data: bytes, magic: str, fmt: int) -> tuple[int, list[int], bytes] | str:
-    """The header line of a cache file, `<magic> <format> <three numbers> <key>`: where the
-    line ends, the three numbers and the key; or why the file is unusable."""
+def read_header(data: bytes, magic: str, fmt: int,
+                numbers: int = 3) -> tuple[int, list[int], bytes] | str:  # fmt: skip
+    """The header line of a cache file, `<magic> <format> <numbers...> <key>`: where the
+    line ends, the numbers and the key; or why the file is unusable."""
     end = data.find(b"\n")
-    parts = data[:end].split(b" ", 5) if end > 0 else []
-    if len(parts) != 6 or parts[0] != magic.encode():
+    parts = data[:end].split(b" ", numbers + 2) if end > 0 else []
+    if len(parts) < 2 or parts[0] != magic.encode():
         return "damaged"
     try:
-        found, *numbers = (int(p) for p in parts[1:5])
+        found = int(parts[1])
     except ValueError:
         return "damaged"
-    if found != fmt:
+    if found != fmt:  # (before the rest: another format may have other fields)
         return "of another format"
-    return end, numbers, parts[5]
+    try:
+        values = [int(p) for p in parts[2:numbers + 2]]
+    except ValueError:
+        return "damaged"
+    if len(parts) != numbers + 3 or min(values, default=0) < 0:
+        return "damaged"
+    return end, values, parts[numbers + 2]
 
 
 def file_stamp(st: os.stat_result) -> str:
@@ -105,11 +115,15 @@ def file_digest(path: str) -> str:
 class StampRecords(Generic[V]):
     """What a cache of per-file records does whatever it keeps per record (`V`: the payload
     itself in `StampCache`, where to read it in `recordfile.RecordFile`): find a record by
-    name and stamp, else by digest (and refresh its stamp), and record a file seen again.
+    name and stamp, else by digest (and refresh its stamp), record a file seen again, and
+    open the file's index (`_open_index`): a header line, then `blockindex` blocks.
 
     `root` is prepended to a record's name (a path relative to the project root, or absolute)
     to find its file when a save drops the records of files that no longer exist.
     """
+
+    magic = ""
+    format = 0
 
     def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "") -> None:
         self.path = path
@@ -123,40 +137,99 @@ class StampRecords(Generic[V]):
         self.hits = 0
         self.notes: list[str] = []
         self.dirty = False
-        # The loaded records: "name\nstamp" -> record number (the stamp is empty for a record
-        # that must be re-hashed, and for a fact), then each record's digest.
-        self._by_stamp: dict[str, int] = {}
-        self._index: dict[str, int] | None = None  # name -> record number, made when needed
-        self._keys: list[str] = []
-        self._digests: list[str] = []
+        self._file: IO[bytes] | None = None  # the loaded file, open until `close`
+        self._index: blockindex.Reader | None = None
         self._changed: dict[str, tuple[str, str, V]] = {}  # name -> stamp, digest, value
+        self._noted_damage = False
 
     def _unusable(self, why: str) -> None:
         """Note for `-v` why the file on disk is not used, and what the command does instead."""
         self.notes.append(f"{self.label} {self.path}: {why}; {self.redo}")
 
-    def _value(self, i: int) -> V:
-        """What loaded record i keeps."""
+    def _open_index(self) -> None:
+        """Open the file and read its header and directory (nothing else: blocks are read when
+        asked for). An absent or unusable file is an empty cache (with a note)."""
+        try:
+            fh = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed by `close`)
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            self._unusable(f"cannot be read ({e.strerror})")
+            return
+        try:
+            why = self._parse_head(fh.fileno())
+        except OSError as e:
+            why = f"cannot be read ({e.strerror})"
+        if why is None:
+            self._file = fh
+            return
+        fh.close()
+        self._index = None
+        if why:
+            self._unusable(why)
+
+    def _parse_head(self, fd: int) -> str | None:
+        """Read the header and the directory; why the file is unusable ("" when it is simply
+        empty), or None."""
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return ""
+        head = os.pread(fd, 4096, 0)  # (a header line is a few hundred bytes: digests)
+        if b"\n" not in head and len(head) == 4096:
+            head = os.pread(fd, HEAD_LIMIT, 0)
+        header = read_header(head, self.magic, self.format, 4)
+        if isinstance(header, str):
+            return header
+        end, (records, where, length, crc), key = header
+        if key != self.key.encode("utf-8", "surrogatepass"):
+            return "the inputs every record depends on changed (glossary, settings, transflow)"
+        if where < end + 1 or size != where + length:
+            return "damaged"
+        index = blockindex.Reader(fd, where, length, crc, records, low=end + 1, high=where)
+        if index.error:
+            return index.error
+        self._index = index
+        return None
+
+    def _value(self, fields: list[str]) -> V | None:
+        """What a loaded record's fields keep (None: fields of another shape, a miss)."""
         raise NotImplementedError
 
-    def _names(self) -> dict[str, int]:
-        """Name -> record number of the loaded records (made on the first look by name: a warm
-        run only looks by name and stamp)."""
+    def _loaded(self, name: str) -> tuple[str, str, V] | None:
+        """The loaded record of `name`: (stamp, digest, value), or None."""
         if self._index is None:
-            self._index = {key[:key.index("\n")]: i for i, key in enumerate(self._keys)}
-        return self._index
+            return None
+        record = self._index.get(name)
+        self._note_damage()
+        if record is None:
+            return None
+        value = self._value(record[3])
+        return None if value is None else (record[1], record[2], value)
 
-    def _found(self, names: list[str], stats: list[os.stat_result]) -> list[int | None]:
-        """The record number of each file whose stamp is the one recorded (and settled), else
-        None: one dictionary probe per file, in comprehensions."""
-        get = self._by_stamp.get
-        found = [get(f"{name}\n{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
-                 for name, st in zip(names, stats, strict=True)]  # (= `file_stamp`)
-        if self._changed:  # recorded again in this run: that record is the one to use
-            found = [None if name in self._changed else i
-                     for name, i in zip(names, found, strict=True)]  # fmt: skip
-        self.hits += len(found) - found.count(None)
-        return found
+    def _note_damage(self) -> None:
+        if self._index is not None and self._index.damaged and not self._noted_damage:
+            self._noted_damage = True
+            self._unusable("damaged in part (the records of a block fail their checksum)")
+
+    def _found(self, names: list[str], stats: list[os.stat_result]) -> list[V | None]:
+        """The value of each file whose stamp is the one recorded (and settled), else None;
+        looked up in order of name, so the blocks are read one at a time, each once."""
+        out: list[V | None] = [None] * len(names)
+        index = self._index
+        if index is None or not names:
+            return out
+        get, changed, value_of = index.get, self._changed, self._value
+        for i in sorted(range(len(names)), key=names.__getitem__):
+            name = names[i]
+            record = get(name)
+            if record is None or name in changed:  # (recorded again in this run: not this)
+                continue
+            st = stats[i]
+            if record[1] == f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}":
+                out[i] = value_of(record[3])  # (= `file_stamp`)
+        self._note_damage()
+        self.hits += len(out) - out.count(None)
+        return out
 
     def _lookup_value(self, name: str, st: os.stat_result, path: str) -> V | None:
         """What is recorded for a file whose content is unchanged, or None (compute it).
@@ -168,14 +241,13 @@ class StampRecords(Generic[V]):
         if changed is not None:  # (recorded earlier in this run)
             _, recorded, value = changed
         else:
-            i = self._by_stamp.get(f"{name}\n{file_stamp(st)}")
-            if i is not None:
-                self.hits += 1
-                return self._value(i)
-            i = self._names().get(name)
-            if i is None:
+            loaded = self._loaded(name)
+            if loaded is None:
                 return None
-            recorded, value = self._digests[i], self._value(i)
+            stamp, recorded, value = loaded
+            if stamp and stamp == file_stamp(st):
+                self.hits += 1
+                return value
         try:
             current = file_digest(path)
         except OSError:
@@ -186,108 +258,90 @@ class StampRecords(Generic[V]):
         self.hits += 1
         return value
 
-    def _kept(self) -> Iterator[tuple[str, str, V]]:
-        """What a save writes, by name: ("name\\nstamp", digest, value) of every record made in
-        this run and every loaded one whose file still exists (facts are about no file)."""
-        root, index = self.root, self._names()
-        for name in sorted(index.keys() | self._changed.keys()):
-            changed = self._changed.get(name)
-            if changed is not None:
-                stamp, recorded, value = changed
-                yield f"{name}\n{stamp}", recorded, value
-                continue
-            i = index[name]
+    def recorded(self, name: str) -> V | None:
+        """What is recorded for `name` now (in this run, else in the loaded file), with no
+        stamp check: for a second pass over files that a first pass found unchanged."""
+        changed = self._changed.get(name)
+        if changed is not None:
+            return changed[2]
+        loaded = self._loaded(name)
+        return None if loaded is None else loaded[2]
+
+    def _kept(self) -> Iterator[tuple[str, str, str, V | list[str], bool]]:
+        """What a save writes, by name: (name, stamp, digest, value, new) of every record made
+        in this run (new: its value) and every loaded one whose file still exists (its
+        fields); facts are about no file. The loaded records are read a block at a time and
+        merged with this run's, never all held."""
+        root = self.root
+        changed = sorted(self._changed)
+        old: Iterator[blockindex.Record] = iter(self._index) if self._index is not None else (
+            iter(()))  # fmt: skip
+        k = 0
+        for name, stamp, recorded, fields in old:
+            while k < len(changed) and changed[k] < name:
+                yield changed[k], *self._changed[changed[k]], True
+                k += 1
+            if k < len(changed) and changed[k] == name:
+                continue  # (recorded again: yielded with the rest of this run's, in order)
             if name.startswith(FACT) or os.path.exists(name if os.path.isabs(name)
                                                        else root + name):
-                yield self._keys[i], self._digests[i], self._value(i)
+                yield name, stamp, recorded, fields, False
+        for name in changed[k:]:
+            yield name, *self._changed[name], True
+        self._note_damage()
 
     def _record(self, name: str, st: os.stat_result, content_digest: str, value: V) -> None:
         # A file changed within the racy window keeps no stamp: hashed again next time.
         settled = st.st_ctime_ns < time.time_ns() - RACY_WINDOW_NS
         stamp = file_stamp(st) if settled else ""
-        i = self._names().get(name)
-        if (i is not None and name not in self._changed and self._keys[i] == f"{name}\n{stamp}"
-                and self._digests[i] == content_digest and self._value(i) == value):
-            return  # (still racy, nothing new: no reason to rewrite the file)
+        if name not in self._changed:
+            loaded = self._loaded(name)
+            if loaded is not None and loaded == (stamp, content_digest, value):
+                return  # (still racy, nothing new: no reason to rewrite the file)
         self._changed[name] = (stamp, content_digest, value)
         self.dirty = True
 
+    def names(self) -> set[str]:
+        """The names of the files that have a record (loaded or made in this run): every
+        block is read (for tests and tools; a command never needs them all)."""
+        loaded = {record[0] for record in self._index} if self._index is not None else set()
+        return loaded | self._changed.keys()
+
+    def _head(self, records: int, where: int, length: int, crc: int) -> bytes:
+        """The header line, its numbers at a fixed width (so it can be written last)."""
+        return (f"{self.magic} {self.format} {records:012d} {where:015d} {length:015d} "
+                f"{crc:010d} {self.key}\n").encode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        """Close the loaded file (no lookup after this)."""
+        self._index = None
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
 
 class StampCache(StampRecords[list[str]]):
-    """The records of one cache file, loaded at once; new and refreshed ones saved at the end."""
+    """The records of one cache file, read a block at a time when asked for; new and
+    refreshed ones saved at the end (`save`, which closes it)."""
+
+    magic = MAGIC
+    format = FORMAT
 
     def __init__(self, path: str, key: str, *, label: str, redo: str, root: str = "",
                  replaces: str | None = None) -> None:  # fmt: skip
         super().__init__(path, key, label=label, redo=redo, root=root)
         self.replaces = replaces  # an older cache's file beside this one, deleted on a save
-        self._starts: list[int] = []  # payload slice of record i: fields[starts[i]:starts[i+1]]
-        self._fields: list[str] = []
-        self._load()
+        self._open_index()
 
-    # --- reading -------------------------------------------------------------------------
-
-    def _load(self) -> None:
-        try:
-            with open(self.path, "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            return
-        except OSError as e:
-            self._unusable(f"cannot be read ({e.strerror})")
-            return
-        why = self._parse(data)
-        if why:
-            self._unusable(why)
-
-    def _parse(self, data: bytes) -> str | None:
-        """Load the records; the reason the file is unusable, or None."""
-        header = read_header(data, MAGIC, FORMAT)
-        if isinstance(header, str):
-            return header
-        end, (records, crc, length), key = header
-        body = memoryview(data)[end + 1:]  # (no copy of megabytes)
-        if length != len(body) or crc != zlib.crc32(body):
-            return "damaged"
-        if key != self.key.encode("utf-8", "surrogatepass"):
-            return "the inputs every record depends on changed (glossary, settings, transflow)"
-        if records == 0:
-            return None
-        try:
-            fields = str(body, "utf-8", "surrogatepass").split("\0")
-        except UnicodeDecodeError:
-            return "damaged"
-        fixed = _FIXED * records
-        try:
-            counts = list(map(int, fields[2:fixed:_FIXED]))
-        except ValueError:
-            return "damaged"
-        starts = list(itertools.accumulate(counts, initial=fixed))
-        if len(counts) != records or starts[-1] != len(fields):
-            return "damaged"
-        keys = fields[0:fixed:_FIXED]
-        self._by_stamp = dict(zip(keys, range(records), strict=True))
-        self._keys = keys
-        self._digests = fields[1:fixed:_FIXED]
-        self._starts = starts
-        self._fields = fields
-        return None
-
-    def _payload(self, i: int) -> list[str]:
-        return self._fields[self._starts[i]:self._starts[i + 1]]
-
-    _value = _payload
+    def _value(self, fields: list[str]) -> list[str]:
+        return fields
 
     def fresh(self, names: list[str], stats: list[os.stat_result]) -> list[list[str] | None]:
         """`lookup` of many files at once, for the common case and without reading any: the
         payload of each file whose stamp is the one recorded (and settled), else None (then
-        ask `lookup`, which compares digests).
-
-        One dictionary probe per file, keyed by name and stamp together, in comprehensions: a
-        warm run of 20,000 catalogues spends its time in `stat`, not here.
-        """
-        starts, fields = self._starts, self._fields
-        found = self._found(names, stats)
-        return [None if i is None else fields[starts[i]:starts[i + 1]] for i in found]
+        ask `lookup`, which compares digests)."""
+        return self._found(names, stats)
 
     def lookup(self, name: str, st: os.stat_result, path: str) -> list[str] | None:
         """The payload recorded for a file whose content is unchanged, or None (compute it).
@@ -302,12 +356,8 @@ class StampCache(StampRecords[list[str]]):
         changed = self._changed.get(name)
         if changed is not None:
             return changed[2]
-        i = self._by_stamp.get(f"{name}\n")
-        return None if i is None else self._payload(i)
-
-    def names(self) -> set[str]:
-        """The names of the files that have a record (loaded or made in this run)."""
-        return self._names().keys() | self._changed.keys()
+        loaded = self._loaded(name)
+        return None if loaded is None or loaded[0] else loaded[2]
 
     # --- writing -------------------------------------------------------------------------
 
@@ -327,9 +377,9 @@ class StampCache(StampRecords[list[str]]):
             self._changed[name] = ("", "", payload)
             self.dirty = True
 
-    def _write(self, records: int, fields: Iterable[str]) -> None:
-        """Write the file through a temporary and a rename, a batch of fields at a time: a
-        newsroom's findings are tens of megabytes, never held twice (as text, as bytes)."""
+    def _write(self) -> None:
+        """Write the next file through a temporary and a rename: the kept records merged a
+        block at a time (`_kept`), never held all at once."""
         from pathlib import Path
 
         from transflow.files import stage_file
@@ -337,53 +387,47 @@ class StampCache(StampRecords[list[str]]):
         tmp = stage_file(Path(self.path), b"", durable=False)  # (named, with the file's mode)
         try:
             with open(tmp, "r+b") as fh:
-                head = self._head(0, 0, 0)
+                head = self._head(0, 0, 0, 0)
                 fh.write(head)
-                crc = length = 0
-                separator = ""
-                while batch := list(itertools.islice(fields, WRITE_BATCH)):
-                    chunk = (separator + "\0".join(batch)).encode("utf-8", "surrogatepass")
-                    fh.write(chunk)
-                    crc, length = zlib.crc32(chunk, crc), length + len(chunk)
-                    separator = "\0"
+                end = [len(head)]
+
+                def put(data: bytes) -> int:
+                    fh.write(data)
+                    at = end[0]
+                    end[0] += len(data)
+                    return at
+
+                writer = blockindex.Writer(put)
+                for name, stamp, recorded, payload, _ in self._kept():
+                    writer.add((name, stamp, recorded, payload))
+                where, length, crc = writer.finish()
                 fh.seek(0)
-                fh.write(self._head(records, crc, length))  # (the same width as the first)
+                fh.write(self._head(writer.records, where, length, crc))  # (the same width)
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
 
-    def _head(self, records: int, crc: int, length: int) -> bytes:
-        """The header line, its numbers at a fixed width (so it can be written last)."""
-        return (f"{MAGIC} {FORMAT} {records:012d} {crc:010d} {length:015d} {self.key}\n"
-                ).encode("utf-8", "surrogatepass")
-
     def save(self) -> None:
-        """Write the cache if anything changed; never fail the command over it.
+        """Write the cache if anything changed, then close it; never fail the command over it.
 
         Records of files that no longer exist are dropped then (only when something changed,
         so a warm run does not pay for it).
         """
-        if not self.dirty:
-            return
-        keys, digests, counts, payloads = [], [], [], []
-        for key, recorded, payload in self._kept():
-            keys.append(key)
-            digests.append(recorded)
-            counts.append(str(len(payload)))
-            payloads.append(payload)
-        fields = itertools.chain(
-            (field for row in zip(keys, digests, counts, strict=True) for field in row),
-            itertools.chain.from_iterable(payloads))  # fmt: skip
-        if os.path.isdir(self.path) and not os.path.islink(self.path):
-            return  # someone's folder: leave it alone (the cache is only a cache)
         try:
-            self._write(len(keys), fields)
-        except OSError:
-            pass  # a read-only checkout: the command still works, only slower next time
-        else:
-            if self.replaces:  # (megabytes nobody reads any more; a folder is left alone)
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(os.path.dirname(self.path), self.replaces))
-        self.dirty = False
+            if not self.dirty:
+                return
+            if os.path.isdir(self.path) and not os.path.islink(self.path):
+                return  # someone's folder: leave it alone (the cache is only a cache)
+            try:
+                self._write()
+            except OSError:
+                pass  # a read-only checkout: the command still works, only slower next time
+            else:
+                if self.replaces:  # (megabytes nobody reads any more; a folder is left alone)
+                    with contextlib.suppress(OSError):
+                        os.remove(os.path.join(os.path.dirname(self.path), self.replaces))
+            self.dirty = False
+        finally:
+            self.close()

@@ -478,7 +478,12 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     listings: dict[str, list[str]] = {}
     # The stamps the answer was made from, per language: its folder's, then each PO's (None:
     # not known, or no PO; the language then has no snapshot).
-    found: dict[str, list[Stamp | None]] = {}
+    found: dict[str, Any] = {}  # (a dict of the changed ones' for a language of `deltas`)
+    # A language answered from the snapshot but for a few POs: its stamps packed, the newest
+    # ctime, and the new stamps of the changed ones (by index) as `changed_stamps` saw them.
+    packed_found: dict[str, tuple[bytes, int, dict[int, Stamp]]] = {}
+    # ... and the slots that changed, with their numbers in the snapshot.
+    deltas: dict[str, tuple[list[int], list[str]]] = {}
     sums: dict[str, tuple[int, ...]] = {}  # each language's ten sums
     # The languages answered whole by the snapshot: their saved part (no per-file work at all).
     whole: dict[str, _SnapLang] = {}
@@ -509,21 +514,29 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                 sums[lang] = entry[2]
                 cached += len(articles)
                 continue
-            now = before = None
-            if entry is not None:  # (something changed: which, below)
-                now = snapshot.stamps([folder] + [f"{folder}/{a}.po" for a in articles])
-                before = snapshot.unpack(entry[0])
-            if (entry is not None and now is not None and before is not None
-                    and len(before) == len(now) and now[0] == before[0]):
-                # The folder's names are the same (its stamp is): only the POs' stamps count;
-                # the few that changed are answered by the cache, or counted.
+            delta = None
+            if entry is not None:  # (something changed: which, below, a batch at a time)
+                delta = snapshot.changed_stamps(itertools.chain(
+                    (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
+                    entry[0])  # fmt: skip
+            if (entry is not None and delta is not None
+                    and (0 not in delta[1] or _same_names(folder, articles, entry[3]))):
+                # The folder's names are the same (its stamp is, or it lists the same names:
+                # `extract` renames a new PO into place): only the POs' stamps count; the few
+                # that changed are answered by the cache, or counted. Neither the stamps nor
+                # the numbers of the others are made into objects.
+                packed, changed, newest, seen = delta
                 listings[lang] = entry[3]
                 present[lang] = [True] * len(articles)
-                found[lang] = cast("list[Stamp | None]", now)
-                numbers[lang] = [figures if a == b else None for figures, a, b in
-                                 zip(entry[1].split("\0") if articles else [], now[1:],
-                                     before[1:], strict=True)]  # fmt: skip
-                cached += len(articles) - numbers[lang].count(None)
+                found[lang] = {}  # (the stamps of the changed ones, as their jobs see them)
+                packed_found[lang] = (packed, newest, seen)
+                split = entry[1].split("\0") if articles else []
+                slots = [i - 1 for i in changed if i]  # (0: the folder)
+                deltas[lang] = (slots, [split[slot] for slot in slots])
+                numbers[lang] = cast("list[str | None]", split)
+                for slot in slots:
+                    numbers[lang][slot] = None
+                cached += len(articles) - len(slots)
                 continue
             answers, exist, listing, stamped = _cached_language(cache(), root, locales,
                                                                 templates, lang, articles,
@@ -574,6 +587,17 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             columns[lang] = list(map(int, joined.split(" "))) if articles else []
         return columns[lang]
 
+    for lang, (slots, olds) in deltas.items():  # the snapshot's sums, corrected
+        corrected = list(saved[lang][2])
+        try:
+            for old, new in zip(olds, [numbers[lang][slot] for slot in slots], strict=True):
+                for k, (a, b) in enumerate(zip(map(int, old.split(" ")),
+                                               map(int, cast("str", new).split(" ")),
+                                               strict=True)):  # fmt: skip
+                    corrected[k] += b - a
+        except ValueError:  # (numbers of another shape: summed again from all of them)
+            continue
+        sums[lang] = tuple(corrected)
     with gc_paused():
         for lang in langs:
             if lang in sums:
@@ -585,7 +609,7 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
     if orphans and len(whole) < len(langs):  # (else it is the snapshot already)
         _save_snapshot(snap_path, snap_key, articles, langs, saved, whole, found, numbers,
-                       sums, listings, {**saved_names, **names}, started)
+                       sums, listings, {**saved_names, **names}, started, packed_found)
 
     def rows() -> tuple[CatalogStatus, ...]:
         out = []
@@ -606,19 +630,49 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                          notes=tuple(notes), names=names)
 
 
+def _same_names(folder: str, articles: list[str], others: list[str]) -> bool:
+    """Whether `folder` lists a PO for every article (of those not in a sub-folder: the
+    others' POs were statted) and, besides them, exactly `others` (the snapshot's names): then
+    its contents are the ones the snapshot was made from, whatever its stamp says (statted
+    before this listing: a later change is seen next time)."""
+    try:
+        listed = set(os.listdir(folder))
+    except OSError:
+        return False
+    rest = listed.difference(f"{a}.po" for a in articles if "/" not in a)
+    top = len(articles) - sum(1 for a in articles if "/" in a)
+    return len(listed) - len(rest) == top and sorted(rest) == others
+
+
 def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: list[str],
                    saved: dict[str, _SnapLang], whole: dict[str, _SnapLang],
-                   found: dict[str, list[Stamp | None]], numbers: dict[str, list[str | None]],
+                   found: dict[str, Any], numbers: dict[str, list[str | None]],
                    sums: dict[str, tuple[int, ...]], listings: dict[str, list[str]],
-                   names: dict[str, tuple[str, str]], started: int) -> None:  # fmt: skip
+                   names: dict[str, tuple[str, str]], started: int,
+                   packed_found: dict[str, tuple[bytes, int, dict[int, Stamp]]],
+                   ) -> None:  # fmt: skip
     """Keep this answer as the snapshot when every language's is whole (a PO for every
-    article, every stamp known and settled, its folder listed); else the old one is wrong."""
+    article, every stamp known and settled, its folder listed); else the old one is wrong.
+
+    `found` is a list of stamps for a language counted afresh, the stamps its jobs saw (by
+    index) for one of `packed_found` (then every stamp is packed already)."""
     from transflow import snapshot
 
     out: dict[str, _SnapLang] = {}
     for lang in langs:
         if lang in whole:  # (unchanged)
             out[lang] = whole[lang]
+            continue
+        if lang in packed_found:
+            packed, newest, seen = packed_found[lang]
+            # Each job's stamp must be the one packed (a PO saved again between the two stats,
+            # or gone: no snapshot), and all of them settled.
+            if (any(seen.get(i) != stamp for i, stamp in found[lang].items())
+                    or not snapshot.settled_ns(newest, started)):
+                snapshot.remove(path)
+                return
+            out[lang] = (packed, "\0".join(cast("list[str]", numbers[lang])), sums[lang],
+                         listings[lang])
             continue
         stamped = found[lang]
         if None in stamped or lang not in listings:
