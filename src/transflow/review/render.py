@@ -284,8 +284,20 @@ def _tip_html(tip: str) -> str:
 def _render_shown(shown: Shown) -> str:
     id_prefix = _ID
     text = shown.text
+    if not shown.tags:  # (most texts: the marks alone, one piece each)
+        out = []
+        pos = 0
+        for n, mark in enumerate(shown.marks):
+            start = mark.start
+            out.append(f'{_e(text[pos:start])}<mark class="{mark.kind}" tabindex="0" '
+                       f'aria-describedby="{id_prefix}-{n}">{_e(text[start:mark.end])}</mark>'
+                       f'<span class="tip" role="tooltip" id="{id_prefix}-{n}">'
+                       f"{_tip_html(mark.tip)}</span>")
+            pos = mark.end
+        out.append(_e(text[pos:]))
+        return "".join(out)
     tags = list(shown.tags)
-    out: list[str] = []
+    out = []
     pos = 0
     t = 0
 
