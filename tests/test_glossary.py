@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import transflow.glossary as glossary_module
 from transflow.cli import main
 from transflow.errors import GlossaryError
-from transflow.glossary import Glossary, load_glossary, load_project_glossary, parse_ignore
+from transflow.glossary import (
+    Glossary,
+    GlossaryProblem,
+    load_glossary,
+    load_project_glossary,
+    parse_ignore,
+)
 from transflow.project import read_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -200,6 +207,26 @@ def test_check_entry_semantics(glossary: Glossary) -> None:
     assert kinds(glossary, "Gori", "Gori", "ka") == []  # no Georgian rendering: not checked
     assert kinds(glossary, "Stepanakert", "სტეფანაკერტიდან", "ka") == []
     assert kinds(glossary, "Stepanakert", "xx", "de") == []  # no German rendering
+
+
+def test_check_entry_remembers_answers_not_state(glossary: Glossary,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # Recurring pairs (menus, bylines) are answered from a bounded memo: the same answer as a
+    # glossary that has never seen them, whatever a caller did with an earlier answer, and
+    # never for a pair with waivers (its answer depends on them).
+    monkeypatch.setattr(glossary_module, "CHECKED_MEMO", 3)
+    pairs = [("In Stepanakert", "В городе", "ru"), ("In Stepanakert", "В Ханкенди", "ru"),
+             ("In Stepanakert", "В Степанакерте", "ru"), ("OC Media", "ОС Медиа", "ru"),
+             ("Stepanakert", "სტეფანაკერტიდან", "ka"), ("A town", "Ханкенди", "ru")]
+    fresh = Glossary(glossary.terms, source_language=glossary.source_language)
+    expected = [fresh._check_entry(msgid, msgstr, lang, set()) for msgid, msgstr, lang in pairs]
+    for _ in range(3):
+        for (msgid, msgstr, lang), want in zip(pairs, expected, strict=True):
+            got = glossary.check_entry(msgid, msgstr, lang, set())
+            assert got == want
+            got.append(got[0] if got else GlossaryProblem("x", "missing", "x"))  # caller's own
+    assert glossary.check_entry("In Stepanakert", "В Ханкенди", "ru", {"stepanakert"}) == []
+    assert len(glossary._checked) <= 3 and len(glossary._checked_before) <= 3
 
 
 def test_messages_name_the_term_and_the_rendering(glossary: Glossary) -> None:

@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import compress, count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,9 @@ _TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 # How many of the last tokenized texts a glossary remembers (about one catalogue's entries, a
 # few MB at most): enough for review to reuse what check has just read.
 RECENT_TEXTS = 1024
+# How many (msgid, msgstr) pairs a glossary remembers the problems of, per generation (see
+# `Glossary.check_entry`): menus, bylines and footers recur on every page of a newsroom.
+CHECKED_MEMO = 2048
 # A translator comment that silences glossary findings (or a whole check) on one entry.
 IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
 KEEP_SUFFIX = " (keep)"
@@ -208,6 +212,10 @@ class Glossary:
         self._recent_tokens: dict[tuple[str, bool, str], Tokens] = {}
         self._recent_scans: dict[str, tuple[Tokens, list[tuple[Term, int, int]]]] = {}
         self._forbidden_keys: dict[str, frozenset[str]] = {}
+        # check_entry's answers for the last pairs checked without waivers, in two generations
+        # (a pair looked up again moves back into the current one: what recurs stays)
+        self._checked: dict[tuple[str, str, str], tuple[GlossaryProblem, ...]] = {}
+        self._checked_before: dict[tuple[str, str, str], tuple[GlossaryProblem, ...]] = {}
         self._approved_norm: dict[tuple[str, str], frozenset[str]] = {}
 
     @classmethod
@@ -315,7 +323,10 @@ class Glossary:
         index = self._index
         cased = tokens.words
         words = tuple(map(str.lower, cased))  # word by word: token indexes stay aligned
-        starts = [i for i, w in enumerate(words) if w in index]
+        # the indexes of the words that begin some source form (found in C)
+        starts = list(compress(count(), map(index.__contains__, words)))
+        if not starts:
+            return matches
         n = len(words)
         done = 0  # words before this index belong to a match already
         for i in starts:
@@ -402,7 +413,27 @@ class Glossary:
 
     def check_entry(self, msgid: str, msgstr: str, lang: str,
                     ignore: AbstractSet[str]) -> list[GlossaryProblem]:
-        """Glossary problems of one translation: missing renderings, forbidden renderings."""
+        """Glossary problems of one translation: missing renderings, forbidden renderings.
+
+        The answer is a function of the four arguments (and the glossary): the boilerplate
+        pairs that every page of a newsroom repeats are remembered, not matched again.
+        """
+        if ignore:
+            return self._check_entry(msgid, msgstr, lang, ignore)
+        key = (lang, msgid, msgstr)
+        known = self._checked.get(key)
+        if known is None:
+            known = self._checked_before.pop(key, None)
+            if known is None:
+                known = tuple(self._check_entry(msgid, msgstr, lang, ignore))
+            if len(self._checked) >= CHECKED_MEMO:
+                self._checked_before = self._checked
+                self._checked = {}
+            self._checked[key] = known
+        return list(known)
+
+    def _check_entry(self, msgid: str, msgstr: str, lang: str,
+                     ignore: AbstractSet[str]) -> list[GlossaryProblem]:
         morph = load_morphology(lang)
         triggered = self.triggered(msgid)
         forbidden = self._forbidden(lang)

@@ -588,15 +588,16 @@ def review_catalog(entries: Sequence[Any], metadata: dict[str, str], *, lang: st
         by_check[f.check] = by_check.get(f.check, 0) + 1
     use_glossary = glossary is not None and severities.get("glossary", "error") != "off"
     marker = Highlighter(glossary, lang) if use_glossary and glossary is not None else None
-    rows = [_row(i, e, by_line.get(_entry_line(e), []), marker, lang, include_fuzzy)
-            for i, e in enumerate(live, start=1)]
+    no_findings: list[Finding] = []
+    rows = [_row(i, e, line, by_line.get(line, no_findings), marker, lang, include_fuzzy)
+            for i, e in enumerate(live, start=1) for line in (_entry_line(e),)]
     return ArticleReview(article, lang, source_language, po_file, tuple(rows),
                          count_catalog(live), percent, min_complete, include_fuzzy, built,
                          marker is not None, by_check)
 
 
-def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | None,
-         lang: str, include_fuzzy: bool) -> Row:
+def _row(index: int, entry: Any, msgid_line: int, findings: list[Finding],
+         marker: Highlighter | None, lang: str, include_fuzzy: bool) -> Row:
     status, markup = entry_status(entry, include_fuzzy)
     if entry.msgid_plural:
         targets = tuple((f"msgstr[{i}]", entry.msgstr_plural[i])
@@ -637,6 +638,6 @@ def _row(index: int, entry: Any, findings: list[Finding], marker: Highlighter | 
         occurrences: tuple[str, ...] = (f"{path}:{line}" if line else path,)
     else:
         occurrences = group_occurrences(refs)
-    return Row(index, _entry_line(entry), status, entry.msgctxt, source, translations,
+    return Row(index, msgid_line, status, entry.msgctxt, source, translations,
                context, entry.tcomment or "", previous, tuple(findings), markup, notes,
                occurrences, previous_msgctxt)

@@ -16,7 +16,7 @@ import functools
 import hashlib
 import html
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from transflow.check import CHECK_NAMES
@@ -266,11 +266,38 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
     return _render_shown(shown).replace(_ID, _e(id_prefix))
 
 
+# A tooltip's escaped text, per tip: a page repeats a few dozen tips over a hundred marks, and
+# every page the same glossary's (the tips are the same string objects: `model.Highlighter`).
+_TIPS: dict[str, str] = {}
+TIPS_MEMO = 4096
+
+
+def _tip_html(tip: str) -> str:
+    html_tip = _TIPS.get(tip)
+    if html_tip is None:
+        if len(_TIPS) >= TIPS_MEMO:
+            _TIPS.clear()
+        html_tip = _TIPS[tip] = _e(tip)
+    return html_tip
+
+
 def _render_shown(shown: Shown) -> str:
     id_prefix = _ID
     text = shown.text
+    if not shown.tags:  # (most texts: the marks alone, one piece each)
+        out = []
+        pos = 0
+        for n, mark in enumerate(shown.marks):
+            start = mark.start
+            out.append(f'{_e(text[pos:start])}<mark class="{mark.kind}" tabindex="0" '
+                       f'aria-describedby="{id_prefix}-{n}">{_e(text[start:mark.end])}</mark>'
+                       f'<span class="tip" role="tooltip" id="{id_prefix}-{n}">'
+                       f"{_tip_html(mark.tip)}</span>")
+            pos = mark.end
+        out.append(_e(text[pos:]))
+        return "".join(out)
     tags = list(shown.tags)
-    out: list[str] = []
+    out = []
     pos = 0
     t = 0
 
@@ -300,7 +327,8 @@ def _render_shown(shown: Shown) -> str:
             t += 1
         out.append(_e(text[pos : mark.end]))
         pos = mark.end
-        out.append(f'</mark><span class="tip" role="tooltip" id="{tip_id}">{_e(mark.tip)}</span>')
+        out.append(f'</mark><span class="tip" role="tooltip" id="{tip_id}">{_tip_html(mark.tip)}'
+                   "</span>")
     emit(len(text))
     while t < len(tags):
         out.append(f'<span class="tag">{_e(tags[t][1])}</span>')
@@ -331,14 +359,31 @@ def _status_html(status: str, include_fuzzy: bool) -> str:
             f"{_e(STATUS_LABEL[status])}</span>")
 
 
+class _PageParts(NamedTuple):
+    """What every row of one page writes the same way, escaped once per page."""
+
+    po_file: str  # the catalogue's path
+    source_open: str  # `<div class="text" lang="en">`
+    target_open: str  # `<div class="text" lang="ru">`
+    source_lang: str
+    lang: str
+
+    @classmethod
+    def of(cls, review: ArticleReview) -> _PageParts:
+        """The parts of `review`'s page."""
+        src, lang = _e(review.source_language), _e(review.lang)
+        return cls(_e(review.po_file), f'<div class="text" lang="{src}">',
+                   f'<div class="text" lang="{lang}">', src, lang)
+
+
 def _row_html(row: Row, review: ArticleReview,
-              finding_lines: dict[int, list[tuple[str, str]]], po_file: str) -> str:
-    """One row of an article's table; `po_file` is the catalogue's path, escaped."""
+              finding_lines: dict[int, list[tuple[str, str]]], page: _PageParts) -> str:
+    """One row of an article's table."""
     rid = f"l{row.line}" if row.line else f"r{row.number}"  # digits only: no escaping needed
     status = _e(row.status)
     lang = review.lang
-    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{po_file}</span>'
-            f":{row.line}</a><br>{_status_html(row.status, review.include_fuzzy)}")
+    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{page.po_file}'
+            f"</span>:{row.line}</a><br>{_status_html(row.status, review.include_fuzzy)}")
     if row.msgctxt is not None:
         head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
     head += "</th>"
@@ -347,8 +392,10 @@ def _row_html(row: Row, review: ArticleReview,
     if row.context:
         en.append('<p class="ctx">' + "".join(f"<span>{_e(c)}</span>" for c in row.context)
                   + "</p>")
-    en.append(f'<div class="text" lang="{_e(review.source_language)}">'
-              f"{render_shown(row.source, f'{rid}-s')}</div>")
+    source = row.source
+    # (most texts have neither marks nor tags: no id prefix to make)
+    en.append(f"{page.source_open}{_e(source.text)}</div>" if not source.marks and not source.tags
+              else f"{page.source_open}{render_shown(source, f'{rid}-s')}</div>")
     if row.previous is not None and all(op == "=" for op, _ in row.previous):
         why = "" if row.previous_msgctxt is None else (
             " Its context changed: #| msgctxt "
@@ -367,7 +414,7 @@ def _row_html(row: Row, review: ArticleReview,
             else:
                 parts.append(f"<ins>{_e(text)}</ins>")
         en.append('<p class="diff"><span class="label">English changed since this translation '
-                  f'(#| msgid → msgid):</span> <span lang="{_e(review.source_language)}">'
+                  f'(#| msgid → msgid):</span> <span lang="{page.source_lang}">'
                   f"{''.join(parts)}</span></p>")
     if row.terms:
         en.append('<ul class="notes" aria-label="glossary terms">'
@@ -380,9 +427,10 @@ def _row_html(row: Row, review: ArticleReview,
     for label, shown in row.translations:
         if label:
             tr.append(f'<span class="label">{_e(label)}</span>')
-        if shown.text or shown.tags:
-            tr.append(f'<div class="text" lang="{_e(lang)}">'
-                      f"{render_shown(shown, f'{rid}-t{label}')}</div>")
+        if not shown.marks and not shown.tags and shown.text:
+            tr.append(f"{page.target_open}{_e(shown.text)}</div>")
+        elif shown.text or shown.tags:
+            tr.append(f"{page.target_open}{render_shown(shown, f'{rid}-t{label}')}</div>")
         else:
             tr.append('<div class="empty">(no translation: the English is published)</div>')
     if row.markup:
@@ -435,7 +483,7 @@ def render_article(review: ArticleReview) -> str:
     for row in review.rows:
         counts[row.status] += 1
     finding_lines = _finding_lines(review)
-    po_file = _e(review.po_file)
+    page = _PageParts.of(review)
     words = s["words"]
     legend = "".join(
         f'<li><span class="status st-{st}">{_e(STATUS_LABEL[st])}</span> {counts[st]}</li>'
@@ -462,7 +510,7 @@ def render_article(review: ArticleReview) -> str:
 <thead><tr><th scope="col">Entry</th><th scope="col">English</th>
 <th scope="col">{_lang_html(review.lang)}</th></tr></thead>
 <tbody>
-{chr(10).join(_row_html(row, review, finding_lines, po_file) for row in review.rows)}
+{chr(10).join([_row_html(row, review, finding_lines, page) for row in review.rows])}
 </tbody>
 </table>
 </main>
