@@ -602,7 +602,8 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
         names = _language_names(cache(), langs)
     if box:
         box[0].save()
-    per_lang, columns = [], {}
+    per_lang: list[LanguageStatus] = []
+    columns: dict[str, list[int]] = {}
     width = len(_ALL_FIELDS)
 
     def _column_sums(lang: str, width: int) -> list[int]:
