@@ -514,8 +514,9 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                                   replaces="status.json"))  # (transflow 0.1's JSON cache)
         return box[0]
 
-    # The worker processes, forked before the first bulk work when the snapshot cannot answer
-    # (see `_run_jobs`): a forked worker's RSS starts with every page of its parent.
+    # The worker processes, forked before the first bulk work when neither the snapshot nor
+    # the cache can answer (see `_run_jobs`): a forked worker's RSS starts with every page of
+    # its parent.
     stack = contextlib.ExitStack()
     pools: list[Pool] = []
     with stack:
@@ -559,7 +560,10 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                         numbers[lang][slot] = None
                     cached += len(articles) - len(slots)
                     continue
-                if not pools and _early_workers() > 1:  # (a cold run, or a new article)
+                # No status.cache (a fresh clone, a deleted cache): everything is counted.
+                # (With one, most answers are cached: forking for them would cost 20-50 ms.)
+                if not pools and not box and _early_workers() > 1 and not os.path.exists(
+                        os.path.join(project.cache_dir, CACHE_FILE)):  # fmt: skip
                     from transflow.processes import fork_pool
 
                     pools.append(stack.enter_context(fork_pool(_early_workers())))
