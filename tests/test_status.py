@@ -397,6 +397,21 @@ def test_parallel_cold_run_gives_the_same_counts(tmp_path: Path,
     assert info.value.path is not None and str(info.value.path).endswith("x.po")
 
 
+def test_parallel_run_with_a_cache_of_no_use_gives_the_same_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A status.cache is there (the workers are forked once the jobs are known, not before the
+    # stats): one of no use (damaged) has every catalogue counted in the workers all the same.
+    root = make_project(tmp_path)
+    serial = status_of(root)
+    (root / "build" / ".cache" / "status.snapshot").unlink(missing_ok=True)
+    (root / "build" / ".cache" / "status.cache").write_bytes(b"garbage\n")
+    monkeypatch.setattr(status_mod, "PARALLEL_MIN_JOBS", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parallel = status_of(root)
+    assert parallel.stats["parsed"] == 3
+    assert parallel.catalogs == serial.catalogs
+
+
 GLOSSARY = """\
 [[term]]
 id = "tbilisi"

@@ -15,7 +15,9 @@ cache is always safe to delete.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +32,8 @@ from transflow.files import read_bytes
 from transflow.project import Project
 
 if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
     from transflow.glossary import Glossary
     from transflow.snapshot import Stamp
     from transflow.stampcache import StampCache
@@ -41,6 +45,7 @@ CACHE_FORMAT = 3
 # below it, starting the workers costs more than it saves.
 PARALLEL_MIN_JOBS = 50
 MAX_WORKERS = 8  # more processes than this only fight over the disk
+STAT_BATCH = 2048  # catalogues statted (and looked up in the cache) at a time
 
 # What is not a word in a source string, each with the reason.
 NON_WORDS: dict[str, str] = {
@@ -251,10 +256,12 @@ def classify(entry: Any) -> str:
 # footers and bylines repeat on every page: most strings are counted once per process. Two
 # generations of WORD_MEMO_SIZE msgids (a msgid seen again moves into the current one), so what
 # recurs stays and the memo does not grow with the newsroom: it held every msgid of a cold
-# status's worker, 118 MB per worker at 10,000 articles (32 MB at 200).
+# status's worker, 118 MB per worker at 10,000 articles (32 MB at 200). A worker counts a
+# chunk of articles, both languages of each together: 1,024 keep them and what recurs (two
+# generations of 8,192 paragraphs were still 8 MB a worker at 10,000 articles).
 _WORDS: dict[str, int] = {}
 _WORDS_BEFORE: dict[str, int] = {}
-WORD_MEMO_SIZE = 8_192
+WORD_MEMO_SIZE = 1_024
 
 
 def count_catalog(entries: Iterable[Any], *, as_template: bool = False) -> Counts:
@@ -497,7 +504,6 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
     sums: dict[str, tuple[int, ...]] = {}  # each language's ten sums
     # The languages answered whole by the snapshot: their saved part (no per-file work at all).
     whole: dict[str, _SnapLang] = {}
-    pending: list[_Job | tuple[str, bool, int, str, os.stat_result | None]] = []
     cached = 0
     box: list[StampCache] = []
 
@@ -508,86 +514,114 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
                                   replaces="status.json"))  # (transflow 0.1's JSON cache)
         return box[0]
 
-    with gc_paused():  # (the snapshot, the cache and their answers: many objects, no garbage)
-        saved, saved_names = _load_snapshot(snap_path, snap_key, articles, snap_notes)
-        for lang in langs:
-            folder = f"{root}{locales}/{lang}"
-            entry = saved.get(lang)
-            # Compared packed, a batch of stamps at a time: C comparisons of bytes, no 10,000
-            # paths and tuples made at once, none of the saved ones loaded.
-            if entry is not None and snapshot.same_stamps(itertools.chain(
-                    (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
-                    entry[0]):  # fmt: skip
-                whole[lang] = entry
-                listings[lang] = entry[3]
-                present[lang] = [True] * len(articles)
-                sums[lang] = entry[2]
-                cached += len(articles)
-                continue
-            delta = None
-            if entry is not None:  # (something changed: which, below, a batch at a time)
-                delta = snapshot.changed_stamps(itertools.chain(
-                    (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
-                    entry[0])  # fmt: skip
-            if (entry is not None and delta is not None
-                    and (0 not in delta[1] or _same_names(folder, articles, entry[3]))):
-                # The folder's names are the same (its stamp is, or it lists the same names:
-                # `extract` renames a new PO into place): only the POs' stamps count; the few
-                # that changed are answered by the cache, or counted. Neither the stamps nor
-                # the numbers of the others are made into objects.
-                packed, changed, newest, seen = delta
-                listings[lang] = entry[3]
-                present[lang] = [True] * len(articles)
-                found[lang] = {}  # (the stamps of the changed ones, as their jobs see them)
-                packed_found[lang] = (packed, newest, seen)
-                split = entry[1].split("\0") if articles else []
-                slots = [i - 1 for i in changed if i]  # (0: the folder)
-                deltas[lang] = (slots, [split[slot] for slot in slots])
-                numbers[lang] = cast("list[str | None]", split)
-                for slot in slots:
-                    numbers[lang][slot] = None
-                cached += len(articles) - len(slots)
-                continue
-            answers, exist, listing, stamped = _cached_language(cache(), root, locales,
-                                                                templates, lang, articles,
-                                                                glossary_key)
-            numbers[lang], present[lang], found[lang] = answers, exist, stamped
-            if listing is not None:
-                listings[lang] = listing
-            cached += len(answers) - answers.count(None)
-    rest = [lang for lang in langs if lang not in whole]
-    for i, article in enumerate(articles if rest else ()):  # by article: shared word counts
-        for lang in rest:
-            if numbers[lang][i] is None:
-                job = _job(cache(), root, locales, templates, lang, article, i, glossary_key)
-                if isinstance(job, tuple):
-                    present[lang][i] = job[1]
-                    found[lang][i + 1] = None if job[4] is None else snapshot.STAMP(job[4])
-                else:
-                    present[lang][i] = not job.as_template
-                    found[lang][i + 1] = None if job.as_template else snapshot.STAMP(job.st)
-                pending.append(job)
-    jobs: list[_Job] = []
-    for job in pending:
-        if isinstance(job, _Job):
-            jobs.append(job)
-        else:  # (answered after all: a re-hash, or no PO nor POT)
-            lang, _, slot, figures, _ = job
-            numbers[lang][slot] = figures
-            cached += 1
-    stats = {"cached": cached, "parsed": len(jobs)}
-    for job, (digest, counts) in zip(jobs, _run_jobs(project, jobs), strict=True):
-        glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
-        cache().store(job.key, job.st, digest, _counts_payload(counts, glossary))
-        numbers[job.lang][job.slot] = " ".join(map(str, _as_tuple(counts)))
+    # The worker processes, forked before the first bulk work when neither the snapshot nor
+    # the cache can answer (see `_run_jobs`): a forked worker's RSS starts with every page of
+    # its parent.
+    stack = contextlib.ExitStack()
+    pools: list[Pool] = []
+    with stack:
+        with gc_paused():  # (the snapshot, the cache and their answers: many objects, no garbage)
+            saved, saved_names = _load_snapshot(snap_path, snap_key, articles, snap_notes)
+            for lang in langs:
+                folder = f"{root}{locales}/{lang}"
+                entry = saved.get(lang)
+                # Compared packed, a batch of stamps at a time: C comparisons of bytes, no 10,000
+                # paths and tuples made at once, none of the saved ones loaded.
+                if entry is not None and snapshot.same_stamps(itertools.chain(
+                        (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
+                        entry[0]):  # fmt: skip
+                    whole[lang] = entry
+                    listings[lang] = entry[3]
+                    present[lang] = [True] * len(articles)
+                    sums[lang] = entry[2]
+                    cached += len(articles)
+                    continue
+                delta = None
+                if entry is not None:  # (something changed: which, below, a batch at a time)
+                    delta = snapshot.changed_stamps(itertools.chain(
+                        (folder,), map(f"{folder}/".__add__, map("{}.po".format, articles))),
+                        entry[0])  # fmt: skip
+                if (entry is not None and delta is not None
+                        and (0 not in delta[1] or _same_names(folder, articles, entry[3]))):
+                    # The folder's names are the same (its stamp is, or it lists the same names:
+                    # `extract` renames a new PO into place): only the POs' stamps count; the few
+                    # that changed are answered by the cache, or counted. Neither the stamps nor
+                    # the numbers of the others are made into objects.
+                    packed, changed, newest, seen = delta
+                    listings[lang] = entry[3]
+                    present[lang] = [True] * len(articles)
+                    found[lang] = {}  # (the stamps of the changed ones, as their jobs see them)
+                    packed_found[lang] = (packed, newest, seen)
+                    split = entry[1].split("\0") if articles else []
+                    slots = [i - 1 for i in changed if i]  # (0: the folder)
+                    deltas[lang] = (slots, [split[slot] for slot in slots])
+                    numbers[lang] = cast("list[str | None]", split)
+                    for slot in slots:
+                        numbers[lang][slot] = None
+                    cached += len(articles) - len(slots)
+                    continue
+                # No status.cache (a fresh clone, a deleted cache): everything is counted.
+                # (With one, most answers are cached: forking for them would cost 20-50 ms.)
+                if not pools and not box and _early_workers() > 1 and not os.path.exists(
+                        os.path.join(project.cache_dir, CACHE_FILE)):  # fmt: skip
+                    from transflow.processes import fork_pool
+
+                    pools.append(stack.enter_context(fork_pool(_early_workers())))
+                answers, exist, listing, stamped = _cached_language(cache(), root, locales,
+                                                                    templates, lang, articles,
+                                                                    glossary_key)
+                numbers[lang], present[lang], found[lang] = answers, exist, stamped
+                if listing is not None:
+                    listings[lang] = listing
+                cached += len(answers) - answers.count(None)
+        rest = [lang for lang in langs if lang not in whole]
+
+        def jobs() -> Iterator[_Job]:  # made as they are counted: 20,000 of them are never held
+            nonlocal cached
+            for i, article in enumerate(articles if rest else ()):  # by article: shared words
+                for lang in rest:
+                    if numbers[lang][i] is None:
+                        job = _job(cache(), root, locales, templates, lang, article, i,
+                                   glossary_key)
+                        if isinstance(job, tuple):  # (answered after all: a re-hash, or no PO)
+                            present[lang][i] = job[1]
+                            found[lang][i + 1] = None if job[4] is None else snapshot.STAMP(job[4])
+                            numbers[lang][i] = job[3]
+                            cached += 1
+                        else:
+                            present[lang][i] = not job.as_template
+                            found[lang][i + 1] = (None if job.as_template
+                                                  else snapshot.STAMP(job.st))
+                            yield job
+
+        parsed = 0
+        for job, digest, counts in _run_jobs(project, jobs(), pools[0] if pools else None):
+            glossary = (job.glossary_key, counts.glossary_errors) if job.glossary_key else None
+            cache().store(job.key, job.st, digest, _counts_payload(counts, glossary))
+            numbers[job.lang][job.slot] = " ".join(map(str, _as_tuple(counts)))
+            parsed += 1
+        stats = {"cached": cached, "parsed": parsed}
     if all(lang in saved_names for lang in langs):
         names = {lang: saved_names[lang] for lang in langs}
     else:
         names = _language_names(cache(), langs)
     if box:
         box[0].save()
-    per_lang, columns = [], {}
+    per_lang: list[LanguageStatus] = []
+    columns: dict[str, list[int]] = {}
     width = len(_ALL_FIELDS)
+
+    def _column_sums(lang: str, width: int) -> list[int]:
+        # The ten sums of a language counted afresh, a catalogue at a time: its 100,000
+        # numbers are not made into one list unless the rows are asked for (issue 11).
+        if lang in columns:
+            values = columns[lang]
+            return [sum(values[i::width]) for i in range(width)]
+        totals = [0] * width
+        for figures in (whole[lang][1].split("\0") if lang in whole
+                        else cast("list[str]", numbers[lang])) if articles else ():
+            totals = list(map(operator.add, totals, map(int, figures.split(" "))))
+        return totals
 
     def values_of(lang: str) -> list[int]:
         # All of a language's numbers in one split and one map: C, not 20,000 `Counts`.
@@ -613,8 +647,7 @@ def project_status(project: Project, langs: list[str], articles: list[str], *,
             if lang in sums:
                 totals = Counts(*sums[lang])
             else:
-                values = values_of(lang)
-                totals = Counts(*(sum(values[i::width]) for i in range(width)))
+                totals = Counts(*_column_sums(lang, width))
                 sums[lang] = _as_tuple(totals)
             per_lang.append(LanguageStatus(lang, totals, sum(present[lang])))
     if orphans and len(whole) < len(langs):  # (else it is the snapshot already)
@@ -730,26 +763,33 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
         listing = sorted(listed.difference(po_names))
     keys = [f"{folder}/{article}.po" for article, here in zip(articles, exist, strict=True)
             if here]  # fmt: skip
-    try:
-        stats = list(map(os.stat, [root + key for key in keys]))
-    except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
-        return [None] * len(articles), exist, listing, stamped
-    # `_figures` inlined in comprehensions: 20,000 function calls cost as much as the stats.
-    answers = cache.fresh(keys, stats)
-    found: list[str | None]
-    if glossary_key is None:
-        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8 else p[0] + " 0"
-                 for p in answers]  # fmt: skip
-    else:
-        tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
-        cut = len(tagged)
-        found = [None if p is None or len(p) != 2 or p[0].count(" ") != 8
-                 or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}" for p in answers]
+    found: list[str | None] = []
+    stamps: list[Stamp] = []
+    tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
+    cut = len(tagged)
+    # A batch at a time: 10,000 `os.stat_result`s at once were 5 MB of a cold status's peak.
+    for at in range(0, len(keys), STAT_BATCH):
+        batch = keys[at:at + STAT_BATCH]
+        try:
+            stats = list(map(os.stat, [root + key for key in batch]))
+        except OSError:  # (a file gone since the listing, a dangling link: `_job` will see)
+            return [None] * len(articles), exist, listing, stamped
+        # `_figures` inlined in comprehensions: 20,000 calls cost as much as the stats.
+        answers = cache.fresh(batch, stats)
+        if glossary_key is None:
+            found += [None if p is None or len(p) != 2 or p[0].count(" ") != 8
+                      else p[0] + " 0" for p in answers]  # fmt: skip
+        else:
+            found += [None if p is None or len(p) != 2 or p[0].count(" ") != 8
+                      or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}"
+                      for p in answers]  # fmt: skip
+        stamps += map(STAMP, stats)
+        del stats, answers
     if len(found) == len(articles):  # (every PO there: the common case)
-        stamped[1:] = map(STAMP, stats)
+        stamped[1:] = stamps
         return found, exist, listing, stamped
-    answered, stamps = iter(found), iter(map(STAMP, stats))
-    stamped[1:] = [next(stamps) if here else None for here in exist]
+    answered, stamp = iter(found), iter(stamps)
+    stamped[1:] = [next(stamp) if here else None for here in exist]
     return [next(answered) if here else None for here in exist], exist, listing, stamped
 
 
@@ -843,24 +883,68 @@ def _count_job_safely(project: Project,
         return (type(e).__name__, e.message, None if e.path is None else str(e.path), e.line)
 
 
-def _run_jobs(project: Project, jobs: list[_Job]) -> list[tuple[str, Counts]]:
-    """Count the jobs, in worker processes when there are many (a cold status of a newsroom)."""
-    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(jobs) // PARALLEL_MIN_JOBS)
-    if workers < 2:
-        return [_count_job(project, job) for job in jobs]
-    import concurrent.futures
-    import functools
-    import multiprocessing
+def _count_chunk(project: Project, jobs: list[_Job],
+                 ) -> list[tuple[str, Counts] | tuple[str, str, str | None, int | None]]:  # fmt: skip
+    """Worker-process entry point: `_count_job_safely` of a few jobs."""
+    import gc
 
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        results = list(pool.map(functools.partial(_count_job_safely, project), jobs,
-                                chunksize=max(1, len(jobs) // (workers * 8))))
-    counts: list[tuple[str, Counts]] = []
-    for result in results:
-        if len(result) == 4:
-            name, message, path, line = result
-            error_type = getattr(errors_module, name, TransflowError)
-            raise error_type(message, path, line)
-        counts.append(result)
-    return counts
+    gc.enable()  # (an early pool is forked while `gc_paused`: parsing makes cycles)
+    return [_count_job_safely(project, job) for job in jobs]
+
+
+CHUNK = 32  # catalogues a worker counts at a time (their counts cross in one message)
+
+
+def _early_workers() -> int:
+    """The worker processes a cold status forks before it knows how many jobs there are."""
+    return min(MAX_WORKERS, os.cpu_count() or 1) if hasattr(os, "fork") else 1
+
+
+def _run_jobs(project: Project, jobs: Iterator[_Job],
+              forked: Pool | None = None) -> Iterator[tuple[_Job, str, Counts]]:  # fmt: skip
+    """Count the jobs, as they come, in worker processes when there are many (a cold status
+    of a newsroom): each job with the digest and counts of its catalogue, in order.
+
+    Memory flat in the size of the newsroom (issue 11): the jobs are made as they are sent,
+    and only a few chunks are in flight, so neither this process nor a worker ever holds the
+    newsroom's jobs or counts. A forked worker starts with every page of its parent in its
+    RSS: `forked` is a pool forked before this process held the newsroom's stamps (by
+    `project_status`, used when there are jobs enough for it); else the workers are forked as
+    soon as there are jobs enough, before the rest are made.
+    """
+    first = list(itertools.islice(jobs, MAX_WORKERS * PARALLEL_MIN_JOBS))
+    workers = min(MAX_WORKERS, os.cpu_count() or 1, len(first) // PARALLEL_MIN_JOBS)
+    if workers < 2 or not hasattr(os, "fork"):
+        for job in itertools.chain(first, jobs):
+            yield (job, *_count_job(project, job))
+        return
+    import collections
+    import functools
+
+    from transflow.processes import fork_pool
+
+    chunks = _chunks(itertools.chain(first, jobs), CHUNK)
+    del first
+    count = functools.partial(_count_chunk, project)
+    with contextlib.nullcontext(forked) if forked is not None else fork_pool(workers) as pool:
+        workers = len(getattr(pool, "_pool", ())) or workers  # (the early pool's)
+        pending = collections.deque((chunk, pool.apply_async(count, (chunk,)))
+                                    for chunk in itertools.islice(chunks, workers * 2))
+        while pending:
+            chunk, result = pending.popleft()
+            counted = result.get()
+            following = next(chunks, None)
+            if following is not None:  # (one sent for each received: a few in flight)
+                pending.append((following, pool.apply_async(count, (following,))))
+            for job, outcome in zip(chunk, counted, strict=True):
+                if len(outcome) == 4:
+                    name, message, path, line = outcome
+                    error_type = getattr(errors_module, name, TransflowError)
+                    raise error_type(message, path, line)
+                yield job, *cast("tuple[str, Counts]", outcome)
+
+
+def _chunks(items: Iterator[_Job], size: int) -> Iterator[list[_Job]]:
+    """`items` in lists of `size` (the last one shorter)."""
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
