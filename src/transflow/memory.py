@@ -593,7 +593,7 @@ class SqliteMemory:
         # Many catalogues to parse (a cold memory): document frequencies are counted once at
         # the end from the index itself instead of updated msgid by msgid.
         self._bulk = len(to_read) >= BULK_MIN_READS
-        jobs = [(cat[1], row[8] if row is not None else None) for cat, _, row in to_read]
+        jobs = [(cat[1], row[8] if row is not None else None, cat[0]) for cat, _, row in to_read]
         # A bigger page cache while writing: inserts into the hash index land anywhere.
         con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
         con.execute("BEGIN IMMEDIATE")
@@ -613,7 +613,8 @@ class SqliteMemory:
                 touched |= self._drop_pairs(row[0])
                 con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
             with _reads(jobs, self._hints) as reads:
-                for (cat, st, row), (digest, pairs) in zip(to_read, reads, strict=True):
+                for (cat, st, row), (digest, pairs, derived) in zip(to_read, reads,
+                                                                     strict=True):  # fmt: skip
                     record = (*_stamp(st), digest, now)
                     if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
                         # Same bytes, or what the memory learns from them is the same (a new
@@ -635,7 +636,7 @@ class SqliteMemory:
                             "INSERT INTO catalogs (path, lang, ord, base, size, mtime, ctime, ino,"
                             " digest, checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
-                    touched |= self._add_pairs(cat[0], base, cat_id, pairs or [])
+                    touched |= self._add_pairs(cat[0], base, cat_id, pairs or [], derived)
             self._settle(touched)
             mids = sorted(touched)  # (their pairs changed: a recorded winner no longer holds)
             for start in range(0, len(mids), 500):
@@ -746,16 +747,21 @@ class SqliteMemory:
             mids.add(mid)
         return mids
 
-    def _add_pairs(self, lang: str, base: int, cat_id: int,
-                   pairs: list[tuple[str, str]]) -> set[int]:  # fmt: skip
+    def _add_pairs(self, lang: str, base: int, cat_id: int, pairs: list[tuple[str, str]],
+                   derived: Derived | None = None) -> set[int]:  # fmt: skip
         """Insert a catalogue's pairs; the msgids that already existed (to settle) come back.
 
         Batched per catalogue (one query finds every known msgid, `executemany` inserts):
-        a cold memory inserts a whole newsroom through here.
+        a cold memory inserts a whole newsroom through here. `derived`: the pairs' hashes and
+        index terms as a reader process worked them out (`_read_derived`), else done here.
         """
         con = self.con
         pairs = pairs[: 1 << POS_BITS]  # (a catalogue beyond 4 million entries teaches that many)
-        hids = [_hid(msgid) for msgid, _ in pairs]
+        given: list[str | None] | None = None
+        if derived is not None:
+            hids, given = derived[0][: len(pairs)], derived[1]
+        else:
+            hids = [_hid(msgid) for msgid, _ in pairs]
         known: dict[str, int] = {}
         unique = list(dict.fromkeys(hids))
         for start in range(0, len(unique), 500):
@@ -775,11 +781,13 @@ class SqliteMemory:
                 mid = known[msgid] = self._next_mid
                 self._next_mid += 1
                 key = base + pos
-                terms = self._terms(lang, msgid)
+                joined = given[pos] if given is not None else None
+                if joined is None:
+                    joined = " ".join(self._terms(lang, msgid))
                 new_msgids.append((mid, lang, hid, msgid, key))
-                new_words.append((key, " ".join(terms)))
+                new_words.append((key, joined))
                 if not bulk:  # (in bulk, counted once at the end from the index)
-                    for term in terms:
+                    for term in joined.split():
                         df[term] = df.get(term, 0) + 1
             elif mid < self._first_new:
                 existing.add(mid)
@@ -1021,24 +1029,72 @@ def _why(error: BaseException) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _read_one(job: tuple[str, str | None]) -> tuple[str | None, list[tuple[str, str]] | None]:
-    """(digest, pairs) of one catalogue; pairs None when its digest is the recorded one."""
-    path, recorded = job
+# Worked out by a reader process for the writer (`_read_derived`): each pair's `_hid`, and the
+# joined index terms of its msgid, None where this reader sent them for the same msgid before.
+Derived = tuple[list[int], list[str | None]]
+# What a refresh reads of one catalogue: (digest of its bytes, the pairs it teaches or None
+# when the digest is the recorded one, `Derived` or None); a job is (path, recorded digest,
+# language).
+Read = tuple[str | None, Pairs | None, Derived | None]
+Job = tuple[str, str | None, str]
+
+
+def _read_one(job: Job) -> Read:
+    """(digest, pairs, None) of one catalogue; pairs None when its digest is the recorded one."""
+    path, recorded = job[0], job[1]
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
-        return None, []  # gone or unreadable since the stat: teaches nothing this run
+        return None, [], None  # gone or unreadable since the stat: teaches nothing this run
     digest = _digest(data)
     if digest == recorded:
-        return digest, None
-    return digest, catalogue_pairs(data, path)
+        return digest, None, None
+    return digest, catalogue_pairs(data, path), None
 
 
-def _read_hinted(job: tuple[str, str | None], hints: Hints,
-                 ) -> tuple[str | None, list[tuple[str, str]] | None]:  # fmt: skip
+# The (language, `_hid`) of the msgids whose terms this reader process already sent: the
+# writer has inserted them by the time it meets them again (it takes the catalogues in the
+# order each reader read them), so their terms are not sent twice. Bounded.
+_SENT: set[tuple[str, int]] = set()
+SENT_MAX = 200_000
+_SENT_WORDS: dict[str, dict[str, str]] = {}  # language → word → its term (per reader process)
+
+
+def _read_derived(job: Job) -> Read:
+    """`_read_one`, with what the writer would otherwise work out pair by pair (`Derived`).
+
+    The readers of a big refresh are mostly idle while the one writer inserts: hashing each
+    msgid and splitting it into index terms here takes ~40 % off the writer's time.
+    """
+    digest, pairs, _ = _read_one(job)
+    if not pairs:
+        return digest, pairs, None
+    lang = job[2]
+    sent = _SENT
+    if len(sent) >= SENT_MAX:
+        sent.clear()
+    known = _SENT_WORDS.setdefault(lang, {})
+    if len(known) >= TERM_MEMO_MAX:
+        known.clear()
+    prefix = f"{lang.encode('utf-8').hex()}x"
+    hids: list[int] = []
+    terms: list[str | None] = []
+    for msgid, _ in pairs[: 1 << POS_BITS]:
+        hid = _hid(msgid)
+        hids.append(hid)
+        if (lang, hid) in sent:
+            terms.append(None)
+            continue
+        sent.add((lang, hid))
+        terms.append(" ".join([known.get(word) or known.setdefault(
+            word, prefix + word.encode("utf-8").hex()) for word in sorted(_words(msgid))]))
+    return digest, pairs, (hids, terms)
+
+
+def _read_hinted(job: Job, hints: Hints) -> Read:
     """`_read_one`, taking the pairs from `hints` when the bytes are the ones written."""
-    path, recorded = job
+    path, recorded = job[0], job[1]
     hint = hints.get(path)
     if hint is None:
         return _read_one(job)
@@ -1046,18 +1102,17 @@ def _read_hinted(job: tuple[str, str | None], hints: Hints,
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
-        return None, []
+        return None, [], None
     digest = _digest(data)
     if digest == recorded:
-        return digest, None
+        return digest, None, None
     if digest == hint[0]:
-        return digest, hint[1]
-    return digest, catalogue_pairs(data, path)  # (saved by someone since the run wrote it)
+        return digest, hint[1], None
+    return digest, catalogue_pairs(data, path), None  # (saved by someone since the run wrote it)
 
 
 @contextlib.contextmanager
-def _reads(jobs: list[tuple[str, str | None]], hints: Hints | None = None,
-           ) -> Iterator[Iterator[tuple[str | None, list[tuple[str, str]] | None]]]:  # fmt: skip
+def _reads(jobs: list[Job], hints: Hints | None = None) -> Iterator[Iterator[Read]]:
     """`_read_one` of every job, in order, in worker processes when there are many.
 
     With `hints`, in this process: the catalogues a run just wrote are read and hashed here
@@ -1091,15 +1146,19 @@ WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
 READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
 
 
-def _windowed(pool: Any, jobs: list[tuple[str, str | None]]
-              ) -> Iterator[tuple[str | None, list[tuple[str, str]] | None]]:  # fmt: skip
-    """The pool's results in order, one window read ahead while the previous is consumed."""
+def _windowed(pool: Any, jobs: list[Job]) -> Iterator[Read]:
+    """The pool's results in order, one window read ahead while the previous is consumed.
+
+    (A window is dispatched only once the previous one is done, and each reader takes its
+    chunks in order: what one reader sends, the writer meets in the order it was sent, which
+    `_read_derived` relies on.)
+    """
     windows = [jobs[i : i + READ_WINDOW] for i in range(0, len(jobs), READ_WINDOW)]
-    pending = pool.map_async(_read_one, windows[0], chunksize=8) if windows else None
+    pending = pool.map_async(_read_derived, windows[0], chunksize=8) if windows else None
     for i in range(len(windows)):
         assert pending is not None
         results = pending.get()
-        pending = (pool.map_async(_read_one, windows[i + 1], chunksize=8)
+        pending = (pool.map_async(_read_derived, windows[i + 1], chunksize=8)
                    if i + 1 < len(windows) else None)  # fmt: skip
         yield from results
 
