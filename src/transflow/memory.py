@@ -73,6 +73,9 @@ class Hints(Protocol):
     def get(self, path: str) -> tuple[str, Pairs] | None:
         """The digest and pairs of what was written at `path`, or None."""
 
+    def __contains__(self, path: object) -> bool:
+        """True when the run wrote (or staged) `path`."""
+
 # (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
 Catalogue = tuple[str, str, str]
 
@@ -231,6 +234,8 @@ class SqliteMemory:
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
         self._hints: Hints | None = None  # what `learn` was told the run wrote
+        # `_prefill`: the hinted catalogues are taken from the hints, unread, stamps unknown
+        self._trusting = False
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -451,6 +456,85 @@ class SqliteMemory:
         finally:
             self._hints = None
 
+    def prefill(self, hints: Hints, count: int) -> Prefill | None:
+        """Start `learn`'s rebuild now, in a forked child, while the run writes its files.
+
+        When a run is about to write most of the project (`count` catalogues: a cold run, a
+        migration), `learn` would rebuild the memory from its hints after the commit, the
+        other core idle meanwhile. Here a child fills a new database from the hints (the
+        catalogues without one read as usual) while this process writes; `Prefill.finish`,
+        after the commit, lets it read and stamp every catalogue as it is now (what no hint
+        describes, a translator's save, is parsed as usual) and put the new database in
+        place. The same content as `learn`'s. None when `learn` would not rebuild, or where
+        there is no `fork`.
+        """
+        wanted = self._wanted() if count >= BULK_MIN_READS else None
+        if (wanted is None or count * REBUILD_FRACTION < len(wanted) or self._temporary
+                or not hasattr(os, "fork")):  # fmt: skip
+            return None
+        folder = self.path.parent
+        for stale in folder.glob(f"{PREFILL_PREFIX}*"):  # (a killed run's: we hold the lock)
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=PREFILL_PREFIX, suffix=".sqlite3", dir=folder)
+        except OSError:
+            return None
+        os.close(fd)
+        os.unlink(tmp)
+        self.detach()
+        go_read, go_write = os.pipe()
+        out_read, out_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: fill, wait for the commit, stamp, put in place, report
+            code = 1
+            try:
+                os.close(go_write)
+                os.close(out_read)
+                code = self._prefill_child(Path(tmp), wanted, hints, go_read, out_write)
+            finally:
+                os._exit(code)
+        os.close(go_read)
+        os.close(out_write)
+        return Prefill(self, pid, tmp, go_write, out_read)
+
+    def _prefill_child(self, tmp: Path, wanted: list[Catalogue], hints: Hints, go: int,
+                       out: int) -> int:  # fmt: skip
+        import pickle
+
+        real = self.path
+        self._owner = self._pid = os.getpid()
+        self.log = _no_log  # (the parent logs the notes it is sent)
+        self._con = self._initialise(tmp)
+        self.path = tmp
+        self._forget()
+        self._hints = hints
+        self._trusting = True
+        self._partial = False
+        try:
+            self._refresh(wanted)
+        finally:
+            self._trusting = False
+        with os.fdopen(go, "rb") as fh:
+            if fh.read(1) != b"1":  # the run failed or gave up: no new memory
+                self.detach()
+                _unlink_database(tmp)
+                return 0
+        self._partial = True
+        try:
+            stats = self._refresh(wanted)  # (every catalogue read and stamped: none was)
+        finally:
+            self._partial = False
+            self._hints = None
+        self.detach()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{real}-journal")  # (none under our lock; never one for the new file)
+        os.replace(tmp, real)
+        self.path = real
+        with os.fdopen(out, "wb") as fh:
+            fh.write(pickle.dumps((stats, self.notes)))
+        return 0
+
     def _isolated(self, work: Callable[[], RefreshStats]) -> RefreshStats:
         """Run `work` (a refresh) in a forked child process; its outcome is adopted here.
 
@@ -557,7 +641,7 @@ class SqliteMemory:
             known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
         known_any = bool(known) or self._first_new > 1
         now = time.time_ns()
-        to_read: list[tuple[Catalogue, os.stat_result, tuple[Any, ...] | None]] = []
+        to_read: list[tuple[Catalogue, os.stat_result | None, tuple[Any, ...] | None]] = []
         gone: list[tuple[Any, ...]] = []
         for cat in wanted:
             stats.stat += 1
@@ -566,6 +650,9 @@ class SqliteMemory:
                 gone.append(row)  # the same path in another role: start it afresh
                 row = None
             st = seen.get(cat[1])  # (taken moments ago by extract's own freshness check)
+            if self._trusting and self._hints is not None and cat[1] in self._hints:
+                to_read.append((cat, None, row))  # (not on disk yet: stamped later)
+                continue
             if st is None:
                 try:
                     st = os.stat(cat[1])
@@ -612,10 +699,11 @@ class SqliteMemory:
             for row in gone:
                 touched |= self._drop_pairs(row[0])
                 con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
-            with _reads(jobs, self._hints) as reads:
+            with _reads(jobs, self._hints, trusting=self._trusting) as reads:
                 for (cat, st, row), (digest, pairs, derived) in zip(to_read, reads,
                                                                      strict=True):  # fmt: skip
-                    record = (*_stamp(st), digest, now)
+                    # (No stamp: the next refresh reads it again; `_prefill` then does.)
+                    record = (*(_stamp(st) if st is not None else _NO_STAMP), digest, now)
                     if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
                         # Same bytes, or what the memory learns from them is the same (a new
                         # untranslated or fuzzy entry): a new stamp only, no key moves.
@@ -979,6 +1067,76 @@ class SqliteMemory:
             "SELECT lang, count(*) FROM msgids GROUP BY lang")}  # fmt: skip
 
 
+PREFILL_PREFIX = ".memory-fill."  # `SqliteMemory.prefill`'s new database, until it is in place
+
+
+def _unlink_database(path: Path | str) -> None:
+    for suffix in ("", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
+
+
+class Prefill:
+    """A rebuild of the memory started by `SqliteMemory.prefill`, running in a child process."""
+
+    def __init__(self, memory: SqliteMemory, pid: int, tmp: str, go: int, out: int) -> None:
+        self.memory = memory
+        self.pid: int | None = pid
+        self.tmp = tmp
+        self.go = go
+        self.out = out
+
+    def finish(self) -> RefreshStats | None:
+        """After the commit: the child stamps every catalogue and puts the new memory in place.
+
+        None when it failed (the memory is then as it was: the caller learns as usual).
+        """
+        import pickle
+
+        if self.pid is None:
+            return None
+        try:
+            os.write(self.go, b"1")
+        except OSError:
+            pass
+        os.close(self.go)
+        try:
+            with os.fdopen(self.out, "rb") as fh:
+                data = fh.read()
+            _, status = os.waitpid(self.pid, 0)
+        except BaseException:
+            self.cancel()
+            raise
+        self.pid = None
+        memory = self.memory
+        memory._forget()
+        if status != 0 or not data:
+            _unlink_database(self.tmp)
+            memory._note(f"translation memory {memory.path}: the rebuild process failed; "
+                         "learning here")  # fmt: skip
+            return None
+        stats, notes = pickle.loads(data)
+        for message in notes:
+            memory._note(message)
+        memory.synced = None
+        return stats
+
+    def cancel(self) -> None:
+        """Stop the child and delete its database (the run failed: the memory is as it was)."""
+        if self.pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.close(self.go)  # (the child, at the commit's wait, sees the run gave up)
+        with contextlib.suppress(OSError):
+            os.close(self.out)
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, 15)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        self.pid = None
+        _unlink_database(self.tmp)
+
+
 # Entries of each of a process's lookup caches (`_LookupCache`) before it is emptied.
 LOOKUP_CACHE_MAX = 50_000
 
@@ -1018,6 +1176,9 @@ def _memo_max() -> int:
 
 def _terms(lang_hex: str, msgid: str) -> list[str]:
     return [_term(lang_hex, w) for w in sorted(_words(msgid))]
+
+
+_NO_STAMP = (None, None, None, None)
 
 
 def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -1092,6 +1253,14 @@ def _read_derived(job: Job) -> Read:
     return digest, pairs, (hids, terms)
 
 
+def _read_trusted(job: Job, hints: Hints) -> Read:
+    """The hint's digest and pairs, unread (the file is not written yet); else `_read_one`."""
+    hint = hints.get(job[0])
+    if hint is None:
+        return _read_one(job)
+    return hint[0], hint[1], None
+
+
 def _read_hinted(job: Job, hints: Hints) -> Read:
     """`_read_one`, taking the pairs from `hints` when the bytes are the ones written."""
     path, recorded = job[0], job[1]
@@ -1112,14 +1281,19 @@ def _read_hinted(job: Job, hints: Hints) -> Read:
 
 
 @contextlib.contextmanager
-def _reads(jobs: list[Job], hints: Hints | None = None) -> Iterator[Iterator[Read]]:
+def _reads(jobs: list[Job], hints: Hints | None = None, *,
+           trusting: bool = False) -> Iterator[Iterator[Read]]:  # fmt: skip
     """`_read_one` of every job, in order, in worker processes when there are many.
 
     With `hints`, in this process: the catalogues a run just wrote are read and hashed here
-    (no parse when the digest is the one written), the few others parsed here too.
+    (no parse when the digest is the one written), the few others parsed here too. With
+    `trusting` as well, a hinted catalogue is not read at all (`SqliteMemory._prefill`).
     """
     if hints is not None:
-        yield (_read_hinted(job, hints) for job in jobs)
+        if trusting:
+            yield (_read_trusted(job, hints) for job in jobs)
+        else:
+            yield (_read_hinted(job, hints) for job in jobs)
         return
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if len(jobs) < PARALLEL_MIN_READS or workers < 2:
