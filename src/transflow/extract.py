@@ -716,6 +716,11 @@ def _remove_stale_temporaries(project: Project) -> None:
         for path in project.locales_dir.glob(pattern):
             with contextlib.suppress(OSError):
                 path.unlink()
+    from transflow.memory import PREFILL_PREFIX
+
+    for path in project.cache_dir.glob(f"{PREFILL_PREFIX}*"):  # (a killed memory rebuild's)
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _extract(project: Project, articles: list[str], progress: Progress, *, dry: bool = False,
