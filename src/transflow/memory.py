@@ -520,12 +520,15 @@ class SqliteMemory:
                 self.detach()
                 _unlink_database(tmp)
                 return 0
+        # Every catalogue read, hashed and stamped (none was): those whose digest is the hint's
+        # (all, unless someone saved meanwhile) only stamped. No hints now: a catalogue not on
+        # disk when the fill began is parsed like any other, and the reads go to workers.
+        self._hints = None
         self._partial = True
         try:
-            stats = self._refresh(wanted)  # (every catalogue read and stamped: none was)
+            stats = self._refresh(wanted)
         finally:
             self._partial = False
-            self._hints = None
         self.detach()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{real}-journal")  # (none under our lock; never one for the new file)
@@ -1214,10 +1217,11 @@ def _read_one(job: Job) -> Read:
     return digest, catalogue_pairs(data, path), None
 
 
-# The (language, `_hid`) of the msgids whose terms this reader process already sent: the
+# By language, the `_hid`s of the msgids whose terms this reader process already sent: the
 # writer has inserted them by the time it meets them again (it takes the catalogues in the
-# order each reader read them), so their terms are not sent twice. Bounded.
-_SENT: set[tuple[str, int]] = set()
+# order each reader read them), so their terms are not sent twice. Bounded (ints only: ~13 MB
+# when full); a msgid whose terms did not come is worked out by the writer as before.
+_SENT: dict[str, set[int]] = {}
 SENT_MAX = 200_000
 _SENT_WORDS: dict[str, dict[str, str]] = {}  # language → word → its term (per reader process)
 
@@ -1232,7 +1236,7 @@ def _read_derived(job: Job) -> Read:
     if not pairs:
         return digest, pairs, None
     lang = job[2]
-    sent = _SENT
+    sent = _SENT.setdefault(lang, set())
     if len(sent) >= SENT_MAX:
         sent.clear()
     known = _SENT_WORDS.setdefault(lang, {})
@@ -1244,10 +1248,10 @@ def _read_derived(job: Job) -> Read:
     for msgid, _ in pairs[: 1 << POS_BITS]:
         hid = _hid(msgid)
         hids.append(hid)
-        if (lang, hid) in sent:
+        if hid in sent:
             terms.append(None)
             continue
-        sent.add((lang, hid))
+        sent.add(hid)
         terms.append(" ".join([known.get(word) or known.setdefault(
             word, prefix + word.encode("utf-8").hex()) for word in sorted(_words(msgid))]))
     return digest, pairs, (hids, terms)
