@@ -294,3 +294,116 @@ def test_a_cache_of_the_previous_format_is_taken_over_not_thrown_away(
     key[-1] = ["ka"]
     path.write_text(json.dumps({"key": json.dumps([4, *key[1:]]), "articles": old}))
     assert extract_project(project, project.articles()).skipped == 0
+
+
+def _rewrite_most(pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first extract, then edits that make the next run rewrite every catalogue."""
+    import transflow.memory as memory_mod
+
+    monkeypatch.setattr(memory_mod, "BULK_MIN_READS", 1)  # (this newsroom is tiny)
+    extract_both(pair)
+    in_both(pair, translate("b", "ru", "RU "))
+    in_both(pair, source("a", "Talks resume", "Residents gathered outside the hall!", ROAD))
+    in_both(pair, source("b", "Road closed", ROAD, BRIDGE, "A paragraph nobody wrote before."))
+
+
+def _same_answers_as_a_fresh_memory(project: Project) -> None:
+    from transflow.memory import DB_FILE, SqliteMemory, project_catalogues
+
+    cats = project_catalogues(project, project.languages)
+    learned = SqliteMemory(project.cache_dir / DB_FILE)
+    scratch = SqliteMemory(project.root / "scratch.sqlite3")
+    scratch.refresh(cats)
+    assert learned.languages() == scratch.languages()
+    for cat in cats:
+        if Path(cat[1]).is_file():
+            for e in read_catalog(Path(cat[1])):
+                for query in (e.msgid, e.msgid + " again", e.msgid[:-3]):
+                    assert learned.lookup(cat[0], query) == scratch.lookup(cat[0], query)
+    assert not list(project.cache_dir.glob(".memory-fill.*"))
+
+
+def test_a_run_rewriting_most_catalogues_rebuilds_the_memory_beside_its_commit(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from transflow.memory import SqliteMemory
+
+    _rewrite_most(pair, monkeypatch)
+    project = pair[0]
+
+    def no_learning(self: SqliteMemory, *args: object, **kwargs: object) -> object:
+        raise AssertionError("learned after the commit: the rebuild beside it was not used")
+
+    monkeypatch.setattr(SqliteMemory, "learn", no_learning)
+    extract_both(pair)
+    _same_answers_as_a_fresh_memory(project)
+    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
+        ROAD, "RU " + ROAD, 100.0)
+
+
+def test_a_save_landing_after_the_commit_is_what_the_rebuilt_memory_learns(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+
+    _rewrite_most(pair, monkeypatch)
+    project = pair[0]
+    real_commit = extract_mod._commit
+
+    def commit_then_a_save(*args: object) -> None:
+        real_commit(*args)  # type: ignore[arg-type]
+        translate("a", "ka", "KA ")(project)  # a translator's save, before the memory learns
+
+    monkeypatch.setattr(extract_mod, "_commit", commit_then_a_save)
+    extract_project(project, project.articles())
+    _same_answers_as_a_fresh_memory(project)
+    from transflow.memory import SqliteMemory
+
+    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ka", ROAD) == (
+        ROAD, "KA " + ROAD, 100.0)
+
+
+def test_a_failed_commit_leaves_the_memory_as_it_was_and_no_rebuild_behind(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+    from transflow.memory import SqliteMemory
+
+    _rewrite_most(pair, monkeypatch)
+    project = pair[0]
+    db = project.cache_dir / "memory.sqlite3"
+    real_commit = extract_mod._commit
+
+    def failing(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(extract_mod, "_commit", failing)
+    with pytest.raises(OSError):
+        extract_project(project, project.articles())
+    # The catalogues are as they were, and so is the memory (as the run's start found them).
+    _same_answers_as_a_fresh_memory(project)
+    assert SqliteMemory(db).lookup("ru", ROAD) == (ROAD, "RU " + ROAD, 100.0)
+    monkeypatch.setattr(extract_mod, "_commit", real_commit)
+    extract_project(project, project.articles())
+    _same_answers_as_a_fresh_memory(project)
+
+
+def test_a_rebuild_process_that_fails_leaves_the_learning_to_the_run(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from transflow.memory import SqliteMemory
+
+    _rewrite_most(pair, monkeypatch)
+    project = pair[0]
+
+    def dying(self: SqliteMemory, *args: object) -> int:
+        return 3
+
+    learned: list[bool] = []
+    real_learn = SqliteMemory.learn
+
+    def learn(self: SqliteMemory, *args: object, **kwargs: object) -> object:
+        learned.append(True)
+        return real_learn(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteMemory, "_prefill_child", dying)
+    monkeypatch.setattr(SqliteMemory, "learn", learn)
+    extract_project(project, project.articles())
+    assert learned == [True]
+    _same_answers_as_a_fresh_memory(project)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # (imported where used: a run with nothing to do loads none o
     import polib
 
     from transflow.catalog import MemoryLike, MergeStats
-    from transflow.memory import SqliteMemory
+    from transflow.memory import Prefill, SqliteMemory
 
 CACHE_FILE = "extract.json"
 CACHE_VERSION = 5  # bump when the output for the same input changes
@@ -403,6 +403,7 @@ class _Memories:
         # (`verified`) then need no look from the memory (20,000 stats at 10,000 articles).
         self.token: str | None = None
         self.verified: set[str] = set()
+        self._prefill: Prefill | None = None  # the memory's rebuild, started before the commit
 
     def _ready(self) -> SqliteMemory:
         memory = self.memory
@@ -454,6 +455,11 @@ class _Memories:
         """Refresh now (workers only read) and close this process's connection."""
         self._ready().detach()
 
+    def prefill(self, hints: _PairSpill, count: int) -> None:
+        """Start the rebuild `settle` would do, if the run is about to write that much."""
+        if self.memory is not None:
+            self._prefill = self.memory.prefill(hints, count)
+
     def settle(self, cache: _Cache, todo: list[str], written: set[str],
                hints: _PairSpill | None = None) -> None:  # fmt: skip
         """At the end of a run: the memory takes in the catalogues of `todo` (re-reading those
@@ -468,7 +474,10 @@ class _Memories:
             if cache.dirty:
                 cache.memory = None
             return
-        if todo:
+        prefill, self._prefill = self._prefill, None
+        if prefill is not None and prefill.finish() is not None:
+            pass  # (rebuilt beside the commit: every catalogue as it is now)
+        elif todo:
             chosen = set(todo)
             # (Their catalogues in memory order; the memory files are not the run's.)
             written_catalogues = [c for c in self._catalogues_of(
@@ -494,6 +503,9 @@ class _Memories:
 
     def close(self) -> None:
         """Close the database (and delete it if it was a temporary one)."""
+        if self._prefill is not None:  # (the run failed before `settle`)
+            self._prefill.cancel()
+            self._prefill = None
         if self.memory is not None:
             self.memory.close()
 
@@ -587,6 +599,10 @@ class _PairSpill:
                 digest, self._file.tell(), len(blob))
             self._file.write(blob)
         return article
+
+    def __contains__(self, path: object) -> bool:
+        """True when the run staged new content for `path` (`memory.Hints`)."""
+        return path in self._index
 
     def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
         """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
@@ -700,6 +716,11 @@ def _remove_stale_temporaries(project: Project) -> None:
         for path in project.locales_dir.glob(pattern):
             with contextlib.suppress(OSError):
                 path.unlink()
+    from transflow.memory import PREFILL_PREFIX
+
+    for path in project.cache_dir.glob(f"{PREFILL_PREFIX}*"):  # (a killed memory rebuild's)
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _extract(project: Project, articles: list[str], progress: Progress, *, dry: bool = False,
@@ -771,6 +792,11 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
         else:
             work = [spill.take(project, _process(project, slug, langs, glossary, memories, dry))
                     for slug in items]  # fmt: skip
+    if not dry:
+        # Most of the project about to be rewritten (a cold run): the memory's rebuild from
+        # what the merges taught starts now, beside the writing below (`SqliteMemory.prefill`).
+        memories.prefill(spill, sum(1 for article in work for merged in article.merged.values()
+                                    if merged.tmp is not None))  # fmt: skip
     notes = tuple(memories.notes)
     if dry:
         return _dry_report(project, articles, todo, work, langs, cache, stamped, notes,
