@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .smallproject import ForkServer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("TRANSFLOW_SHARED", REPO.parent / "shared"))
@@ -33,3 +36,11 @@ needs_gettext = pytest.mark.skipif(
     shutil.which("msgfmt") is None or shutil.which("msgcat") is None,
     reason="GNU gettext (msgfmt, msgcat) is not installed",
 )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ForkServer]:
+    """Commands run in forked children of one interpreter (see smallproject.ForkServer)."""
+    srv = ForkServer()
+    yield srv
+    srv.close()

@@ -69,6 +69,14 @@ def make_project(root: Path, *, article: str = ARTICLE) -> Path:
     return root
 
 
+def translate_first_item(root: Path, translation: str = "Первый пункт") -> Path:
+    """Translate the small project's "First item" into Russian (one translator's work)."""
+    po = root / "locales/ru/news.po"
+    po.write_text(po.read_text("utf-8").replace(
+        'msgid "First item"\nmsgstr ""', f'msgid "First item"\nmsgstr "{translation}"'), "utf-8")
+    return root
+
+
 def tree_digest(root: Path, *, exclude: tuple[str, ...] = ("build/.cache",)) -> dict[str, str]:
     """Path → sha256 of every file under `root` (paths under `exclude` left out)."""
     out = {}

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
-from .smallproject import ForkServer, make_project, run_transflow
+from .smallproject import ForkServer, make_project, run_transflow, translate_first_item
 
 PO = "locales/ru/news.po"
 PAGE = "source/news.html"
@@ -77,19 +77,8 @@ CASES: dict[str, Callable[[Path], None]] = {
 @pytest.fixture(scope="module")
 def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small valid project after extract, with one Russian translation."""
-    root = make_project(tmp_path_factory.mktemp("valid") / "news")
-    po = root / PO
-    po.write_text(po.read_text("utf-8").replace(
-        'msgid "First item"\nmsgstr ""', f'msgid "First item"\nmsgstr "{TRANSLATION}"'), "utf-8")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    """Commands run in forked children of one interpreter (see smallproject.ForkServer)."""
-    srv = ForkServer()
-    yield srv
-    srv.close()
+    return translate_first_item(make_project(tmp_path_factory.mktemp("valid") / "news"),
+                                TRANSLATION)
 
 
 def _run_all(root: Path, server: ForkServer) -> list[str]:

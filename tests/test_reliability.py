@@ -12,13 +12,12 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .smallproject import ForkServer, make_project, run_transflow, tree_digest
+from .smallproject import ForkServer, make_project, run_transflow, translate_first_item, tree_digest
 
 BAD = Path(__file__).resolve().parent / "bad_inputs"
 
@@ -126,22 +125,11 @@ def _apply(case: Case, root: Path) -> None:
 @pytest.fixture(scope="module")
 def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small valid project after extract, one translation, a build and a review."""
-    root = make_project(tmp_path_factory.mktemp("valid") / "news")
-    po = root / "locales/ru/news.po"
-    po.write_text(po.read_text("utf-8").replace(
-        'msgid "First item"\nmsgstr ""', 'msgid "First item"\nmsgstr "Первый пункт"'), "utf-8")
+    root = translate_first_item(make_project(tmp_path_factory.mktemp("valid") / "news"))
     for args in (("extract",), ("build",), ("check",), ("status",), ("review",)):
         result = run_transflow(root, *args)
         assert result.returncode == 0, (args, result.stdout, result.stderr)
     return root
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ForkServer]:
-    """Commands run in forked children of one interpreter (see smallproject.ForkServer)."""
-    srv = ForkServer()
-    yield srv
-    srv.close()
 
 
 def _outcome(case: Case, command: str, valid_project: Path, tmp_path: Path,
