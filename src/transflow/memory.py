@@ -234,7 +234,7 @@ class SqliteMemory:
         # What `mark_synced` last recorded in the database (None: never, or a new database).
         self.synced: str | None = None
         self._hints: Hints | None = None  # what `learn` was told the run wrote
-        # `_prefill`: the hinted catalogues are taken from the hints, unread, stamps unknown
+        # `_prefill_child`: the hinted catalogues are taken from the hints, unread, stamps unknown
         self._trusting = False
         self._open()
 
@@ -705,7 +705,7 @@ class SqliteMemory:
             with _reads(jobs, self._hints, trusting=self._trusting) as reads:
                 for (cat, st, row), (digest, pairs, derived) in zip(to_read, reads,
                                                                      strict=True):  # fmt: skip
-                    # (No stamp: the next refresh reads it again; `_prefill` then does.)
+                    # (No stamp: the next refresh reads it again; `_prefill_child` then does.)
                     record = (*(_stamp(st) if st is not None else _NO_STAMP), digest, now)
                     if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
                         # Same bytes, or what the memory learns from them is the same (a new
@@ -1291,7 +1291,7 @@ def _reads(jobs: list[Job], hints: Hints | None = None, *,
 
     With `hints`, in this process: the catalogues a run just wrote are read and hashed here
     (no parse when the digest is the one written), the few others parsed here too. With
-    `trusting` as well, a hinted catalogue is not read at all (`SqliteMemory._prefill`).
+    `trusting` as well, a hinted catalogue is not read at all (`SqliteMemory._prefill_child`).
     """
     if hints is not None:
         if trusting:

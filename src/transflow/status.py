@@ -926,8 +926,9 @@ def _run_jobs(project: Project, jobs: Iterator[_Job],
     chunks = _chunks(itertools.chain(first, jobs), CHUNK)
     del first
     count = functools.partial(_count_chunk, project)
+    if forked is not None:
+        workers = _early_workers()  # (the early pool's size)
     with contextlib.nullcontext(forked) if forked is not None else fork_pool(workers) as pool:
-        workers = len(getattr(pool, "_pool", ())) or workers  # (the early pool's)
         pending = collections.deque((chunk, pool.apply_async(count, (chunk,)))
                                     for chunk in itertools.islice(chunks, workers * 2))
         while pending:
