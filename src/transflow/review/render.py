@@ -281,6 +281,11 @@ def _tip_html(tip: str) -> str:
     return html_tip
 
 
+# A glossary mark and its tooltip, written alike by both paths of `_render_shown`.
+_MARK_OPEN = '<mark class="{}" tabindex="0" aria-describedby="{}">'
+_MARK_CLOSE = '</mark><span class="tip" role="tooltip" id="{}">{}</span>'
+
+
 def _render_shown(shown: Shown) -> str:
     id_prefix = _ID
     text = shown.text
@@ -289,10 +294,9 @@ def _render_shown(shown: Shown) -> str:
         pos = 0
         for n, mark in enumerate(shown.marks):
             start = mark.start
-            out.append(f'{_e(text[pos:start])}<mark class="{mark.kind}" tabindex="0" '
-                       f'aria-describedby="{id_prefix}-{n}">{_e(text[start:mark.end])}</mark>'
-                       f'<span class="tip" role="tooltip" id="{id_prefix}-{n}">'
-                       f"{_tip_html(mark.tip)}</span>")
+            tip_id = f"{id_prefix}-{n}"
+            out.append(_e(text[pos:start]) + _MARK_OPEN.format(mark.kind, tip_id)
+                       + _e(text[start:mark.end]) + _MARK_CLOSE.format(tip_id, _tip_html(mark.tip)))
             pos = mark.end
         out.append(_e(text[pos:]))
         return "".join(out)
@@ -317,7 +321,7 @@ def _render_shown(shown: Shown) -> str:
     for n, mark in enumerate(shown.marks):
         emit(mark.start)
         tip_id = f"{id_prefix}-{n}"  # (the prefix is escaped when it replaces the placeholder)
-        out.append(f'<mark class="{mark.kind}" tabindex="0" aria-describedby="{tip_id}">')
+        out.append(_MARK_OPEN.format(mark.kind, tip_id))
         # tags inside a mark: those strictly inside it; one at its end belongs after it
         while t < len(tags) and tags[t][0] < mark.end:
             at, tag = tags[t]
@@ -327,8 +331,7 @@ def _render_shown(shown: Shown) -> str:
             t += 1
         out.append(_e(text[pos : mark.end]))
         pos = mark.end
-        out.append(f'</mark><span class="tip" role="tooltip" id="{tip_id}">{_tip_html(mark.tip)}'
-                   "</span>")
+        out.append(_MARK_CLOSE.format(tip_id, _tip_html(mark.tip)))
     emit(len(text))
     while t < len(tags):
         out.append(f'<span class="tag">{_e(tags[t][1])}</span>')
