@@ -191,6 +191,12 @@ class StampRecords(Generic[V]):
         self._index = index
         return None
 
+    @property
+    def empty(self) -> bool:
+        """True when no record could be loaded (no file, or an unusable one): every file's
+        answer is to be computed (a cold run)."""
+        return self._index is None
+
     def _value(self, fields: list[str]) -> V | None:
         """What a loaded record's fields keep (None: fields of another shape, a miss)."""
         raise NotImplementedError
