@@ -162,3 +162,26 @@ def test_a_killed_run_s_temporaries_are_removed_once_stale(tmp_path: Path, settl
     cache.save()
     assert not stale.exists()  # (a killed run's)
     assert live.exists() and other.exists()  # (a live run's; another cache's)
+
+
+def test_spilled_records_keep_their_payloads(tmp_path: Path, settled: None,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # A cold check's records spill to disk every SPILL_AT (issue 11); their handles still
+    # point at the payloads written to the next file, and the save keeps them all.
+    monkeypatch.setattr(stampcache, "SPILL_AT", 2)
+    cache_path, paths = tmp_path / "findings.cache", files(tmp_path, 7)
+    cache = make(cache_path)
+    for i, path in enumerate(paths):
+        cache.store(path.name, path.stat(), stampcache.file_digest(str(path)),
+                    [] if i == 3 else [f"finding {i}", "ნაწილი"])
+    cache.store_fact("\x01fact", ["needed"])
+    assert len(cache._runs) >= 3
+    read = [cache.read(cache.recorded(p.name)) for p in paths]  # type: ignore[arg-type]
+    want = [[] if i == 3 else [f"finding {i}", "ნაწილი"] for i in range(7)]
+    assert read == want and cache.fact("\x01fact") == ["needed"]
+    cache.save()
+    again = make(cache_path)
+    handles = again.ids([p.name for p in paths], [p.stat() for p in paths])
+    assert [again.read(h) for h in handles if h is not None] == want
+    assert again.fact("\x01fact") == ["needed"]
+    again.close()

@@ -380,3 +380,26 @@ def test_a_po_renamed_into_place_is_counted_alone(project: Project, tmp_path: Pa
     again = project_status(proj, ["ka", "ru"], proj.articles(), orphans=True)
     assert [o.file for o in again.orphaned] == ["locales/ru/gone.po"]
     assert again.languages == result.languages
+
+
+def test_packed_stamps_are_the_stamps_and_pack_the_same(tmp_path: Path) -> None:
+    # A cold status keeps a stamp per catalogue packed (issue 11: 32 bytes, not a tuple):
+    # read back the same, and packed for the snapshot into exactly `pack`'s bytes.
+    paths = []
+    for i in range(5):
+        path = tmp_path / f"a{i}.po"
+        path.write_text("x" * i, "utf-8")
+        paths.append(str(path))
+    found = snapshot.stamps(paths) or []
+    found.append((0, -1_000_000_000, 2**62, 2**64 - 1))  # (before 1970; a huge inode)
+    kept = snapshot.Stamps(len(found) + 1)
+    assert not kept.complete() and kept[0] is None
+    kept[0] = found[0]
+    kept.set_from(1, found[:3])
+    for i, stamp in enumerate(found[3:], 4):
+        kept[i] = stamp
+    assert [kept[i] for i in range(len(kept))] == [found[0], *found]
+    assert kept.complete() and kept.newest_ctime() == 2**62
+    assert kept.pack() == snapshot.pack([found[0], *found])
+    kept[2] = None
+    assert not kept.complete() and kept[2] is None

@@ -219,3 +219,57 @@ def test_the_older_cache_it_replaces_is_deleted_on_a_save(tmp_path: Path, settle
     cache.store(name, a.stat(), digest(a.read_bytes()), ["x"])
     cache.save()
     assert not old.exists() and (tmp_path / "build" / "test.cache").is_file()
+
+
+def test_a_run_s_records_spill_to_disk_and_read_back_the_same(tmp_path: Path, settled: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # Memory flat in the size of the newsroom (issue 11): a cold run's new records are
+    # written, sorted, to a spill file every SPILL_AT of them; lookups and the save see them
+    # as if they were held, a record made again wins over its spilled one.
+    monkeypatch.setattr(stampcache, "SPILL_AT", 3)
+    names = [f"locales/ka/a{i:02d}.po" for i in (7, 3, 11, 0, 5, 9, 1, 8, 2, 10, 4, 6)]
+    stats = {name: write(tmp_path, name, f"content {name}\n")[2] for name in names}
+    old = open_cache(tmp_path)
+    old.store(names[0], stats[names[0]], digest(f"content {names[0]}\n".encode()), ["old"])
+    old.store("source/gone.html", stats[names[0]], "d", ["gone"])  # (no such file: pruned)
+    old.save()
+    cache = open_cache(tmp_path)
+    for n, name in enumerate(names):
+        cache.store(name, stats[name], digest(f"content {name}\n".encode()), [f"first {n}", ""])
+    cache.store_fact("\x01fact", ["a", "b"])
+    cache.store(names[4], stats[names[4]], digest(f"content {names[4]}\n".encode()), ["again"])
+    assert len(cache._runs) >= 3 and len(cache._changed) < 3  # (spilled)
+    assert cache.recorded(names[4]) == ["again"] and cache.recorded(names[1]) == ["first 1", ""]
+    assert cache.recorded(names[0]) == ["first 0", ""]  # (made in this run, not the old one)
+    assert cache.fact("\x01fact") == ["a", "b"]
+    assert cache.lookup(names[2], stats[names[2]], str(tmp_path / names[2])) == ["first 2", ""]
+    assert cache.recorded("locales/ka/none.po") is None
+    cache.save()
+    again = open_cache(tmp_path)
+    want = {name: ["again"] if n == 4 else [f"first {n}", ""] for n, name in enumerate(names)}
+    assert again.names() == set(want) | {"\x01fact"}
+    assert again.fresh(names, [stats[name] for name in names]) == [want[name] for name in names]
+    assert again.fact("\x01fact") == ["a", "b"] and not again.notes
+    again.close()
+
+
+def test_a_spill_that_cannot_be_written_keeps_the_records_in_memory(
+        tmp_path: Path, settled: None, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import tempfile
+
+    monkeypatch.setattr(stampcache, "SPILL_AT", 2)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "read-only")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    names = [f"f{i}.po" for i in range(5)]
+    stats = {name: write(tmp_path, name, name)[2] for name in names}
+    cache = open_cache(tmp_path)
+    for name in names:
+        cache.store(name, stats[name], digest(name.encode()), [name])
+    assert not cache._runs and len(cache._changed) == 5
+    cache.save()
+    again = open_cache(tmp_path)
+    assert again.fresh(names, [stats[n] for n in names]) == [[n] for n in names]
+    again.close()

@@ -4,7 +4,7 @@
 # replayed), one edited article; then diff. usage: compare.sh TF_A TF_B PROJECT OUTDIR
 set -uo pipefail
 a=$1; b=$2; src=$(realpath "$3"); out=$(realpath -m "$4")
-work=/tmp/tf-compare-project
+work=${WORK:-/tmp/tf-compare-project}  # (WORK=...: a path of your own when others compare too)
 unset PYTHONDONTWRITEBYTECODE
 run_side() {
   local tf=$1 dest=$2

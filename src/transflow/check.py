@@ -8,6 +8,7 @@ the exit code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -562,26 +563,9 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
     locales = os.fspath(project.locales_dir)
     shown = project.relative(project.locales_dir)  # how findings name the folder
     # What the first pass found of each language's catalogues, per article (`ABSENT`,
-    # `CACHED`, `QUEUED`: one byte each, not a tuple per catalogue), and the job of each
-    # queued one by its path; the second pass (`emit`) looks the cached ones up again by name.
+    # `CACHED`, `QUEUED`: one byte each, not a tuple per catalogue). The second pass (`emit`)
+    # looks every one up again by name: its job's findings were recorded as they came.
     scanned: dict[str, bytearray] = {}
-    queued: dict[str, int] = {}
-    jobs: list[_Job] = []
-    with gc_paused():  # (the cache's blocks and their answers: many objects, no garbage)
-        cache: RecordFile | _NoCache = _NoCache() if small else RecordFile(
-            os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
-            label="check cache", redo="checking again", root=str(project.root) + os.sep,
-            replaces=("check.cache", "check.json"))  # (the caches of transflow 0.1 and 0.2)
-        try:
-            for lang in langs:
-                first = len(jobs)
-                scanned[lang] = _cached_catalogues(project, cache, lang, articles, locales,
-                                                   shown, jobs)
-                queued.update((job.rel, n) for n, job in enumerate(jobs[first:], first))
-        except BaseException:
-            cache.close()
-            raise
-    others: list[tuple[str, str, str, Any]] = []  # (a source file's findings: rel, "", "", them)
     loaded: list[Glossary | None] = []
 
     def glossary() -> Glossary | None:  # loaded only when something is checked
@@ -589,20 +573,47 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
             loaded.append(glossary_for_checks(project))
         return loaded[0]
 
-    done: list[Any] = [None] * len(jobs)  # each job's cache handle (or its findings)
+    # A cold check (no usable cache: a fresh clone, a changed glossary) checks every catalogue:
+    # its workers are forked now, before this process holds anything of the newsroom (a
+    # forked worker's RSS starts with every page of its parent's: issue 11's memory rule).
+    with gc_paused():  # (the cache's directory: no garbage)
+        cache: RecordFile | _NoCache = _NoCache() if small else RecordFile(
+            os.path.join(project.cache_dir, FINDINGS_CACHE_FILE), _findings_key(project),
+            label="check cache", redo="checking again", root=str(project.root) + os.sep,
+            replaces=("check.cache", "check.json"))  # (the caches of transflow 0.1 and 0.2)
+    early = contextlib.ExitStack()
+    pools: list[tuple[Any, int]] = []
+    # Findings that could not be recorded (a NUL in them: never in a valid PO), by file.
+    held: dict[str, list[Finding]] = {}
+    queued = 0
     try:
-        if jobs:
-            workers = _worker_count(len(jobs))
-            results = (_check_in_workers(project, glossary(), jobs, workers) if workers > 1
-                       else ((n, _check_files(project, glossary(), [job])[0])
-                             for n, job in enumerate(jobs)))
-            for n, (digest, job_findings) in results:  # (as they come: not held, but stored)
-                job = jobs[n]
-                handle = cache.store(job.rel, job.st, digest, _encode_findings(job_findings))
-                done[n] = job_findings if handle is None else handle
+        with early:
+            with gc_paused():  # (the cache's blocks and their answers: many objects, no garbage)
+                if not small and cache.empty and hasattr(os, "fork"):
+                    workers = _worker_count(len(langs) * len(articles))
+                    if workers > 1:
+                        pools.append((early.enter_context(_forked_pool(glossary(), workers)),
+                                      workers))
+                for lang in langs:
+                    scanned[lang] = _cached_catalogues(project, cache, lang, articles, locales,
+                                                       shown)
+                    queued += scanned[lang].count(QUEUED)
+            if queued:
+                workers = pools[0][1] if pools else _worker_count(queued)
+                jobs = _queued_jobs(scanned, langs, articles, locales, shown,
+                                    by_article=workers > 1)
+                results = (_check_in_workers(project, glossary(), jobs, workers, queued,
+                                             pools[0][0] if pools else None)
+                           if workers > 1 else
+                           ((job, _check_files(project, glossary(), [job])[0]) for job in jobs))
+                for job, (digest, job_findings) in results:  # (as they come: stored)
+                    if job.st is None or cache.store(job.rel, job.st, digest,
+                                                     _encode_findings(job_findings)) is None:
+                        held[job.rel] = job_findings
         # House style in the English source itself, whatever --lang selects; cached per
         # source file like a catalogue (the key already covers the glossary's rules).
         catalogue_hits = cache.hits
+        others: list[tuple[str, str, str, Any]] = []  # (a source file's findings: rel, "", "", them)
         if project.checks.get("style", "error") != "off":
             by_file: dict[str, list[Finding]] = {}
             for f in _source_style_findings(project, articles, cache, glossary, inputs):
@@ -620,7 +631,7 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
         for i in by_name:
             if states[i] != ABSENT:
                 rel = f"{prefix}{articles[i]}.po"
-                yield rel, lang, articles[i], (queued[rel] if states[i] == QUEUED else None)
+                yield rel, lang, articles[i], held.pop(rel, None)
 
     def emit() -> Iterator[Finding]:
         import heapq
@@ -630,14 +641,12 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
         units = heapq.merge(*map(catalogues, langs), others, key=operator.itemgetter(0))
         try:
             for rel, lang, article, where in units:
-                if where is None:  # (answered by the cache in the first pass: found again)
+                if where is None:  # (answered by the cache, or checked, in the first pass)
                     where = cache.recorded(rel)
                     if where is None:  # (not there after all: checked again, never made up)
                         path = f"{locales}/{lang}/{article}.po"
                         where = _check_files(project, glossary(), [
                             _Job(lang, article, rel, path, os.stat(path))])[0][1]
-                elif type(where) is int:
-                    where = done[where]
                 if type(where) is tuple and where[0] != 2 and where[4] == 0:
                     continue  # (no findings: most catalogues; nothing to read)
                 if type(where) is list:  # (findings held: a source file's, or unstorable)
@@ -659,7 +668,7 @@ def iter_findings(project: Project, langs: list[str], articles: list[str], *,
         if notes is not None:
             notes.extend(cache.notes)
             notes.append(f"check: {catalogue_hits} catalogues answered from the cache, "
-                         f"{len(jobs)} read; {cache.hits - catalogue_hits} source files' house "
+                         f"{queued} read; {cache.hits - catalogue_hits} source files' house "
                          "style from the cache")
 
     return emit()
@@ -939,16 +948,17 @@ ABSENT, CACHED, QUEUED = 0, 1, 2  # what the first pass found of a catalogue
 
 
 def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str,
-                       articles: list[str], locales: str, shown: str,
-                       jobs: list[_Job]) -> bytearray:  # fmt: skip
+                       articles: list[str], locales: str, shown: str) -> bytearray:
     """What there is of each of a language's catalogues, by article: `ABSENT` (no PO),
-    `CACHED` (the cache answers) or `QUEUED` (a job appended to `jobs`, to be checked).
+    `CACHED` (the cache answers) or `QUEUED` (to be checked: `_queued_jobs`).
 
     The common case in bulk: one `listdir` says which exist, `map(os.stat)` stats them in C,
     `RecordFile.ids` answers them all; a catalogue whose stamp changed is then looked up
     alone (its digest may be unchanged). Anything unusual (a folder in the way, a file gone
     since the listing) takes the plain loop, which reports it as it always has. Nothing is
-    kept of a catalogue the cache answers but its byte: the report looks it up again.
+    kept of any catalogue but its byte: the report looks it up again, and a queued one is
+    statted again when its job is made (20,000 jobs held at once were 15 MB, inherited by
+    every worker).
     """
     folder, shown_folder = f"{locales}/{lang}", f"{shown}/{lang}"
     try:
@@ -958,10 +968,10 @@ def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str
     present = [i for i, article in enumerate(articles) if f"{article}.po" in listed]
     del listed
     states = bytearray(len(articles))  # (ABSENT)
-    first, hits = len(jobs), cache.hits
+    hits = cache.hits
     if len(present) < len(articles):  # (sub-folders; a case-insensitive file system)
         here = set(present)
-        _catalogues_one_by_one(project, cache, lang, articles, locales, shown, jobs, states,
+        _catalogues_one_by_one(project, cache, lang, articles, locales, shown, states,
                                [i for i in range(len(articles)) if i not in here])
     # A batch at a time: the paths and stats of 10,000 catalogues are never held at once, and
     # a catalogue the cache answers keeps neither (only a miss is read again).
@@ -974,27 +984,22 @@ def _cached_catalogues(project: Project, cache: RecordFile | _NoCache, lang: str
             stats = None
         if stats is None or any(stat.S_ISDIR(st.st_mode) for st in stats):
             cache.hits = hits  # (counted again one by one)
-            del jobs[first:]
             states = bytearray(len(articles))
-            _catalogues_one_by_one(project, cache, lang, articles, locales, shown, jobs,
-                                   states, range(len(articles)))
+            _catalogues_one_by_one(project, cache, lang, articles, locales, shown, states,
+                                   range(len(articles)))
             return states
         rels = [f"{shown_folder}/{articles[i]}.po" for i in batch]
         for i, rel, path, st, cached in zip(batch, rels, paths, stats, cache.ids(rels, stats),
                                             strict=True):  # fmt: skip
             if cached is None:
                 cached = cache.lookup_id(rel, st, path)
-            if cached is None:
-                states[i] = QUEUED
-                jobs.append(_Job(lang, articles[i], rel, path, st))
-            else:
-                states[i] = CACHED
+            states[i] = QUEUED if cached is None else CACHED
     return states
 
 
 def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang: str,
-                           articles: list[str], locales: str, shown: str, jobs: list[_Job],
-                           states: bytearray, which: Iterable[int]) -> None:  # fmt: skip
+                           articles: list[str], locales: str, shown: str, states: bytearray,
+                           which: Iterable[int]) -> None:  # fmt: skip
     """`_cached_catalogues` for the articles `which`, a stat at a time: a missing catalogue
     is skipped, a folder in place of one is an error."""
     for i in which:
@@ -1007,11 +1012,31 @@ def _catalogues_one_by_one(project: Project, cache: RecordFile | _NoCache, lang:
         if stat.S_ISDIR(st.st_mode):
             raise InputError("is a folder, not a PO file", project.relative(Path(path)))
         rel = f"{shown}/{lang}/{article}.po"  # (= project.relative(path), without pathlib)
-        if cache.lookup_id(rel, st, path) is None:
-            states[i] = QUEUED
-            jobs.append(_Job(lang, article, rel, path, st))
-        else:
-            states[i] = CACHED
+        states[i] = QUEUED if cache.lookup_id(rel, st, path) is None else CACHED
+
+
+def _queued_jobs(scanned: dict[str, bytearray], langs: list[str], articles: list[str],
+                 locales: str, shown: str, *, by_article: bool) -> Iterator[_Job]:
+    """The jobs of the catalogues `_cached_catalogues` queued, made as they are checked (each
+    statted again now: still before it is read). In the order they always were: language by
+    language in the order of `articles`, or `by_article` (for workers: a chunk then holds both
+    languages of an article, which share their msgids) by article, then language, by name.
+    """
+    if by_article:
+        order = sorted(range(len(articles)), key=articles.__getitem__)
+        pairs: Iterator[tuple[int, str]] = ((i, lang) for i in order
+                                            for lang in sorted(langs))
+    else:
+        pairs = ((i, lang) for lang in langs for i in range(len(articles)))
+    for i, lang in pairs:
+        if scanned[lang][i] == QUEUED:
+            article = articles[i]
+            path = f"{locales}/{lang}/{article}.po"
+            try:
+                st: os.stat_result | None = os.stat(path)
+            except OSError:  # (gone since: reading it reports what is wrong)
+                st = None
+            yield _Job(lang, article, f"{shown}/{lang}/{article}.po", path, st)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1022,7 +1047,9 @@ class _Job:
     article: str
     rel: str  # as findings name it (relative to the project root)
     path: str
-    st: os.stat_result  # before reading: a save after it only costs a re-check next time
+    # Before reading: a save after it only costs a re-check next time (None: it could not be
+    # statted, so it cannot be read either: the check reports that).
+    st: os.stat_result | None
 
 
 # A cache fact (not a file): whether the English source can have house-style findings at all.
@@ -1136,6 +1163,9 @@ _INHERITED: list[Glossary | None] = []
 
 def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Finding]]]:
     """Worker-process entry point: check a share of the files with one glossary."""
+    import gc
+
+    gc.enable()  # (an early pool is forked while `gc_paused`: parsing makes cycles)
     if _INHERITED:
         glossary = _INHERITED[0]
     else:
@@ -1146,41 +1176,60 @@ def _check_chunk(project: Project, jobs: list[_Job]) -> list[tuple[str, list[Fin
 CHUNK_MAX = 64  # catalogues a worker checks at a time (their findings cross in one message)
 
 
-def _check_in_workers(project: Project, glossary: Glossary | None, jobs: list[_Job],
-                      workers: int) -> Iterator[tuple[int, tuple[str, list[Finding]]]]:  # fmt: skip
-    """Spread the files over worker processes (by article, so a chunk shares msgids): each
-    job's number and (digest, findings), a chunk at a time, as they come.
+@contextlib.contextmanager
+def _forked_pool(glossary: Glossary | None, workers: int) -> Iterator[Any]:
+    """`processes.fork_pool`, its workers inheriting `glossary` (not loading their own)."""
+    from transflow.processes import fork_pool
 
-    Only a few chunks are in flight at once, so that neither the workers nor this process
-    hold more than a few hundred catalogues' findings, whatever the size of the newsroom.
+    _INHERITED[:] = [glossary]
+    try:
+        with fork_pool(workers) as pool:
+            yield pool
+    finally:
+        _INHERITED.clear()
+
+
+def _check_in_workers(project: Project, glossary: Glossary | None, jobs: Iterator[_Job],
+                      workers: int, count: int, pool: Any = None,
+                      ) -> Iterator[tuple[_Job, tuple[str, list[Finding]]]]:  # fmt: skip
+    """Check the `count` jobs, as they come (by article: a chunk shares msgids), in worker
+    processes: each job with its (digest, findings), a chunk at a time, in order.
+
+    Memory flat in the size of the newsroom (issue 11): the jobs are made as they are sent
+    and only a few chunks are in flight, so that neither the workers nor this process hold
+    more than a few hundred catalogues' jobs or findings. `pool`: workers forked already
+    (`_forked_pool`, before the first pass held anything); else they are forked now (with
+    `fork`; `spawn` where there is none).
     """
     import collections
-    import concurrent.futures
     import itertools
     import multiprocessing
 
-    order = sorted(range(len(jobs)), key=lambda i: (jobs[i].article, jobs[i].lang))
-    size = max(1, min(CHUNK_MAX, -(-len(order) // (workers * 4))))
-    chunks = iter([order[i : i + size] for i in range(0, len(order), size)])
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if fork else "spawn")
-    if fork:
-        _INHERITED[:] = [glossary]
-    try:
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            def submit(chunk: list[int]) -> tuple[list[int], Any]:
-                return chunk, pool.submit(_check_chunk, project, [jobs[i] for i in chunk])
+    size = max(1, min(CHUNK_MAX, -(-count // (workers * 4))))
+    chunks = iter(lambda: list(itertools.islice(jobs, size)), [])
+    send: Callable[[list[_Job]], tuple[list[_Job], Callable[[], Any]]]
+    with contextlib.ExitStack() as stack:
+        if pool is None and "fork" not in multiprocessing.get_all_start_methods():
+            import concurrent.futures
 
-            pending = collections.deque(map(submit, itertools.islice(chunks, workers * 2)))
-            while pending:
-                chunk, future = pending.popleft()
-                result = future.result()
-                following = next(chunks, None)
-                if following is not None:
-                    pending.append(submit(following))
-                yield from zip(chunk, result, strict=True)
-    finally:
-        _INHERITED.clear()
+            executor = stack.enter_context(concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")))
+            send = lambda chunk: (chunk, executor.submit(  # noqa: E731
+                _check_chunk, project, chunk).result)
+        else:
+            forked = pool if pool is not None else stack.enter_context(
+                _forked_pool(glossary, workers))
+            send = lambda chunk: (chunk, forked.apply_async(  # noqa: E731
+                _check_chunk, (project, chunk)).get)
+
+        pending = collections.deque(map(send, itertools.islice(chunks, workers * 2)))
+        while pending:
+            chunk, result = pending.popleft()
+            checked = result()
+            following = next(chunks, None)
+            if following is not None:  # (one sent for each received: a few in flight)
+                pending.append(send(following))
+            yield from zip(chunk, checked, strict=True)
 
 
 # --- the findings cache -----------------------------------------------------------------------
@@ -1194,6 +1243,7 @@ class _NoCache:
 
     hits = 0
     notes: list[str] = []
+    empty = True
 
     def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Any]:
         return [None] * len(names)

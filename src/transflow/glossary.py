@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from transflow.errors import GlossaryError, InputError
 from transflow.locales import is_known_language
+from transflow.memo import Memo
 from transflow.morphology import (
     Morphology,
     Phrase,
@@ -68,6 +69,10 @@ RECENT_TEXTS = 1024
 # How many (msgid, msgstr) pairs a glossary remembers the problems of, per generation (see
 # `Glossary.check_entry`): menus, bylines and footers recur on every page of a newsroom.
 CHECKED_MEMO = 2048
+# How many msgids a glossary remembers the triggered terms of, per generation (`triggered`):
+# the boilerplate recurs on every page; the rest occurs once per article (in each language's
+# catalogue of it, checked one after the other, so one generation keeps them meanwhile).
+TRIGGER_MEMO = 1024
 # A translator comment that silences glossary findings (or a whole check) on one entry.
 IGNORE_RE = re.compile(r"transflow:\s*ignore\s*=\s*([A-Za-z0-9_,\s-]+)")
 KEEP_SUFFIX = " (keep)"
@@ -206,7 +211,7 @@ class Glossary:
             entries.sort(key=lambda e: -len(e.words))
         self._accepted: dict[tuple[str, str], list[Phrase]] = {}
         self._forbidden_index: dict[str, dict[str, list[tuple[Term, str, Phrase]]]] = {}
-        self._trigger_cache: dict[str, list[Term]] = {}
+        self._trigger_cache: Memo[str, list[Term]] = Memo(TRIGGER_MEMO)
         # The last texts tokenized and scanned: review reads the rows check has just checked,
         # and takes their words (and where each term matched) from here instead of again.
         self._recent_tokens: dict[tuple[str, bool, str], Tokens] = {}
@@ -264,6 +269,8 @@ class Glossary:
     def triggered(self, msgid: str) -> list[Term]:
         """The terms whose source form occurs in `msgid` (longest match first, in text order)."""
         cached = self._trigger_cache.get(msgid)
+        if cached is None:
+            cached = self._trigger_cache.recall(msgid)
         if cached is not None:
             return cached
         found: list[Term] = []
@@ -272,11 +279,10 @@ class Glossary:
             if term.id not in seen:
                 seen.add(term.id)
                 found.append(term)
-        # 20,000 msgids (~15 MB): recurring menus and bylines still hit; a cold extract of
-        # 10,000 articles (700,000 msgids) stays under its memory budget (issue 11).
-        if len(self._trigger_cache) > 20_000:
-            self._trigger_cache.clear()
-        self._trigger_cache[msgid] = found
+        # Two generations of TRIGGER_MEMO msgids: what recurs (menus, bylines) stays, and a
+        # process's memory does not grow with the newsroom (issue 11: it once kept 20,000
+        # msgids, 15 MB in every worker of a cold check or status).
+        self._trigger_cache.put(msgid, found)
         return found
 
     def source_matches(self, msgid: str, only: AbstractSet[str] | None = None

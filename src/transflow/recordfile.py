@@ -109,6 +109,16 @@ class RecordFile(stampcache.StampRecords[Handle]):
             return None
         return None if offset | length | crc | count < 0 else (0, offset, length, crc, count)
 
+    def _fields(self, value: Handle) -> list[str]:
+        if value[0] == 2:  # (a payload held in memory: its fields after the 2)
+            return ["2", *value[1]]
+        return list(map(str, value))
+
+    def _unspilled(self, fields: list[str]) -> Handle:
+        if fields[0] == "2":
+            return (2, tuple(fields[1:]))
+        return tuple(map(int, fields))
+
     def ids(self, names: list[str], stats: list[os.stat_result]) -> list[Handle | None]:
         """Where the payload of each file whose stamp is the one recorded (and settled) is,
         else None (then ask `lookup_id`, which compares digests). Nothing is read."""
@@ -156,7 +166,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
 
     def fact(self, name: str) -> list[str] | None:
         """A recorded fact that is not about one file (it depends on the key only), or None."""
-        changed = self._changed.get(name)
+        changed = self._made(name)
         if changed is not None:
             return self.read(changed[2])
         loaded = self._loaded(name)
@@ -181,7 +191,7 @@ class RecordFile(stampcache.StampRecords[Handle]):
                 "\0" in field for field in payload):
             return
         if self.fact(name) != payload:
-            self._changed[name] = ("", "", self._append(payload))
+            self._put(name, ("", "", self._append(payload)))
             self.dirty = True
 
     def _open_next(self) -> bool:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
     from transflow.glossary import Glossary
-    from transflow.snapshot import Stamp
+    from transflow.snapshot import Stamp, Stamps
     from transflow.stampcache import StampCache
 
 CACHE_FILE = "status.cache"  # a `stampcache.StampCache` under build/.cache
@@ -717,15 +717,14 @@ def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: 
             out[lang] = (packed, "\0".join(cast("list[str]", numbers[lang])), sums[lang],
                          listings[lang])
             continue
-        stamped = found[lang]
-        if None in stamped or lang not in listings:
+        stamped: snapshot.Stamps = found[lang]
+        if not stamped.complete() or lang not in listings:
             snapshot.remove(path)
             return
-        complete = cast("list[Stamp]", stamped)
-        if not snapshot.settled(complete, started):
+        if not snapshot.settled_ns(stamped.newest_ctime(), started):
             snapshot.remove(path)  # (the next run, once they have settled, makes one)
             return
-        out[lang] = (snapshot.pack(complete), "\0".join(cast("list[str]", numbers[lang])),
+        out[lang] = (stamped.pack(), "\0".join(cast("list[str]", numbers[lang])),
                      sums[lang], listings[lang])
     for lang, entry in saved.items():  # (another language's, from a run with --lang)
         out.setdefault(lang, entry)
@@ -735,7 +734,7 @@ def _save_snapshot(path: str, key: tuple[str, ...], articles: list[str], langs: 
 def _cached_language(cache: StampCache, root: str, locales: str, templates: str, lang: str,
                      articles: list[str], glossary_key: str | None,
                      ) -> tuple[list[str | None], list[bool], list[str] | None,
-                                list[Stamp | None]]:  # fmt: skip
+                                Stamps]:  # fmt: skip
     """The counts of one language's catalogues that the cache has under their current stamp
     (ten numbers in a string; None for the others), which articles have a PO, the names
     in the language's folder that are not the PO of an article of `articles` (None: it could
@@ -745,10 +744,10 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
     C, `StampCache.fresh` answers them all. The rest (no PO yet: its POT; a changed stamp:
     a re-hash) is for `_job`.
     """
-    from transflow.snapshot import STAMP
+    from transflow.snapshot import STAMP, Stamps
 
     folder = f"{locales}/{lang}"
-    stamped: list[Stamp | None] = [None] * (len(articles) + 1)
+    stamped = Stamps(len(articles) + 1)  # (packed: 20,000 tuples were 4 MB of a cold status)
     try:
         stamped[0] = STAMP(os.stat(root + folder))  # (before listing it: see `snapshot`)
         listing: list[str] | None = os.listdir(root + folder)
@@ -764,7 +763,8 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
     keys = [f"{folder}/{article}.po" for article, here in zip(articles, exist, strict=True)
             if here]  # fmt: skip
     found: list[str | None] = []
-    stamps: list[Stamp] = []
+    done = 0  # (POs statted: their stamps are set from slot 1 on, when every PO is there)
+    everything = sum(exist) == len(articles)
     tagged = f"{glossary_key} "  # how a record with this glossary's errors starts its tag
     cut = len(tagged)
     # A batch at a time: 10,000 `os.stat_result`s at once were 5 MB of a cold status's peak.
@@ -783,13 +783,17 @@ def _cached_language(cache: StampCache, root: str, locales: str, templates: str,
             found += [None if p is None or len(p) != 2 or p[0].count(" ") != 8
                       or not p[1].startswith(tagged) else f"{p[0]} {p[1][cut:]}"
                       for p in answers]  # fmt: skip
-        stamps += map(STAMP, stats)
+        if everything:
+            stamped.set_from(1 + done, map(STAMP, stats))
+        else:  # (slot by slot: the articles without a PO have none)
+            slots = [i for i, here in enumerate(exist, 1) if here][done:done + len(stats)]
+            for slot, st in zip(slots, stats, strict=True):
+                stamped[slot] = STAMP(st)
+        done += len(stats)
         del stats, answers
     if len(found) == len(articles):  # (every PO there: the common case)
-        stamped[1:] = stamps
         return found, exist, listing, stamped
-    answered, stamp = iter(found), iter(stamps)
-    stamped[1:] = [next(stamp) if here else None for here in exist]
+    answered = iter(found)
     return [next(answered) if here else None for here in exist], exist, listing, stamped
 
 
