@@ -27,12 +27,10 @@ from typing import TYPE_CHECKING, Any
 from transflow.errors import InputError
 from transflow.files import atomic_write, read_bytes, write_if_changed
 from transflow.progress import Progress, no_progress
-from transflow.review.memo import Memo
 
 if TYPE_CHECKING:
     from transflow.glossary import Glossary
     from transflow.project import Project
-    from transflow.status import Counts
 
 REVIEW_DIR = "review"  # under the build folder
 MANIFEST_FILE = "review.json"  # under build/.cache/
@@ -275,65 +273,30 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     return report
 
 
-# msgid → (its words as `status` counts them, as build counts them): menus, bylines and footers
-# are counted once per process, not on every page; what recurs stays (see `memo.Memo`).
-WORDS_MEMO = 4_000
-_WORDS: Memo[str, tuple[int, int]] = Memo(WORDS_MEMO)
+_PERCENT_WORDS: dict[str, int] = {}  # msgid → its words as build counts them (see below)
+PERCENT_WORDS_MEMO = 50_000
 
 
-def _words(msgid: str) -> tuple[int, int]:
-    """`status.count_words` and `build.catalogs.source_words` of a msgid, remembered."""
-    words = _WORDS.get(msgid)
-    if words is None and (words := _WORDS.recall(msgid)) is None:
+def _remembered_words(msgid: str) -> int:
+    """`build.catalogs.source_words`, remembered: menus, bylines and footers are counted
+    once, not on every page."""
+    memo = _PERCENT_WORDS
+    words = memo.get(msgid)
+    if words is None:
         from transflow.build.catalogs import source_words
-        from transflow.status import count_words
 
-        words = (count_words(msgid), source_words(msgid))
-        _WORDS.put(msgid, words)
+        if len(memo) >= PERCENT_WORDS_MEMO:
+            memo.clear()
+        words = memo[msgid] = source_words(msgid)
     return words
 
 
-def tally(entries: list[Any], include_fuzzy: bool) -> tuple[Counts, float]:
-    """In one pass over a catalogue's entries: `status.count_catalog` of its live entries (the
-    index's figures) and build's percentage (`build.catalogs.catalog_percent`: whether build
-    skips the article), each msgid's words counted once per process (`_words`).
+def _catalog_percent(entries: list[Any], include_fuzzy: bool) -> float:
+    """Build's percentage (`build.catalogs.catalog_percent`, the same count and rounding), so
+    "skipped" here is what build does; each msgid's words remembered."""
+    from transflow.build.catalogs import catalog_percent
 
-    The same rules: `status.classify`, and build's usable translation (a msgstr, not fuzzy
-    unless `include_fuzzy`) and rounding; the tests compare both with the originals.
-    """
-    from transflow.status import Counts, classify
-
-    n_translated = n_fuzzy = n_untranslated = 0
-    w_translated = w_fuzzy = w_untranslated = 0
-    total = done = 0
-    memo = _WORDS
-    for entry in entries:
-        if entry.obsolete or not entry.msgid:
-            continue  # (what review shows, and neither count reads)
-        msgid = entry.msgid
-        words = memo.get(msgid)
-        if words is None:
-            words = _words(msgid)
-        status_words, build_words = words
-        state = classify(entry)
-        if state == "translated":
-            n_translated += 1
-            w_translated += status_words
-        elif state == "fuzzy":
-            n_fuzzy += 1
-            w_fuzzy += status_words
-        else:
-            n_untranslated += 1
-            w_untranslated += status_words
-        total += build_words
-        if entry.msgstr and (include_fuzzy or "fuzzy" not in entry.flags):
-            done += build_words
-    counts = Counts(total=n_translated + n_fuzzy + n_untranslated, translated=n_translated,
-                    fuzzy=n_fuzzy, untranslated=n_untranslated, obsolete=0,
-                    words_total=w_translated + w_fuzzy + w_untranslated,
-                    words_translated=w_translated, words_fuzzy=w_fuzzy,
-                    words_untranslated=w_untranslated)
-    return counts, 100.0 if total == 0 else round(100.0 * done / total, 2)
+    return catalog_percent(entries, include_fuzzy, _remembered_words)
 
 
 def review_one(project: Project, glossary: Glossary | None, lang: str, article: str,
@@ -356,12 +319,12 @@ def review_one(project: Project, glossary: Glossary | None, lang: str, article: 
 
         parsed = parse_entries(data, po_rel)
         entries, metadata = parsed.entries, parsed.metadata
-    counts, percent = tally(entries, project.include_fuzzy)
     review = review_catalog(
         entries, metadata, lang=lang, article=article, po_file=po_rel,
         source_language=project.source_language, glossary=glossary,
         severities=project.checks, include_fuzzy=project.include_fuzzy,
-        min_complete=project.min_complete, percent=percent, built=built, counts=counts)
+        min_complete=project.min_complete,
+        percent=_catalog_percent(entries, project.include_fuzzy), built=built)
     summary = review.summary()
     return summary, render_article(review, summary)
 

@@ -575,11 +575,10 @@ def _entry_line(entry: Any) -> int:
 def review_catalog(entries: Sequence[Any], metadata: dict[str, str], *, lang: str, article: str,
                    po_file: str, source_language: str, glossary: Glossary | None,
                    severities: dict[str, str], include_fuzzy: bool, min_complete: float,
-                   percent: float, built: bool, counts: Counts | None = None) -> ArticleReview:
+                   percent: float, built: bool) -> ArticleReview:
     """The review of one catalogue: a row per live entry in file (= document) order.
 
-    `entries` as `check.read_entries` returns them; `percent` as build computes it; `counts`
-    as `status.count_catalog` counts the live entries (counted here when not given).
+    `entries` as `check.read_entries` returns them; `percent` as build computes it.
     """
     live = [e for e in entries if not e.obsolete and e.msgid]
     findings = check_catalog(live, metadata, lang=lang, article=article, file=po_file,
@@ -595,7 +594,7 @@ def review_catalog(entries: Sequence[Any], metadata: dict[str, str], *, lang: st
     rows = [_row(i, e, line, by_line.get(line, no_findings), marker, lang, include_fuzzy)
             for i, e in enumerate(live, start=1) for line in (_entry_line(e),)]
     return ArticleReview(article, lang, source_language, po_file, tuple(rows),
-                         count_catalog(live) if counts is None else counts, percent, min_complete, include_fuzzy, built,
+                         count_catalog(live), percent, min_complete, include_fuzzy, built,
                          marker is not None, by_check)
 
 
