@@ -325,7 +325,8 @@ def review_one(project: Project, glossary: Glossary | None, lang: str, article: 
         severities=project.checks, include_fuzzy=project.include_fuzzy,
         min_complete=project.min_complete,
         percent=_catalog_percent(entries, project.include_fuzzy), built=built)
-    return review.summary(), render_article(review)
+    summary = review.summary()
+    return summary, render_article(review, summary)
 
 
 _Done = tuple[str, dict[str, Any], dict[str, list[Any]]]

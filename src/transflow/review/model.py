@@ -280,8 +280,10 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
 # --- glossary marks ---------------------------------------------------------------------------
 
 
-def _keep_outermost(marks: Iterable[Mark]) -> tuple[Mark, ...]:
+def _keep_outermost(marks: list[Mark]) -> tuple[Mark, ...]:
     """Marks sorted, those overlapping an earlier (or longer) one dropped: marks never nest."""
+    if len(marks) < 2:  # (most texts: one term, once)
+        return tuple(marks)
     out: list[Mark] = []
     for m in sorted(marks, key=lambda m: (m.start, -(m.end - m.start))):
         if out and m.start < out[-1].end:

@@ -370,83 +370,92 @@ class _PageParts(NamedTuple):
     target_open: str  # `<div class="text" lang="ru">`
     source_lang: str
     lang: str
+    # per status: the row's head after its line number (`</a><br>` and the status badge)
+    badges: dict[str, str]
+    source_lang_raw: str  # (unescaped: `_term_note` escapes it)
+    lang_raw: str
 
     @classmethod
     def of(cls, review: ArticleReview) -> _PageParts:
         """The parts of `review`'s page."""
         src, lang = _e(review.source_language), _e(review.lang)
+        badges = {status: f"</a><br>{_status_html(status, review.include_fuzzy)}"
+                  for status in STATUSES}
         return cls(_e(review.po_file), f'<div class="text" lang="{src}">',
-                   f'<div class="text" lang="{lang}">', src, lang)
+                   f'<div class="text" lang="{lang}">', src, lang, badges,
+                   review.source_language, review.lang)
 
 
-def _row_html(row: Row, review: ArticleReview,
-              finding_lines: dict[int, list[tuple[str, str]]], page: _PageParts) -> str:
-    """One row of an article's table."""
-    rid = f"l{row.line}" if row.line else f"r{row.number}"  # digits only: no escaping needed
-    status = _e(row.status)
-    lang = review.lang
-    head = (f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{page.po_file}'
-            f"</span>:{row.line}</a><br>{_status_html(row.status, review.include_fuzzy)}")
+_NO_FINDINGS: list[tuple[str, str]] = []
+
+
+def _row_html(row: Row, finding_lines: dict[int, list[tuple[str, str]]],
+              page: _PageParts) -> str:
+    """One row of an article's table (a hundred thousand on a cold run: strings are joined
+    with `+` and f-strings, no lists, escaping skipped where the text is ours)."""
+    line = row.line
+    rid = f"l{line}" if line else f"r{row.number}"  # digits only: no escaping needed
+    status = row.status  # one of STATUSES: needs no escaping
+    problem = " data-problem" if row.findings or status != "translated" else ""
+    out = (f'<tr id="{rid}" class="st-{status}" data-status="{status}"{problem}>'
+           f'<th scope="row"><a class="line" href="#{rid}"><span class="file">{page.po_file}'
+           f"</span>:{line}{page.badges[status]}")
     if row.msgctxt is not None:
-        head += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
-    head += "</th>"
+        out += f'<div class="ctx">msgctxt: <span lang="">{_e(row.msgctxt)}</span></div>'
+    out += "</th><td>"
     # English
-    en: list[str] = []
     if row.context:
-        en.append('<p class="ctx">' + "".join(f"<span>{_e(c)}</span>" for c in row.context)
-                  + "</p>")
+        out += '<p class="ctx">' + "".join([f"<span>{_e(c)}</span>" for c in row.context]) \
+            + "</p>"
     source = row.source
     # (most texts have neither marks nor tags: no id prefix to make)
-    en.append(f"{page.source_open}{_e(source.text)}</div>" if not source.marks and not source.tags
-              else f"{page.source_open}{render_shown(source, f'{rid}-s')}</div>")
-    if row.previous is not None and all(op == "=" for op, _ in row.previous):
-        why = "" if row.previous_msgctxt is None else (
-            " Its context changed: #| msgctxt "
-            + (f'“<span lang="">{_e(row.previous_msgctxt)}</span>”' if row.previous_msgctxt
-               else "(none)") + " → "
-            + (f'“<span lang="">{_e(row.msgctxt)}</span>”' if row.msgctxt else "(none)") + ".")
-        en.append('<p class="diff"><span class="label">The English is unchanged since this '
-                  f"translation (#| msgid = msgid).</span>{why}</p>")
-    elif row.previous is not None:
-        parts = []
-        for op, text in row.previous:
-            if op == "=":
-                parts.append(_e(text))
-            elif op == "-":
-                parts.append(f"<del>{_e(text)}</del>")
-            else:
-                parts.append(f"<ins>{_e(text)}</ins>")
-        en.append('<p class="diff"><span class="label">English changed since this translation '
-                  f'(#| msgid → msgid):</span> <span lang="{page.source_lang}">'
-                  f"{''.join(parts)}</span></p>")
+    out += (f"{page.source_open}{_e(source.text)}</div>" if not source.marks and not source.tags
+            else f"{page.source_open}{render_shown(source, f'{rid}-s')}</div>")
+    previous = row.previous
+    if previous is not None:
+        if all(op == "=" for op, _ in previous):
+            why = "" if row.previous_msgctxt is None else (
+                " Its context changed: #| msgctxt "
+                + (f'“<span lang="">{_e(row.previous_msgctxt)}</span>”' if row.previous_msgctxt
+                   else "(none)") + " → "
+                + (f'“<span lang="">{_e(row.msgctxt)}</span>”' if row.msgctxt else "(none)")
+                + ".")
+            out += ('<p class="diff"><span class="label">The English is unchanged since this '
+                    f"translation (#| msgid = msgid).</span>{why}</p>")
+        else:
+            out += ('<p class="diff"><span class="label">English changed since this '
+                    'translation (#| msgid → msgid):</span> <span lang="'
+                    f'{page.source_lang}">'
+                    + "".join([_e(text) if op == "=" else f"<del>{_e(text)}</del>" if op == "-"
+                               else f"<ins>{_e(text)}</ins>" for op, text in previous])
+                    + "</span></p>")
     if row.terms:
-        en.append('<ul class="notes" aria-label="glossary terms">'
-                  + "".join(_term_note(n, review.source_language, lang) for n in row.terms)
-                  + "</ul>")
+        out += ('<ul class="notes" aria-label="glossary terms">'
+                + "".join([_term_note(n, page.source_lang_raw, page.lang_raw)
+                           for n in row.terms]) + "</ul>")
     if row.occurrences:
-        en.append('<p class="occ">' + _e("; ".join(row.occurrences)) + "</p>")
+        out += f'<p class="occ">{_e("; ".join(row.occurrences))}</p>'
+    out += "</td><td>"
     # Translation
-    tr: list[str] = []
     for label, shown in row.translations:
         if label:
-            tr.append(f'<span class="label">{_e(label)}</span>')
+            out += f'<span class="label">{_e(label)}</span>'
         if not shown.marks and not shown.tags and shown.text:
-            tr.append(f"{page.target_open}{_e(shown.text)}</div>")
+            out += f"{page.target_open}{_e(shown.text)}</div>"
         elif shown.text or shown.tags:
-            tr.append(f"{page.target_open}{render_shown(shown, f'{rid}-t{label}')}</div>")
+            out += f"{page.target_open}{render_shown(shown, f'{rid}-t{label}')}</div>"
         else:
-            tr.append('<div class="empty">(no translation: the English is published)</div>')
+            out += '<div class="empty">(no translation: the English is published)</div>'
     if row.markup:
-        tr.append('<ul class="notes">' + "".join(
-            f"<li>markup: {_e(p)}</li>" for p in row.markup) + "</ul>")
+        out += '<ul class="notes">' + "".join(
+            [f"<li>markup: {_e(p)}</li>" for p in row.markup]) + "</ul>"
     if row.tcomment:
-        tr.append(f'<p class="comment" lang=""><span class="label">Translator comment:</span> '
-                  f"{_e(row.tcomment)}</p>")
-    for severity, line in finding_lines.get(row.line, []):
-        tr.append(f'<p class="finding sev-{severity}">{_e(line)}</p>')
-    problem = " data-problem" if row.problem else ""
-    return (f'<tr id="{rid}" class="st-{status}" data-status="{status}"{problem}>{head}'
-            f'<td>{"".join(en)}</td><td>{"".join(tr)}</td></tr>')
+        out += ('<p class="comment" lang=""><span class="label">Translator comment:</span> '
+                f"{_e(row.tcomment)}</p>")
+    if row.findings:
+        for severity, text in finding_lines.get(line, _NO_FINDINGS):
+            out += f'<p class="finding sev-{severity}">{_e(text)}</p>'
+    return out + "</td></tr>"
 
 
 def _finding_lines(review: ArticleReview) -> dict[int, list[tuple[str, str]]]:
@@ -477,9 +486,10 @@ def _build_state(summary: dict[str, Any], built: bool, up: str, *, long: bool = 
     return f'<span class="notbuilt">not built yet ({pct:g}%: run transflow build)</span>'
 
 
-def render_article(review: ArticleReview) -> str:
-    """The review page of one article in one language."""
-    s = review.summary()
+def render_article(review: ArticleReview, summary: dict[str, Any] | None = None) -> str:
+    """The review page of one article in one language (`summary`: its `summary()`, when the
+    caller has it already)."""
+    s = review.summary() if summary is None else summary
     up = "../" * (1 + review.article.count("/"))
     lang_label = _lang_label(review.lang)
     counts = {status: 0 for status in STATUSES}
@@ -513,7 +523,7 @@ def render_article(review: ArticleReview) -> str:
 <thead><tr><th scope="col">Entry</th><th scope="col">English</th>
 <th scope="col">{_lang_html(review.lang)}</th></tr></thead>
 <tbody>
-{chr(10).join([_row_html(row, review, finding_lines, page) for row in review.rows])}
+{chr(10).join([_row_html(row, finding_lines, page) for row in review.rows])}
 </tbody>
 </table>
 </main>
