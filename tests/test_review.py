@@ -26,8 +26,8 @@ from lxml import html as lxml_html
 from transflow.cli import main
 from transflow.glossary import Glossary
 from transflow.inline import unescape_text
+from transflow.memo import Memo
 from transflow.pofile import parse_entries
-from transflow.review.memo import Memo
 from transflow.review.model import entry_status, flatten, review_catalog, word_diff
 from transflow.review.render import CSP, SCRIPT, render_article, render_index
 

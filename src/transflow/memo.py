@@ -1,4 +1,5 @@
-"""A bounded memo that keeps what recurs, for a process's per-text caches (`check`, `status`).
+"""A bounded memo that keeps what recurs, for a process's per-text caches (`check`, `glossary`,
+`review`).
 
 A newsroom's catalogues repeat a few hundred texts on every page (menus, footers, bylines)
 among hundreds of thousands that occur once. A memo that keeps everything until it is full and
@@ -8,8 +9,7 @@ memo has two generations: when the current one is full it becomes the previous o
 entry of the previous generation that is looked up again moves back into the current one.
 What recurs stays; the memory stays bounded by twice `size` entries, whatever the newsroom.
 
-(The idiom of `review/memo.py`, which review's caches use; this one is outside the review
-package so that `glossary` and `check` need not import it.)
+(Review's caches once held 140 MB of one-off texts per worker before they used it.)
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from rapidfuzz.distance import Indel
 from transflow.check import Finding, check_catalog
 from transflow.glossary import Glossary, Term, parse_ignore, plain_text
 from transflow.inline import TAG_RE, tag_problems, unescape_text
+from transflow.memo import Memo
 from transflow.morphology import WORD_RE, Morphology, Tokens, find_phrase, load_morphology
-from transflow.review.memo import Memo
 from transflow.status import Counts, count_catalog
 
 # Row statuses, in the order the legend lists them.
