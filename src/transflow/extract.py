@@ -456,9 +456,19 @@ class _Memories:
         """Refresh now (workers only read) and close this process's connection."""
         self._ready().detach()
 
+    def prefork(self, hints: _PairSpill, estimate: int) -> None:
+        """Fork the child of the rebuild `settle` may do (`SqliteMemory.prefork`), while this
+        process is small: if the run may write that much (`estimate` catalogues)."""
+        if self.memory is not None:
+            hints.open()  # (the child reads the hints from this file: it must exist now)
+            self._prefill = self.memory.prefork(hints, estimate)
+
     def prefill(self, hints: _PairSpill, count: int) -> None:
         """Start the rebuild `settle` would do, if the run is about to write that much."""
-        if self.memory is not None:
+        if self._prefill is not None:
+            if not self._prefill.start(hints, count):
+                self._prefill = None
+        elif self.memory is not None:
             self._prefill = self.memory.prefill(hints, count)
 
     def settle(self, cache: _Cache, todo: list[str], written: int,
@@ -593,22 +603,37 @@ class _PairSpill:
                 continue
             digest, blob = merged.hint
             article.merged[lang] = replace(merged, hint=None)
-            if self._file is None:
-                import tempfile
-
-                try:
-                    self._file = tempfile.TemporaryFile(dir=self.folder)
-                except OSError:
-                    self._file = tempfile.TemporaryFile()
+            self.open()
             self._file.seek(0, os.SEEK_END)
             self._index[os.fspath(project.po_path(lang, article.slug))] = _SPILL_ENTRY.pack(
                 bytes.fromhex(digest), self._file.tell(), len(blob))
             self._file.write(blob)
         return article
 
+    def open(self) -> None:
+        """Create the temporary file now (a child forked before the merges reads it)."""
+        if self._file is None:
+            import tempfile
+
+            try:
+                self._file = tempfile.TemporaryFile(dir=self.folder)
+            except OSError:
+                self._file = tempfile.TemporaryFile()
+
     def __contains__(self, path: object) -> bool:
         """True when the run staged new content for `path` (`memory.Hints`)."""
         return path in self._index
+
+    def export(self) -> object:
+        """The index of what was spilled (`memory.Hints`: for a child forked before it)."""
+        if self._file is not None:
+            self._file.flush()  # (the child reads the file itself: every byte written now)
+        return self._index
+
+    def adopt(self, state: object) -> None:
+        """Take the index `export` gave (in a child forked before the merges)."""
+        assert isinstance(state, dict)
+        self._index = state
 
     def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
         """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
@@ -618,8 +643,10 @@ class _PairSpill:
         import marshal
 
         digest, offset, length = _SPILL_ENTRY.unpack(found)
-        self._file.seek(offset)
-        pairs: list[tuple[str, str]] = marshal.loads(self._file.read(length))
+        # (`pread`: no shared file offset moves; a forked child reads the same file.)
+        self._file.flush()
+        pairs: list[tuple[str, str]] = marshal.loads(os.pread(self._file.fileno(), length,
+                                                              offset))  # fmt: skip
         return digest.hex(), pairs
 
     def close(self) -> None:
@@ -788,6 +815,10 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
                 # Many articles: refresh the memory first (its own workers read what changed);
                 # the article workers then only read the database, each with its connection.
                 memories.before_fork()
+                if not dry:
+                    # The memory's rebuild child, forked now while this process is small (it
+                    # waits for the merges: `_Memories.prefill`).
+                    memories.prefork(spill, len(todo) * len(langs))
                 from transflow.processes import fork_pool
 
                 with _worker_gc(), fork_pool(workers) as pool:

@@ -78,6 +78,12 @@ class Hints(Protocol):
     def __contains__(self, path: object) -> bool:
         """True when the run wrote (or staged) `path`."""
 
+    def export(self) -> object:
+        """What a process forked before the run's merges needs to `adopt` (picklable)."""
+
+    def adopt(self, state: object) -> None:
+        """Take `export`'s state (in a process forked before it was complete)."""
+
 # (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
 Catalogue = tuple[str, str, str]
 
@@ -461,7 +467,18 @@ class SqliteMemory:
             self._hints = None
 
     def prefill(self, hints: Hints, count: int) -> Prefill | None:
-        """Start `learn`'s rebuild now, in a forked child, while the run writes its files.
+        """`prefork` and `Prefill.start` at once (the hints are complete)."""
+        prefill = self.prefork(hints, count)
+        if prefill is not None and not prefill.start(hints, count):
+            return None
+        return prefill
+
+    def prefork(self, hints: Hints, count: int) -> Prefill | None:
+        """Fork `learn`'s rebuild child now; `Prefill.start` lets it fill while the run writes.
+
+        Forked before the article workers, from a process that is still small, the child
+        waits idle until `start` hands it what the merges taught (`Hints.export`): forked
+        after them it was as big as extract's parent was then (every article's results).
 
         When a run is about to write most of the project (`count` catalogues: a cold run, a
         migration), `learn` would rebuild the memory from its hints after the commit, the
@@ -509,17 +526,29 @@ class SqliteMemory:
         real = self.path
         self._owner = self._pid = os.getpid()
         self.log = _no_log  # (the parent logs the notes it is sent)
-        self._con = self._initialise(tmp)
-        self.path = tmp
-        self._forget()
-        self._hints = hints
-        self._trusting = True
-        self._partial = False
-        try:
-            self._refresh(wanted)
-        finally:
-            self._trusting = False
         with os.fdopen(go, "rb") as fh:
+            # `Prefill.start`: b"s", the length and pickle of the hints' state; else the
+            # run gave up (or wrote too little for a rebuild): no new memory.
+            if fh.read(1) != b"s":
+                _unlink_database(tmp)
+                return 0
+            size = int.from_bytes(fh.read(8), "big")
+            state = fh.read(size)
+            if len(state) != size:
+                _unlink_database(tmp)
+                return 0
+            hints.adopt(pickle.loads(state))
+            del state
+            self._con = self._initialise(tmp)
+            self.path = tmp
+            self._forget()
+            self._hints = hints
+            self._trusting = True
+            self._partial = False
+            try:
+                self._refresh(wanted)
+            finally:
+                self._trusting = False
             if fh.read(1) != b"1":  # the run failed or gave up: no new memory
                 self.detach()
                 _unlink_database(tmp)
@@ -1102,6 +1131,29 @@ class Prefill:
         self.tmp = tmp
         self.go = go
         self.out = out
+
+    def start(self, hints: Hints, count: int) -> bool:
+        """The merges are done: hand the child what they taught, to fill while the run writes.
+
+        False (the child stopped) when the run is to write too little (`count` catalogues)
+        for `learn` to rebuild, or the child cannot be told.
+        """
+        import pickle
+
+        wanted = self.memory._wanted()
+        if (self.pid is None or wanted is None or count < BULK_MIN_READS
+                or count * REBUILD_FRACTION < len(wanted)):  # fmt: skip
+            self.cancel()
+            return False
+        state = pickle.dumps(hints.export(), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with memoryview(b"s" + len(state).to_bytes(8, "big") + state) as view:
+                while view:
+                    view = view[os.write(self.go, view) :]
+        except OSError:
+            self.cancel()
+            return False
+        return True
 
     def finish(self) -> RefreshStats | None:
         """After the commit: the child stamps every catalogue and puts the new memory in place.
