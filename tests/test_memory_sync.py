@@ -407,3 +407,83 @@ def test_a_rebuild_process_that_fails_leaves_the_learning_to_the_run(
     extract_project(project, project.articles())
     assert learned == [True]
     _same_answers_as_a_fresh_memory(project)
+
+
+def _with_article_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Article workers even in this tiny newsroom; the counts `prefork` was called with."""
+    import transflow.extract as extract_mod
+    from transflow.memory import SqliteMemory
+
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN_ARTICLES", 1)
+    calls: list[int] = []
+    real = SqliteMemory.prefork
+
+    def prefork(self: SqliteMemory, hints: object, count: int) -> object:
+        calls.append(count)
+        return real(self, hints, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteMemory, "prefork", prefork)
+    return calls
+
+
+def test_with_article_workers_the_rebuild_child_forked_before_them_is_what_the_memory_learns(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from transflow.memory import SqliteMemory
+
+    _rewrite_most(pair, monkeypatch)
+    calls = _with_article_workers(monkeypatch)
+    project = pair[0]
+
+    def no_learning(self: SqliteMemory, *args: object, **kwargs: object) -> object:
+        raise AssertionError("learned after the commit: the rebuild beside it was not used")
+
+    monkeypatch.setattr(SqliteMemory, "learn", no_learning)
+    extract_both(pair)
+    assert calls  # (forked before the workers, handed the hints after them)
+    _same_answers_as_a_fresh_memory(project)
+    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
+        ROAD, "RU " + ROAD, 100.0)
+
+
+def test_with_article_workers_a_failed_commit_stops_the_rebuild_child_and_leaves_no_file(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.extract as extract_mod
+    from transflow.memory import SqliteMemory
+
+    _rewrite_most(pair, monkeypatch)
+    calls = _with_article_workers(monkeypatch)
+    project = pair[0]
+    real_commit = extract_mod._commit
+
+    def failing(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(extract_mod, "_commit", failing)
+    with pytest.raises(OSError):
+        extract_project(project, project.articles())
+    assert calls
+    _same_answers_as_a_fresh_memory(project)
+    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
+        ROAD, "RU " + ROAD, 100.0)
+    monkeypatch.setattr(extract_mod, "_commit", real_commit)
+    extract_project(project, project.articles())
+    _same_answers_as_a_fresh_memory(project)
+
+
+def test_with_article_workers_a_run_writing_little_stops_the_rebuild_child(
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import transflow.memory as memory_mod
+
+    _rewrite_most(pair, monkeypatch)
+    calls = _with_article_workers(monkeypatch)
+    project = pair[0]
+    # Forked on the estimate (every article to merge), then the merges write too little.
+    real_start = memory_mod.Prefill.start
+
+    def start(self: memory_mod.Prefill, hints: object, count: int) -> bool:
+        return real_start(self, hints, 0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(memory_mod.Prefill, "start", start)
+    extract_both(pair)
+    assert calls
+    _same_answers_as_a_fresh_memory(project)

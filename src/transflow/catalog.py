@@ -33,7 +33,11 @@ FUZZY_THRESHOLD = 60.0  # rapidfuzz ratio (0-100); msgmerge's fstrcmp threshold 
 MEMORY_FUZZY_THRESHOLD = 75.0  # memory matches come from other articles: ask for more likeness
 MEMORY_CANDIDATES = 100  # at most this many memory strings are scored per lookup (bounded cost)
 MEMORY_RARE_WORDS = 3  # candidates share at least one of the query's N rarest words
-MEMO_MAX = 20_000  # entries per memo (hints, memory lookups): recurring msgids hit, memory stays flat
+MEMO_MAX = 20_000  # entries per memo (memory lookups): recurring msgids hit, memory stays flat
+# Glossary hint lines remembered per glossary, then the older half goes: every msgid of every
+# article passes through (both languages), and what recurs is a few hundred boilerplate
+# paragraphs; each entry keeps its msgid alive (~250 characters), so 20,000 were ~9 MB.
+HINT_MEMO_MAX = 4_000
 GLOSSARY_PREFIX = "glossary: "  # `#. glossary: Stepanakert → Степанакерт`
 DATE_FORMAT = "%Y-%m-%d %H:%M%z"  # gettext's POT-Creation-Date format
 # msginit's values for a catalogue nobody has translated yet (`msgfmt --check-header` is happy).
@@ -365,8 +369,9 @@ def _hints(glossary: Hinter, memo: dict[tuple[str, str], list[str]], msgid: str,
            lang: str) -> list[str]:  # fmt: skip
     found = memo.get((msgid, lang))
     if found is None:
-        if len(memo) >= MEMO_MAX:
-            memo.clear()
+        if len(memo) >= HINT_MEMO_MAX:
+            for key in list(itertools.islice(memo, HINT_MEMO_MAX // 2)):
+                del memo[key]
         found = memo[(msgid, lang)] = [GLOSSARY_PREFIX + h for h in glossary.hints(msgid, lang)]
     return found
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -455,15 +456,25 @@ class _Memories:
         """Refresh now (workers only read) and close this process's connection."""
         self._ready().detach()
 
+    def prefork(self, hints: _PairSpill, estimate: int) -> None:
+        """Fork the child of the rebuild `settle` may do (`SqliteMemory.prefork`), while this
+        process is small: if the run may write that much (`estimate` catalogues)."""
+        if self.memory is not None:
+            hints.open()  # (the child reads the hints from this file: it must exist now)
+            self._prefill = self.memory.prefork(hints, estimate)
+
     def prefill(self, hints: _PairSpill, count: int) -> None:
         """Start the rebuild `settle` would do, if the run is about to write that much."""
-        if self.memory is not None:
+        if self._prefill is not None:
+            if not self._prefill.start(hints, count):
+                self._prefill = None
+        elif self.memory is not None:
             self._prefill = self.memory.prefill(hints, count)
 
-    def settle(self, cache: _Cache, todo: list[str], written: set[str],
+    def settle(self, cache: _Cache, todo: list[str], written: int,
                hints: _PairSpill | None = None) -> None:  # fmt: skip
         """At the end of a run: the memory takes in the catalogues of `todo` (re-reading those
-        whose stamps changed: `written`, or a translator's save), and the memory and `cache`
+        whose stamps changed: the `written` ones, or a translator's save), and the memory and `cache`
         record one new token, so that the next run skips what the cache finds unchanged.
 
         A run that did not open the memory but changed the cache records no token: the next
@@ -483,8 +494,8 @@ class _Memories:
             written_catalogues = [c for c in self._catalogues_of(
                 [s for s in self.slugs() if s in chosen]) if c[2] in chosen]  # fmt: skip
             memory.learn(written_catalogues,
-                         written_count=len(written), hints=hints,
-                         isolated=len(written) >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
+                         written_count=written, hints=hints,
+                         isolated=written >= ISOLATED_MIN_CATALOGUES)  # fmt: skip
         import secrets
 
         token = secrets.token_hex(8)
@@ -568,6 +579,9 @@ def _merge_language(project: Project, slug: str, lang: str, template: polib.POFi
                    _digest(data) if data is not None else None, hint)  # fmt: skip
 
 
+_SPILL_ENTRY = struct.Struct("<16sQQ")
+
+
 class _PairSpill:
     """What the merges of a run taught the memory, by catalogue path (`memory.Hints`).
 
@@ -578,7 +592,9 @@ class _PairSpill:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._file: Any = None
-        self._index: dict[str, tuple[str, int, int]] = {}  # path → (digest, offset, length)
+        # path → the digest's 16 bytes, offset, length, packed (`_SPILL_ENTRY`): one small bytes
+        # object, not a tuple, a hex string and two ints (~140 B less a catalogue)
+        self._index: dict[str, bytes] = {}
 
     def take(self, project: Project, article: _Article) -> _Article:
         """Move the article's hints here (its `_Merged` keep none); the article."""
@@ -587,22 +603,37 @@ class _PairSpill:
                 continue
             digest, blob = merged.hint
             article.merged[lang] = replace(merged, hint=None)
-            if self._file is None:
-                import tempfile
-
-                try:
-                    self._file = tempfile.TemporaryFile(dir=self.folder)
-                except OSError:
-                    self._file = tempfile.TemporaryFile()
+            self.open()
             self._file.seek(0, os.SEEK_END)
-            self._index[os.fspath(project.po_path(lang, article.slug))] = (
-                digest, self._file.tell(), len(blob))
+            self._index[os.fspath(project.po_path(lang, article.slug))] = _SPILL_ENTRY.pack(
+                bytes.fromhex(digest), self._file.tell(), len(blob))
             self._file.write(blob)
         return article
+
+    def open(self) -> None:
+        """Create the temporary file now (a child forked before the merges reads it)."""
+        if self._file is None:
+            import tempfile
+
+            try:
+                self._file = tempfile.TemporaryFile(dir=self.folder)
+            except OSError:
+                self._file = tempfile.TemporaryFile()
 
     def __contains__(self, path: object) -> bool:
         """True when the run staged new content for `path` (`memory.Hints`)."""
         return path in self._index
+
+    def export(self) -> object:
+        """The index of what was spilled (`memory.Hints`: for a child forked before it)."""
+        if self._file is not None:
+            self._file.flush()  # (the child reads the file itself: every byte written now)
+        return self._index
+
+    def adopt(self, state: object) -> None:
+        """Take the index `export` gave (in a child forked before the merges)."""
+        assert isinstance(state, dict)
+        self._index = state
 
     def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
         """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
@@ -611,10 +642,12 @@ class _PairSpill:
             return None
         import marshal
 
-        digest, offset, length = found
-        self._file.seek(offset)
-        pairs: list[tuple[str, str]] = marshal.loads(self._file.read(length))
-        return digest, pairs
+        digest, offset, length = _SPILL_ENTRY.unpack(found)
+        # (`pread`: no shared file offset moves; a forked child reads the same file.)
+        self._file.flush()
+        pairs: list[tuple[str, str]] = marshal.loads(os.pread(self._file.fileno(), length,
+                                                              offset))  # fmt: skip
+        return digest.hex(), pairs
 
     def close(self) -> None:
         """Delete the temporary file (an unnamed one: a killed run leaves nothing behind)."""
@@ -782,6 +815,10 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
                 # Many articles: refresh the memory first (its own workers read what changed);
                 # the article workers then only read the database, each with its connection.
                 memories.before_fork()
+                if not dry:
+                    # The memory's rebuild child, forked now while this process is small (it
+                    # waits for the merges: `_Memories.prefill`).
+                    memories.prefork(spill, len(todo) * len(langs))
                 from transflow.processes import fork_pool
 
                 with _worker_gc(), fork_pool(workers) as pool:
@@ -819,7 +856,8 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
     work.clear()
     for slug in todo:
         cache.record(slug, stamped(slug))
-    written = {os.fspath(project.root / r.path) for r in results if r.written and r.stats}
+    # (A count: the memory needs no more, and 20,000 paths were ~4 MB of this process.)
+    written = sum(1 for r in results if r.written and r.stats)
     # The memory learns what this run wrote now, so that the next run (a one-article edit
     # after a migration, say) does not re-read every catalogue this one rewrote.
     memories.settle(cache, todo, written, spill)
@@ -844,7 +882,7 @@ def _dry_report(project: Project, articles: list[str], todo: list[str], work: li
         if not any(r.written for r in (pot, *pos)):
             cache.record(article.slug, stamped(article.slug))
             recorded.append(article.slug)
-    memories.settle(cache, recorded, set())
+    memories.settle(cache, recorded, 0)
     cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=tuple(results), languages=langs, notes=notes, checked=True)
@@ -865,10 +903,9 @@ def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
     before the renames leaves every file as it was. A PO saved by someone in the meantime is
     merged again rather than replaced.
     """
-    staged = [(article, item) for article in work for item in article.staged]
-    if not staged:
+    temps = [(article, item, item.tmp) for article in work for item in article.staged]
+    if not temps:
         return
-    temps = [(article, item, item.tmp) for article, item in staged]
     try:
         if len(temps) <= FSYNC_MAX_FILES:
             for _, _, tmp in temps:

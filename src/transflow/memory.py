@@ -33,13 +33,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import os
 import re
 import sqlite3
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,6 +77,12 @@ class Hints(Protocol):
 
     def __contains__(self, path: object) -> bool:
         """True when the run wrote (or staged) `path`."""
+
+    def export(self) -> object:
+        """What a process forked before the run's merges needs to `adopt` (picklable)."""
+
+    def adopt(self, state: object) -> None:
+        """Take `export`'s state (in a process forked before it was complete)."""
 
 # (language, path of the catalogue, order key: the article slug, or MEMORY_FILE_ORDER)
 Catalogue = tuple[str, str, str]
@@ -236,6 +244,8 @@ class SqliteMemory:
         self._hints: Hints | None = None  # what `learn` was told the run wrote
         # `_prefill_child`: the hinted catalogues are taken from the hints, unread, stamps unknown
         self._trusting = False
+        # `_prefill_child`'s second pass: every catalogue read and hashed, hardly any parsed
+        self._stamping = False
         self._open()
 
     # --- opening -------------------------------------------------------------------------
@@ -457,7 +467,18 @@ class SqliteMemory:
             self._hints = None
 
     def prefill(self, hints: Hints, count: int) -> Prefill | None:
-        """Start `learn`'s rebuild now, in a forked child, while the run writes its files.
+        """`prefork` and `Prefill.start` at once (the hints are complete)."""
+        prefill = self.prefork(hints, count)
+        if prefill is not None and not prefill.start(hints, count):
+            return None
+        return prefill
+
+    def prefork(self, hints: Hints, count: int) -> Prefill | None:
+        """Fork `learn`'s rebuild child now; `Prefill.start` lets it fill while the run writes.
+
+        Forked before the article workers, from a process that is still small, the child
+        waits idle until `start` hands it what the merges taught (`Hints.export`): forked
+        after them it was as big as extract's parent was then (every article's results).
 
         When a run is about to write most of the project (`count` catalogues: a cold run, a
         migration), `learn` would rebuild the memory from its hints after the commit, the
@@ -505,17 +526,29 @@ class SqliteMemory:
         real = self.path
         self._owner = self._pid = os.getpid()
         self.log = _no_log  # (the parent logs the notes it is sent)
-        self._con = self._initialise(tmp)
-        self.path = tmp
-        self._forget()
-        self._hints = hints
-        self._trusting = True
-        self._partial = False
-        try:
-            self._refresh(wanted)
-        finally:
-            self._trusting = False
         with os.fdopen(go, "rb") as fh:
+            # `Prefill.start`: b"s", the length and pickle of the hints' state; else the
+            # run gave up (or wrote too little for a rebuild): no new memory.
+            if fh.read(1) != b"s":
+                _unlink_database(tmp)
+                return 0
+            size = int.from_bytes(fh.read(8), "big")
+            state = fh.read(size)
+            if len(state) != size:
+                _unlink_database(tmp)
+                return 0
+            hints.adopt(pickle.loads(state))
+            del state
+            self._con = self._initialise(tmp)
+            self.path = tmp
+            self._forget()
+            self._hints = hints
+            self._trusting = True
+            self._partial = False
+            try:
+                self._refresh(wanted)
+            finally:
+                self._trusting = False
             if fh.read(1) != b"1":  # the run failed or gave up: no new memory
                 self.detach()
                 _unlink_database(tmp)
@@ -525,10 +558,11 @@ class SqliteMemory:
         # disk when the fill began is parsed like any other, and the reads go to workers.
         self._hints = None
         self._partial = True
+        self._stamping = True
         try:
             stats = self._refresh(wanted)
         finally:
-            self._partial = False
+            self._partial = self._stamping = False
         self.detach()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{real}-journal")  # (none under our lock; never one for the new file)
@@ -702,7 +736,8 @@ class SqliteMemory:
             for row in gone:
                 touched |= self._drop_pairs(row[0])
                 con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
-            with _reads(jobs, self._hints, trusting=self._trusting) as reads:
+            with _reads(jobs, self._hints, trusting=self._trusting,
+                        threads=self._stamping) as reads:  # fmt: skip
                 for (cat, st, row), (digest, pairs, derived) in zip(to_read, reads,
                                                                      strict=True):  # fmt: skip
                     # (No stamp: the next refresh reads it again; `_prefill_child` then does.)
@@ -964,8 +999,7 @@ class SqliteMemory:
                 self._refresh(everything)
             result = self._lookup(lang, msgid)
         memo = self._memo  # (a reconnect after a fork starts a new memo)
-        if len(memo) >= _memo_max():
-            memo.clear()
+        _make_room(memo, _memo_max(), 1)
         memo[key] = result
         return result
 
@@ -1001,9 +1035,9 @@ class SqliteMemory:
         frequency: list[tuple[int, str, str]] = []
         df = cache.df
         missing = [term for term in terms if term not in df]
-        if len(df) + len(missing) > LOOKUP_CACHE_MAX:
-            df.clear()
-            missing = list(terms)
+        if missing:
+            _make_room(df, LOOKUP_CACHE_MAX, len(terms))
+            missing = [term for term in terms if term not in df]
         for start in range(0, len(missing), 500):
             some = missing[start : start + 500]
             df.update(dict.fromkeys(some, 0))
@@ -1019,19 +1053,18 @@ class SqliteMemory:
         keys: dict[int, None] = {}
         heads = cache.heads
 
-        def first(query: str, keep: bool = True) -> tuple[int, ...]:
+        def first(query: str, keep: bool = True) -> Sequence[int]:
             # The first msgids an FTS5 query matches: the index keeps them in the order the
             # in-memory memory met them (`ORDER BY rowid`), cached for the run's next lookups
-            # when `keep` (one word's: 9 in 10 are met again; three words together: 1 in 25,
-            # and up to 100 keys each, they grew a worker by tens of MB at 10,000 articles).
+            # when `keep` (one word's: 9 in 10 are met again; three words together: 1 in 25).
+            # Kept as 64-bit integers in an array: 100 keys are 0.8 KB, not 4 KB of `int`s.
             found = heads.get(query)
             if found is None:
-                found = tuple(key for (key,) in con.execute(
+                found = array("q", [key for (key,) in con.execute(
                     "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
-                    (query, MEMORY_CANDIDATES)))  # fmt: skip
+                    (query, MEMORY_CANDIDATES))])  # fmt: skip
                 if keep:
-                    if len(heads) >= LOOKUP_CACHE_MAX:
-                        heads.clear()
+                    _make_room(heads, HEADS_MAX, 1)
                     heads[query] = found
             return found
 
@@ -1043,23 +1076,33 @@ class SqliteMemory:
         for query in rare:
             keys.update(dict.fromkeys(first(query)))
         chosen = list(keys)[:MEMORY_CANDIDATES]
-        found = cache.texts
-        unknown = [key for key in chosen if key not in found]
-        if len(found) + len(unknown) > LOOKUP_CACHE_MAX:
-            found.clear()
-            unknown = chosen
-        for start in range(0, len(unknown), 500):
-            part = unknown[start : start + 500]
-            found.update((key, (mid, text)) for key, mid, text in con.execute(
-                f"SELECT key, id, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
-                part))  # fmt: skip
+        texts = cache.texts
+        # The candidates' texts: those already read by an earlier lookup (moved to the young
+        # end: `_make_room` drops the old end), the others read now.
+        entries: dict[int, str] = {}
+        unknown: list[int] = []
+        for key in chosen:
+            text = texts.pop(key, None)
+            if text is None:
+                unknown.append(key)
+            else:
+                texts[key] = entries[key] = text
+        if unknown:
+            _make_room(texts, TEXTS_MAX, len(unknown))
+            for start in range(0, len(unknown), 500):
+                part = unknown[start : start + 500]
+                for key, text in con.execute(
+                        f"SELECT key, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
+                        part):  # fmt: skip
+                    texts[key] = entries[key] = text
         # (Distinct keys are distinct msgids of the language: no text comes twice.)
-        entries = [found[key] for key in chosen if key in found]
-        best = process.extractOne(msgid, [text for _, text in entries], scorer=fuzz.ratio,
+        order = [key for key in chosen if key in entries]
+        best = process.extractOne(msgid, [entries[key] for key in order], scorer=fuzz.ratio,
                                   score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
         if best is None:
             return None
-        return best[0], self._winner(entries[best[2]][0]), float(best[1])
+        row = con.execute("SELECT id FROM msgids WHERE key = ?", (order[best[2]],)).fetchone()
+        return best[0], self._winner(int(row[0])), float(best[1])
 
     def __len__(self) -> int:
         return int(self.con.execute("SELECT count(*) FROM msgids").fetchone()[0])
@@ -1088,6 +1131,29 @@ class Prefill:
         self.tmp = tmp
         self.go = go
         self.out = out
+
+    def start(self, hints: Hints, count: int) -> bool:
+        """The merges are done: hand the child what they taught, to fill while the run writes.
+
+        False (the child stopped) when the run is to write too little (`count` catalogues)
+        for `learn` to rebuild, or the child cannot be told.
+        """
+        import pickle
+
+        wanted = self.memory._wanted()
+        if (self.pid is None or wanted is None or count < BULK_MIN_READS
+                or count * REBUILD_FRACTION < len(wanted)):  # fmt: skip
+            self.cancel()
+            return False
+        state = pickle.dumps(hints.export(), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with memoryview(b"s" + len(state).to_bytes(8, "big") + state) as view:
+                while view:
+                    view = view[os.write(self.go, view) :]
+        except OSError:
+            self.cancel()
+            return False
+        return True
 
     def finish(self) -> RefreshStats | None:
         """After the commit: the child stamps every catalogue and puts the new memory in place.
@@ -1140,8 +1206,25 @@ class Prefill:
         _unlink_database(self.tmp)
 
 
-# Entries of each of a process's lookup caches (`_LookupCache`) before it is emptied.
+# Entries of a process's lookup caches (`_LookupCache`): words' document frequencies, the heads
+# of words (an array of at most `MEMORY_CANDIDATES` keys each), the candidates' texts (a msgid
+# each, ~250 characters in a newsroom: 20,000 are ~8 MB). When one is full, its older half goes.
 LOOKUP_CACHE_MAX = 50_000
+HEADS_MAX = 20_000
+TEXTS_MAX = 20_000
+# Answers a process remembers (`SqliteMemory.lookup`), then the older half goes. Each holds its
+# msgid and msgstr (~1 KB in a newsroom); the answers met again are a few hundred recurring
+# paragraphs (at 10,000 articles 4,000 miss 2 % more lookups than 20,000, for ~15 MB less).
+LOOKUP_MEMO_MAX = 4_000
+
+
+def _make_room(cache: dict[Any, Any], limit: int, adding: int) -> None:
+    """Drop the oldest entries of `cache` (insertion order) when `adding` more would pass
+    `limit`: down to half of it, so that what recent lookups met stays."""
+    excess = len(cache) + adding - limit
+    if excess > 0:
+        for key in list(itertools.islice(cache, excess + limit // 2)):
+            del cache[key]
 
 
 @dataclass(slots=True)
@@ -1155,8 +1238,8 @@ class _LookupCache:
     """
 
     df: dict[str, int] = field(default_factory=dict)  # term → document frequency (0: none)
-    heads: dict[str, tuple[int, ...]] = field(default_factory=dict)  # term → first keys
-    texts: dict[int, tuple[int, str]] = field(default_factory=dict)  # key → (id, msgid)
+    heads: dict[str, array[int]] = field(default_factory=dict)  # term → first keys
+    texts: dict[int, str] = field(default_factory=dict)  # key → msgid (young at the end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1172,9 +1255,7 @@ class LanguageMemory:
 
 
 def _memo_max() -> int:
-    from transflow.catalog import MEMO_MAX
-
-    return MEMO_MAX
+    return LOOKUP_MEMO_MAX
 
 
 def _terms(lang_hex: str, msgid: str) -> list[str]:
@@ -1219,10 +1300,12 @@ def _read_one(job: Job) -> Read:
 
 # By language, the `_hid`s of the msgids whose terms this reader process already sent: the
 # writer has inserted them by the time it meets them again (it takes the catalogues in the
-# order each reader read them), so their terms are not sent twice. Bounded (ints only: ~13 MB
-# when full); a msgid whose terms did not come is worked out by the writer as before.
+# order each reader read them), so their terms are not sent twice. Bounded (ints only, but
+# ~70 B each in a set: 200,000 per language grew each reader by ~28 MB at 10,000 articles);
+# emptied when full: a recurring msgid's terms are then sent again, and the writer, which
+# knows the msgid, ignores them.
 _SENT: dict[str, set[int]] = {}
-SENT_MAX = 200_000
+SENT_MAX = 30_000
 _SENT_WORDS: dict[str, dict[str, str]] = {}  # language → word → its term (per reader process)
 
 
@@ -1285,9 +1368,13 @@ def _read_hinted(job: Job, hints: Hints) -> Read:
 
 
 @contextlib.contextmanager
-def _reads(jobs: list[Job], hints: Hints | None = None, *,
-           trusting: bool = False) -> Iterator[Iterator[Read]]:  # fmt: skip
+def _reads(jobs: list[Job], hints: Hints | None = None, *, trusting: bool = False,
+           threads: bool = False) -> Iterator[Iterator[Read]]:  # fmt: skip
     """`_read_one` of every job, in order, in worker processes when there are many.
+
+    With `threads`, in threads of this process instead (reading and hashing a file lets
+    other threads run): for reads that are mostly a digest equal to the recorded one, where
+    worker processes forked from a big process would each be as big as it.
 
     With `hints`, in this process: the catalogues a run just wrote are read and hashed here
     (no parse when the digest is the one written), the few others parsed here too. With
@@ -1302,6 +1389,12 @@ def _reads(jobs: list[Job], hints: Hints | None = None, *,
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if len(jobs) < PARALLEL_MIN_READS or workers < 2:
         yield map(_read_one, jobs)
+        return
+    if threads:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as threaded:
+            yield _read_ahead(threaded, jobs)
         return
     import multiprocessing as mp
 
@@ -1320,8 +1413,27 @@ def _reads(jobs: list[Job], hints: Hints | None = None, *,
 
 
 TERM_MEMO_MAX = 100_000  # words whose term a refresh remembers (per language), then emptied
-WRITE_CACHE_KB = 16_000  # SQLite page cache of a refresh (the default is 2 MB)
-READ_WINDOW = 128  # catalogues read ahead of the inserts (bounds what waits in memory)
+# SQLite page cache of a refresh (the default is 2 MB). 16 MB grew a cold refresh of 10,000
+# articles by 24 MB more than 4 MB did, for the same CPU time (the pages it re-reads come from
+# the operating system's cache).
+WRITE_CACHE_KB = 4_000
+# Catalogues read ahead of the inserts (bounds what waits in memory: two windows of parsed
+# pairs, ~70 KB a catalogue in a newsroom; 128 were ~18 MB of the refresh process).
+READ_WINDOW = 32
+
+
+def _read_ahead(pool: Any, jobs: list[Job]) -> Iterator[Read]:
+    """`_read_one` of every job by a thread pool, in order, `READ_WINDOW` jobs ahead."""
+    from collections import deque
+
+    pending = deque(pool.submit(_read_one, job) for job in jobs[:READ_WINDOW])
+    following = READ_WINDOW
+    while pending:
+        future = pending.popleft()
+        if following < len(jobs):
+            pending.append(pool.submit(_read_one, jobs[following]))
+            following += 1
+        yield future.result()
 
 
 def _windowed(pool: Any, jobs: list[Job]) -> Iterator[Read]:
