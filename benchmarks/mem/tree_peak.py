@@ -36,15 +36,20 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _hwm(pid: int) -> int | None:
+def _status_kb(pid: int, field: str) -> int | None:
+    """A `/proc/PID/status` figure in kB (`VmHWM`, `VmRSS`), None once the process is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return None
+
+
+def _hwm(pid: int) -> int | None:
+    return _status_kb(pid, "VmHWM")
 
 
 def main() -> None:
