@@ -323,11 +323,31 @@ def _same_answers_as_a_fresh_memory(project: Project) -> None:
     assert not list(project.cache_dir.glob(".memory-fill.*"))
 
 
+def _with_article_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Article workers even in this tiny newsroom; the counts `prefork` was called with."""
+    import transflow.extract as extract_mod
+    from transflow.memory import SqliteMemory
+
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN_ARTICLES", 1)
+    calls: list[int] = []
+    real = SqliteMemory.prefork
+
+    def prefork(self: SqliteMemory, hints: object, count: int) -> object:
+        calls.append(count)
+        return real(self, hints, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqliteMemory, "prefork", prefork)
+    return calls
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["one process", "article workers"])
 def test_a_run_rewriting_most_catalogues_rebuilds_the_memory_beside_its_commit(
-        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch,
+        workers: bool) -> None:  # fmt: skip
     from transflow.memory import SqliteMemory
 
     _rewrite_most(pair, monkeypatch)
+    calls = _with_article_workers(monkeypatch) if workers else None
     project = pair[0]
 
     def no_learning(self: SqliteMemory, *args: object, **kwargs: object) -> object:
@@ -335,6 +355,8 @@ def test_a_run_rewriting_most_catalogues_rebuilds_the_memory_beside_its_commit(
 
     monkeypatch.setattr(SqliteMemory, "learn", no_learning)
     extract_both(pair)
+    if workers:
+        assert calls  # (the rebuild child forked before the workers, handed the hints after)
     _same_answers_as_a_fresh_memory(project)
     assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
         ROAD, "RU " + ROAD, 100.0)
@@ -361,12 +383,15 @@ def test_a_save_landing_after_the_commit_is_what_the_rebuilt_memory_learns(
         ROAD, "KA " + ROAD, 100.0)
 
 
+@pytest.mark.parametrize("workers", [False, True], ids=["one process", "article workers"])
 def test_a_failed_commit_leaves_the_memory_as_it_was_and_no_rebuild_behind(
-        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch,
+        workers: bool) -> None:  # fmt: skip
     import transflow.extract as extract_mod
     from transflow.memory import SqliteMemory
 
     _rewrite_most(pair, monkeypatch)
+    calls = _with_article_workers(monkeypatch) if workers else None
     project = pair[0]
     db = project.cache_dir / "memory.sqlite3"
     real_commit = extract_mod._commit
@@ -377,6 +402,8 @@ def test_a_failed_commit_leaves_the_memory_as_it_was_and_no_rebuild_behind(
     monkeypatch.setattr(extract_mod, "_commit", failing)
     with pytest.raises(OSError):
         extract_project(project, project.articles())
+    if workers:
+        assert calls  # (a rebuild child was started, and stopped: no file left, below)
     # The catalogues are as they were, and so is the memory (as the run's start found them).
     _same_answers_as_a_fresh_memory(project)
     assert SqliteMemory(db).lookup("ru", ROAD) == (ROAD, "RU " + ROAD, 100.0)
@@ -406,67 +433,6 @@ def test_a_rebuild_process_that_fails_leaves_the_learning_to_the_run(
     monkeypatch.setattr(SqliteMemory, "learn", learn)
     extract_project(project, project.articles())
     assert learned == [True]
-    _same_answers_as_a_fresh_memory(project)
-
-
-def _with_article_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Article workers even in this tiny newsroom; the counts `prefork` was called with."""
-    import transflow.extract as extract_mod
-    from transflow.memory import SqliteMemory
-
-    monkeypatch.setattr(extract_mod, "PARALLEL_MIN_ARTICLES", 1)
-    calls: list[int] = []
-    real = SqliteMemory.prefork
-
-    def prefork(self: SqliteMemory, hints: object, count: int) -> object:
-        calls.append(count)
-        return real(self, hints, count)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(SqliteMemory, "prefork", prefork)
-    return calls
-
-
-def test_with_article_workers_the_rebuild_child_forked_before_them_is_what_the_memory_learns(
-        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    from transflow.memory import SqliteMemory
-
-    _rewrite_most(pair, monkeypatch)
-    calls = _with_article_workers(monkeypatch)
-    project = pair[0]
-
-    def no_learning(self: SqliteMemory, *args: object, **kwargs: object) -> object:
-        raise AssertionError("learned after the commit: the rebuild beside it was not used")
-
-    monkeypatch.setattr(SqliteMemory, "learn", no_learning)
-    extract_both(pair)
-    assert calls  # (forked before the workers, handed the hints after them)
-    _same_answers_as_a_fresh_memory(project)
-    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
-        ROAD, "RU " + ROAD, 100.0)
-
-
-def test_with_article_workers_a_failed_commit_stops_the_rebuild_child_and_leaves_no_file(
-        pair: tuple[Project, Project], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    import transflow.extract as extract_mod
-    from transflow.memory import SqliteMemory
-
-    _rewrite_most(pair, monkeypatch)
-    calls = _with_article_workers(monkeypatch)
-    project = pair[0]
-    real_commit = extract_mod._commit
-
-    def failing(*args: object) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(extract_mod, "_commit", failing)
-    with pytest.raises(OSError):
-        extract_project(project, project.articles())
-    assert calls
-    _same_answers_as_a_fresh_memory(project)
-    assert SqliteMemory(project.cache_dir / "memory.sqlite3").lookup("ru", ROAD) == (
-        ROAD, "RU " + ROAD, 100.0)
-    monkeypatch.setattr(extract_mod, "_commit", real_commit)
-    extract_project(project, project.articles())
     _same_answers_as_a_fresh_memory(project)
 
 
