@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from transflow.errors import InputError
 from transflow.files import atomic_write, read_bytes, write_if_changed
+from transflow.memo import Memo
 from transflow.progress import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -273,8 +274,8 @@ def review_project(project: Project, langs: list[str], articles: list[str], *,
     return report
 
 
-_PERCENT_WORDS: dict[str, int] = {}  # msgid → its words as build counts them (see below)
-PERCENT_WORDS_MEMO = 50_000
+# msgid → its words as build counts them (see below); two generations, 50,000 at most as before
+_PERCENT_WORDS: Memo[str, int] = Memo(25_000)
 
 
 def _remembered_words(msgid: str) -> int:
@@ -283,11 +284,12 @@ def _remembered_words(msgid: str) -> int:
     memo = _PERCENT_WORDS
     words = memo.get(msgid)
     if words is None:
-        from transflow.build.catalogs import source_words
+        words = memo.recall(msgid)
+        if words is None:
+            from transflow.build.catalogs import source_words
 
-        if len(memo) >= PERCENT_WORDS_MEMO:
-            memo.clear()
-        words = memo[msgid] = source_words(msgid)
+            words = source_words(msgid)
+            memo.put(msgid, words)
     return words
 
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from transflow.check import CHECK_NAMES
 from transflow.locales import language_name, native_name
+from transflow.memo import Memo
 from transflow.review.model import KEEP_NOTE, STATUSES, ArticleReview, Row, Shown, TermNote
 
 # Label of each status (never colour alone: the label is always written).
@@ -268,16 +269,14 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
 
 # A tooltip's escaped text, per tip: a page repeats a few dozen tips over a hundred marks, and
 # every page the same glossary's (the tips are the same string objects: `model.Highlighter`).
-_TIPS: dict[str, str] = {}
-TIPS_MEMO = 4096
+_TIPS: Memo[str, str] = Memo(2048)  # (two generations: at most 4,096 tips, as before)
 
 
 def _tip_html(tip: str) -> str:
-    html_tip = _TIPS.get(tip)
+    html_tip = _TIPS.get(tip) or _TIPS.recall(tip)
     if html_tip is None:
-        if len(_TIPS) >= TIPS_MEMO:
-            _TIPS.clear()
-        html_tip = _TIPS[tip] = _e(tip)
+        html_tip = _e(tip)
+        _TIPS.put(tip, html_tip)
     return html_tip
 
 
