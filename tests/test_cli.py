@@ -14,7 +14,7 @@ COMMANDS = ["init", "extract", "check", "status", "build", "glossary"]
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, list(args), prog_name="transflow")
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -60,6 +60,34 @@ def test_malformed_config_is_one_line_exit_2(tmp_path: Path) -> None:
         assert len(lines) == 1, err
         assert "transflow.toml:3:" in lines[0]
         assert "Traceback" not in err + out
+
+
+@pytest.mark.parametrize(("args", "where", "what"), [
+    (["bogus"], "transflow", "No such command 'bogus'"),
+    (["--nope"], "transflow", "No such option '--nope'"),
+    (["status", "--nope"], "transflow status", "No such option '--nope'"),
+    (["check", "--format", "xml"], "transflow check", "'xml' is not one of"),
+    (["build", "--lang", "qq-zz"], "transflow build", "unknown language code 'qq-zz'"),
+    (["memory", "export"], "transflow memory export", "Missing argument 'TMX'"),
+    (["-C", "/no/such/folder", "status"], "transflow", "no such folder: /no/such/folder"),
+])
+def test_usage_errors_are_one_line_exit_2(args: list[str], where: str, what: str) -> None:
+    # A usage error is one line naming the command and its help, as gettext's tools print
+    # theirs (click's own form is four lines, the usage synopsis first).
+    code, out, err = run(*args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"{where}: "), lines[0]
+    assert what in lines[0]
+    assert lines[0].endswith(f"(see '{where} --help')")
+    assert "Traceback" not in err + out
+
+
+def test_no_command_prints_the_help() -> None:
+    code, out, err = run()
+    assert code == 2
+    assert "Usage:" in out + err and "Commands:" in out + err
 
 
 def test_no_project_is_exit_2(tmp_path: Path) -> None:

@@ -90,12 +90,40 @@ class LanguageType(click.ParamType):
 LANG = LanguageType()
 
 
+def usage_error(error: click.UsageError, ctx: click.Context | None) -> NoReturn:
+    """Print a usage error as one line, naming the command and where its help is; exit 2.
+
+    (Click's own form is four lines, the usage synopsis first: in a CI log the error would be
+    the last of them. gettext's tools, and every other transflow error, say it on one line.)
+    """
+    ctx = error.ctx or ctx
+    where = ctx.command_path if ctx is not None else "transflow"
+    message = error.format_message().rstrip(".")
+    click.echo(f"{where}: {message} (see '{where} --help')", err=True)
+    sys.exit(EXIT_INPUT)
+
+
 class TransflowGroup(click.Group):
-    """Turns every `TransflowError` raised by a command into a one-line message and exit code."""
+    """Turns every `TransflowError` raised by a command into a one-line message and exit code,
+    and a usage error (an unknown option, a bad value) into one line too."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Parse the global options; a usage error in them is one line (`usage_error`)."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `transflow` alone: the help, as click prints it
+        except click.UsageError as e:
+            usage_error(e, parent)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:
+            usage_error(e, ctx)
         except TransflowError as e:
             fail(e)
         except OSError as e:
