@@ -24,7 +24,7 @@ import functools
 import re
 import tomllib
 import unicodedata
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import accumulate
@@ -88,34 +88,24 @@ class Tokens:
     length of the folded text (-1: unknown), `bounds()` where its words stand in it.
     """
 
-    __slots__ = ("words", "raw_seps", "length", "_parts")
+    __slots__ = ("words", "raw_seps", "length")
 
-    def __init__(self, words: tuple[str, ...], raw_seps: tuple[str, ...], length: int = -1,
-                 parts: list[str] | None = None):
+    def __init__(self, words: tuple[str, ...], raw_seps: tuple[str, ...], length: int = -1):
         self.words = words
         self.raw_seps = raw_seps
         self.length = length
-        # `tokenize`'s split of the folded text (separator, word, …, separator): `bounds` reads
-        # the lengths from it instead of interleaving the two tuples again
-        self._parts = parts
 
     def bounds(self) -> tuple[list[int], list[int]]:
         """`(starts, ends)`: word `i` is `folded[starts[i]:ends[i]]` in the folded text.
 
         >>> Tokens(("a", "bc"), ("", ", ")).bounds()
         ([0, 3], [1, 5])
-        >>> load_morphology("ru").tokenize("a, bc!").bounds()
-        ([0, 3], [1, 5])
         """
-        parts = self._parts
-        if parts is None:
-            parts = [""] * (2 * len(self.words))  # separator, word, separator, word…
-            parts[0::2] = self.raw_seps
-            parts[1::2] = self.words
-            ends = list(accumulate(map(len, parts)))
-            return ends[0::2], ends[1::2]  # (the end of each separator is where its word starts)
-        ends = list(accumulate(map(len, parts)))  # (its last item: the text after the last word)
-        return ends[0:-1:2], ends[1::2]
+        parts = [""] * (2 * len(self.words))  # separator, word, separator, word…
+        parts[0::2] = self.raw_seps
+        parts[1::2] = self.words
+        ends = list(accumulate(map(len, parts)))
+        return ends[0::2], ends[1::2]  # (the end of each separator is where its word starts)
 
     def sep(self, i: int) -> str:
         """The kind of separator before word `i`: `" "`, `"-"`, `""` or the text itself."""
@@ -168,7 +158,7 @@ class Morphology:
         """Split folded text into words and the separator kind before each (`" "`, `"-"`, other)."""
         folded = self.normalize(text, keep_case=keep_case)
         parts = _SPLIT_RE.split(folded)
-        return Tokens(tuple(parts[1::2]), tuple(parts[0:-1:2]), len(folded), parts)
+        return Tokens(tuple(parts[1::2]), tuple(parts[0:-1:2]), len(folded))
 
     def _is_foreign(self, word: str) -> bool:
         return bool(self.letters) and any(ch.isalpha() and ch.lower() not in self.letters
@@ -411,93 +401,6 @@ def _joins(sep: str, loose: bool) -> bool:
     space are one spelling) a space: სომხეთ-აზერბაიჯანის, and a title before a name in its bare
     stem, პრემიერ-მინისტრ ნიკოლ ფაშინიანთან."""
     return sep == "-" or (loose and sep == " ")
-
-
-class PhraseIndex:
-    """Many phrases compiled for one pass over a text: the same spans as `find_phrase` gives
-    for each phrase, found together.
-
-    Every form a phrase accepts at its first word (and, for a one-word phrase, its compound
-    stems) is a key of one dictionary, so the words of a text that can begin some phrase are
-    found by one set intersection (in C), and only the phrases those words begin are followed
-    further, instead of one search of the whole text per phrase. The review page marks, in
-    each translation, every approved phrase of every term its English triggers.
-
-    >>> ru = load_morphology("ru")
-    >>> index = PhraseIndex([ru.phrase("Шуша"), ru.phrase("Лачинский коридор")])
-    >>> index.find(ru.tokenize("Из Шуши по Лачинскому коридору в Шушу"))
-    {0: [(1, 2), (6, 7)], 1: [(3, 5)]}
-    """
-
-    __slots__ = ("phrases", "keys", "_starts")
-
-    def __init__(self, phrases: Iterable[Phrase]):
-        self.phrases: tuple[Phrase, ...] = tuple(phrases)
-        starts: dict[str, list[int]] = {}
-        for number, phrase in enumerate(self.phrases):
-            if not phrase.words:
-                continue
-            first = phrase.words[0]
-            if len(phrase.words) == 1 and phrase.compound:
-                first = first | phrase.compound  # (find_phrase: a one-word phrase's stems)
-            for form in first:
-                starts.setdefault(form, []).append(number)
-        self._starts = {form: tuple(numbers) for form, numbers in starts.items()}
-        self.keys = frozenset(starts)
-
-    def find(self, tokens: Tokens, only: Container[int] | None = None
-             ) -> dict[int, list[tuple[int, int]]]:
-        """Phrase number → its spans `(start, end)` in `tokens`, exactly `find_phrase`'s list
-        (sorted); phrases with no span are left out. `only`: the numbers to look for (None:
-        all)."""
-        words = tokens.words
-        hits = self.keys.intersection(words)
-        if not hits:
-            return {}
-        found: dict[int, list[tuple[int, int]]] = {}
-        count = len(words)
-        phrases = self.phrases
-        for word in hits:
-            numbers = self._starts[word]
-            if only is not None:
-                numbers = tuple(k for k in numbers if k in only)
-                if not numbers:
-                    continue
-            for i in _occurrences(words, word):
-                for k in numbers:
-                    phrase = phrases[k]
-                    n = len(phrase.words)
-                    if i + n > count:
-                        continue
-                    if _matches_at(tokens, phrase, i, n):
-                        spans = found.get(k)
-                        if spans is None:
-                            found[k] = [(i, i + n)]
-                        else:
-                            spans.append((i, i + n))
-        if len(hits) > 1:  # (one word: its occurrences came in order)
-            for spans in found.values():
-                spans.sort()
-        return found
-
-
-def _matches_at(tokens: Tokens, phrase: Phrase, i: int, n: int) -> bool:
-    """True when `phrase` (of `n` words, its first accepted at `i`) occurs at word `i`: the
-    test `find_phrase` makes of each occurrence of a first word."""
-    words = tokens.words
-    for k in range(1, n):
-        if words[i + k] not in phrase.words[k] and not (
-            k == n - 1 and words[i + k] in phrase.compound
-        ):
-            return False
-        sep = tokens.sep(i + k)
-        if sep != phrase.seps[k - 1] and not (
-                phrase.loose and sep in _LOOSE and phrase.seps[k - 1] in _LOOSE):
-            return False
-    end = i + n
-    return not (phrase.compound and words[end - 1] in phrase.compound and
-                words[end - 1] not in phrase.words[-1] and
-                (end >= len(words) or not _joins(tokens.sep(end), phrase.loose)))
 
 
 def contains_phrase(tokens: Tokens, phrase: Phrase) -> bool:

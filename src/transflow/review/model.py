@@ -22,15 +22,7 @@ from transflow.check import Finding, check_catalog
 from transflow.glossary import Glossary, Term, parse_ignore, plain_text
 from transflow.inline import TAG_RE, tag_problems, unescape_text
 from transflow.memo import Memo
-from transflow.morphology import (
-    WORD_RE,
-    Morphology,
-    Phrase,
-    PhraseIndex,
-    Tokens,
-    find_phrase,
-    load_morphology,
-)
+from transflow.morphology import WORD_RE, Morphology, Tokens, find_phrase, load_morphology
 from transflow.status import Counts, count_catalog
 
 # Row statuses, in the order the legend lists them.
@@ -323,11 +315,6 @@ class _SourceCache:
         self.texts: dict[str, Memo[Any, _Texts]] = {}  # per language: see `_row`
         self.tips: dict[str, dict[str, str]] = {}
         self.match_tips: dict[str, dict[str, str]] = {}
-        # per language and case sensitivity: every approved phrase of the terms compiled into
-        # one index, and each term's phrases' numbers in it (in `accepted_phrases` order)
-        self.matchers: dict[tuple[str, bool], tuple[PhraseIndex, dict[str, tuple[int, ...]]]] = {}
-        self.forbidden: dict[tuple[str, str, bool], Phrase] = {}  # a forbidden rendering's
-        self.usable: dict[str, frozenset[str]] = {}  # per language: ids of the terms it checks
 
 
 _CACHES: weakref.WeakKeyDictionary[Glossary, _SourceCache] = weakref.WeakKeyDictionary()
@@ -356,28 +343,8 @@ class Highlighter:
         if texts is None:
             texts = cache.texts[lang] = Memo(TEXTS_MEMO)
         self.texts = texts
-        usable = cache.usable.get(lang)
-        if usable is None:  # the terms this language checks (see `_texts`)
-            usable = cache.usable[lang] = frozenset(
-                t.id for t in glossary.terms if t.translate is False or t.approved(lang))
-        self.usable = usable
         self._tips = cache.tips.setdefault(lang, {})  # term id → its tooltip in the English
         self._match_tips = cache.match_tips.setdefault(lang, {})  # … in the translation
-
-    def _matcher(self, keep_case: bool) -> tuple[PhraseIndex, dict[str, tuple[int, ...]]]:
-        """The approved phrases of every term of `keep_case`'s case sensitivity, compiled."""
-        key = (self.lang, keep_case)
-        matcher = self.cache.matchers.get(key)
-        if matcher is None:
-            phrases: list[Phrase] = []
-            numbers: dict[str, tuple[int, ...]] = {}
-            for term in self.glossary.terms:
-                if term.case_sensitive is keep_case:
-                    own = self.glossary.accepted_phrases(term, self.lang)
-                    numbers[term.id] = tuple(range(len(phrases), len(phrases) + len(own)))
-                    phrases += own
-            matcher = self.cache.matchers[key] = (PhraseIndex(phrases), numbers)
-        return matcher
 
     def _match_tip(self, term: Term) -> str:
         tip = self._match_tips.get(term.id)
@@ -386,14 +353,12 @@ class Highlighter:
                 f"{_wanted(term, self.lang)}: approved rendering of {term.source[0]}")
         return tip
 
-    def source(self, msgid: str, shown: str, terms: list[Term], missing: set[str],
-               triggered: int | None = None) -> tuple[tuple[Mark, ...], set[str]]:
-        """Marks over the English text; the ids of the terms it could not point at.
-
-        `triggered`: how many terms `Glossary.triggered` gives the msgid (None: ask it)."""
+    def source(self, msgid: str, shown: str, terms: list[Term],
+               missing: set[str]) -> tuple[tuple[Mark, ...], set[str]]:
+        """Marks over the English text; the ids of the terms it could not point at."""
         if not terms:
             return (), set()
-        spans = self._source_char_spans(msgid, shown, terms, triggered)
+        spans = self._source_char_spans(msgid, shown, terms)
         marks: list[Mark] = []
         lost: set[str] = set()
         for term in terms:
@@ -408,8 +373,8 @@ class Highlighter:
             marks += [Mark(a, b, kind, tip) for a, b in found]
         return _keep_outermost(marks), lost
 
-    def _source_char_spans(self, msgid: str, shown: str, terms: list[Term],
-                           triggered: int | None = None) -> dict[str, list[tuple[int, int]]]:
+    def _source_char_spans(self, msgid: str, shown: str,
+                           terms: list[Term]) -> dict[str, list[tuple[int, int]]]:
         """Character spans of each term in the English: the very matches `Glossary.triggered`
         made (`Glossary.source_matches`), so what is highlighted is what check compared.
 
@@ -417,9 +382,8 @@ class Highlighter:
         out (no rendering in this language), the others are matched without it, so a shorter
         term inside its words is highlighted.
         """
-        if triggered is None:
-            triggered = len(self.glossary.triggered(msgid))
-        only = None if len(terms) == triggered else frozenset(t.id for t in terms)
+        only = None if len(terms) == len(self.glossary.triggered(msgid)) else frozenset(
+            t.id for t in terms)
         tokens, matches = self.glossary.source_matches(msgid, only)
         if not matches:
             return {}
@@ -460,40 +424,23 @@ class Highlighter:
         marks: list[Mark] = []
         found: set[str] = set()
         lost: set[str] = set()
-        # One pass over the words finds every approved phrase of every term (`PhraseIndex`:
-        # the spans `find_phrase` gives each phrase), then each term takes its phrases' spans.
-        found_by_case: dict[bool, tuple[dict[int, list[tuple[int, int]]],
-                                        dict[str, tuple[int, ...]]]] = {}
         for term in terms:
-            keep_case = term.case_sensitive
-            got = found_by_case.get(keep_case)
-            if got is None:
-                index, numbers = self._matcher(keep_case)
-                got = found_by_case[keep_case] = (index.find(tokens_for(keep_case)), numbers)
-            hits, numbers = got
-            if not hits:
-                continue
-            own = numbers[term.id]
-            if len(own) == 1:  # (most terms: one approved rendering)
-                spans = hits.get(own[0])
-            else:
-                spans = [s for k in own for s in hits.get(k, ())]
+            tokens = tokens_for(term.case_sensitive)
+            spans = [s for p in self.glossary.accepted_phrases(term, self.lang)
+                     for s in find_phrase(tokens, p)]
             if not spans:
                 continue
             found.add(term.id)
-            bounds = located[keep_case] if keep_case in located else bounds_for(keep_case)
+            bounds = bounds_for(term.case_sensitive)
             if bounds is None:
                 lost.add(term.id)
                 continue
             starts, ends = bounds
-            tip = self._match_tips.get(term.id) or self._match_tip(term)
+            tip = self._match_tip(term)
             marks += [Mark(starts[a], ends[b - 1], "match", tip) for a, b in spans]
         for term, rendering in forbidden:
             tokens = tokens_for(term.case_sensitive)
-            phrase = self.cache.forbidden.get((self.lang, rendering, term.case_sensitive))
-            if phrase is None:
-                phrase = self.cache.forbidden[self.lang, rendering, term.case_sensitive] = \
-                    self.morph.phrase(rendering, keep_case=term.case_sensitive)
+            phrase = self.morph.phrase(rendering, keep_case=term.case_sensitive)
             spans = find_phrase(tokens, phrase)
             if not spans:
                 continue
@@ -548,14 +495,9 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     if marker is None:
         return (Shown(text, tags), tuple((label, Shown(*flatten(t))) for label, t in targets),
                 ())
-    triggered = marker.glossary.triggered(msgid_all)
-    usable = marker.usable
-    terms = [t for t in triggered if t.id in usable]
-    if not terms and not has_glossary_findings:
-        # (half the rows: no term, no finding: nothing to mark, no note)
-        return (Shown(text, tags), tuple((label, Shown(*flatten(t))) for label, t in targets),
-                ())
     notes: list[TermNote] = []
+    terms = [t for t in marker.glossary.triggered(msgid_all)
+             if t.translate is False or t.approved(lang)]
     ignore = parse_ignore(entry.tcomment) if entry.tcomment and "transflow" in entry.tcomment \
         else set()
     missing: set[str] = set()
@@ -572,7 +514,7 @@ def _texts(entry: Any, targets: tuple[tuple[str, str], ...], has_glossary_findin
     # The English side marks every term with a problem (a forbidden rendering stands where the
     # approved one should).
     flagged = missing | {term.id for term, _ in forbidden}
-    marks, source_lost = marker.source(msgid_all, text, terms, flagged, len(triggered))
+    marks, source_lost = marker.source(msgid_all, text, terms, flagged)
     shown_targets = []
     found: set[str] = set()
     target_lost: set[str] = set()
