@@ -250,12 +250,6 @@ def _bar(translated: int, fuzzy: int, total: int) -> str:
             f'<rect class="b-f" x="{t:g}" y="0" width="{f:g}" height="10"/></svg>')
 
 
-# Where a text's ids go until its row's prefix replaces it. The placeholder cannot occur
-# otherwise: `<` and `>` of any text are escaped. (Texts are not memoised: the rows that
-# repeat, menus and bylines, are the short ones; the long texts occur once.)
-_ID = "<id>"
-
-
 def render_shown(shown: Shown, id_prefix: str) -> str:
     """A displayed text: escaped, light tags as badges, glossary marks with their tooltips.
 
@@ -263,8 +257,8 @@ def render_shown(shown: Shown, id_prefix: str) -> str:
     so the required rendering shows on hover and on keyboard focus, without script.
     """
     if not shown.marks:
-        return _e(shown.text) if not shown.tags else _render_shown(shown)
-    return _render_shown(shown).replace(_ID, _e(id_prefix))
+        return _e(shown.text) if not shown.tags else _render_shown(shown, "")
+    return _render_shown(shown, _e(id_prefix))
 
 
 # A tooltip's escaped text, per tip: a page repeats a few dozen tips over a hundred marks, and
@@ -285,18 +279,18 @@ _MARK_OPEN = '<mark class="{}" tabindex="0" aria-describedby="{}">'
 _MARK_CLOSE = '</mark><span class="tip" role="tooltip" id="{}">{}</span>'
 
 
-def _render_shown(shown: Shown) -> str:
-    id_prefix = _ID
+def _render_shown(shown: Shown, id_prefix: str) -> str:
+    """`render_shown`'s work; `id_prefix` escaped already."""
     text = shown.text
-    if not shown.tags:  # (most texts: the marks alone, one piece each)
-        out = []
+    if not shown.tags:  # (most texts: the marks alone, one piece each; `_MARK_OPEN` and
+        out = []        # `_MARK_CLOSE` written out as one f-string)
         pos = 0
-        for n, mark in enumerate(shown.marks):
-            start = mark.start
-            tip_id = f"{id_prefix}-{n}"
-            out.append(_e(text[pos:start]) + _MARK_OPEN.format(mark.kind, tip_id)
-                       + _e(text[start:mark.end]) + _MARK_CLOSE.format(tip_id, _tip_html(mark.tip)))
-            pos = mark.end
+        for n, (start, end, kind, tip) in enumerate(shown.marks):
+            out.append(f'{_e(text[pos:start])}<mark class="{kind}" tabindex="0" '
+                       f'aria-describedby="{id_prefix}-{n}">{_e(text[start:end])}</mark>'
+                       f'<span class="tip" role="tooltip" id="{id_prefix}-{n}">'
+                       f"{_tip_html(tip)}</span>")
+            pos = end
         out.append(_e(text[pos:]))
         return "".join(out)
     tags = list(shown.tags)
@@ -319,7 +313,7 @@ def _render_shown(shown: Shown) -> str:
 
     for n, mark in enumerate(shown.marks):
         emit(mark.start)
-        tip_id = f"{id_prefix}-{n}"  # (the prefix is escaped when it replaces the placeholder)
+        tip_id = f"{id_prefix}-{n}"  # (the prefix is escaped already)
         out.append(_MARK_OPEN.format(mark.kind, tip_id))
         # tags inside a mark: those strictly inside it; one at its end belongs after it
         while t < len(tags) and tags[t][0] < mark.end:
