@@ -37,7 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # Caches of other commands, kept by the cold runs: neither build nor review reads them.
-KEPT = ("extract.json", "memory.sqlite3", "check.cache", "lock")
+KEPT = ("extract.json", "memory.sqlite3", "findings.cache", "lock")
 OPERATIONS = ("build-ka", "review-ka", "review-all", "review-warm")
 
 
