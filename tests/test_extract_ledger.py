@@ -208,3 +208,17 @@ def test_a_save_during_the_run_leaves_no_temporary_behind(
     assert po.find("A brand new paragraph.") is not None
     # (The first merge's temporary was replaced by the second's: deleted, not left behind.)
     assert _temporaries(project) == []
+
+
+def test_the_catalogues_listed_as_read_are_the_memorys_list(project: Project) -> None:
+    from transflow.memory import project_catalogues
+
+    for slugs in (["a", "b", "sub/c"], [], ["a"]):
+        for langs in (("ka", "ru"), ("ru",)):
+            made = extract_mod._Catalogues(project, langs, slugs)
+            expected = project_catalogues(project, langs, slugs)
+            assert list(made) == expected and len(made) == len(expected)
+            assert [made[i] for i in range(len(made))] == expected
+            assert made[-1] == expected[-1] and made[1:3] == expected[1:3]
+            with pytest.raises(IndexError):
+                made[len(made)]

@@ -15,7 +15,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transflow import __version__
 from transflow.errors import CatalogError, ConflictError, TransflowError
@@ -389,7 +389,9 @@ class _Cache:
     def __init__(self, project: Project, key: str) -> None:
         self.path = project.cache_dir / CACHE_FILE
         self.key = key
-        self.articles: dict[str, list[int]] = {}
+        # (An entry this run records is packed, `_packed`: 10,000 lists of eight ints were
+        # ~3.7 MB of a cold run's parent, the same as bytes ~1.2 MB.)
+        self.articles: dict[str, list[int] | bytes] = {}
         # The stats `fresh` took of the articles it found changed: the memory's refresh reuses
         # them (no second stat). Those of unchanged articles are not kept: 40,000 `stat_result`
         # objects were ~25 MB of a warm run at 10,000 articles, and the memory only looks at
@@ -425,7 +427,7 @@ class _Cache:
         Paths are strings and stamps plain `os.stat`: a warm run of 10,000 articles is
         40,000 of these.
         """
-        entry = self.articles.get(slug)
+        entry = _unpacked(self.articles.get(slug))
         if type(entry) is not list or len(entry) != 2 * len(paths):
             return False
         i = 0
@@ -451,8 +453,8 @@ class _Cache:
                     self.dirty = True
                 return
             entry += (st.st_mtime_ns, st.st_size)
-        if self.articles.get(slug) != entry:
-            self.articles[slug] = entry
+        if _unpacked(self.articles.get(slug)) != entry:
+            self.articles[slug] = _packed(entry)
             self.dirty = True
 
     def save(self) -> None:
@@ -470,7 +472,9 @@ class _Cache:
                 fh.write(head[:-2])
                 items = list(self.articles.items())
                 for start in range(0, len(items), SAVE_SLICE):
-                    part = json.dumps(dict(items[start : start + SAVE_SLICE]), separators=(",", ":"))
+                    part = json.dumps({slug: _unpacked(entry) for slug, entry
+                                       in items[start : start + SAVE_SLICE]},
+                                      separators=(",", ":"))  # fmt: skip
                     fh.write(("," if start else "") + part[1:-1])
                 fh.write("}}")
             os.replace(tmp, self.path)
@@ -482,7 +486,19 @@ class _Cache:
         self.dirty = False
 
 
-def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
+def _packed(entry: list[int]) -> bytes:
+    """An extract cache entry as this run keeps it (`_Cache.articles`)."""
+    return struct.pack(f"<{len(entry)}q", *entry)
+
+
+def _unpacked(entry: Any) -> Any:
+    """An extract cache entry as a list of ints, whether it was packed or read (else as is)."""
+    if type(entry) is bytes:
+        return list(struct.unpack(f"<{len(entry) // 8}q", entry))
+    return entry
+
+
+def _from_version_4(data: Any, key: str) -> dict[str, list[int] | bytes]:
     """The entries of a cache written by the previous format (version 4: a dict of stamps by
     absolute path per article), when everything else in its key is this run's; else none."""
     try:
@@ -490,7 +506,7 @@ def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
         if old[0] != 4 or old[1:] != new[1:]:
             return {}
         langs = new[-1]
-        articles: dict[str, list[int]] = {}
+        articles: dict[str, list[int] | bytes] = {}
         for slug, entry in data["articles"].items():
             outputs = entry["outputs"]
             pot = [path for path in outputs if path.endswith(f"/{slug}.pot")]
@@ -637,10 +653,13 @@ class _Memories:
         return self.articles
 
     def _catalogues_of(self, slugs: list[str]) -> list[tuple[str, str, str]]:
-        """`memory.project_catalogues` of these articles (and the memory files)."""
-        from transflow.memory import project_catalogues
+        """`memory.project_catalogues` of these articles (and the memory files), made as read.
 
-        return project_catalogues(self.project, self.langs, slugs)
+        (As a list, 20,000 tuples and paths were ~5 MB of this process at 10,000 articles,
+        held to the end of the run by the memory and inherited by every article worker.)
+        """
+        # (A sequence, not a list: the memory only takes its length and iterates over it.)
+        return cast("list[tuple[str, str, str]]", _Catalogues(self.project, self.langs, slugs))
 
     def get(self, lang: str) -> MemoryLike:
         """The language's memory (the database refreshed now if it was not yet)."""
@@ -713,6 +732,42 @@ class _Memories:
             self._prefill = None
         if self.memory is not None:
             self.memory.close()
+
+
+class _Catalogues(Sequence[tuple[str, str, str]]):
+    """`memory.project_catalogues(project, langs, slugs)`, each item made when it is read."""
+
+    def __init__(self, project: Project, langs: tuple[str, ...], slugs: list[str]) -> None:
+        from transflow.memory import MEMORY_FILE_ORDER, memory_file
+
+        locales = os.fspath(project.locales_dir)
+        self._slugs = slugs
+        self._langs = [(lang, os.path.join(locales, lang),
+                        (lang, os.fspath(memory_file(project.locales_dir, lang)), MEMORY_FILE_ORDER))
+                       for lang in langs]  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self._langs) * (len(self._slugs) + 1)
+
+    def __getitem__(self, i: Any) -> Any:  # (a slice: a list of them)
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        lang, base, memory_file = self._langs[i // (len(self._slugs) + 1)]
+        j = i % (len(self._slugs) + 1)
+        if j == len(self._slugs):
+            return memory_file
+        slug = self._slugs[j]
+        return (lang, f"{base}/{slug}.po", slug)
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        for lang, base, memory_file in self._langs:
+            for slug in self._slugs:
+                yield (lang, f"{base}/{slug}.po", slug)
+            yield memory_file
 
 
 @dataclass(frozen=True, slots=True)
