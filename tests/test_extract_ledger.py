@@ -222,3 +222,9 @@ def test_the_catalogues_listed_as_read_are_the_memorys_list(project: Project) ->
             assert made[-1] == expected[-1] and made[1:3] == expected[1:3]
             with pytest.raises(IndexError):
                 made[len(made)]
+
+
+def test_the_ledger_packs_every_count_of_a_merge() -> None:
+    import dataclasses
+
+    assert tuple(f.name for f in dataclasses.fields(MergeStats)) == extract_mod._STATS

@@ -209,6 +209,8 @@ class _Ledger:
         self.staged = 0  # files to rename at commit
         self.merged_changed = 0  # POs whose merge gave new bytes (the memory's `prefill`)
         self.written_pos = 0  # POs written (the memory's `settle`)
+        self.written_files = 0  # files written (the report's summary)
+        self.totals = [0] * len(_STATS)  # the merges' counts summed over every PO
         self._templates = os.fspath(project.templates_dir)
         self._locales = os.fspath(project.locales_dir)
 
@@ -227,6 +229,7 @@ class _Ledger:
         for k, (written, stats) in enumerate(outcome):
             lang = self.langs[k - 1] if k else None
             flags = _IS_WRITTEN if written else 0
+            self.written_files += written
             token: bytes | None = b""
             stamp: Stamp = None
             digest: str | None = None
@@ -250,6 +253,8 @@ class _Ledger:
             if digest is not None:
                 flags |= _HAS_DIGEST
             counts = [getattr(stats, name) for name in _STATS] if stats is not None else [0] * 6
+            if k:
+                self.totals = [a + b for a, b in zip(self.totals, counts, strict=True)]
             self._table += _SLOT.pack(flags, token or b"", *(stamp or (0, 0)),
                                       bytes.fromhex(digest) if digest else b"", *counts)  # fmt: skip
         self.count += 1
@@ -345,13 +350,11 @@ class _Files(Sequence[FileResult]):
 
     def written_count(self) -> int:
         """How many files are written."""
-        return sum(1 for slot in range(len(self)) if self.ledger.written(slot))
+        return self.ledger.written_files
 
     def total(self, name: str) -> int:
         """The sum of one of `MergeStats`' counts over every catalogue."""
-        at = 5 + _STATS.index(name)
-        ledger = self.ledger
-        return sum(ledger._slot(slot)[at] for slot in range(len(self)) if slot % ledger.width)
+        return self.ledger.totals[_STATS.index(name)]
 
 
 def _relative_head(project: Project, folder: Path) -> str:
