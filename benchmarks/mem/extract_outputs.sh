@@ -20,9 +20,9 @@ run_side() {
   mkdir -p "$dest/cold"; cp -a locales "$dest/cold/"
   python3 "$here/dump_memory.py" build/.cache/memory.sqlite3 > "$dest/cold/memory.txt"
   r -v extract; r extract --check
-  slug=$(ls source | sort | sed -n 2p); slug=${slug%.html}
-  sed -i 's|</p>|</p>\n    <p>Zyxwv update: flibbertigibbet quokka.</p>|' "source/$slug.html"
-  r extract --check; r -v extract "source/$slug.html"; r -v extract
+  page=$(cd source && find . -name '*.html' | sort | sed -n 2p); page=${page#./}
+  sed -i 's|</p>|</p>\n    <p>Zyxwv update: flibbertigibbet quokka.</p>|' "source/$page"
+  r extract --check; r -v extract "source/$page"; r -v extract
   cp -a locales "$dest/"
   python3 "$here/dump_memory.py" build/.cache/memory.sqlite3 > "$dest/memory.txt"
   cd /; rm -rf "$work"
