@@ -12,10 +12,10 @@ import contextlib
 import json
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transflow import __version__
 from transflow.errors import CatalogError, ConflictError, TransflowError
@@ -67,7 +67,8 @@ class ExtractReport:
 
     articles: int
     skipped: int  # articles whose inputs had not changed since the last run (cache)
-    files: tuple[FileResult, ...] = ()
+    # (A run's own is `_Files`: made from what it packed, one `FileResult` at a time.)
+    files: Sequence[FileResult] = ()
     languages: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what the caches did (for -v)
     checked: bool = False  # `--check`: nothing was written; `written` is what would be
@@ -78,7 +79,14 @@ class ExtractReport:
         return [f for f in self.files if f.written]
 
     def _total(self, name: str) -> int:
+        if isinstance(self.files, _Files):
+            return self.files.total(name)
         return sum(getattr(f.stats, name) for f in self.files if f.stats is not None)
+
+    def _written_count(self) -> int:
+        if isinstance(self.files, _Files):
+            return self.files.written_count()
+        return sum(1 for f in self.files if f.written)
 
     @property
     def new(self) -> int:
@@ -102,7 +110,7 @@ class ExtractReport:
 
     def summary(self) -> str:
         """One line: articles, files written and unchanged, entry counts."""
-        written = len(self.written)
+        written = self._written_count()
         if self.checked:
             if not written:
                 plural = "s" if self.articles != 1 else ""
@@ -117,19 +125,20 @@ class ExtractReport:
                 f"{unchanged} unchanged; {self.new} new, {self.fuzzy} fuzzy, "
                 f"{self.obsolete} obsolete entries, {self.from_memory} from memory")
 
-    def detail_lines(self) -> list[str]:
-        """One line per written file, with what changed in it."""
-        lines = []
-        for f in self.written:
+    def detail_lines(self) -> Iterator[str]:
+        """One line per written file, with what changed in it (made as they are read: a cold
+        run of 10,000 articles has 30,000 of them)."""
+        for f in self.files:
+            if not f.written:
+                continue
             if self.checked:
-                lines.append(f"would change {f.path}")
+                yield f"would change {f.path}"
             elif f.stats is None:
-                lines.append(f"wrote {f.path}")
+                yield f"wrote {f.path}"
             else:
                 s = f.stats
-                lines.append(f"wrote {f.path} ({s.total} entries: {s.new} new, {s.fuzzy} fuzzy, "
-                             f"{s.obsolete} obsolete, {s.from_memory} from memory)")
-        return lines
+                yield (f"wrote {f.path} ({s.total} entries: {s.new} new, {s.fuzzy} fuzzy, "
+                       f"{s.obsolete} obsolete, {s.from_memory} from memory)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +175,194 @@ class _Article:
     staged: list[_Staged] = field(default_factory=list)
 
 
+# One file of the run in `_Ledger`: what is in the fields (`_IS_*`), the random part of its
+# staged temporary's name (`tempfile.mkstemp`'s 8 characters), the stamp it must still have
+# at commit, the digest of the bytes merged, then the merge's counts (`MergeStats`' fields).
+_IS_STAGED = 1  # a temporary to rename over the file at commit (the name below)
+_IS_ODD = 4  # staged, but the temporary's name is not mkstemp's usual one: kept whole aside
+_HAS_STAMP = 8
+_HAS_DIGEST = 16
+_IS_WRITTEN = 32  # the report's `FileResult.written`
+_TOKEN = 8
+_STATS = ("total", "new", "fuzzy", "obsolete", "revived", "from_memory")  # MergeStats' fields
+_SLOT = struct.Struct(f"<B{_TOKEN}sqq16s{len(_STATS)}I")
+
+
+class _Ledger:
+    """What the run did to each file of the articles it merged, packed: the parent holds it
+    from the merges to the report (every article's template, then each language's PO).
+
+    As objects (`_Article`, `_Merged`, `_Staged`, `FileResult`, their paths) this was ~5 KB
+    an article in the parent, ~50 MB at 10,000 articles; packed it is ~200 bytes. A staged
+    file is made a `_Staged` again for the commit, a slice at a time, and an article an
+    `_Article` again only if a catalogue must be merged once more (a save during the run).
+    """
+
+    def __init__(self, project: Project, slugs: list[str], langs: tuple[str, ...]) -> None:
+        self.project = project
+        self.slugs = slugs  # the articles merged, in the order they are added
+        self.langs = langs
+        self.width = 1 + len(langs)  # files an article: its template, then its POs
+        self._table = bytearray()
+        self._odd: dict[int, str] = {}  # slot → a staged temporary's whole name (`_IS_ODD`)
+        self.count = 0  # articles added
+        self.staged = 0  # files to rename at commit
+        self.merged_changed = 0  # POs whose merge gave new bytes (the memory's `prefill`)
+        self.written_pos = 0  # POs written (the memory's `settle`)
+        self.written_files = 0  # files written (the report's summary)
+        self.totals = [0] * len(_STATS)  # the merges' counts summed over every PO
+        self._templates = os.fspath(project.templates_dir)
+        self._locales = os.fspath(project.locales_dir)
+
+    def path(self, slug: str, k: int) -> str:
+        """File `k` of an article (0: its template, then the languages in order), as
+        `str(project.pot_path(slug))` / `str(project.po_path(lang, slug))` (without pathlib)."""
+        if k == 0:
+            return f"{self._templates}/{slug}.pot"
+        return f"{self._locales}/{self.langs[k - 1]}/{slug}.po"
+
+    def add(self, article: _Article, outcome: list[tuple[bool, MergeStats | None]]) -> None:
+        """Pack one article: its staged files (`article.staged`), and for each file whether it
+        is written and the merge's counts (`outcome`, one per file in the ledger's order)."""
+        assert article.slug == self.slugs[self.count], "articles are added in their order"
+        staged = {item.lang: item for item in article.staged}
+        for k, (written, stats) in enumerate(outcome):
+            lang = self.langs[k - 1] if k else None
+            flags = _IS_WRITTEN if written else 0
+            self.written_files += written
+            token: bytes | None = b""
+            stamp: Stamp = None
+            digest: str | None = None
+            item = staged.get(lang)
+            if item is not None:
+                flags |= _IS_STAGED
+                stamp, digest = item.expect, item.digest
+                token = self._token(article.slug, k, item.tmp)
+                if token is None:
+                    flags |= _IS_ODD
+                    self._odd[self.count * self.width + k] = item.tmp
+                self.staged += 1
+            if k:
+                if written:
+                    self.written_pos += 1
+                merged = article.merged[lang]  # type: ignore[index]
+                if merged.tmp is not None:
+                    self.merged_changed += 1
+            if stamp is not None:
+                flags |= _HAS_STAMP
+            if digest is not None:
+                flags |= _HAS_DIGEST
+            counts = [getattr(stats, name) for name in _STATS] if stats is not None else [0] * 6
+            if k:
+                self.totals = [a + b for a, b in zip(self.totals, counts, strict=True)]
+            self._table += _SLOT.pack(flags, token or b"", *(stamp or (0, 0)),
+                                      bytes.fromhex(digest) if digest else b"", *counts)  # fmt: skip
+        self.count += 1
+
+    def _token(self, slug: str, k: int, tmp: str) -> bytes | None:
+        """The random part of `tmp` when it is `_spill`'s usual name for file `k`, else None."""
+        path = self.path(slug, k)
+        folder, _, name = path.rpartition("/")
+        head = f"{folder}/.{name}."
+        if (len(tmp) == len(head) + _TOKEN + len(STAGED_SUFFIX) and tmp.startswith(head)
+                and tmp.endswith(STAGED_SUFFIX) and tmp.isascii()):  # fmt: skip
+            return tmp[len(head) : len(head) + _TOKEN].encode("ascii")
+        return None
+
+    def _slot(self, slot: int) -> tuple[Any, ...]:
+        return _SLOT.unpack_from(self._table, slot * _SLOT.size)
+
+    def staged_files(self) -> Iterator[tuple[int, _Staged]]:
+        """Every file to rename at commit: (its article's index, a `_Staged`), in order."""
+        width = self.width
+        for slot in range(self.count * width):
+            flags, token, mtime, size, digest, *_ = self._slot(slot)
+            if not flags & _IS_STAGED:
+                continue
+            i, k = divmod(slot, width)
+            path = self.path(self.slugs[i], k)
+            if flags & _IS_ODD:
+                tmp = self._odd[slot]
+            else:
+                folder, _, name = path.rpartition("/")
+                tmp = f"{folder}/.{name}.{token.decode('ascii')}{STAGED_SUFFIX}"
+            yield i, _Staged(path, tmp, (mtime, size) if flags & _HAS_STAMP else None,
+                             self.langs[k - 1] if k else None,
+                             digest.hex() if flags & _HAS_DIGEST else None)  # fmt: skip
+
+    def article(self, i: int, lang: str) -> _Article:
+        """Article `i` again, for `_write_po` to merge `lang`'s catalogue once more."""
+        slot = i * self.width + 1 + self.langs.index(lang)
+        stats = self.stats(slot)
+        assert stats is not None
+        slug = self.slugs[i]
+        # (Merged again from what is on disk now: `_write_po` with `direct` reads it.)
+        return _Article(slug, None, None, {lang: _Merged(slug, None, stats, None, None)})
+
+    def stats(self, slot: int) -> MergeStats | None:
+        """The merge's counts of a file (None for a template)."""
+        if slot % self.width == 0:
+            return None
+        from transflow.catalog import MergeStats
+
+        return MergeStats(*self._slot(slot)[5:])
+
+    def files(self) -> _Files:
+        """The report's view of every file (`ExtractReport.files`)."""
+        return _Files(self)
+
+    def written(self, slot: int) -> bool:
+        """Whether the report says file `slot` is written (or, with `--check`, would be)."""
+        return bool(self._table[slot * _SLOT.size] & _IS_WRITTEN)
+
+
+class _Files(Sequence[FileResult]):
+    """`ExtractReport.files` of a run: each `FileResult` made from the ledger when it is read;
+    the counts the summary needs come from it without making any."""
+
+    def __init__(self, ledger: _Ledger) -> None:
+        self.ledger = ledger
+        project = ledger.project
+        # The paths as the user sees them (`Project.relative`), built as strings.
+        self._heads = [_relative_head(project, project.templates_dir)]
+        self._heads += [_relative_head(project, project.locales_dir / lang)
+                        for lang in ledger.langs]  # fmt: skip
+        self._suffixes = [".pot"] + [".po"] * len(ledger.langs)
+
+    def __len__(self) -> int:
+        return self.ledger.count * self.ledger.width
+
+    def __getitem__(self, slot: Any) -> Any:  # (a slice: a list of them)
+        if isinstance(slot, slice):
+            return [self[s] for s in range(*slot.indices(len(self)))]
+        if slot < 0:
+            slot += len(self)
+        if not 0 <= slot < len(self):
+            raise IndexError(slot)
+        ledger = self.ledger
+        i, k = divmod(slot, ledger.width)
+        path = f"{self._heads[k]}{ledger.slugs[i]}{self._suffixes[k]}"
+        return FileResult(path, ledger.written(slot), ledger.stats(slot))
+
+    def __iter__(self) -> Iterator[FileResult]:
+        for slot in range(len(self)):
+            yield self[slot]
+
+    def written_count(self) -> int:
+        """How many files are written."""
+        return self.ledger.written_files
+
+    def total(self, name: str) -> int:
+        """The sum of one of `MergeStats`' counts over every catalogue."""
+        return self.ledger.totals[_STATS.index(name)]
+
+
+def _relative_head(project: Project, folder: Path) -> str:
+    """What `project.relative(folder / name)` puts before `name` (for a plain relative name)."""
+    head = project.relative(folder)
+    return "" if head == "." else f"{head}/"
+
+
 def _digest(data: bytes) -> str:
     import hashlib
 
@@ -195,7 +392,9 @@ class _Cache:
     def __init__(self, project: Project, key: str) -> None:
         self.path = project.cache_dir / CACHE_FILE
         self.key = key
-        self.articles: dict[str, list[int]] = {}
+        # (An entry this run records is packed, `_packed`: 10,000 lists of eight ints were
+        # ~3.7 MB of a cold run's parent, the same as bytes ~1.2 MB.)
+        self.articles: dict[str, list[int] | bytes] = {}
         # The stats `fresh` took of the articles it found changed: the memory's refresh reuses
         # them (no second stat). Those of unchanged articles are not kept: 40,000 `stat_result`
         # objects were ~25 MB of a warm run at 10,000 articles, and the memory only looks at
@@ -231,7 +430,7 @@ class _Cache:
         Paths are strings and stamps plain `os.stat`: a warm run of 10,000 articles is
         40,000 of these.
         """
-        entry = self.articles.get(slug)
+        entry = _unpacked(self.articles.get(slug))
         if type(entry) is not list or len(entry) != 2 * len(paths):
             return False
         i = 0
@@ -257,8 +456,8 @@ class _Cache:
                     self.dirty = True
                 return
             entry += (st.st_mtime_ns, st.st_size)
-        if self.articles.get(slug) != entry:
-            self.articles[slug] = entry
+        if _unpacked(self.articles.get(slug)) != entry:
+            self.articles[slug] = _packed(entry)
             self.dirty = True
 
     def save(self) -> None:
@@ -276,7 +475,9 @@ class _Cache:
                 fh.write(head[:-2])
                 items = list(self.articles.items())
                 for start in range(0, len(items), SAVE_SLICE):
-                    part = json.dumps(dict(items[start : start + SAVE_SLICE]), separators=(",", ":"))
+                    part = json.dumps({slug: _unpacked(entry) for slug, entry
+                                       in items[start : start + SAVE_SLICE]},
+                                      separators=(",", ":"))  # fmt: skip
                     fh.write(("," if start else "") + part[1:-1])
                 fh.write("}}")
             os.replace(tmp, self.path)
@@ -288,7 +489,19 @@ class _Cache:
         self.dirty = False
 
 
-def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
+def _packed(entry: list[int]) -> bytes:
+    """An extract cache entry as this run keeps it (`_Cache.articles`)."""
+    return struct.pack(f"<{len(entry)}q", *entry)
+
+
+def _unpacked(entry: Any) -> Any:
+    """An extract cache entry as a list of ints, whether it was packed or read (else as is)."""
+    if type(entry) is bytes:
+        return list(struct.unpack(f"<{len(entry) // 8}q", entry))
+    return entry
+
+
+def _from_version_4(data: Any, key: str) -> dict[str, list[int] | bytes]:
     """The entries of a cache written by the previous format (version 4: a dict of stamps by
     absolute path per article), when everything else in its key is this run's; else none."""
     try:
@@ -296,7 +509,7 @@ def _from_version_4(data: Any, key: str) -> dict[str, list[int]]:
         if old[0] != 4 or old[1:] != new[1:]:
             return {}
         langs = new[-1]
-        articles: dict[str, list[int]] = {}
+        articles: dict[str, list[int] | bytes] = {}
         for slug, entry in data["articles"].items():
             outputs = entry["outputs"]
             pot = [path for path in outputs if path.endswith(f"/{slug}.pot")]
@@ -443,10 +656,13 @@ class _Memories:
         return self.articles
 
     def _catalogues_of(self, slugs: list[str]) -> list[tuple[str, str, str]]:
-        """`memory.project_catalogues` of these articles (and the memory files)."""
-        from transflow.memory import project_catalogues
+        """`memory.project_catalogues` of these articles (and the memory files), made as read.
 
-        return project_catalogues(self.project, self.langs, slugs)
+        (As a list, 20,000 tuples and paths were ~5 MB of this process at 10,000 articles,
+        held to the end of the run by the memory and inherited by every article worker.)
+        """
+        # (A sequence, not a list: the memory only takes its length and iterates over it.)
+        return cast("list[tuple[str, str, str]]", _Catalogues(self.project, self.langs, slugs))
 
     def get(self, lang: str) -> MemoryLike:
         """The language's memory (the database refreshed now if it was not yet)."""
@@ -521,6 +737,42 @@ class _Memories:
             self.memory.close()
 
 
+class _Catalogues(Sequence[tuple[str, str, str]]):
+    """`memory.project_catalogues(project, langs, slugs)`, each item made when it is read."""
+
+    def __init__(self, project: Project, langs: tuple[str, ...], slugs: list[str]) -> None:
+        from transflow.memory import MEMORY_FILE_ORDER, memory_file
+
+        locales = os.fspath(project.locales_dir)
+        self._slugs = slugs
+        self._langs = [(lang, os.path.join(locales, lang),
+                        (lang, os.fspath(memory_file(project.locales_dir, lang)), MEMORY_FILE_ORDER))
+                       for lang in langs]  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self._langs) * (len(self._slugs) + 1)
+
+    def __getitem__(self, i: Any) -> Any:  # (a slice: a list of them)
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        lang, base, memory_file = self._langs[i // (len(self._slugs) + 1)]
+        j = i % (len(self._slugs) + 1)
+        if j == len(self._slugs):
+            return memory_file
+        slug = self._slugs[j]
+        return (lang, f"{base}/{slug}.po", slug)
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        for lang, base, memory_file in self._langs:
+            for slug in self._slugs:
+                yield (lang, f"{base}/{slug}.po", slug)
+            yield memory_file
+
+
 @dataclass(frozen=True, slots=True)
 class _LazyMemory:
     """A language's memory that is only opened if a merge actually looks something up."""
@@ -579,25 +831,47 @@ def _merge_language(project: Project, slug: str, lang: str, template: polib.POFi
                    _digest(data) if data is not None else None, hint)  # fmt: skip
 
 
-_SPILL_ENTRY = struct.Struct("<16sQQ")
+_SPILL_ENTRY = struct.Struct("<16sQQ")  # the new bytes' digest, offset, length (0: no hint)
 
 
 class _PairSpill:
     """What the merges of a run taught the memory, by catalogue path (`memory.Hints`).
 
     Kept in an unnamed temporary file, not in this process: a cold run of 10,000 articles
-    would hold hundreds of MB of strings until the memory learns them after the commit.
+    would hold hundreds of MB of strings until the memory learns them after the commit. Where
+    each catalogue's pairs are is one packed entry a catalogue, in the order of the run's
+    articles and languages (`begin`): no path is kept (a dict by path was ~250 bytes a
+    catalogue, and its pickle for the memory's rebuild child ~7 MB at 10,000 articles).
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._file: Any = None
-        # path → the digest's 16 bytes, offset, length, packed (`_SPILL_ENTRY`): one small bytes
-        # object, not a tuple, a hex string and two ints (~140 B less a catalogue)
-        self._index: dict[str, bytes] = {}
+        self._slugs: list[str] = []
+        self._where: dict[str, int] | None = None  # slug → its index, if they are not sorted
+        self._langs: dict[str, int] = {}
+        self._bases: list[tuple[str, int]] = []  # ("<locales>/<lang>/", the language's index)
+        self._index: bytes | bytearray = b""  # `_SPILL_ENTRY` by (article, language)
 
-    def take(self, project: Project, article: _Article) -> _Article:
-        """Move the article's hints here (its `_Merged` keep none); the article."""
+    def begin(self, project: Project, slugs: list[str], langs: tuple[str, ...]) -> None:
+        """The articles the run merges, in the order `take` gets them, and its languages.
+
+        Before the memory's rebuild child is forked (it reads the index through the slugs).
+        """
+        import itertools
+
+        self._slugs = slugs
+        self._where = (None if all(a < b for a, b in itertools.pairwise(slugs))
+                       else {slug: i for i, slug in enumerate(slugs)})  # fmt: skip
+        self._langs = {lang: j for j, lang in enumerate(langs)}
+        locales = os.fspath(project.locales_dir)
+        # (The paths the memory asks for are `memory.project_catalogues`': joined the same way.)
+        self._bases = [(os.path.join(locales, lang) + "/", j) for j, lang in enumerate(langs)]
+        self._index = bytearray(len(slugs) * len(langs) * _SPILL_ENTRY.size)
+
+    def take(self, i: int, article: _Article) -> _Article:
+        """Move the hints of the run's `i`-th article here (its `_Merged` keep none); the article."""
+        assert isinstance(self._index, bytearray)
         for lang, merged in article.merged.items():
             if merged.hint is None:
                 continue
@@ -605,10 +879,30 @@ class _PairSpill:
             article.merged[lang] = replace(merged, hint=None)
             self.open()
             self._file.seek(0, os.SEEK_END)
-            self._index[os.fspath(project.po_path(lang, article.slug))] = _SPILL_ENTRY.pack(
-                bytes.fromhex(digest), self._file.tell(), len(blob))
+            slot = i * len(self._langs) + self._langs[lang]
+            _SPILL_ENTRY.pack_into(self._index, slot * _SPILL_ENTRY.size, bytes.fromhex(digest),
+                                   self._file.tell(), len(blob))  # fmt: skip
             self._file.write(blob)
         return article
+
+    def _entry(self, path: str) -> tuple[bytes, int, int] | None:
+        for base, j in self._bases:
+            if path.startswith(base) and path.endswith(".po"):
+                slug = path[len(base) : -3]
+                if self._where is not None:
+                    i = self._where.get(slug)
+                else:
+                    import bisect
+
+                    i = bisect.bisect_left(self._slugs, slug)
+                    if i == len(self._slugs) or self._slugs[i] != slug:
+                        i = None
+                if i is None:
+                    return None
+                found: tuple[bytes, int, int] = _SPILL_ENTRY.unpack_from(
+                    self._index, (i * len(self._bases) + j) * _SPILL_ENTRY.size)
+                return found if found[2] else None
+        return None
 
     def open(self) -> None:
         """Create the temporary file now (a child forked before the merges reads it)."""
@@ -622,27 +916,27 @@ class _PairSpill:
 
     def __contains__(self, path: object) -> bool:
         """True when the run staged new content for `path` (`memory.Hints`)."""
-        return path in self._index
+        return isinstance(path, str) and self._entry(path) is not None
 
     def export(self) -> object:
-        """The index of what was spilled (`memory.Hints`: for a child forked before it)."""
+        """The index of what was spilled (`memory.Hints`: for a child forked after `begin`)."""
         if self._file is not None:
             self._file.flush()  # (the child reads the file itself: every byte written now)
-        return self._index
+        return bytes(self._index)
 
     def adopt(self, state: object) -> None:
-        """Take the index `export` gave (in a child forked before the merges)."""
-        assert isinstance(state, dict)
+        """Take the index `export` gave (in a child forked after `begin`, before the merges)."""
+        assert isinstance(state, bytes) and len(state) == len(self._index)
         self._index = state
 
     def get(self, path: str) -> tuple[str, list[tuple[str, str]]] | None:
         """The digest and pairs of what the run wrote at `path` (`memory.Hints`)."""
-        found = self._index.get(path)
+        found = self._entry(path)
         if found is None:
             return None
         import marshal
 
-        digest, offset, length = _SPILL_ENTRY.unpack(found)
+        digest, offset, length = found
         # (`pread`: no shared file offset moves; a forked child reads the same file.)
         self._file.flush()
         pairs: list[tuple[str, str]] = marshal.loads(os.pread(self._file.fileno(), length,
@@ -793,6 +1087,7 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
         every, htm_only = _list_sources(sources)
         # (The run's own list when it is every article: one copy of 10,000 slugs, not two.)
         memories.articles = articles if every == articles else every
+        del every  # (or a second list of 10,000 slugs stays for the whole run)
         todo = [s for s in todo if s not in htm_only or not cache.fresh(s, stamped(s))]
     memories.seen = cache.seen
     if cache.memory is not None and todo:
@@ -806,7 +1101,21 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
     # 1. Read and compute everything; any bad input stops here, before a single write.
-    #    Article by article (streaming): only the output bytes of each are kept.
+    #    Article by article (streaming): each is staged as it comes (temporaries beside the
+    #    files, renamed at the commit) and kept packed (`_Ledger`); its hints go to `spill`.
+    ledger = _Ledger(project, todo, langs)
+    spill.begin(project, todo, langs)
+
+    def take(article: _Article) -> None:
+        article = spill.take(ledger.count, article)
+        if dry:
+            outcome: list[tuple[bool, MergeStats | None]] = [(article.pot_tmp is not None, None)]
+            outcome += [(article.merged[lang].tmp is not None, article.merged[lang].stats)
+                        for lang in langs]  # fmt: skip
+        else:
+            outcome = _stage(project, article, langs, glossary)
+        ledger.add(article, outcome)
+
     with progress(todo, "Reading articles") as items:
         if workers > 1:
             _FORK_STATE.update(project=project, langs=langs, glossary=glossary,
@@ -822,70 +1131,61 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
                 from transflow.processes import fork_pool
 
                 with _worker_gc(), fork_pool(workers) as pool:
-                    work = [spill.take(project, a) for a in
-                            pool.imap(_process_in_worker, items, chunksize=8)]  # fmt: skip
+                    for article in pool.imap(_process_in_worker, items, chunksize=8):
+                        take(article)
             finally:
                 _FORK_STATE.clear()
         else:
-            work = [spill.take(project, _process(project, slug, langs, glossary, memories, dry))
-                    for slug in items]  # fmt: skip
+            for slug in items:
+                take(_process(project, slug, langs, glossary, memories, dry))
     if not dry:
         # Most of the project about to be rewritten (a cold run): the memory's rebuild from
         # what the merges taught starts now, beside the writing below (`SqliteMemory.prefill`).
-        memories.prefill(spill, sum(1 for article in work for merged in article.merged.values()
-                                    if merged.tmp is not None))  # fmt: skip
+        memories.prefill(spill, ledger.merged_changed)
     notes = tuple(memories.notes)
     if dry:
-        return _dry_report(project, articles, todo, work, langs, cache, stamped, notes,
+        return _dry_report(project, articles, todo, ledger, langs, cache, stamped, notes,
                            memories)  # fmt: skip
     # 2. Write what changed.
-    results: list[FileResult] = []
-    with progress(work, "Writing catalogues") as items:
-        for article in items:
-            pot_path = project.pot_path(article.slug)
-            changed = article.pot_tmp is not None
-            if article.pot_tmp is not None:
-                article.staged.append(_Staged(os.fspath(pot_path), article.pot_tmp,
-                                              file_stamp(pot_path)))  # fmt: skip
-            results.append(FileResult(project.relative(pot_path), changed))
-            for lang in langs:
-                results.append(_write_po(project, article, lang, glossary))
-    _commit(project, work, glossary)
-    # What the workers sent back is spent: freed before the memory learns (in a child
-    # forked from this process, which then starts smaller and reuses the freed space).
-    work.clear()
+    _commit(project, ledger, glossary)
     for slug in todo:
         cache.record(slug, stamped(slug))
-    # (A count: the memory needs no more, and 20,000 paths were ~4 MB of this process.)
-    written = sum(1 for r in results if r.written and r.stats)
     # The memory learns what this run wrote now, so that the next run (a one-article edit
     # after a migration, say) does not re-read every catalogue this one rewrote.
-    memories.settle(cache, todo, written, spill)
+    memories.settle(cache, todo, ledger.written_pos, spill)
     cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
-                         files=tuple(results), languages=langs, notes=notes)
+                         files=ledger.files(), languages=langs, notes=notes)
 
 
-def _dry_report(project: Project, articles: list[str], todo: list[str], work: list[_Article],
+def _stage(project: Project, article: _Article, langs: tuple[str, ...],
+           glossary: Any) -> list[tuple[bool, MergeStats | None]]:  # fmt: skip
+    """Stage an article's files for the commit (`article.staged`); for each file (its template,
+    then each language's PO) whether it is written, and the merge's counts."""
+    if article.pot_tmp is not None:
+        # (A template is extract's own output: replaced at commit whatever its stamp.)
+        article.staged.append(_Staged(os.fspath(project.pot_path(article.slug)), article.pot_tmp,
+                                      None))  # fmt: skip
+    outcome: list[tuple[bool, MergeStats | None]] = [(article.pot_tmp is not None, None)]
+    for lang in langs:
+        outcome.append(_write_po(project, article, lang, glossary))
+    return outcome
+
+
+def _dry_report(project: Project, articles: list[str], todo: list[str], ledger: _Ledger,
                 langs: tuple[str, ...], cache: _Cache, stamped: Any,
                 notes: tuple[str, ...], memories: _Memories) -> ExtractReport:  # fmt: skip
     """`--check`: the files extract would change; articles that would not change are fresh."""
-    results: list[FileResult] = []
     recorded: list[str] = []
-    for article in work:
-        pot = FileResult(project.relative(project.pot_path(article.slug)),
-                         article.pot_tmp is not None)  # fmt: skip
-        pos = [FileResult(project.relative(project.po_path(lang, article.slug)),
-                          article.merged[lang].tmp is not None, article.merged[lang].stats)
-               for lang in langs]  # fmt: skip
-        results += [pot, *pos]
-        if not any(r.written for r in (pot, *pos)):
-            cache.record(article.slug, stamped(article.slug))
-            recorded.append(article.slug)
+    width = ledger.width
+    for i, slug in enumerate(todo):
+        if not any(ledger.written(i * width + k) for k in range(width)):
+            cache.record(slug, stamped(slug))
+            recorded.append(slug)
     memories.settle(cache, recorded, 0)
     cache.save()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
-                         files=tuple(results), languages=langs, notes=notes, checked=True)
+                         files=ledger.files(), languages=langs, notes=notes, checked=True)
 
 
 def _has_new_entries(template: polib.POFile, old: polib.POFile | None) -> bool:
@@ -896,59 +1196,62 @@ def _has_new_entries(template: polib.POFile, old: polib.POFile | None) -> bool:
     return any((t.msgctxt, t.msgid) not in known for t in template)
 
 
-def _commit(project: Project, work: list[_Article], glossary: Any) -> None:
+def _commit(project: Project, work: _Ledger, glossary: Any) -> None:
     """Replace every staged file (the temporaries were written while merging): sync, rename.
 
     A few files are fsynced one by one; thousands (a cold run) with one `os.sync`. A crash
     before the renames leaves every file as it was. A PO saved by someone in the meantime is
     merged again rather than replaced.
     """
-    temps = [(article, item, item.tmp) for article in work for item in article.staged]
-    if not temps:
+    if not work.staged:
         return
+    few = work.staged <= FSYNC_MAX_FILES
+    renamed = False
     try:
-        if len(temps) <= FSYNC_MAX_FILES:
-            for _, _, tmp in temps:
-                _sync(tmp)
+        if few:
+            for _, item in work.staged_files():
+                _sync(item.tmp)
         else:
             os.sync()
 
-        def rename(entry: tuple[_Article, _Staged, str]) -> tuple[_Article, _Staged] | None:
-            article, item, tmp = entry
+        def rename(entry: tuple[int, _Staged]) -> tuple[int, _Staged] | None:
+            item = entry[1]
             if item.lang is None:  # a template: extract's own output
-                os.replace(tmp, item.path)
+                os.replace(item.tmp, item.path)
                 return None
             if file_stamp(Path(item.path)) != item.expect:
-                os.unlink(tmp)  # saved meanwhile: merged again below, from the new content
-                return article, item
+                os.unlink(item.tmp)  # saved meanwhile: merged again below, from the new content
+                return entry
             # Exchanged atomically and compared (Linux): a save landing after the stamp
             # check is put back and merged again below; it is never overwritten.
-            if replace_if_unchanged(tmp, Path(item.path), item.digest,
+            if replace_if_unchanged(item.tmp, Path(item.path), item.digest,
                                     digest=_digest) is not None:  # fmt: skip
-                return article, item
+                return entry
             return None
 
-        if len(temps) <= FSYNC_MAX_FILES:  # (a few: threads would cost more than they save)
-            conflicts = [c for c in map(rename, temps) if c is not None]
+        if few:  # (a few: threads would cost more than they save)
+            conflicts = [c for c in map(rename, work.staged_files()) if c is not None]
         else:
+            import itertools
             from concurrent.futures import ThreadPoolExecutor
 
             # Replacing a file waits on the journal; many renames at once share the waits.
             # (In slices: `map` makes every future at once, ~2 KB each: 30,000 of them at
             # 10,000 articles were 60 MB of this process.)
             conflicts = []
+            staged = work.staged_files()
             with ThreadPoolExecutor(RENAME_THREADS) as pool:
-                for start in range(0, len(temps), RENAME_SLICE):
-                    conflicts += [c for c in pool.map(rename, temps[start : start + RENAME_SLICE])
-                                  if c is not None]  # fmt: skip
-        temps = []
-        for article, item in conflicts:
-            if item.lang is not None:
-                _write_po(project, article, item.lang, glossary, direct=True)
+                while chunk := list(itertools.islice(staged, RENAME_SLICE)):
+                    conflicts += [c for c in pool.map(rename, chunk) if c is not None]
+        renamed = True
+        for i, item in conflicts:
+            assert item.lang is not None
+            _write_po(project, work.article(i, item.lang), item.lang, glossary, direct=True)
     finally:
-        for _, _, tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        if not renamed:  # (those renamed are gone: only the others are deleted)
+            for _, item in work.staged_files():
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(item.tmp)
 
 
 def _sync(path: str) -> None:
@@ -962,8 +1265,9 @@ def _sync(path: str) -> None:
 
 def _write_po(
     project: Project, article: _Article, lang: str, glossary: Any, *, direct: bool = False
-) -> FileResult:
-    """Stage (or with `direct`, write) one merged PO, re-merging first if it was saved meanwhile."""
+) -> tuple[bool, MergeStats]:
+    """Stage (or with `direct`, write) one merged PO, re-merging first if it was saved meanwhile;
+    whether it is written, and the merge's counts."""
     from transflow.catalog import catalog_bytes, merge_catalog, parse_catalog
 
     merged = article.merged[lang]
@@ -978,7 +1282,7 @@ def _write_po(
             # in a cold run). The commit compares what it replaces with `digest`, so a save
             # that kept size and time is merged again there, never overwritten.
             article.staged.append(_Staged(os.fspath(path), tmp, now, lang, digest))
-            return FileResult(project.relative(path), True, stats)
+            return True, stats
         current = None
         if now is not None:
             try:
@@ -990,21 +1294,26 @@ def _write_po(
         if now == stamp and now_digest == digest and (data is not None or not direct):
             if data is None:
                 if tmp is None:
-                    return FileResult(project.relative(path), False, stats)
+                    return False, stats
                 article.staged.append(_Staged(os.fspath(path), tmp, now, lang, now_digest))
-                return FileResult(project.relative(path), True, stats)
+                return True, stats
             if current == data:
-                return FileResult(project.relative(path), False, stats)
+                return False, stats
             if not direct:
                 article.staged.append(_Staged(os.fspath(path), _spill(path, data), now, lang,
                                               now_digest))  # fmt: skip
-                return FileResult(project.relative(path), True, stats)
+                return True, stats
             staged = _spill(path, data)
             _sync(staged)
             if replace_if_unchanged(staged, path, now_digest, digest=_digest) is None:
-                return FileResult(project.relative(path), True, stats)
+                return True, stats
             continue  # saved yet again in the meantime: merge once more from that save
         # Changed on disk since we read it: merge again from what the translator saved.
+        if tmp is not None and not direct:
+            # (The first merge's temporary is not used now: deleted, not left in locales/.)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            tmp = None
         try:
             fresh = parse_catalog(current, path) if current is not None else None
         except TransflowError as e:
