@@ -183,3 +183,21 @@ def test_a_refresh_meets_moved_gone_and_touched_catalogues_as_before(
     assert tables(fresh)[3] == [row for row in tables(memory)[3] if row[1]]
     for lang, msgid in queries(reference(there), 80, seed=5):
         assert fresh.lookup(lang, msgid) == memory.lookup(lang, msgid)
+
+
+@needs_generator
+def test_a_cold_fill_leaves_one_index_segment_and_the_same_answers(
+        newsroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811  # fmt: skip
+    # (FTS5 flushes its pending terms as it goes; the fill merges what it flushed into one
+    # segment, so a lookup reads each term's posting list once.)
+    root = tmp_path / "locales"
+    subprocess.run(["cp", "-a", str(newsroom / "locales"), str(root)], check=True)
+    cats = catalogues_of(root)
+    monkeypatch.setattr("transflow.memory.BULK_MIN_READS", 1)
+    monkeypatch.setattr("transflow.memory.WINNER_MIN_PAIRS", 2)
+    memory = SqliteMemory(tmp_path / DB_FILE)
+    memory.refresh(cats)
+    assert memory.con.execute("SELECT count(DISTINCT segid) FROM words_idx").fetchone()[0] == 1
+    assert assert_same_answers(memory, cats) > 20
+    assert memory.con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    memory.con.execute("INSERT INTO words (words) VALUES ('integrity-check')")  # (raises if bad)

@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--trace", action="store_true")
     ap.add_argument("--every", type=float, default=0.02)
     ap.add_argument("--series", type=float, default=2.0)
+    ap.add_argument("--keep", help="copy the filled database to this path")
     ap.add_argument("--set", action="append", default=[],
                     help="NAME=INT: a constant of transflow.memory set for this run")
     ap.add_argument("--snap-at", type=int, default=0, help="with --trace: snapshot at the Kth catalogue")
@@ -106,6 +107,10 @@ def main() -> None:
         memory = SqliteMemory(Path(tmp) / "memory.sqlite3")
         stats = memory.refresh(wanted)
         memory.close()
+        if args.keep:
+            import shutil
+
+            shutil.copyfile(Path(tmp) / "memory.sqlite3", args.keep)
         stop.set()
         watcher.join()
         wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
