@@ -893,11 +893,14 @@ class SqliteMemory:
                 con.execute("DELETE FROM df")
                 con.execute("INSERT INTO df SELECT term, doc FROM temp.vocab WHERE doc > 0")
             if empty:
-                # The fill flushed the word index segment by segment (8 at 10,000 articles): a
-                # term's posting list is then read from each. Merged into one (0.5 s of CPU at
-                # 10,000 articles), the three-word `AND` queries of the lookups cost a quarter
-                # less and a lookup ~8 % (~5 % at 2,000). The same index content.
-                con.execute("INSERT INTO words (words) VALUES ('optimize')")
+                if self._hints is None:
+                    # The fill flushed the word index segment by segment (8 at 10,000 articles):
+                    # a term's posting list is then read from each. Merged into one (0.5 s of
+                    # CPU at 10,000 articles), the three-word `AND` queries of the lookups cost
+                    # a quarter less and a lookup ~8 % (~5 % at 2,000). The same index content.
+                    # (Not when learning what a run wrote, as the winners: the merge grew the
+                    # rebuild child by ~2.5 MB at 10,000 articles, for runs that look up little.)
+                    con.execute("INSERT INTO words (words) VALUES ('optimize')")
                 con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")  # (for this process's lookups)
             con.execute("COMMIT")
         except BaseException:
