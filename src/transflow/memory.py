@@ -210,6 +210,99 @@ class RefreshStats:
     notes: list[str] = field(default_factory=list)
 
 
+# A stamp's inode is unsigned 64-bit; `_ToRead` keeps stamps in signed 64-bit integers.
+_INO_WRAP = 1 << 64
+
+
+class _ToRead:
+    """The catalogues a refresh is to read, in compact columns, in the order added.
+
+    At 10,000 articles a cold refresh reads 20,000 catalogues: a list of (catalogue, stat
+    result, database row) tuples was ~15 MB of the refresh process, and of each reader
+    process forked from it. Here: the catalogues (the caller's tuples), their stamps and row
+    ids as 64-bit integers, and the recorded digests as 16 bytes each.
+    """
+
+    __slots__ = ("cats", "stamps", "ids", "digests")
+
+    def __init__(self) -> None:
+        self.cats: list[Catalogue] = []
+        self.stamps = array("q")  # size, mtime, ctime, inode (wrapped); size -1: no stamp
+        self.ids = array("q")  # the catalogue's row id (rowids start at 1), 0: no row
+        self.digests: list[bytes | None] = []  # the row's digest (16 bytes), None: none
+
+    def __len__(self) -> int:
+        return len(self.cats)
+
+    def add(self, cat: Catalogue, st: os.stat_result | None,
+            row: tuple[Any, ...] | None) -> None:  # fmt: skip
+        """Add a catalogue, its stamp now (None: unknown), and its row (None: new to the memory)."""
+        self.cats.append(cat)
+        if st is None:
+            self.stamps.extend((-1, 0, 0, 0))
+        else:
+            size, mtime, ctime, ino = _stamp(st)
+            self.stamps.extend((size, mtime, ctime, ino - _INO_WRAP if ino >= 1 << 63 else ino))
+        self.ids.append(row[0] if row is not None else 0)
+        digest = row[8] if row is not None else None
+        packed: bytes | None = None
+        if isinstance(digest, str) and len(digest) == 32:
+            with contextlib.suppress(ValueError):
+                packed = bytes.fromhex(digest)
+        # (Any other recorded value equals no digest a read works out: as good as none.)
+        self.digests.append(packed)
+
+    def stamp(self, i: int) -> tuple[int | None, ...]:
+        """The `i`th catalogue's stamp as the database records it (Nones: unknown)."""
+        size, mtime, ctime, ino = self.stamps[4 * i : 4 * i + 4]
+        if size < 0:
+            return _NO_STAMP
+        return size, mtime, ctime, ino + _INO_WRAP if ino < 0 else ino
+
+    def digest(self, i: int) -> str | None:
+        """The `i`th catalogue's recorded digest (hex), None when the memory has none."""
+        packed = self.digests[i]
+        return packed.hex() if packed is not None else None
+
+    def in_memory_order(self) -> _ToRead:
+        """The same catalogues by language, then order key (itself when they already are)."""
+        cats = self.cats
+        if all((a[0], a[2]) <= (b[0], b[2])
+               for a, b in zip(cats, itertools.islice(cats, 1, None), strict=False)):  # fmt: skip
+            return self
+        order = sorted(range(len(cats)), key=lambda i: (cats[i][0], cats[i][2]))
+        out = _ToRead()
+        out.cats = [cats[i] for i in order]
+        for i in order:
+            out.stamps.extend(self.stamps[4 * i : 4 * i + 4])
+        out.ids = array("q", (self.ids[i] for i in order))
+        out.digests = [self.digests[i] for i in order]
+        return out
+
+
+class _Jobs(Sequence["Job"]):
+    """`_ToRead`'s read jobs (path, recorded digest, language), made when asked for."""
+
+    def __init__(self, to_read: _ToRead) -> None:
+        self.to_read = to_read
+
+    def __len__(self) -> int:
+        return len(self.to_read)
+
+    def _job(self, i: int) -> Job:
+        cat = self.to_read.cats[i]
+        return cat[1], self.to_read.digest(i), cat[0]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._job(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._job(index)
+
+
 class SqliteMemory:
     """The translation memory of a project's languages, in one SQLite file.
 
@@ -664,47 +757,57 @@ class SqliteMemory:
         # (A number, not a set of ids: a cold memory of 10,000 articles creates 600,000.)
         self._first_new = self._next_mid
         columns = "id, path, lang, ord, size, mtime, ctime, ino, digest, checked"
-        if self._partial:
-            # Only these catalogues (what a run just wrote): the others are neither looked at
-            # nor taken for gone.
-            known: dict[str, tuple[Any, ...]] = {}
-            paths = [cat[1] for cat in wanted]
-            for start in range(0, len(paths), 500):
-                part = paths[start : start + 500]
-                known.update((row[1], row) for row in con.execute(
-                    f"SELECT {columns} FROM catalogs WHERE path IN ({','.join('?' * len(part))})",
-                    part))  # fmt: skip
-        else:
-            known = {row[1]: row for row in con.execute(f"SELECT {columns} FROM catalogs")}
-        known_any = bool(known) or self._first_new > 1
+        any_row = con.execute("SELECT EXISTS (SELECT 1 FROM catalogs)").fetchone()[0] == 1
+        # The ids of the rows met so far. Only what is to be read is kept (`_ToRead`), not every
+        # row: the rows and stat results of 20,000 catalogues were ~25 MB of a refresh process
+        # (and of the readers forked from it).
+        matched: set[int] = set()
+        found_any = False
         now = time.time_ns()
-        to_read: list[tuple[Catalogue, os.stat_result | None, tuple[Any, ...] | None]] = []
-        gone: list[tuple[Any, ...]] = []
-        for cat in wanted:
-            stats.stat += 1
-            row = known.pop(cat[1], None)
-            if row is not None and (row[2], row[3]) != (cat[0], cat[2]):
-                gone.append(row)  # the same path in another role: start it afresh
-                row = None
-            st = seen.get(cat[1])  # (taken moments ago by extract's own freshness check)
-            if self._trusting and self._hints is not None and cat[1] in self._hints:
-                to_read.append((cat, None, row))  # (not on disk yet: stamped later)
-                continue
-            if st is None:
-                try:
-                    st = os.stat(cat[1])
-                except OSError:
-                    st = None
-            if st is None or not stat.S_ISREG(st.st_mode):
+        to_read = _ToRead()
+        gone: list[int] = []  # ids of the catalogues whose pairs go
+        trusted = self._hints if self._trusting else None
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            rows = {row[1]: row for row in con.execute(
+                f"SELECT {columns} FROM catalogs WHERE path IN ({','.join('?' * len(part))})",
+                [cat[1] for cat in part])}  # fmt: skip
+            for cat in part:
+                stats.stat += 1
+                row = rows.pop(cat[1], None)
                 if row is not None:
-                    gone.append(row)
-                continue
-            if (row is not None and (row[4], row[5], row[6], row[7]) == _stamp(st)
-                    and st.st_ctime_ns < row[9] - RACY_WINDOW_NS):
-                continue
-            to_read.append((cat, st, row))
-        if not self._partial:
-            gone += known.values()  # no longer wanted (article deleted, language dropped)
+                    found_any = True
+                    if row[0] in matched:
+                        row = None  # (a path listed twice: the second is new, as it always was)
+                    else:
+                        matched.add(row[0])
+                if row is not None and (row[2], row[3]) != (cat[0], cat[2]):
+                    gone.append(row[0])  # the same path in another role: start it afresh
+                    row = None
+                if trusted is not None and cat[1] in trusted:
+                    to_read.add(cat, None, row)  # (not on disk yet: stamped later)
+                    continue
+                st = seen.get(cat[1])  # (taken moments ago by extract's own freshness check)
+                if st is None:
+                    try:
+                        st = os.stat(cat[1])
+                    except OSError:
+                        st = None
+                if st is None or not stat.S_ISREG(st.st_mode):
+                    if row is not None:
+                        gone.append(row[0])
+                    continue
+                if (row is not None and (row[4], row[5], row[6], row[7]) == _stamp(st)
+                        and st.st_ctime_ns < row[9] - RACY_WINDOW_NS):  # fmt: skip
+                    continue
+                to_read.add(cat, st, row)
+        # (Partial: only the listed catalogues were looked at, the others are not gone.)
+        known_any = (found_any if self._partial else any_row) or self._first_new > 1
+        if not self._partial and any_row:
+            # No longer wanted (article deleted, language dropped): every row not met.
+            gone += [cat_id for (cat_id,) in con.execute("SELECT id FROM catalogs")
+                     if cat_id not in matched]  # fmt: skip
+        del matched
         if not to_read and not gone:
             return stats
         stats.read = len(to_read)
@@ -713,11 +816,11 @@ class SqliteMemory:
         # catalogue's slot is chosen between neighbours already in place. Catalogues are read
         # (in workers when there are many) while the transaction inserts: one at a time in
         # this process, so memory stays flat however many catalogues changed.
-        to_read.sort(key=lambda t: (t[0][0], t[0][2]))
+        to_read = to_read.in_memory_order()
         # Many catalogues to parse (a cold memory): document frequencies are counted once at
         # the end from the index itself instead of updated msgid by msgid.
         self._bulk = len(to_read) >= BULK_MIN_READS
-        jobs = [(cat[1], row[8] if row is not None else None, cat[0]) for cat, _, row in to_read]
+        jobs = _Jobs(to_read)
         # A bigger page cache while writing: inserts into the hash index land anywhere.
         con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")
         con.execute("BEGIN IMMEDIATE")
@@ -733,35 +836,37 @@ class SqliteMemory:
                 con.execute("DROP INDEX pairs_mid")
                 self._last_slot = {}  # (catalogues come in article order: `_allocate`)
             touched: set[int] = set()
-            for row in gone:
-                touched |= self._drop_pairs(row[0])
-                con.execute("DELETE FROM catalogs WHERE id = ?", (row[0],))
+            for cat_id in gone:
+                touched |= self._drop_pairs(cat_id)
+                con.execute("DELETE FROM catalogs WHERE id = ?", (cat_id,))
             with _reads(jobs, self._hints, trusting=self._trusting,
                         threads=self._stamping) as reads:  # fmt: skip
-                for (cat, st, row), (digest, pairs, derived) in zip(to_read, reads,
-                                                                     strict=True):  # fmt: skip
+                for i, (digest, pairs, derived) in zip(range(len(to_read)), reads,
+                                                       strict=True):  # fmt: skip
+                    cat = to_read.cats[i]
+                    row_id = to_read.ids[i]  # (0: a catalogue the memory has no row for)
                     # (No stamp: the next refresh reads it again; `_prefill_child` then does.)
-                    record = (*(_stamp(st) if st is not None else _NO_STAMP), digest, now)
-                    if row is not None and (pairs is None or self._same_pairs(row[0], pairs)):
+                    record = (*to_read.stamp(i), digest, now)
+                    if row_id and (pairs is None or self._same_pairs(row_id, pairs)):
                         # Same bytes, or what the memory learns from them is the same (a new
                         # untranslated or fuzzy entry): a new stamp only, no key moves.
                         con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
-                                    " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
+                                    " digest=?, checked=? WHERE id=?", (*record, row_id))  # fmt: skip
                         continue
                     stats.parsed += 1
-                    if row is not None:
-                        touched |= self._drop_pairs(row[0])
+                    if row_id:
+                        touched |= self._drop_pairs(row_id)
                         con.execute("UPDATE catalogs SET size=?, mtime=?, ctime=?, ino=?,"
-                                    " digest=?, checked=? WHERE id=?", (*record, row[0]))  # fmt: skip
-                        cat_id = row[0]
+                                    " digest=?, checked=? WHERE id=?", (*record, row_id))  # fmt: skip
+                        cat_id = row_id
                         base = con.execute("SELECT base FROM catalogs WHERE id = ?",
                                            (cat_id,)).fetchone()[0]  # fmt: skip
                     else:
                         base = self._allocate(cat[0], cat[2])
-                        cat_id = con.execute(
+                        cat_id = int(con.execute(
                             "INSERT INTO catalogs (path, lang, ord, base, size, mtime, ctime, ino,"
                             " digest, checked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (cat[1], cat[0], cat[2], base, *record)).lastrowid  # fmt: skip
+                            (cat[1], cat[0], cat[2], base, *record)).lastrowid or 0)  # fmt: skip
                     touched |= self._add_pairs(cat[0], base, cat_id, pairs or [], derived)
             self._settle(touched)
             mids = sorted(touched)  # (their pairs changed: a recorded winner no longer holds)
@@ -770,6 +875,9 @@ class SqliteMemory:
                 con.execute(f"DELETE FROM winners WHERE mid IN ({','.join('?' * len(chunk))})",
                             chunk)  # fmt: skip
             if empty:
+                # (The sorter that builds the index takes as much memory as the page cache is
+                # allowed: the smallest it uses anyway, ~1 MB, costs no time here.)
+                con.execute(f"PRAGMA cache_size = -{SORT_CACHE_KB}")
                 con.execute("CREATE INDEX pairs_mid ON pairs (mid)")
                 if self._hints is None:
                     # (Not when learning what a run wrote: that memory serves the next runs,
@@ -784,6 +892,16 @@ class SqliteMemory:
                             " USING fts5vocab (main, words, 'row')")  # fmt: skip
                 con.execute("DELETE FROM df")
                 con.execute("INSERT INTO df SELECT term, doc FROM temp.vocab WHERE doc > 0")
+            if empty:
+                if self._hints is None:
+                    # The fill flushed the word index segment by segment (8 at 10,000 articles):
+                    # a term's posting list is then read from each. Merged into one (0.5 s of
+                    # CPU at 10,000 articles), the three-word `AND` queries of the lookups cost
+                    # a quarter less and a lookup ~8 % (~5 % at 2,000). The same index content.
+                    # (Not when learning what a run wrote, as the winners: the merge grew the
+                    # rebuild child by ~2.5 MB at 10,000 articles, for runs that look up little.)
+                    con.execute("INSERT INTO words (words) VALUES ('optimize')")
+                con.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KB}")  # (for this process's lookups)
             con.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -1319,7 +1437,13 @@ def _read_derived(job: Job) -> Read:
     if not pairs:
         return digest, pairs, None
     lang = job[2]
-    sent = _SENT.setdefault(lang, set())
+    sent = _SENT.get(lang)
+    if sent is None:
+        # (A refresh reads the catalogues language by language: the previous language's
+        # msgids are not met again; its set was ~2 MB of each reader at 10,000 articles.)
+        _SENT.clear()
+        _SENT_WORDS.clear()
+        sent = _SENT[lang] = set()
     if len(sent) >= SENT_MAX:
         sent.clear()
     known = _SENT_WORDS.setdefault(lang, {})
@@ -1368,7 +1492,7 @@ def _read_hinted(job: Job, hints: Hints) -> Read:
 
 
 @contextlib.contextmanager
-def _reads(jobs: list[Job], hints: Hints | None = None, *, trusting: bool = False,
+def _reads(jobs: Sequence[Job], hints: Hints | None = None, *, trusting: bool = False,
            threads: bool = False) -> Iterator[Iterator[Read]]:  # fmt: skip
     """`_read_one` of every job, in order, in worker processes when there are many.
 
@@ -1414,15 +1538,17 @@ def _reads(jobs: list[Job], hints: Hints | None = None, *, trusting: bool = Fals
 
 TERM_MEMO_MAX = 100_000  # words whose term a refresh remembers (per language), then emptied
 # SQLite page cache of a refresh (the default is 2 MB). 16 MB grew a cold refresh of 10,000
-# articles by 24 MB more than 4 MB did, for the same CPU time (the pages it re-reads come from
-# the operating system's cache).
-WRITE_CACHE_KB = 4_000
+# articles by 24 MB more than 4 MB did, and 4 MB by 2 MB more than 2 MB, for the same CPU time
+# (the pages it re-reads come from the operating system's cache).
+WRITE_CACHE_KB = 2_000
+SORT_CACHE_KB = 1_000  # ... and while a cold fill builds `pairs_mid` and the winners
 # Catalogues read ahead of the inserts (bounds what waits in memory: two windows of parsed
-# pairs, ~70 KB a catalogue in a newsroom; 128 were ~18 MB of the refresh process).
-READ_WINDOW = 32
+# pairs, ~70 KB a catalogue in a newsroom; 128 were ~18 MB of the refresh process, 32 1.5 MB
+# more than 16, for the same time).
+READ_WINDOW = 16
 
 
-def _read_ahead(pool: Any, jobs: list[Job]) -> Iterator[Read]:
+def _read_ahead(pool: Any, jobs: Sequence[Job]) -> Iterator[Read]:
     """`_read_one` of every job by a thread pool, in order, `READ_WINDOW` jobs ahead."""
     from collections import deque
 
@@ -1436,20 +1562,23 @@ def _read_ahead(pool: Any, jobs: list[Job]) -> Iterator[Read]:
         yield future.result()
 
 
-def _windowed(pool: Any, jobs: list[Job]) -> Iterator[Read]:
+def _windowed(pool: Any, jobs: Sequence[Job]) -> Iterator[Read]:
     """The pool's results in order, one window read ahead while the previous is consumed.
 
     (A window is dispatched only once the previous one is done, and each reader takes its
     chunks in order: what one reader sends, the writer meets in the order it was sent, which
-    `_read_derived` relies on.)
+    `_read_derived` relies on. Each window's jobs are made when it is dispatched.)
     """
-    windows = [jobs[i : i + READ_WINDOW] for i in range(0, len(jobs), READ_WINDOW)]
-    pending = pool.map_async(_read_derived, windows[0], chunksize=8) if windows else None
-    for i in range(len(windows)):
+    starts = range(0, len(jobs), READ_WINDOW)
+    pending = (pool.map_async(_read_derived, jobs[: READ_WINDOW], chunksize=8)
+               if starts else None)  # fmt: skip
+    for start in starts:
         assert pending is not None
         results = pending.get()
-        pending = (pool.map_async(_read_derived, windows[i + 1], chunksize=8)
-                   if i + 1 < len(windows) else None)  # fmt: skip
+        following = start + READ_WINDOW
+        pending = (pool.map_async(_read_derived, jobs[following : following + READ_WINDOW],
+                                  chunksize=8)
+                   if following < len(jobs) else None)  # fmt: skip
         yield from results
 
 
