@@ -27,20 +27,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
-from tree_peak import _children, _hwm, _status_kb  # noqa: E402  (the same /proc walk)
+from tree_peak import _children, _cpu, _hwm, _status_kb  # noqa: E402  (the same /proc walk)
 
 
 def _rss(pid: int) -> int:
     return _status_kb(pid, "VmRSS") or 0
-
-
-def _cpu(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -52,6 +52,16 @@ def _hwm(pid: int) -> int | None:
     return _status_kb(pid, "VmHWM")
 
 
+def _cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) process `pid` has used so far; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     """Run the command, sample its tree, print the per-process peaks."""
     args = sys.argv[1:]
