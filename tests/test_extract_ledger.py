@@ -211,12 +211,19 @@ def test_a_save_during_the_run_leaves_no_temporary_behind(
 
 
 def test_the_catalogues_listed_as_read_are_the_memorys_list(project: Project) -> None:
-    from transflow.memory import project_catalogues
+    from transflow.memory import MEMORY_FILE_ORDER, memory_file, project_catalogues
 
     for slugs in (["a", "b", "sub/c"], [], ["a"]):
         for langs in (("ka", "ru"), ("ru",)):
-            made = extract_mod._Catalogues(project, langs, slugs)
-            expected = project_catalogues(project, langs, slugs)
+            made = project_catalogues(project, langs, slugs)
+            # (The list the memory was filled from: language, then each article, then the
+            # language's memory file, met as if its slug sorted last.)
+            expected = []
+            for lang in langs:
+                expected += [(lang, f"{project.locales_dir}/{lang}/{slug}.po", slug)
+                             for slug in slugs]
+                expected.append((lang, str(memory_file(project.locales_dir, lang)),
+                                 MEMORY_FILE_ORDER))
             assert list(made) == expected and len(made) == len(expected)
             assert [made[i] for i in range(len(made))] == expected
             assert made[-1] == expected[-1] and made[1:3] == expected[1:3]

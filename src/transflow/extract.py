@@ -656,13 +656,12 @@ class _Memories:
         return self.articles
 
     def _catalogues_of(self, slugs: list[str]) -> list[tuple[str, str, str]]:
-        """`memory.project_catalogues` of these articles (and the memory files), made as read.
+        """`memory.project_catalogues` of these articles (and the memory files), made as read."""
+        from transflow.memory import project_catalogues
 
-        (As a list, 20,000 tuples and paths were ~5 MB of this process at 10,000 articles,
-        held to the end of the run by the memory and inherited by every article worker.)
-        """
         # (A sequence, not a list: the memory only takes its length and iterates over it.)
-        return cast("list[tuple[str, str, str]]", _Catalogues(self.project, self.langs, slugs))
+        return cast("list[tuple[str, str, str]]", project_catalogues(self.project, self.langs,
+                                                                     slugs))
 
     def get(self, lang: str) -> MemoryLike:
         """The language's memory (the database refreshed now if it was not yet)."""
@@ -735,42 +734,6 @@ class _Memories:
             self._prefill = None
         if self.memory is not None:
             self.memory.close()
-
-
-class _Catalogues(Sequence[tuple[str, str, str]]):
-    """`memory.project_catalogues(project, langs, slugs)`, each item made when it is read."""
-
-    def __init__(self, project: Project, langs: tuple[str, ...], slugs: list[str]) -> None:
-        from transflow.memory import MEMORY_FILE_ORDER, memory_file
-
-        locales = os.fspath(project.locales_dir)
-        self._slugs = slugs
-        self._langs = [(lang, os.path.join(locales, lang),
-                        (lang, os.fspath(memory_file(project.locales_dir, lang)), MEMORY_FILE_ORDER))
-                       for lang in langs]  # fmt: skip
-
-    def __len__(self) -> int:
-        return len(self._langs) * (len(self._slugs) + 1)
-
-    def __getitem__(self, i: Any) -> Any:  # (a slice: a list of them)
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        lang, base, memory_file = self._langs[i // (len(self._slugs) + 1)]
-        j = i % (len(self._slugs) + 1)
-        if j == len(self._slugs):
-            return memory_file
-        slug = self._slugs[j]
-        return (lang, f"{base}/{slug}.po", slug)
-
-    def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        for lang, base, memory_file in self._langs:
-            for slug in self._slugs:
-                yield (lang, f"{base}/{slug}.po", slug)
-            yield memory_file
 
 
 @dataclass(frozen=True, slots=True)
