@@ -252,7 +252,7 @@ class _Ledger:
                 flags |= _HAS_STAMP
             if digest is not None:
                 flags |= _HAS_DIGEST
-            counts = [getattr(stats, name) for name in _STATS] if stats is not None else [0] * 6
+            counts = [getattr(stats, name) for name in _STATS] if stats is not None else [0] * len(_STATS)
             if k:
                 self.totals = [a + b for a, b in zip(self.totals, counts, strict=True)]
             self._table += _SLOT.pack(flags, token or b"", *(stamp or (0, 0)),
