@@ -26,6 +26,7 @@ from transflow.files import (
     replace_if_unchanged,
     stage_file,
 )
+from transflow.lazyseq import LazySequence
 from transflow.progress import Progress, no_progress
 from transflow.project import Project
 
@@ -316,7 +317,7 @@ class _Ledger:
         return bool(self._table[slot * _SLOT.size] & _IS_WRITTEN)
 
 
-class _Files(Sequence[FileResult]):
+class _Files(LazySequence[FileResult]):
     """`ExtractReport.files` of a run: each `FileResult` made from the ledger when it is read;
     the counts the summary needs come from it without making any."""
 
@@ -332,21 +333,11 @@ class _Files(Sequence[FileResult]):
     def __len__(self) -> int:
         return self.ledger.count * self.ledger.width
 
-    def __getitem__(self, slot: Any) -> Any:  # (a slice: a list of them)
-        if isinstance(slot, slice):
-            return [self[s] for s in range(*slot.indices(len(self)))]
-        if slot < 0:
-            slot += len(self)
-        if not 0 <= slot < len(self):
-            raise IndexError(slot)
+    def _item(self, slot: int) -> FileResult:
         ledger = self.ledger
         i, k = divmod(slot, ledger.width)
         path = f"{self._heads[k]}{ledger.slugs[i]}{self._suffixes[k]}"
         return FileResult(path, ledger.written(slot), ledger.stats(slot))
-
-    def __iter__(self) -> Iterator[FileResult]:
-        for slot in range(len(self)):
-            yield self[slot]
 
     def written_count(self) -> int:
         """How many files are written."""

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from transflow import __version__
+from transflow.lazyseq import LazySequence
 
 DB_FILE = "memory.sqlite3"
 SCHEMA = 5  # bump when the tables or what a row means change
@@ -107,7 +108,7 @@ def project_catalogues(project: Any, langs: Iterable[str],
     return Catalogues(project, tuple(langs), slugs)
 
 
-class Catalogues(Sequence[Catalogue]):
+class Catalogues(LazySequence[Catalogue]):
     """`project_catalogues`: a sequence whose items are made when they are read.
 
     (As a list, 20,000 tuples and paths were ~5 MB of extract's parent at 10,000 articles,
@@ -124,13 +125,7 @@ class Catalogues(Sequence[Catalogue]):
     def __len__(self) -> int:
         return len(self._langs) * (len(self._slugs) + 1)
 
-    def __getitem__(self, i: Any) -> Any:  # (a slice: a list of them)
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int) -> Catalogue:
         lang, base, memory_file = self._langs[i // (len(self._slugs) + 1)]
         j = i % (len(self._slugs) + 1)
         if j == len(self._slugs):
@@ -138,7 +133,7 @@ class Catalogues(Sequence[Catalogue]):
         slug = self._slugs[j]
         return (lang, f"{base}/{slug}.po", slug)
 
-    def __iter__(self) -> Iterator[Catalogue]:
+    def __iter__(self) -> Iterator[Catalogue]:  # (faster than an `_item` each)
         for lang, base, memory_file in self._langs:
             for slug in self._slugs:
                 yield (lang, f"{base}/{slug}.po", slug)
@@ -312,7 +307,7 @@ class _ToRead:
         return out
 
 
-class _Jobs(Sequence["Job"]):
+class _Jobs(LazySequence["Job"]):
     """`_ToRead`'s read jobs (path, recorded digest, language), made when asked for."""
 
     def __init__(self, to_read: _ToRead) -> None:
@@ -321,18 +316,9 @@ class _Jobs(Sequence["Job"]):
     def __len__(self) -> int:
         return len(self.to_read)
 
-    def _job(self, i: int) -> Job:
+    def _item(self, i: int) -> Job:
         cat = self.to_read.cats[i]
         return cat[1], self.to_read.digest(i), cat[0]
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self._job(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._job(index)
 
 
 class SqliteMemory:
