@@ -1221,12 +1221,18 @@ class SqliteMemory:
         # rarest word first (when the rarest word has no more msgids than the candidates,
         # they are all candidates anyway), then each rare word's first msgids.
         keys: dict[int, int] = {}
+        together: array[int] | None = None
         if len(rare) > 1 and frequency[0][0] > MEMORY_CANDIDATES:
-            keys.update(zip(*first(" AND ".join(rare), keep=False), strict=True))
+            together, lengths = first(" AND ".join(rare), keep=False)
+            keys.update(zip(together, lengths, strict=True))
+        headed: set[int] = set()
         for query in rare:
             if len(keys) >= MEMORY_CANDIDATES:
                 break  # (the first `MEMORY_CANDIDATES` are chosen: no later one counts)
-            keys.update(zip(*first(query), strict=True))
+            head = first(query)
+            keys.update(zip(*head, strict=True))
+            if together is not None:
+                headed.update(head[0])
         # Only a candidate whose length lets `fuzz.ratio` reach the threshold can be the
         # answer (ratio <= 200 * min(a, b) / (a + b)): the others are never read nor scored.
         # The answer is the same: `extractOne` returns the first best of those at or above
@@ -1254,7 +1260,9 @@ class SqliteMemory:
                 for key, text in con.execute(
                         f"SELECT key, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
                         part):  # fmt: skip
-                    texts[key] = entries[key] = text
+                    entries[key] = text
+                    if together is None or key in headed:
+                        texts[key] = text
         # (Distinct keys are distinct msgids of the language: no text comes twice.)
         order = [key for key in chosen if key in entries]
         if not order:
