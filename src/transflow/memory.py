@@ -14,7 +14,8 @@ Its answers are `catalog.TranslationMemory`'s, by construction:
   near-copy of the query holds them all, however common each word is alone), then at most
   `MEMORY_CANDIDATES` of each word's msgids, in the order the in-memory memory would have met
   them (article order, then entry order), `MEMORY_CANDIDATES` in all, scored with
-  rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does.
+  rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does (a candidate whose length
+  cannot reach the threshold is neither read nor scored: it could never be the answer).
 
 The word index is an FTS5 table (contentless, `detail=none`: posting lists only) whose terms
 are the query words hex-encoded and prefixed with the language, so FTS5's tokenizer cannot
