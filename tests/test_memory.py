@@ -624,3 +624,70 @@ def test_an_isolated_refresh_that_fails_in_its_child_is_done_here(tmp_path: Path
     assert any("refreshing here" in note for note in notes)
     assert_same_answers(memory, cats)
     memory.close()
+
+
+# --- candidates read by length ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threshold", [75.0, 60.0, 90.5, 99.9])
+def test_length_bounds_keep_every_length_that_can_reach_the_threshold(threshold: float) -> None:
+    # `fuzz.ratio` of texts of lengths a and b is at most 200 * min(a, b) / (a + b): a
+    # candidate outside the bounds can never be the answer; one inside must never be left out.
+    from fractions import Fraction
+
+    from transflow.memory import _length_bounds
+
+    t = Fraction(threshold)
+    kept = left_out = 0
+    for size in range(1, 300):
+        low, high = _length_bounds(size, threshold)
+        for n in range(0, 700):
+            reachable = 200 * min(size, n) >= t * (size + n)
+            inside = low <= n <= high
+            if reachable:
+                assert inside, (size, n, low, high)
+            kept += inside
+            left_out += not inside
+    assert left_out > kept  # (and the bounds do leave most lengths out)
+
+
+def test_candidates_at_the_length_limits_are_scored_as_the_in_memory_memory_does(
+        tmp_path: Path) -> None:  # fmt: skip
+    # The query is 30 characters: a candidate that holds it and is 50 long scores exactly 75
+    # (the threshold), one 51 long cannot reach it; one of 18 of its characters in order
+    # scores exactly 75, one of 17 cannot. The lengths decide what is read and scored: the
+    # answers must still be the in-memory memory's, ties to the first met included.
+    query = "Zugdidi Poti tea, said council"
+    texts = {
+        "long-in": query + " and voted:tea",  # 44: inside
+        "long-limit": query + " and then voted tea.",  # 50: exactly 75
+        "long-out": query + " and then voted teas.",  # 51: cannot reach 75
+        "short-limit": "Zugdidi Poti tea c",  # 18: exactly 75
+        "short-out": "Zugdidi Poti teac",  # 17: 200 * 17 / 47 < 75
+    }
+    assert (len(query), len(texts["long-limit"]), len(texts["short-limit"])) == (30, 50, 18)
+    # (Common words, so that the query's three rarest are in every candidate.)
+    fillers = [f"The council said nothing new on day {i}" for i in range(6)]
+    for order in (["long-limit", "short-limit", "long-out", "short-out", "long-in"],
+                  ["short-limit", "long-limit", "short-out", "long-out"],
+                  ["short-out", "long-out", "short-limit"],
+                  ["long-out", "short-out", "long-limit"]):  # fmt: skip
+        root = tmp_path / "-".join(order)
+        cats = []
+        for i, text in enumerate(fillers + [texts[name] for name in order]):
+            path = root / "ru" / f"a{i}.po"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(po_text((text, f"Перевод {i}")), "utf-8")
+            cats.append(("ru", str(path), f"a{i}"))
+        memory = SqliteMemory(root / DB_FILE)
+        memory.refresh(cats)
+        ref = reference(cats)["ru"]
+        expected = ref.lookup(query)
+        # (The answer is the first met of those at 75, or the 44 long one when present.)
+        limit = next(name for name in order if name in ("long-limit", "short-limit", "long-in"))
+        want = "long-in" if "long-in" in order else limit
+        assert expected is not None and expected[0] == texts[want], (order, expected)
+        assert memory.lookup("ru", query) == expected, order
+        for probe in (query + "!", query[:-1], texts["short-limit"], texts["long-out"]):
+            assert memory.lookup("ru", probe) == ref.lookup(probe), (order, probe)
+        memory.close()

@@ -14,7 +14,8 @@ Its answers are `catalog.TranslationMemory`'s, by construction:
   near-copy of the query holds them all, however common each word is alone), then at most
   `MEMORY_CANDIDATES` of each word's msgids, in the order the in-memory memory would have met
   them (article order, then entry order), `MEMORY_CANDIDATES` in all, scored with
-  rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does.
+  rapidfuzz's `ratio` exactly as `TranslationMemory._closest` does (a candidate whose length
+  cannot reach the threshold is neither read nor scored: it could never be the answer).
 
 The word index is an FTS5 table (contentless, `detail=none`: posting lists only) whose terms
 are the query words hex-encoded and prefixed with the language, so FTS5's tokenizer cannot
@@ -50,7 +51,7 @@ from transflow import __version__
 from transflow.lazyseq import LazySequence
 
 DB_FILE = "memory.sqlite3"
-SCHEMA = 5  # bump when the tables or what a row means change
+SCHEMA = 6  # bump when the tables or what a row means change
 MEMORY_DIR = "memory"  # locales/memory/<lang>.po: imported TMX units (`transflow memory import`)
 # The memory file is met after every article (as if its slug sorted last): articles win ties.
 MEMORY_FILE_ORDER = "\U0010ffff"
@@ -197,10 +198,15 @@ _TABLES = (
     " ord TEXT NOT NULL, base INTEGER NOT NULL UNIQUE, size INTEGER, mtime INTEGER,"
     " ctime INTEGER, ino INTEGER, digest TEXT, checked INTEGER)",
     "CREATE INDEX catalogs_order ON catalogs (lang, ord)",
-    # Distinct msgids per language, keyed by where the in-memory memory would first meet them.
+    # Distinct msgids per language, keyed by where the in-memory memory would first meet them;
+    # `n`: the msgid's length in code points. The index on (key, n) gives a fuzzy lookup its
+    # candidates' lengths without reading their rows (`_lookup`: one whose length cannot
+    # reach the threshold is never read). Keys are unique by construction (a msgid's first
+    # position, or minus its id while it is being re-keyed).
     "CREATE TABLE msgids (id INTEGER PRIMARY KEY, lang TEXT NOT NULL, hid INTEGER NOT NULL,"
-    " msgid TEXT NOT NULL, key INTEGER NOT NULL UNIQUE)",
+    " msgid TEXT NOT NULL, key INTEGER NOT NULL, n INTEGER NOT NULL)",
     "CREATE INDEX msgids_hid ON msgids (hid)",
+    "CREATE UNIQUE INDEX msgids_key ON msgids (key, n)",
     # (A rowid table: a msgstr is often longer than a `WITHOUT ROWID` row should be; as one
     # such a memory was a third bigger and slower to fill.)
     "CREATE TABLE pairs (cat INTEGER NOT NULL, pos INTEGER NOT NULL, mid INTEGER NOT NULL,"
@@ -1046,7 +1052,7 @@ class SqliteMemory:
                 joined = given[pos] if given is not None else None
                 if joined is None:
                     joined = " ".join(self._terms(lang, msgid))
-                new_msgids.append((mid, lang, hid, msgid, key))
+                new_msgids.append((mid, lang, hid, msgid, key, len(msgid)))
                 new_words.append((key, joined))
                 if not bulk:  # (in bulk, counted once at the end from the index)
                     for term in joined.split():
@@ -1055,8 +1061,8 @@ class SqliteMemory:
                 existing.add(mid)
             rows.append((cat_id, pos, mid, msgstr))
         if new_msgids:
-            con.executemany("INSERT INTO msgids (id, lang, hid, msgid, key) VALUES (?, ?, ?, ?, ?)",
-                            new_msgids)  # fmt: skip
+            con.executemany("INSERT INTO msgids (id, lang, hid, msgid, key, n)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", new_msgids)  # fmt: skip
             con.executemany("INSERT INTO words (rowid, terms) VALUES (?, ?)", new_words)
             self._new_msgids += len(new_msgids)
             if not self._bulk:
@@ -1186,32 +1192,57 @@ class SqliteMemory:
         if not frequency:
             return None
         frequency.sort()
-        keys: dict[int, None] = {}
         heads = cache.heads
 
-        def first(query: str, keep: bool = True) -> Sequence[int]:
-            # The first msgids an FTS5 query matches: the index keeps them in the order the
-            # in-memory memory met them (`ORDER BY rowid`), cached for the run's next lookups
-            # when `keep` (one word's: 9 in 10 are met again; three words together: 1 in 25).
-            # Kept as 64-bit integers in an array: 100 keys are 0.8 KB, not 4 KB of `int`s.
+        def first(query: str, keep: bool = True) -> tuple[array[int], array[int]]:
+            # The first msgids an FTS5 query matches and their lengths: the index keeps them
+            # in the order the in-memory memory met them (`ORDER BY rowid`; the lengths come
+            # from the index on (key, n), no msgid row is read), cached for the run's next
+            # lookups when `keep` (one word's: 9 in 10 are met again; three words together:
+            # 1 in 25). Kept as 64-bit integers in arrays: 100 keys are 0.8 KB, not 4 KB of
+            # `int`s. (A key without a msgid row, which a consistent memory never has, gets
+            # length -1: it stays a candidate, as before, and finds no text.)
             found = heads.get(query)
             if found is None:
-                found = array("q", [key for (key,) in con.execute(
-                    "SELECT rowid FROM words WHERE words MATCH ? ORDER BY rowid LIMIT ?",
-                    (query, MEMORY_CANDIDATES))])  # fmt: skip
+                keys, lengths = array("q"), array("i")
+                for key, n in con.execute(
+                        "SELECT w.rowid, m.n FROM words w LEFT JOIN msgids m ON m.key = w.rowid"
+                        " WHERE words MATCH ? ORDER BY w.rowid LIMIT ?",
+                        (query, MEMORY_CANDIDATES)):  # fmt: skip
+                    keys.append(key)
+                    lengths.append(-1 if n is None else n)
+                found = (keys, lengths)
                 if keep:
                     _make_room(heads, HEADS_MAX, 1)
                     heads[query] = found
             return found
 
         rare = [f'"{term}"' for _, _, term in frequency[:MEMORY_RARE_WORDS]]
-        # (`catalog._together`: msgids holding every rarest word, first; when the rarest word
-        # has no more msgids than the candidates, they are all candidates anyway.)
+        # The candidates (key → length), in order: (`catalog._together`) msgids holding every
+        # rarest word first (when the rarest word has no more msgids than the candidates,
+        # they are all candidates anyway), then each rare word's first msgids.
+        keys: dict[int, int] = {}
+        together: array[int] | None = None
         if len(rare) > 1 and frequency[0][0] > MEMORY_CANDIDATES:
-            keys.update(dict.fromkeys(first(" AND ".join(rare), keep=False)))
+            together, lengths = first(" AND ".join(rare), keep=False)
+            keys.update(zip(together, lengths, strict=True))
+        headed: set[int] = set()
         for query in rare:
-            keys.update(dict.fromkeys(first(query)))
-        chosen = list(keys)[:MEMORY_CANDIDATES]
+            if len(keys) >= MEMORY_CANDIDATES:
+                break  # (the first `MEMORY_CANDIDATES` are chosen: no later one counts)
+            head = first(query)
+            keys.update(zip(*head, strict=True))
+            if together is not None:
+                headed.update(head[0])
+        # Only a candidate whose length lets `fuzz.ratio` reach the threshold can be the
+        # answer (ratio <= 200 * min(a, b) / (a + b)): the others are never read nor scored.
+        # The answer is the same: `extractOne` returns the first best of those at or above
+        # the threshold, and these are all of them, in the same order. (The bounds are
+        # widened by a hair, so a float rounding can only keep one too many.)
+        size = len(msgid)
+        low, high = _length_bounds(size, MEMORY_FUZZY_THRESHOLD)
+        chosen = [key for key, n in itertools.islice(keys.items(), MEMORY_CANDIDATES)
+                  if n < 0 or low <= n <= high]  # fmt: skip
         texts = cache.texts
         # The candidates' texts: those already read by an earlier lookup (moved to the young
         # end: `_make_room` drops the old end), the others read now.
@@ -1230,9 +1261,13 @@ class SqliteMemory:
                 for key, text in con.execute(
                         f"SELECT key, msgid FROM msgids WHERE key IN ({','.join('?' * len(part))})",
                         part):  # fmt: skip
-                    texts[key] = entries[key] = text
+                    entries[key] = text
+                    if together is None or key in headed:
+                        texts[key] = text
         # (Distinct keys are distinct msgids of the language: no text comes twice.)
         order = [key for key in chosen if key in entries]
+        if not order:
+            return None
         best = process.extractOne(msgid, [entries[key] for key in order], scorer=fuzz.ratio,
                                   score_cutoff=MEMORY_FUZZY_THRESHOLD)  # fmt: skip
         if best is None:
@@ -1374,7 +1409,8 @@ class _LookupCache:
     """
 
     df: dict[str, int] = field(default_factory=dict)  # term → document frequency (0: none)
-    heads: dict[str, array[int]] = field(default_factory=dict)  # term → first keys
+    # query → its first keys and their lengths
+    heads: dict[str, tuple[array[int], array[int]]] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)  # key → msgid (young at the end)
 
 
@@ -1388,6 +1424,17 @@ class LanguageMemory:
     def lookup(self, msgid: str) -> tuple[str, str, float] | None:
         """(source msgid, msgstr, score 0-100) of the best memory match, or None."""
         return self.memory.lookup(self.lang, msgid)
+
+
+def _length_bounds(size: int, threshold: float) -> tuple[float, float]:
+    """The lengths a candidate may have for `fuzz.ratio` with a text of `size` to reach
+    `threshold` (at most 200 * min / sum), widened by a hair against float rounding."""
+    if threshold <= 0:
+        return -1.0, float("inf")
+    if threshold >= 200:
+        return float("inf"), -1.0
+    return (threshold * size / (200 - threshold) * (1 - 1e-9) - 1e-9,
+            (200 - threshold) * size / threshold * (1 + 1e-9) + 1e-9)
 
 
 def _memo_max() -> int:
