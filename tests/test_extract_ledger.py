@@ -235,3 +235,41 @@ def test_the_ledger_packs_every_count_of_a_merge() -> None:
     import dataclasses
 
     assert tuple(f.name for f in dataclasses.fields(MergeStats)) == extract_mod._STATS
+
+
+def test_a_cold_commit_deletes_the_old_catalogues_in_the_background(
+        project: Project, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Many files: the old catalogues the exchanges displaced are deleted by background threads
+    (`files.delete_files`), waited for before extract returns: every catalogue is the new one
+    and no temporary is left."""
+    _more_articles(project, 30)
+    monkeypatch.setattr(extract_mod, "FSYNC_MAX_FILES", 4)
+    monkeypatch.setattr(extract_mod, "PARALLEL_MIN_ARTICLES", 1)
+    articles = project.articles()
+    extract_project(project, articles)
+    for slug in articles:
+        text = project.source_path(slug).read_text("utf-8")
+        project.source_path(slug).write_text(text.replace("</h1>", "</h1>\n<p>Update.</p>"))
+    real = extract_mod.delete_files
+    handed: list[list[str]] = []
+    waited: list[bool] = []
+
+    def spy(names: list[str]) -> object:
+        handed.append(list(names))
+        assert all(Path(n).is_file() for n in names)  # (not yet deleted when handed over)
+        wait = real(names)
+
+        def wait_and_note() -> None:
+            wait()
+            waited.append(True)
+
+        return wait_and_note
+
+    monkeypatch.setattr(extract_mod, "delete_files", spy)
+    extract_project(project, articles)
+    assert len(handed) == 1 and waited == [True]
+    catalogues = sorted(project.locales_dir.rglob("*.po"))
+    assert len(handed[0]) == len(catalogues)  # (every PO replaced: each displaced an old one)
+    assert all(n.endswith(STAGED_SUFFIX) and not Path(n).exists() for n in handed[0])
+    assert all(b"Update." in p.read_bytes() for p in catalogues)
+    assert _temporaries(project) == []

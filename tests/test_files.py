@@ -70,6 +70,57 @@ def test_replace_when_nobody_saved(tmp_path: Path, platform: str) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
 
 
+def test_the_displaced_file_is_handed_to_the_caller(tmp_path: Path, platform: str) -> None:
+    """With `displaced`, the old content that came out of the exchange is left for the caller
+    to delete (a cold extract deletes thousands in the background), under the temporary's
+    name; on the portable path `os.replace` itself removed it."""
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"new")
+    displaced: list[str] = []
+    assert files.replace_if_unchanged(tmp, path, b"old", displaced=displaced) is None
+    assert path.read_bytes() == b"new"
+    if platform == "renameat2":
+        assert displaced == [tmp] and Path(tmp).read_bytes() == b"old"
+    else:
+        assert displaced == [] and not Path(tmp).exists()
+    files.delete_files(displaced)()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
+
+
+def test_a_save_in_the_window_is_never_displaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 platform: str) -> None:
+    """A save in the window is put back in place, whatever the caller does with `displaced`."""
+    path = tmp_path / "a.po"
+    path.write_bytes(b"old")
+    tmp = _stage(path, b"merged from old")
+    monkeypatch.setattr(files, "_before_exchange", lambda target: target.write_bytes(b"saved"))
+    displaced: list[str] = []
+    assert files.replace_if_unchanged(tmp, path, b"old", displaced=displaced) == b"saved"
+    assert displaced == [] and path.read_bytes() == b"saved"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.po"]
+
+
+def test_delete_files_waits_and_skips_what_is_gone(tmp_path: Path) -> None:
+    names = []
+    for i in range(50):
+        (tmp_path / f"f{i}").write_bytes(b"x" * i)
+        names.append(str(tmp_path / f"f{i}"))
+    names.append(str(tmp_path / "never-there"))
+    (tmp_path / "kept").write_bytes(b"k")
+    wait = files.delete_files(names)
+    wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    files.delete_files([])()  # nothing to delete: nothing to wait for
+
+
+def test_delete_files_reports_an_error_when_waited_for(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    wait = files.delete_files([str(tmp_path / "folder")])  # (unlink of a folder fails)
+    with pytest.raises(OSError):
+        wait()
+
+
 def test_a_save_in_the_window_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       platform: str) -> None:
     """The translator saves after the caller read the file and before the replacement."""

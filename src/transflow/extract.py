@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from transflow import __version__
 from transflow.errors import CatalogError, ConflictError, TransflowError
 from transflow.files import (
+    delete_files,
     file_stamp,
     project_lock,
     read_bytes,
@@ -212,6 +213,8 @@ class _Ledger:
         self.written_pos = 0  # POs written (the memory's `settle`)
         self.written_files = 0  # files written (the report's summary)
         self.totals = [0] * len(_STATS)  # the merges' counts summed over every PO
+        # Waits for the old catalogues the commit displaced, deleted in the background.
+        self.deleted: Callable[[], None] = _nothing
         self._templates = os.fspath(project.templates_dir)
         self._locales = os.fspath(project.locales_dir)
 
@@ -1100,14 +1103,21 @@ def _extract_with(project: Project, articles: list[str], progress: Progress, mem
     if dry:
         return _dry_report(project, articles, todo, ledger, langs, cache, stamped, notes,
                            memories)  # fmt: skip
-    # 2. Write what changed.
-    _commit(project, ledger, glossary)
-    for slug in todo:
-        cache.record(slug, stamped(slug))
-    # The memory learns what this run wrote now, so that the next run (a one-article edit
-    # after a migration, say) does not re-read every catalogue this one rewrote.
-    memories.settle(cache, todo, ledger.written_pos, spill)
-    cache.save()
+    # 2. Write what changed. (The old catalogues the commit displaced are deleted in the
+    #    background meanwhile: `ledger.deleted` waits for them, before the lock is released.)
+    try:
+        _commit(project, ledger, glossary)
+        for slug in todo:
+            cache.record(slug, stamped(slug))
+        # The memory learns what this run wrote now, so that the next run (a one-article edit
+        # after a migration, say) does not re-read every catalogue this one rewrote.
+        memories.settle(cache, todo, ledger.written_pos, spill)
+        cache.save()
+    except BaseException:
+        with contextlib.suppress(OSError):  # (the error that stopped the run is the one told)
+            ledger.deleted()
+        raise
+    ledger.deleted()
     return ExtractReport(articles=len(articles), skipped=len(articles) - len(todo),
                          files=ledger.files(), languages=langs, notes=notes)
 
@@ -1155,11 +1165,16 @@ def _commit(project: Project, work: _Ledger, glossary: Any) -> None:
 
     A few files are fsynced one by one; thousands (a cold run) with one `os.sync`. A crash
     before the renames leaves every file as it was. A PO saved by someone in the meantime is
-    merged again rather than replaced.
+    merged again rather than replaced. With many files, the old catalogues the exchanges
+    displaced are deleted in background threads once every file is in place (deleting one
+    waits on the journal: most of a cold commit's time, one by one): `work.deleted` waits
+    for them (the caller calls it before the lock is released; a killed run leaves them as
+    temporaries, which the next run removes).
     """
     if not work.staged:
         return
     few = work.staged <= FSYNC_MAX_FILES
+    displaced: list[str] | None = None if few else []
     renamed = False
     try:
         if few:
@@ -1178,8 +1193,8 @@ def _commit(project: Project, work: _Ledger, glossary: Any) -> None:
                 return entry
             # Exchanged atomically and compared (Linux): a save landing after the stamp
             # check is put back and merged again below; it is never overwritten.
-            if replace_if_unchanged(item.tmp, Path(item.path), item.digest,
-                                    digest=_digest) is not None:  # fmt: skip
+            if replace_if_unchanged(item.tmp, Path(item.path), item.digest, digest=_digest,
+                                    displaced=displaced) is not None:  # fmt: skip
                 return entry
             return None
 
@@ -1198,14 +1213,21 @@ def _commit(project: Project, work: _Ledger, glossary: Any) -> None:
                 while chunk := list(itertools.islice(staged, RENAME_SLICE)):
                     conflicts += [c for c in pool.map(rename, chunk) if c is not None]
         renamed = True
-        for i, item in conflicts:
-            assert item.lang is not None
-            _write_po(project, work.article(i, item.lang), item.lang, glossary, direct=True)
     finally:
+        # (After a failure too: what was displaced is old content, never needed again.)
+        if displaced:
+            work.deleted = delete_files(displaced)
         if not renamed:  # (those renamed are gone: only the others are deleted)
             for _, item in work.staged_files():
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(item.tmp)
+    for i, item in conflicts:
+        assert item.lang is not None
+        _write_po(project, work.article(i, item.lang), item.lang, glossary, direct=True)
+
+
+def _nothing() -> None:
+    """What `_commit` returns when it deleted nothing in the background."""
 
 
 def _sync(path: str) -> None:

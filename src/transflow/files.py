@@ -93,11 +93,17 @@ def stage_file(path: Path, data: bytes | Iterable[bytes], *, suffix: str = ".tmp
     """
     import tempfile  # (here: it imports shutil, and most runs of a read-only command write nothing)
 
+    folder = path.parent
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    except OSError as e:
-        raise _naming(e, path) from e
+        # The folder is made only when the temporary cannot be: one `mkdir` per file was
+        # thousands in a cold extract, each locking the folder's parent.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    except OSError:
+        try:  # (as before: an error names what the folder's making says)
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+        except OSError as e:
+            raise _naming(e, path) from e
     try:
         with os.fdopen(fd, "wb") as fh:
             if isinstance(data, bytes):
@@ -108,8 +114,7 @@ def stage_file(path: Path, data: bytes | Iterable[bytes], *, suffix: str = ".tmp
             fh.flush()
             if durable:  # (build outputs, which can be rebuilt, skip the costly fsync)
                 os.fsync(fh.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, file_mode(path))
+            os.fchmod(fh.fileno(), file_mode(path))  # (the open file: no second path lookup)
     except BaseException as e:
         _discard(tmp, e, path)
     return tmp
@@ -192,6 +197,7 @@ _before_exchange: Callable[[Path], None] | None = None
 
 def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
                          digest: Callable[[bytes], str] | None = None,
+                         displaced: list[str] | None = None,
                          _hook: bool = True) -> bytes | None:
     """Put the staged file `tmp` in place of `path` unless `path` no longer holds `expected`.
 
@@ -205,6 +211,12 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
     landed in between is exchanged back. Where renameat2 is missing (other systems, old
     kernels, some file systems) the file is compared and then replaced, which leaves the
     instant between the two open (SECURITY.md).
+
+    With `displaced`, the old file that came out of an exchange (what `path` held: now under
+    `tmp`'s name, a staged temporary's) is appended there for the caller to delete, rather
+    than deleted here: deleting a file frees its blocks, which waits on the file system's
+    journal (most of the time of replacing thousands of catalogues, one after the other), so
+    a caller replacing many deletes them afterwards, beside other work (`delete_files`).
     """
     if _hook and _before_exchange is not None:
         _before_exchange(path)
@@ -247,9 +259,12 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
         return None
     # `tmp` now holds what was at `path` at the instant of the exchange.
     with open(tmp, "rb") as fh:
-        displaced = fh.read()
-    if unchanged(displaced):
-        os.unlink(tmp)
+        old = fh.read()
+    if unchanged(old):
+        if displaced is not None:
+            displaced.append(tmp)
+        else:
+            os.unlink(tmp)
         return None
     # A save landed in the window: give it its place back. If yet another save replaced ours
     # in the meantime, that newer one is what comes out now: it goes back in place instead.
@@ -260,6 +275,52 @@ def replace_if_unchanged(tmp: str, path: Path, expected: bytes | str | None, *,
         _rename2(tmp, name, _RENAME_EXCHANGE)  # the newest save in place; the older one drops
     os.unlink(tmp)
     return read_bytes(path)
+
+
+DELETE_THREADS = 16  # deleting a file waits on the journal: many at once share the waits
+
+
+def delete_files(names: list[str]) -> Callable[[], None]:
+    """Delete these files in background threads; the function returned waits until they are
+    gone (call it before the project lock is released) and raises the first error met. A file
+    already gone is skipped.
+
+    What a run displaced (`replace_if_unchanged(displaced=...)`): deleted while the run does
+    its other work, not one by one in its commit. A run killed first leaves them under their
+    temporary names, which the next run removes as stale (`writing`).
+    """
+    if not names:
+        return _no_wait
+    import threading
+
+    pending = iter(names)  # (shared: `next` on a list's iterator is one step under the GIL)
+    errors: list[OSError] = []
+
+    def work() -> None:  # (plain threads, no futures: a future per file is ~2 KB)
+        for name in pending:
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                errors.append(e)
+
+    threads = [threading.Thread(target=work, name="transflow-delete", daemon=True)
+               for _ in range(min(DELETE_THREADS, len(names)))]  # fmt: skip
+    for thread in threads:
+        thread.start()
+
+    def wait() -> None:
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    return wait
+
+
+def _no_wait() -> None:
+    """Nothing was deleted in the background: nothing to wait for."""
 
 
 def remove_stale_temporaries(folder: Path, patterns: tuple[str, ...], older_than_ns: int) -> list[Path]:

@@ -738,10 +738,14 @@ def _wrap_lines(
             prohibited.update(i - start for i in range(start, end) if inner[i])
         if seg.endswith("\n"):
             prohibited.add(len(portion) - 2)
-        cuts = _cuts(portion, width, len(name) + 1 if first_line else 0, prohibited)
-        if first_line and portion and (more or cuts):
-            out.append(f'{prefix}{name} ""')
-            first_line = False
+        if first_line and portion:
+            # Does the text go under an empty `name ""` line (several lines, or one that does
+            # not fit after the keyword)? Then its cuts are those from column 0.
+            below, cuts = _first_cuts(portion, width, len(name) + 1, prohibited, more)
+            if below:
+                out.append(f'{prefix}{name} ""')
+                first_line = False
+        else:
             cuts = _cuts(portion, width, 0, prohibited)
         head = f"{prefix}{name} " if first_line else prefix
         first_line = False
@@ -754,6 +758,35 @@ def _wrap_lines(
         start = end
         if start >= n:
             break
+
+
+def _first_cuts(portion: str, width: int, startcol: int, prohibited: set[int],
+                more: bool) -> tuple[bool, list[int]]:  # fmt: skip
+    """For a string's first portion: whether it goes below an empty `name ""` line, and its
+    cuts (from column 0 if it does, else from `startcol`, after the keyword).
+
+    As msgcat: below when more portions follow or when the portion breaks after the keyword.
+    That is `_cuts` twice (from `startcol`, then from 0); for a simple text (`is_simple`, the
+    usual case) once: a simple text too long for a line at all breaks, from any column,
+    exactly when it has a break opportunity somewhere (`simple_width_cuts` takes the last one
+    that fits, else the first after it), so the cuts from 0 say both. (Every long msgstr was
+    broken twice: a tenth of rendering a catalogue.)
+    """
+    if more:
+        return True, _cuts(portion, width, 0, prohibited)
+    if is_simple(portion):
+        n = len(portion)
+        if startcol + n <= width:
+            return False, []  # (fits after the keyword)
+        if n > width:
+            cuts = simple_width_cuts(portion, width, 0, prohibited)
+            return bool(cuts), cuts
+        # Fits a line of its own: below only if it can break after the keyword.
+        return bool(simple_width_cuts(portion, width, startcol, prohibited)), []
+    cuts = _cuts(portion, width, startcol, prohibited)
+    if cuts:
+        return True, _cuts(portion, width, 0, prohibited)
+    return False, cuts
 
 
 def _cuts(portion: str, width: int, startcol: int, prohibited: set[int]) -> list[int]:
