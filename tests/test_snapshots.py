@@ -347,6 +347,45 @@ def test_stamps_compared_a_batch_at_a_time(tmp_path: Path, monkeypatch: pytest.M
         assert snapshot.same_stamps(paths, packed)
 
 
+@pytest.mark.parametrize("way", ["forked", "fork fails", "child says nothing", "one core"])
+def test_stamps_of_several_folders_compared_side_by_side(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str) -> None:  # fmt: skip
+    """`same_stamps_each` answers what `same_stamps` answers for each job, in order, whether a
+    forked child answers, the fork fails, the child dies without a word or there is one core."""
+    folders = []
+    for lang in ("ka", "ru", "de"):
+        (tmp_path / lang).mkdir()
+        for i in range(4):
+            (tmp_path / lang / f"{i}.po").write_text(lang * i)
+        folders.append([str(tmp_path / lang / f"{i}.po") for i in range(4)])
+    packed = [snapshot.pack(snapshot.stamps(paths) or []) for paths in folders]
+    if way == "fork fails":
+        def no_fork() -> int:
+            raise OSError("no more processes")
+        monkeypatch.setattr(os, "fork", no_fork)
+    elif way == "child says nothing":
+        real = snapshot.same_stamps
+        parent = os.getpid()
+
+        def dies_in_a_child(paths: object, data: bytes) -> bool:
+            if os.getpid() != parent:
+                raise RuntimeError("a child that fails")
+            return real(paths, data)  # type: ignore[arg-type]
+        monkeypatch.setattr(snapshot, "same_stamps", dies_in_a_child)
+    elif way == "one core":
+        monkeypatch.setattr(snapshot, "_cores", lambda: 1)
+    jobs = [(iter(paths), data) for paths, data in zip(folders, packed, strict=True)]
+    assert snapshot.same_stamps_each(jobs) == [True, True, True]
+    tick()
+    os.utime(folders[1][2])  # (the second folder's: a child's job when forked)
+    jobs = [(iter(paths), data) for paths, data in zip(folders, packed, strict=True)]
+    assert snapshot.same_stamps_each(jobs) == [True, False, True]
+    jobs = [(iter(folders[2]), packed[2]), (iter(folders[0][:3]), packed[0])]  # (one fewer)
+    assert snapshot.same_stamps_each(jobs) == [True, False]
+    assert snapshot.same_stamps_each([]) == []
+    assert snapshot.same_stamps_each([(iter(folders[0]), packed[0])]) == [True]
+
+
 def test_a_po_renamed_into_place_is_counted_alone(project: Project, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """`extract` writes a PO through a temporary and a rename, which changes its folder's

@@ -82,6 +82,72 @@ def same_stamps(paths: Iterable[str], packed: bytes) -> bool:
     return header + at == len(packed) and packed[:header] == b"[" + count.to_bytes(4, "little")
 
 
+def same_stamps_each(jobs: list[tuple[Iterable[str], bytes]]) -> list[bool]:
+    """`same_stamps` of each (paths, packed), side by side: every job after the first in a
+    forked child that answers one byte, the first here meanwhile.
+
+    A warm `status` of a newsroom is mostly these stats (10,000 POs a language): on two cores
+    two languages' stats take the time of one (47 -> 35 ms at 10,000 articles, the fork
+    included). Threads do not help: each `os.stat` gives up the GIL and waits to get it
+    back, and two threads took longer than one. One core, no `fork`, a fork or pipe that
+    fails, or a child that does not answer: that job is done here.
+    """
+    if len(jobs) < 2 or not hasattr(os, "fork") or _cores() < 2:
+        return [same_stamps(paths, packed) for paths, packed in jobs]
+    children: list[tuple[int, int] | None] = []
+    for paths, packed in jobs[1:]:
+        children.append(_fork_same_stamps(paths, packed))
+    answers = [same_stamps(*jobs[0])]
+    for job, child in zip(jobs[1:], children, strict=True):
+        said = b""
+        if child is not None:
+            pid, fd = child
+            try:
+                said = os.read(fd, 1)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        answers.append(said == b"1" if said else same_stamps(*job))
+    return answers
+
+
+def _fork_same_stamps(paths: Iterable[str], packed: bytes) -> tuple[int, int] | None:
+    """A child answering `same_stamps(paths, packed)` as b"1" or b"0" on a pipe: (its pid,
+    the pipe's reading end), or None when it could not be started."""
+    try:
+        fd, out = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(fd)
+        os.close(out)
+        return None
+    if pid == 0:  # the child: one answer, then out without Python's exit handlers
+        code = 1
+        try:
+            os.close(fd)
+            os.write(out, b"1" if same_stamps(paths, packed) else b"0")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(out)
+    return pid, fd
+
+
+@functools.cache
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (no affinity on macOS)
+        return os.cpu_count() or 1
+
+
 def changed_stamps(paths: Iterable[str],
                    packed: bytes) -> tuple[bytes, list[int], int, dict[int, Stamp]] | None:
     """Which of `paths` have a stamp other than the one `pack` made `packed` from, a batch at
