@@ -3,7 +3,7 @@ large newsroom, run two at once, and save catalogues "as a translator" while it 
 
 After every kill each catalogue must parse (`read_catalog` and `msgfmt -c`) and still hold
 every msgstr it held before (as an active or an obsolete entry). The newsroom comes from
-/work/shared/bench/gen_corpus.py (60 articles, ka and ru, ~4,000 units per language).
+../shared/bench/gen_corpus.py (60 articles, ka and ru, ~4,000 units per language).
 Kill delays are drawn (seeded) from [0, 1.2 × the duration of an unkilled run], so kills land
 while reading, while merging, while writing, and a few after the run ended.
 """

@@ -2,7 +2,7 @@
 
 usage: PYTHON benchmarks/mem/worker_parts.py PROJECT N
 
-Run with main's interpreter (`/work/main/.venv/bin/python`) and this tree's to compare: the
+Run with two checkouts' interpreters (each one's `.venv/bin/python`) to compare: the
 `transflow` imported is the interpreter's install. For the first N articles of PROJECT (a raw
 corpus such as `benchmarks/.corpora/a2000-s1`, read only): reading the source, segmenting,
 the template and its bytes, then per language parsing the PO, merging (glossary hints, no
