@@ -141,6 +141,48 @@ def test_the_memory_skips_what_the_cache_vouches_for_and_answers_as_from_scratch
     assert looked_at(notes) == 2 * 2 + 2, notes
 
 
+def test_runs_without_the_memory_keep_its_token_and_what_they_re_merged(
+        pair: tuple[Project, Project]) -> None:  # fmt: skip
+    """A translator's save re-merged by a run that needs no memory keeps the token, with the
+    article pending: the next run that opens the memory looks at it (and learns the save), not
+    at every catalogue; answers as from scratch at every step."""
+    project = pair[0]
+    third = "A paragraph of c nobody else wrote."
+    in_both(pair, source("c", "Hall", third))
+    in_both(pair, source("d", "Quiet", "Nothing happened in d."))
+    extract_both(pair)
+
+    def memory() -> list[object]:
+        return list(json.loads((project.cache_dir / "extract.json").read_text())["memory"])
+
+    token = memory()[0]
+    assert memory()[2] == []
+    in_both(pair, translate("b", "ru", "RU "))  # (b's BRIDGE, translated)
+    notes = extract_both(pair)
+    assert looked_at(notes) is None  # (nothing new to fill: the memory was not opened)
+    assert memory() == [token, memory()[1], ["b"]]
+    in_both(pair, translate("c", "ru", "RU "))
+    notes = extract_both(pair)
+    assert looked_at(notes) is None
+    assert memory() == [token, memory()[1], ["b", "c"]]
+    # New paragraphs in a, translated only in the saves the memory has not seen yet.
+    in_both(pair, source("a", "Talks resume", BRIDGE, third))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 3 * 2 + 2, notes  # a's, b's, c's, the memory files: not d's
+    a_ru = read_catalog(project.po_path("ru", "a"))
+    assert [a_ru.find(m).msgstr for m in (BRIDGE, third)] == ["RU " + BRIDGE, "RU " + third]
+    assert memory()[0] != token and memory()[2] == []
+    # b loses BRIDGE in a run without the memory: pending again, and looked at next time.
+    in_both(pair, source("b", "Road closed", ROAD, "Residents gathered outside the hall."))
+    assert looked_at(extract_both(pair)) is None and memory()[2] == ["b"]
+    in_both(pair, source("d", "Quiet", "Nothing happened in d.", BRIDGE))
+    notes = extract_both(pair)
+    assert looked_at(notes) == 2 * 2 + 2, notes  # b's, d's, the memory files
+    d_ru = read_catalog(project.po_path("ru", "d")).find(BRIDGE)
+    assert d_ru is not None and d_ru.msgstr == "RU " + BRIDGE  # (a's, filled above)
+    assert memory()[2] == []
+
+
 def test_a_memory_token_that_does_not_match_means_a_full_look(
         pair: tuple[Project, Project]) -> None:  # fmt: skip
     project = pair[0]
