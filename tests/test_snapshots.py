@@ -373,7 +373,7 @@ def test_stamps_of_several_folders_compared_side_by_side(
             return real(paths, data)  # type: ignore[arg-type]
         monkeypatch.setattr(snapshot, "same_stamps", dies_in_a_child)
     elif way == "one core":
-        monkeypatch.setattr(snapshot, "_cores", lambda: 1)
+        monkeypatch.setattr("transflow.processes.usable_cpus", lambda: 1)
     jobs = [(iter(paths), data) for paths, data in zip(folders, packed, strict=True)]
     assert snapshot.same_stamps_each(jobs) == [True, True, True]
     tick()

@@ -30,11 +30,15 @@ def worker_count(jobs: int, min_jobs: int, most: int = 8) -> int:
     """
     if jobs < min_jobs:
         return 1
+    return max(1, min(usable_cpus(), jobs // (min_jobs // 2), most))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity on Linux, else every CPU)."""
     try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, jobs // (min_jobs // 2), most))
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager

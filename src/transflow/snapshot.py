@@ -92,7 +92,9 @@ def same_stamps_each(jobs: list[tuple[Iterable[str], bytes]]) -> list[bool]:
     back, and two threads took longer than one. One core, no `fork`, a fork or pipe that
     fails, or a child that does not answer: that job is done here.
     """
-    if len(jobs) < 2 or not hasattr(os, "fork") or _cores() < 2:
+    from transflow.processes import usable_cpus
+
+    if len(jobs) < 2 or not hasattr(os, "fork") or usable_cpus() < 2:
         return [same_stamps(paths, packed) for paths, packed in jobs]
     children: list[tuple[int, int] | None] = []
     for paths, packed in jobs[1:]:
@@ -137,15 +139,6 @@ def _fork_same_stamps(paths: Iterable[str], packed: bytes) -> tuple[int, int] | 
             os._exit(code)
     os.close(out)
     return pid, fd
-
-
-@functools.cache
-def _cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # (no affinity on macOS)
-        return os.cpu_count() or 1
 
 
 def changed_stamps(paths: Iterable[str],
