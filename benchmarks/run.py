@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -766,9 +766,10 @@ def main() -> int:
     ops = operations(args.articles)
     chosen = [op for op in ops if not args.only or op.name in args.only.split(",")]
     if args.no_peers:
-        for op in ops:
-            op.peers = []
-            op.goal = op.goal if op.goal is None or op.goal[0] is None else None
+        # Only what is measured now goes without its peers: the rows kept from earlier runs
+        # (`--only`) keep theirs in the table (the peers' figures are in the JSON).
+        chosen = [replace(op, peers=[], goal=op.goal if op.goal is None or op.goal[0] is None
+                          else None) for op in chosen]  # fmt: skip
     info = machine()
     out_json = RESULTS / f"bench-{args.articles}.json"
     previous = json.loads(out_json.read_text()) if out_json.is_file() and args.only else {}
