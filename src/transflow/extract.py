@@ -22,6 +22,7 @@ from transflow.errors import CatalogError, ConflictError, TransflowError
 from transflow.files import (
     delete_files,
     file_stamp,
+    nothing_to_wait,
     project_lock,
     read_bytes,
     replace_if_unchanged,
@@ -218,7 +219,7 @@ class _Ledger:
         self.written_files = 0  # files written (the report's summary)
         self.totals = [0] * len(_STATS)  # the merges' counts summed over every PO
         # Waits for the old catalogues the commit displaced, deleted in the background.
-        self.deleted: Callable[[], None] = _nothing
+        self.deleted: Callable[[], None] = nothing_to_wait
         self._templates = os.fspath(project.templates_dir)
         self._locales = os.fspath(project.locales_dir)
 
@@ -1243,10 +1244,6 @@ def _commit(project: Project, work: _Ledger, glossary: Any) -> None:
     for i, item in conflicts:
         assert item.lang is not None
         _write_po(project, work.article(i, item.lang), item.lang, glossary, direct=True)
-
-
-def _nothing() -> None:
-    """What `_commit` returns when it deleted nothing in the background."""
 
 
 def _sync(path: str) -> None:

@@ -290,7 +290,7 @@ def delete_files(names: list[str]) -> Callable[[], None]:
     temporary names, which the next run removes as stale (`writing`).
     """
     if not names:
-        return _no_wait
+        return nothing_to_wait
     import threading
 
     pending = iter(names)  # (shared: `next` on a list's iterator is one step under the GIL)
@@ -319,8 +319,8 @@ def delete_files(names: list[str]) -> Callable[[], None]:
     return wait
 
 
-def _no_wait() -> None:
-    """Nothing was deleted in the background: nothing to wait for."""
+def nothing_to_wait() -> None:
+    """Nothing was deleted in the background: nothing to wait for (`delete_files` of none)."""
 
 
 def remove_stale_temporaries(folder: Path, patterns: tuple[str, ...], older_than_ns: int) -> list[Path]:
